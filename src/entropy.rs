@@ -7,7 +7,9 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 
 #[derive(Debug, thiserror::Error)]
-#[error("the operating system's random number generator failed ({0}); the action was not carried out, try again")]
+#[error(
+    "the operating system's random number generator failed ({0}); the action was not carried out, try again"
+)]
 pub struct EntropyError(String);
 
 pub trait Entropy: Send + Sync + 'static {

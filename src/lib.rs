@@ -7,3 +7,11 @@
 pub mod clock;
 pub mod entropy;
 pub mod ids;
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod domain;
+pub mod service;
+pub mod store;
+pub mod vault;

@@ -1,0 +1,111 @@
+//! The command line: argument parsing and one function per command. Commands talk only to
+//! the service layer (and, for `verify`, the store's read-only integrity check).
+
+mod init;
+mod passwd;
+mod prompt;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::clock::{Clock, SystemClock};
+use crate::entropy::{Entropy, OsEntropy};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "frontdesk",
+    version,
+    about = "The front desk of a car wash: members, bookings and loyalty, with customer data protected.",
+    long_about = None
+)]
+pub struct Cli {
+    /// Directory holding the store (default: $FRONTDESK_DATA, else the platform data directory).
+    #[arg(long, global = true, value_name = "DIR", env = "FRONTDESK_DATA")]
+    data: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new store and its first manager, without prompts.
+    Init(init::InitArgs),
+    /// Change your own password (needs your current password and an authenticator code).
+    Passwd(passwd::PasswdArgs),
+    /// Check the store's integrity and the audit log's hash chain.
+    Verify(verify::VerifyArgs),
+}
+
+/// An error already phrased for the person at the terminal.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CliError(pub String);
+
+impl CliError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl From<crate::service::ServiceError> for CliError {
+    fn from(err: crate::service::ServiceError) -> Self {
+        Self(err.to_string())
+    }
+}
+
+impl From<crate::store::StoreError> for CliError {
+    fn from(err: crate::store::StoreError) -> Self {
+        Self(err.to_string())
+    }
+}
+
+/// Resolves the data directory: `--data`, else `FRONTDESK_DATA` (both via clap), else the
+/// platform's data directory.
+fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf, CliError> {
+    match explicit {
+        Some(dir) => Ok(dir),
+        None => dirs::data_dir()
+            .map(|dir| dir.join("frontdesk"))
+            .ok_or_else(|| CliError::new("cannot find a data directory for this user; pass --data DIR or set FRONTDESK_DATA")),
+    }
+}
+
+struct Runtime {
+    clock: Arc<dyn Clock>,
+    entropy: Arc<dyn Entropy>,
+}
+
+impl Runtime {
+    fn real() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            entropy: Arc::new(OsEntropy),
+        }
+    }
+}
+
+/// Runs the parsed command line; the binary turns the error into one line and an exit code.
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let data = data_dir(cli.data)?;
+    let runtime = Runtime::real();
+    match cli.command {
+        None => {
+            println!(
+                "frontdesk: the counter terminal UI is not built yet.\n\
+                 For now: `frontdesk init` creates a store, `frontdesk passwd` changes your password,\n\
+                 `frontdesk verify` checks the store and its audit log. See `frontdesk --help`.\n\
+                 Data directory: {}",
+                data.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Init(args)) => init::run(&data, &runtime, args),
+        Some(Command::Passwd(args)) => passwd::run(&data, &runtime, args),
+        Some(Command::Verify(args)) => verify::run(&data, args),
+    }
+}

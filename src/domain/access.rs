@@ -1,0 +1,192 @@
+//! Staff roles and the permission matrix (SPEC section 2). The service layer consults this on
+//! every call; front ends only use it to decide what to offer.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    Cashier,
+    Manager,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Cashier => "cashier",
+            Role::Manager => "manager",
+        }
+    }
+
+    /// Whether this role sees personal fields unmasked.
+    pub fn sees_full_personal_data(self) -> bool {
+        matches!(self, Role::Manager)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a role; use `cashier` or `manager`")]
+pub struct UnknownRole(String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "cashier" => Ok(Role::Cashier),
+            "manager" => Ok(Role::Manager),
+            other => Err(UnknownRole(other.chars().take(32).collect())),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("user name: use 2 to 32 characters: lowercase letters, digits, `.`, `_` or `-`")]
+pub struct InvalidUsername;
+
+/// Staff user names are case-insensitive and plain ASCII, so they type the same on every
+/// keyboard and cannot hide look-alike characters.
+pub fn normalize_username(input: &str) -> Result<String, InvalidUsername> {
+    let name = input.trim().to_ascii_lowercase();
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
+    if (2..=32).contains(&name.len()) && name.chars().all(allowed) {
+        Ok(name)
+    } else {
+        Err(InvalidUsername)
+    }
+}
+
+/// Everything a session can ask the service to do that the matrix distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    SearchMembers,
+    OpenMember,
+    CreateMember,
+    EditMember,
+    ManageVehicles,
+    ViewStaff,
+    ManageStaff,
+    ResetStaffCredentials,
+    ChangeSettings,
+    ViewAuditLog,
+    ChangeOwnPassword,
+}
+
+impl Operation {
+    /// A stable name used in audit entries and error messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::SearchMembers => "search_members",
+            Operation::OpenMember => "open_member",
+            Operation::CreateMember => "create_member",
+            Operation::EditMember => "edit_member",
+            Operation::ManageVehicles => "manage_vehicles",
+            Operation::ViewStaff => "view_staff",
+            Operation::ManageStaff => "manage_staff",
+            Operation::ResetStaffCredentials => "reset_staff_credentials",
+            Operation::ChangeSettings => "change_settings",
+            Operation::ViewAuditLog => "view_audit_log",
+            Operation::ChangeOwnPassword => "change_own_password",
+        }
+    }
+
+    /// How the matrix answers for a role.
+    pub fn rule_for(self, role: Role) -> Rule {
+        use Operation::*;
+        match (self, role) {
+            (
+                SearchMembers | OpenMember | CreateMember | EditMember | ManageVehicles
+                | ChangeOwnPassword,
+                _,
+            ) => Rule::Allowed,
+            (ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog, Role::Manager) => {
+                Rule::Allowed
+            }
+            (ResetStaffCredentials, Role::Manager) => Rule::AfterStepUp,
+            (
+                ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog | ResetStaffCredentials,
+                Role::Cashier,
+            ) => Rule::Denied,
+        }
+    }
+}
+
+/// The matrix's answer for one role and operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Allowed,
+    /// Allowed only within a few minutes of re-entering a TOTP code.
+    AfterStepUp,
+    Denied,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cashier_is_refused_every_manager_only_operation() {
+        for operation in [
+            Operation::ViewStaff,
+            Operation::ManageStaff,
+            Operation::ResetStaffCredentials,
+            Operation::ChangeSettings,
+            Operation::ViewAuditLog,
+        ] {
+            assert_eq!(
+                operation.rule_for(Role::Cashier),
+                Rule::Denied,
+                "{operation:?}"
+            );
+            assert_ne!(
+                operation.rule_for(Role::Manager),
+                Rule::Denied,
+                "{operation:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn both_roles_work_the_counter() {
+        for operation in [
+            Operation::SearchMembers,
+            Operation::OpenMember,
+            Operation::CreateMember,
+            Operation::EditMember,
+            Operation::ManageVehicles,
+        ] {
+            assert_eq!(operation.rule_for(Role::Cashier), Rule::Allowed);
+            assert_eq!(operation.rule_for(Role::Manager), Rule::Allowed);
+        }
+    }
+
+    #[test]
+    fn credential_resets_need_a_fresh_step_up() {
+        assert_eq!(
+            Operation::ResetStaffCredentials.rule_for(Role::Manager),
+            Rule::AfterStepUp
+        );
+    }
+
+    #[test]
+    fn usernames_are_folded_and_restricted() {
+        assert_eq!(normalize_username("  Manager ").unwrap(), "manager");
+        assert!(normalize_username("a").is_err());
+        assert!(normalize_username("li wei").is_err());
+        assert!(normalize_username("张伟").is_err());
+    }
+
+    #[test]
+    fn roles_parse_case_insensitively() {
+        assert_eq!("Manager".parse::<Role>().unwrap(), Role::Manager);
+        assert!("owner".parse::<Role>().is_err());
+    }
+}

@@ -1,0 +1,50 @@
+use crate::auth::throttle::Throttled;
+use crate::domain::access::Role;
+use crate::entropy::EntropyError;
+use crate::store::StoreError;
+use crate::vault::VaultError;
+
+/// Everything a front end can be told by the service. Messages are shown to staff as they
+/// are: one sentence, what went wrong and what to do; never a personal value or a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Deliberately the same for an unknown user, a wrong password and a wrong code.
+    #[error(
+        "Login failed: the user name, password or code is not right. Check them and try again."
+    )]
+    InvalidCredentials,
+    #[error("{0}")]
+    Throttled(#[from] Throttled),
+    #[error("Your session has ended; log in again.")]
+    SessionEnded,
+    #[error("The screen is locked; unlock it with your password.")]
+    SessionLocked,
+    #[error("A {role} may not {operation}; ask a manager.")]
+    Forbidden { role: Role, operation: &'static str },
+    #[error("This needs a fresh authenticator code; enter one to confirm it is you.")]
+    StepUpRequired,
+    #[error("The store is locked until a staff member logs in.")]
+    StoreLocked,
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("The new password is not acceptable: {0}")]
+    WeakPassword(String),
+    #[error("There is no {0} with that id; it may have been removed. Search again.")]
+    NotFound(&'static str),
+    #[error("The user name `{0}` is already taken; choose another.")]
+    UsernameTaken(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Vault(#[from] VaultError),
+    #[error("{0}")]
+    Entropy(#[from] EntropyError),
+    #[error("Security check failed: {0}")]
+    Credential(String),
+}
+
+impl ServiceError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ServiceError::InvalidInput(message.into())
+    }
+}

@@ -1,0 +1,132 @@
+//! `frontdesk verify`: the store file's structure, the business invariants between tables,
+//! and the audit log's hash chain. Read-only, and needs no login: nothing is decrypted.
+
+use std::collections::HashSet;
+
+use crate::audit::{Checkpoint, verify_chain};
+use crate::store::records::{MemberRecord, VehicleRecord};
+use crate::store::schema::{MEMBERS, STAFF, VEHICLES};
+use crate::store::{ReadAccess, Store, StoreError, decode_record};
+
+/// The outcome of each check, in the order they ran.
+#[derive(Debug)]
+pub struct IntegrityReport {
+    pub file_ok: bool,
+    pub records: Result<RecordCounts, String>,
+    pub audit_entries: u64,
+    pub audit_head: Checkpoint,
+    pub audit_problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordCounts {
+    pub staff: u64,
+    pub members: u64,
+    pub vehicles: u64,
+}
+
+impl IntegrityReport {
+    pub fn is_ok(&self) -> bool {
+        self.file_ok && self.records.is_ok() && self.audit_problem.is_none()
+    }
+
+    /// Human-readable lines, one per check, ending with the verdict.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![if self.file_ok {
+            "store file: OK".to_owned()
+        } else {
+            "store file: FAILED: redb's integrity check found damage; restore the latest backup"
+                .to_owned()
+        }];
+        lines.push(match &self.records {
+            Ok(counts) => format!(
+                "records: OK ({} staff, {} members, {} vehicles)",
+                counts.staff, counts.members, counts.vehicles
+            ),
+            Err(problem) => format!("records: FAILED: {problem}"),
+        });
+        lines.push(match &self.audit_problem {
+            None => format!("audit log: OK ({} entries)", self.audit_entries),
+            Some(problem) => format!("audit log: FAILED: {problem}"),
+        });
+        lines.push(format!("checkpoint: {}", self.audit_head));
+        lines.push(if self.is_ok() {
+            "verify: OK".to_owned()
+        } else {
+            "verify: FAILED".to_owned()
+        });
+        lines
+    }
+}
+
+pub fn verify_store(
+    store: &mut Store,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<IntegrityReport, StoreError> {
+    let file_ok = store.check_integrity()?;
+    let reader = store.read()?;
+    let records = check_records(&reader);
+    let mut stream = reader.audit_stream()?;
+    let report = verify_chain(&mut stream, checkpoint);
+    if let Some(err) = stream.error() {
+        return Err(err);
+    }
+    Ok(IntegrityReport {
+        file_ok,
+        records,
+        audit_entries: report.entries_checked,
+        audit_head: report.head,
+        audit_problem: report.problem.map(|problem| problem.to_string()),
+    })
+}
+
+/// Cross-table invariants: every record decodes, vehicles belong to existing members,
+/// and blind-index tokens point only at existing members.
+fn check_records(reader: &crate::store::StoreReader) -> Result<RecordCounts, String> {
+    let fail = |err: StoreError| err.to_string();
+    let mut members = HashSet::new();
+    reader
+        .scan_by_id(MEMBERS, &mut |key, bytes| {
+            let member: MemberRecord = decode_record("member", bytes)?;
+            if member.id.as_u128() != key {
+                return Err(StoreError::Corrupt(format!(
+                    "member {} is stored under another id",
+                    member.id
+                )));
+            }
+            members.insert(key);
+            Ok(())
+        })
+        .map_err(fail)?;
+    let mut vehicles = 0u64;
+    reader
+        .scan_by_id(VEHICLES, &mut |_, bytes| {
+            let vehicle: VehicleRecord = decode_record("vehicle", bytes)?;
+            if !members.contains(&vehicle.member_id.as_u128()) {
+                return Err(StoreError::Corrupt(format!(
+                    "vehicle {} belongs to member {}, which does not exist",
+                    vehicle.id, vehicle.member_id
+                )));
+            }
+            vehicles += 1;
+            Ok(())
+        })
+        .map_err(fail)?;
+    for id in reader.indexed_member_ids().map_err(fail)? {
+        if !members.contains(&id) {
+            return Err(format!(
+                "the search index points at member {}, which does not exist",
+                crate::ids::RecordId::from_u128(id)
+            ));
+        }
+    }
+    let staff = reader.count(STAFF).map_err(fail)?;
+    if staff == 0 {
+        return Err("the store has no staff accounts".to_owned());
+    }
+    Ok(RecordCounts {
+        staff,
+        members: members.len() as u64,
+        vehicles,
+    })
+}

@@ -1,0 +1,827 @@
+//! Members and their vehicles: create, change, open and search, with every personal field
+//! sealed under the member's own key and indexed only through keyed blind tokens.
+
+use chrono::NaiveDate;
+use zeroize::Zeroizing;
+
+use super::views::{Masker, MemberDetail, MemberSummary, OpenedMember, SearchResults, VehicleView};
+use super::{Caller, Service, ServiceError};
+use crate::audit::AuditAction;
+use crate::domain::access::Operation;
+use crate::domain::email::normalize_email;
+use crate::domain::name::{fold_query, normalize_name};
+use crate::domain::phone::Phone;
+use crate::domain::plate::normalize_plate;
+use crate::domain::sanitize::{sanitize_line, sanitize_multiline};
+use crate::domain::vehicle::VehicleKind;
+use crate::ids::RecordId;
+use crate::store::records::{MemberRecord, VehicleRecord};
+use crate::store::{ReadAccess, StoreWriter};
+use crate::vault::{
+    BlindIndexKind, FieldContext, MemberKey, Sealed, UnlockedVault, open_field_string, seal_field,
+};
+
+const MEMBERS_TABLE: &str = "members";
+const VEHICLES_TABLE: &str = "vehicles";
+/// Enough rows for a screen of results; a longer list means the query should be narrower.
+const SEARCH_LIMIT: usize = 50;
+const MAX_NOTES_CHARS: usize = 2000;
+const MAX_DESCRIPTION_CHARS: usize = 40;
+
+/// What the desk collects about a new member. Nothing else: no address, no ID numbers.
+#[derive(Clone, Default)]
+pub struct MemberInput {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub birthday: Option<NaiveDate>,
+    pub notes: Option<String>,
+}
+
+impl std::fmt::Debug for MemberInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MemberInput(..)")
+    }
+}
+
+/// One field of an update: leave it, set it, or remove it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum Change<T> {
+    #[default]
+    Keep,
+    Set(T),
+    Clear,
+}
+
+impl<T> std::fmt::Debug for Change<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Change::Keep => "Keep",
+            Change::Set(_) => "Set(..)",
+            Change::Clear => "Clear",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MemberUpdate {
+    pub name: Option<String>,
+    pub phone: Change<String>,
+    pub email: Change<String>,
+    pub birthday: Change<NaiveDate>,
+    pub notes: Change<String>,
+}
+
+#[derive(Clone)]
+pub struct VehicleInput {
+    pub plate: String,
+    pub kind: VehicleKind,
+    pub make_model: Option<String>,
+    pub colour: Option<String>,
+}
+
+impl std::fmt::Debug for VehicleInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VehicleInput")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Member fields after validation, ready to seal.
+struct CleanMember {
+    name: Zeroizing<String>,
+    phone: Option<Phone>,
+    email: Option<Zeroizing<String>>,
+    birthday: Option<NaiveDate>,
+    notes: Option<Zeroizing<String>>,
+}
+
+fn invalid(err: impl std::fmt::Display) -> ServiceError {
+    ServiceError::invalid(err.to_string())
+}
+
+fn clean_phone(text: &str) -> Result<Option<Phone>, ServiceError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    Phone::parse(text).map(Some).map_err(invalid)
+}
+
+fn clean_email(text: &str) -> Result<Option<Zeroizing<String>>, ServiceError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    normalize_email(text)
+        .map(|e| Some(Zeroizing::new(e)))
+        .map_err(invalid)
+}
+
+fn clean_notes(text: &str) -> Result<Option<Zeroizing<String>>, ServiceError> {
+    let notes = sanitize_multiline(text);
+    if notes.is_empty() {
+        return Ok(None);
+    }
+    if notes.chars().count() > MAX_NOTES_CHARS {
+        return Err(ServiceError::invalid(format!(
+            "notes: keep notes under {MAX_NOTES_CHARS} characters"
+        )));
+    }
+    Ok(Some(Zeroizing::new(notes)))
+}
+
+fn clean_birthday(date: NaiveDate, today: NaiveDate) -> Result<NaiveDate, ServiceError> {
+    if date > today {
+        return Err(ServiceError::invalid(
+            "birthday: the date is in the future; check the year",
+        ));
+    }
+    Ok(date)
+}
+
+fn clean_description(field: &str, text: Option<&str>) -> Result<Option<String>, ServiceError> {
+    let Some(text) = text else { return Ok(None) };
+    let clean = sanitize_line(text);
+    if clean.is_empty() {
+        return Ok(None);
+    }
+    if clean.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(ServiceError::invalid(format!(
+            "{field}: keep it under {MAX_DESCRIPTION_CHARS} characters"
+        )));
+    }
+    Ok(Some(clean))
+}
+
+fn context(table: &'static str, field: &'static str, record: RecordId) -> FieldContext<'static> {
+    FieldContext {
+        table,
+        field,
+        record,
+    }
+}
+
+impl Service {
+    fn seal_member_field(
+        &self,
+        key: &MemberKey,
+        field: &'static str,
+        member: RecordId,
+        plaintext: &str,
+    ) -> Result<Sealed, ServiceError> {
+        Ok(seal_field(
+            key,
+            context(MEMBERS_TABLE, field, member),
+            plaintext.as_bytes(),
+            self.entropy.as_ref(),
+        )?)
+    }
+
+    fn seal_optional(
+        &self,
+        key: &MemberKey,
+        field: &'static str,
+        member: RecordId,
+        plaintext: Option<&str>,
+    ) -> Result<Option<Sealed>, ServiceError> {
+        plaintext
+            .map(|text| self.seal_member_field(key, field, member, text))
+            .transpose()
+    }
+
+    /// The blind tokens a member's own fields contribute to the index.
+    fn member_tokens(
+        vault: &UnlockedVault,
+        member_number: u64,
+        clean: &CleanMember,
+    ) -> Vec<[u8; 32]> {
+        let mut tokens = vec![
+            vault
+                .blind_index(BlindIndexKind::MemberNumber, &member_number.to_string())
+                .to_bytes(),
+        ];
+        if let Some(phone) = &clean.phone {
+            tokens.push(
+                vault
+                    .blind_index(BlindIndexKind::PhoneFull, phone.national())
+                    .to_bytes(),
+            );
+            tokens.push(
+                vault
+                    .blind_index(BlindIndexKind::PhoneLast4, phone.last4())
+                    .to_bytes(),
+            );
+        }
+        if let Some(email) = &clean.email {
+            tokens.push(vault.blind_index(BlindIndexKind::Email, email).to_bytes());
+        }
+        tokens.sort_unstable();
+        tokens.dedup();
+        tokens
+    }
+
+    fn open_member_fields(
+        vault: &UnlockedVault,
+        record: &MemberRecord,
+    ) -> Result<(MemberKey, OpenedMember), ServiceError> {
+        let key = vault.unwrap_member_key(&record.wrapped_key, record.id)?;
+        let open =
+            |field: &'static str, sealed: &Sealed| -> Result<Zeroizing<String>, ServiceError> {
+                Ok(open_field_string(
+                    &key,
+                    context(MEMBERS_TABLE, field, record.id),
+                    sealed,
+                )?)
+            };
+        let name = open("name", &record.name)?.to_string();
+        let phone = match &record.phone {
+            Some(sealed) => Some(Phone::from_storage_string(&open("phone", sealed)?).map_err(
+                |_| {
+                    ServiceError::invalid(
+                        "a stored phone number is unreadable; edit the member to re-enter it",
+                    )
+                },
+            )?),
+            None => None,
+        };
+        let email = record
+            .email
+            .as_ref()
+            .map(|sealed| open("email", sealed).map(|text| text.to_string()))
+            .transpose()?;
+        let birthday = match &record.birthday {
+            Some(sealed) => NaiveDate::parse_from_str(&open("birthday", sealed)?, "%Y-%m-%d").ok(),
+            None => None,
+        };
+        let notes = record
+            .notes
+            .as_ref()
+            .map(|sealed| open("notes", sealed).map(|text| text.to_string()))
+            .transpose()?;
+        Ok((
+            key,
+            OpenedMember {
+                name,
+                phone,
+                email,
+                birthday,
+                notes,
+            },
+        ))
+    }
+
+    fn open_plate(
+        key: &MemberKey,
+        vehicle: &VehicleRecord,
+    ) -> Result<Zeroizing<String>, ServiceError> {
+        Ok(open_field_string(
+            key,
+            context(VEHICLES_TABLE, "plate", vehicle.id),
+            &vehicle.plate,
+        )?)
+    }
+
+    fn today(&self) -> NaiveDate {
+        let settings_zone = self
+            .settings()
+            .ok()
+            .and_then(|settings| settings.timezone.parse::<chrono_tz::Tz>().ok());
+        match settings_zone {
+            Some(zone) => self.clock.now().with_timezone(&zone).date_naive(),
+            None => self.clock.now().date_naive(),
+        }
+    }
+
+    /// Registers a new member. Both roles may; the audit entry names the fields, not values.
+    pub fn create_member(
+        &self,
+        session: &super::Session,
+        input: MemberInput,
+    ) -> Result<MemberDetail, ServiceError> {
+        let caller = self.authorize(session, Operation::CreateMember)?;
+        let vault = self.unlocked_vault()?;
+        let today = self.today();
+        let clean = CleanMember {
+            name: Zeroizing::new(normalize_name(&input.name).map_err(invalid)?),
+            phone: clean_phone(input.phone.as_deref().unwrap_or(""))?,
+            email: clean_email(input.email.as_deref().unwrap_or(""))?,
+            birthday: input
+                .birthday
+                .map(|d| clean_birthday(d, today))
+                .transpose()?,
+            notes: clean_notes(input.notes.as_deref().unwrap_or(""))?,
+        };
+        let now = self.clock.now();
+        let id = RecordId::generate(now, self.entropy.as_ref())?;
+        let key = MemberKey::generate(self.entropy.as_ref())?;
+        let wrapped_key = vault.wrap_member_key(&key, id, self.entropy.as_ref())?;
+        let birthday_text = clean.birthday.map(|d| d.format("%Y-%m-%d").to_string());
+        let name = self.seal_member_field(&key, "name", id, &clean.name)?;
+        let phone = self.seal_optional(
+            &key,
+            "phone",
+            id,
+            clean
+                .phone
+                .as_ref()
+                .map(|p| p.to_storage_string())
+                .as_deref(),
+        )?;
+        let email = self.seal_optional(
+            &key,
+            "email",
+            id,
+            clean.email.as_deref().map(|s| s.as_str()),
+        )?;
+        let birthday = self.seal_optional(&key, "birthday", id, birthday_text.as_deref())?;
+        let notes = self.seal_optional(
+            &key,
+            "notes",
+            id,
+            clean.notes.as_deref().map(|s| s.as_str()),
+        )?;
+        let mut draft = caller.draft(AuditAction::MemberCreated);
+        draft.fields = present_fields(&clean);
+        let record = self.write_audited(
+            |writer, draft| {
+                let member_number = writer.next_member_number()?;
+                let index_tokens = Self::member_tokens(&vault, member_number, &clean);
+                let record = MemberRecord {
+                    id,
+                    member_number,
+                    wrapped_key,
+                    name,
+                    phone,
+                    email,
+                    birthday,
+                    notes,
+                    index_tokens,
+                    created_at: now,
+                    updated_at: now,
+                };
+                for token in &record.index_tokens {
+                    writer.add_index_token(token, id)?;
+                }
+                writer.put_member(&record)?;
+                draft.objects = vec![id.to_string(), format!("member:{member_number}")];
+                Ok(record)
+            },
+            draft,
+        )?;
+        self.names.set(id, &clean.name);
+        self.member_detail(&caller, &vault, &record)
+    }
+
+    /// Changes contact details. Stale index tokens are removed in the same transaction.
+    pub fn update_member(
+        &self,
+        session: &super::Session,
+        member: RecordId,
+        update: MemberUpdate,
+    ) -> Result<MemberDetail, ServiceError> {
+        let caller = self.authorize(session, Operation::EditMember)?;
+        let vault = self.unlocked_vault()?;
+        let today = self.today();
+        let mut record = self
+            .store
+            .read()?
+            .member(member)?
+            .ok_or(ServiceError::NotFound("member"))?;
+        let (key, opened) = Self::open_member_fields(&vault, &record)?;
+        let mut changed = Vec::new();
+        let mut clean = CleanMember {
+            name: Zeroizing::new(opened.name.clone()),
+            phone: opened.phone.clone(),
+            email: opened.email.clone().map(Zeroizing::new),
+            birthday: opened.birthday,
+            notes: opened.notes.clone().map(Zeroizing::new),
+        };
+        if let Some(name) = &update.name {
+            clean.name = Zeroizing::new(normalize_name(name).map_err(invalid)?);
+            record.name = self.seal_member_field(&key, "name", member, &clean.name)?;
+            changed.push("name");
+        }
+        match &update.phone {
+            Change::Keep => {}
+            Change::Set(text) => {
+                clean.phone = clean_phone(text)?;
+                record.phone = self.seal_optional(
+                    &key,
+                    "phone",
+                    member,
+                    clean
+                        .phone
+                        .as_ref()
+                        .map(|p| p.to_storage_string())
+                        .as_deref(),
+                )?;
+                changed.push("phone");
+            }
+            Change::Clear => {
+                clean.phone = None;
+                record.phone = None;
+                changed.push("phone");
+            }
+        }
+        match &update.email {
+            Change::Keep => {}
+            Change::Set(text) => {
+                clean.email = clean_email(text)?;
+                record.email = self.seal_optional(
+                    &key,
+                    "email",
+                    member,
+                    clean.email.as_deref().map(|s| s.as_str()),
+                )?;
+                changed.push("email");
+            }
+            Change::Clear => {
+                clean.email = None;
+                record.email = None;
+                changed.push("email");
+            }
+        }
+        match &update.birthday {
+            Change::Keep => {}
+            Change::Set(date) => {
+                clean.birthday = Some(clean_birthday(*date, today)?);
+                let text = date.format("%Y-%m-%d").to_string();
+                record.birthday = Some(self.seal_member_field(&key, "birthday", member, &text)?);
+                changed.push("birthday");
+            }
+            Change::Clear => {
+                clean.birthday = None;
+                record.birthday = None;
+                changed.push("birthday");
+            }
+        }
+        match &update.notes {
+            Change::Keep => {}
+            Change::Set(text) => {
+                clean.notes = clean_notes(text)?;
+                record.notes = self.seal_optional(
+                    &key,
+                    "notes",
+                    member,
+                    clean.notes.as_deref().map(|s| s.as_str()),
+                )?;
+                changed.push("notes");
+            }
+            Change::Clear => {
+                clean.notes = None;
+                record.notes = None;
+                changed.push("notes");
+            }
+        }
+        if changed.is_empty() {
+            return self.member_detail(&caller, &vault, &record);
+        }
+        let now = self.clock.now();
+        record.updated_at = now;
+        let new_tokens = Self::member_tokens(&vault, record.member_number, &clean);
+        let mut draft = caller.draft(AuditAction::MemberUpdated);
+        draft.objects = vec![
+            member.to_string(),
+            format!("member:{}", record.member_number),
+        ];
+        draft.fields = changed.iter().map(|f| (*f).to_owned()).collect();
+        let record = self.write_audited(
+            |writer, _| {
+                replace_tokens(writer, member, &record.index_tokens, &new_tokens)?;
+                record.index_tokens = new_tokens;
+                writer.put_member(&record)?;
+                Ok(record)
+            },
+            draft,
+        )?;
+        if update.name.is_some() {
+            self.names.set(member, &clean.name);
+        }
+        self.member_detail(&caller, &vault, &record)
+    }
+
+    /// Opens a member's record, masked for the caller's role. Every opening is audited.
+    pub fn open_member(
+        &self,
+        session: &super::Session,
+        member: RecordId,
+    ) -> Result<MemberDetail, ServiceError> {
+        let caller = self.authorize(session, Operation::OpenMember)?;
+        let vault = self.unlocked_vault()?;
+        let record = self
+            .store
+            .read()?
+            .member(member)?
+            .ok_or(ServiceError::NotFound("member"))?;
+        let detail = self.member_detail(&caller, &vault, &record)?;
+        let mut draft = caller.draft(AuditAction::MemberOpened);
+        draft.objects = vec![
+            member.to_string(),
+            format!("member:{}", record.member_number),
+        ];
+        self.audit_alone(draft)?;
+        Ok(detail)
+    }
+
+    fn member_detail(
+        &self,
+        caller: &Caller,
+        vault: &UnlockedVault,
+        record: &MemberRecord,
+    ) -> Result<MemberDetail, ServiceError> {
+        let masker = Masker::for_role(caller.role);
+        let (key, opened) = Self::open_member_fields(vault, record)?;
+        let today = self.today();
+        let mut vehicles = Vec::new();
+        for vehicle in self.store.read()?.vehicles_of(record.id)? {
+            vehicles.push(VehicleView {
+                id: vehicle.id,
+                plate: masker.plate(&Self::open_plate(&key, &vehicle)?),
+                kind: vehicle.kind,
+                make_model: vehicle.make_model.clone(),
+                colour: vehicle.colour.clone(),
+            });
+        }
+        Ok(MemberDetail {
+            id: record.id,
+            member_number: record.member_number,
+            name: masker.name(&opened.name),
+            phone: opened.phone.as_ref().map(|p| masker.phone(p)),
+            email: opened.email.as_deref().map(|e| masker.email(e)),
+            birthday: opened.birthday.map(|b| masker.birthday(b, today)),
+            notes: opened.notes.as_deref().map(|n| masker.notes(n)),
+            vehicles,
+            masked: !caller.role.sees_full_personal_data(),
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+        })
+    }
+
+    /// Finds members by member number, full phone, last four digits, plate, email or name
+    /// prefix — whichever the query can be. Exact matches come first.
+    pub fn search_members(
+        &self,
+        session: &super::Session,
+        query: &str,
+    ) -> Result<SearchResults, ServiceError> {
+        let caller = self.authorize(session, Operation::SearchMembers)?;
+        let vault = self.unlocked_vault()?;
+        let query = sanitize_line(query);
+        let mut found: Vec<RecordId> = Vec::new();
+        let mut add = |ids: Vec<RecordId>| {
+            for id in ids {
+                if !found.contains(&id) {
+                    found.push(id);
+                }
+            }
+        };
+        if query.is_empty() {
+            return Ok(SearchResults {
+                members: Vec::new(),
+                names_complete: self.names.is_ready(),
+            });
+        }
+        let reader = self.store.read()?;
+        let lookup = |kind: BlindIndexKind, value: &str| {
+            reader.ids_for_token(&vault.blind_index(kind, value).to_bytes())
+        };
+        let number_text = query.trim_start_matches(['#', 'M', 'm']);
+        if !number_text.is_empty() && number_text.chars().all(|c| c.is_ascii_digit()) {
+            add(lookup(BlindIndexKind::MemberNumber, number_text)?);
+        }
+        let phone_like = query
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        let digits: String = query.chars().filter(char::is_ascii_digit).collect();
+        if phone_like && digits.len() == 4 {
+            add(lookup(BlindIndexKind::PhoneLast4, &digits)?);
+        }
+        if phone_like
+            && digits.len() >= 6
+            && let Ok(phone) = Phone::parse(&query)
+        {
+            add(lookup(BlindIndexKind::PhoneFull, phone.national())?);
+        }
+        if query.contains('@')
+            && let Ok(email) = normalize_email(&query)
+        {
+            add(lookup(BlindIndexKind::Email, &email)?);
+        }
+        if query.chars().any(|c| c.is_ascii_digit())
+            && !phone_like
+            && let Ok(plate) = normalize_plate(&query)
+        {
+            add(lookup(BlindIndexKind::Plate, &plate)?);
+        }
+        // A multi-word query ("john sm") matches the whole-name token, which has no spaces.
+        let folded: String = fold_query(&query).split_whitespace().collect();
+        if !folded.is_empty() && !phone_like {
+            add(self.names.search(&folded, SEARCH_LIMIT));
+        }
+        found.truncate(SEARCH_LIMIT);
+        let masker = Masker::for_role(caller.role);
+        let today = self.today();
+        let mut members = Vec::with_capacity(found.len());
+        for id in found {
+            let Some(record) = reader.member(id)? else {
+                continue;
+            };
+            let (key, opened) = Self::open_member_fields(&vault, &record)?;
+            let mut plates = Vec::new();
+            for vehicle in reader.vehicles_of(id)? {
+                plates.push(masker.plate(&Self::open_plate(&key, &vehicle)?));
+            }
+            members.push(MemberSummary {
+                id,
+                member_number: record.member_number,
+                name: masker.name(&opened.name),
+                phone: opened.phone.as_ref().map(|p| masker.phone(p)),
+                plates,
+                birthday_this_month: opened
+                    .birthday
+                    .is_some_and(|b| crate::domain::masking::birthday_this_month(b, today)),
+                masked: !caller.role.sees_full_personal_data(),
+            });
+        }
+        Ok(SearchResults {
+            members,
+            names_complete: self.names.is_ready(),
+        })
+    }
+
+    /// Adds a vehicle to a member; its plate is sealed under the member's key.
+    pub fn add_vehicle(
+        &self,
+        session: &super::Session,
+        member: RecordId,
+        input: VehicleInput,
+    ) -> Result<VehicleView, ServiceError> {
+        let caller = self.authorize(session, Operation::ManageVehicles)?;
+        let vault = self.unlocked_vault()?;
+        let reader = self.store.read()?;
+        let record = reader
+            .member(member)?
+            .ok_or(ServiceError::NotFound("member"))?;
+        let key = vault.unwrap_member_key(&record.wrapped_key, member)?;
+        let plate = Zeroizing::new(normalize_plate(&input.plate).map_err(invalid)?);
+        let plate_token = vault.blind_index(BlindIndexKind::Plate, &plate).to_bytes();
+        if reader
+            .vehicles_of(member)?
+            .iter()
+            .any(|v| v.plate_token == plate_token)
+        {
+            return Err(ServiceError::invalid(
+                "plate: this member already has a vehicle with that plate",
+            ));
+        }
+        drop(reader);
+        let now = self.clock.now();
+        let id = RecordId::generate(now, self.entropy.as_ref())?;
+        let vehicle = VehicleRecord {
+            id,
+            member_id: member,
+            plate: seal_field(
+                &key,
+                context(VEHICLES_TABLE, "plate", id),
+                plate.as_bytes(),
+                self.entropy.as_ref(),
+            )?,
+            plate_token,
+            kind: input.kind,
+            make_model: clean_description("make and model", input.make_model.as_deref())?,
+            colour: clean_description("colour", input.colour.as_deref())?,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut draft = caller.draft(AuditAction::VehicleAdded);
+        draft.objects = vec![member.to_string(), id.to_string()];
+        draft.fields = vec![
+            "plate".to_owned(),
+            "kind".to_owned(),
+            "make_model".to_owned(),
+            "colour".to_owned(),
+        ];
+        self.write_audited(
+            |writer, _| {
+                writer.add_index_token(&vehicle.plate_token, member)?;
+                Ok(writer.put_vehicle(&vehicle)?)
+            },
+            draft,
+        )?;
+        Ok(VehicleView {
+            id,
+            plate: Masker::for_role(caller.role).plate(&plate),
+            kind: vehicle.kind,
+            make_model: vehicle.make_model,
+            colour: vehicle.colour,
+        })
+    }
+
+    /// Replaces a vehicle's details (plate included).
+    pub fn update_vehicle(
+        &self,
+        session: &super::Session,
+        vehicle_id: RecordId,
+        input: VehicleInput,
+    ) -> Result<VehicleView, ServiceError> {
+        let caller = self.authorize(session, Operation::ManageVehicles)?;
+        let vault = self.unlocked_vault()?;
+        let reader = self.store.read()?;
+        let mut vehicle = reader
+            .vehicle(vehicle_id)?
+            .ok_or(ServiceError::NotFound("vehicle"))?;
+        let record = reader
+            .member(vehicle.member_id)?
+            .ok_or(ServiceError::NotFound("member"))?;
+        drop(reader);
+        let key = vault.unwrap_member_key(&record.wrapped_key, record.id)?;
+        let plate = Zeroizing::new(normalize_plate(&input.plate).map_err(invalid)?);
+        let old_token = vehicle.plate_token;
+        vehicle.plate = seal_field(
+            &key,
+            context(VEHICLES_TABLE, "plate", vehicle.id),
+            plate.as_bytes(),
+            self.entropy.as_ref(),
+        )?;
+        vehicle.plate_token = vault.blind_index(BlindIndexKind::Plate, &plate).to_bytes();
+        vehicle.kind = input.kind;
+        vehicle.make_model = clean_description("make and model", input.make_model.as_deref())?;
+        vehicle.colour = clean_description("colour", input.colour.as_deref())?;
+        vehicle.updated_at = self.clock.now();
+        let mut draft = caller.draft(AuditAction::VehicleUpdated);
+        draft.objects = vec![record.id.to_string(), vehicle.id.to_string()];
+        draft.fields = vec![
+            "plate".to_owned(),
+            "kind".to_owned(),
+            "make_model".to_owned(),
+            "colour".to_owned(),
+        ];
+        self.write_audited(
+            |writer, _| {
+                replace_tokens(writer, record.id, &[old_token], &[vehicle.plate_token])?;
+                Ok(writer.put_vehicle(&vehicle)?)
+            },
+            draft,
+        )?;
+        Ok(VehicleView {
+            id: vehicle.id,
+            plate: Masker::for_role(caller.role).plate(&plate),
+            kind: vehicle.kind,
+            make_model: vehicle.make_model,
+            colour: vehicle.colour,
+        })
+    }
+
+    pub fn remove_vehicle(
+        &self,
+        session: &super::Session,
+        vehicle_id: RecordId,
+    ) -> Result<(), ServiceError> {
+        let caller = self.authorize(session, Operation::ManageVehicles)?;
+        let vehicle = self
+            .store
+            .read()?
+            .vehicle(vehicle_id)?
+            .ok_or(ServiceError::NotFound("vehicle"))?;
+        let mut draft = caller.draft(AuditAction::VehicleRemoved);
+        draft.objects = vec![vehicle.member_id.to_string(), vehicle.id.to_string()];
+        self.write_audited(
+            |writer, _| {
+                writer.remove_index_token(&vehicle.plate_token, vehicle.member_id)?;
+                Ok(writer.delete_vehicle(&vehicle)?)
+            },
+            draft,
+        )?;
+        Ok(())
+    }
+}
+
+fn present_fields(clean: &CleanMember) -> Vec<String> {
+    let mut fields = vec!["name".to_owned()];
+    for (present, field) in [
+        (clean.phone.is_some(), "phone"),
+        (clean.email.is_some(), "email"),
+        (clean.birthday.is_some(), "birthday"),
+        (clean.notes.is_some(), "notes"),
+    ] {
+        if present {
+            fields.push(field.to_owned());
+        }
+    }
+    fields
+}
+
+fn replace_tokens(
+    writer: &mut StoreWriter,
+    member: RecordId,
+    old: &[[u8; 32]],
+    new: &[[u8; 32]],
+) -> Result<(), ServiceError> {
+    for token in old.iter().filter(|t| !new.contains(t)) {
+        writer.remove_index_token(token, member)?;
+    }
+    for token in new.iter().filter(|t| !old.contains(t)) {
+        writer.add_index_token(token, member)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! The service layer: the only API front ends call. It owns sessions, checks the permission
+//! matrix, masks personal data for the caller's role, and writes the audit trail — each
+//! change and its audit entry in one transaction.
+
+mod error;
+pub mod integrity;
+mod login;
+mod members;
+mod name_search;
+mod session;
+mod setup;
+mod staff;
+mod views;
+
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+
+use crate::audit::{Actor, AuditAction, AuditDraft, Origin, Outcome};
+use crate::auth::session_rules::SessionState;
+use crate::clock::Clock;
+use crate::domain::access::{Operation, Role, Rule};
+use crate::entropy::Entropy;
+use crate::ids::RecordId;
+use crate::store::records::ShopSettings;
+use crate::store::{ReadAccess, Store, StoreWriter};
+use crate::vault::UnlockedVault;
+
+pub use error::ServiceError;
+pub use login::{LoginRequest, SecondFactor};
+pub use members::{Change, MemberInput, MemberUpdate, VehicleInput};
+pub use session::{Session, SessionInfo, SessionStatus};
+pub use setup::{InitialSetup, StaffCredentials};
+pub use staff::{NewStaff, StaffSummary};
+pub use views::{BirthdayView, MemberDetail, MemberSummary, SearchResults, ShownText, VehicleView};
+
+use name_search::NameSearch;
+use session::SessionRegistry;
+
+pub struct Service {
+    store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+    entropy: Arc<dyn Entropy>,
+    /// The unwrapped store key and what derives from it; `None` until a staff login.
+    vault: RwLock<Option<Arc<UnlockedVault>>>,
+    names: Arc<NameSearch>,
+    sessions: SessionRegistry,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("store", &self.store)
+            .field("unlocked", &self.vault_if_unlocked().is_some())
+            .field("sessions", &self.sessions.count())
+            .finish()
+    }
+}
+
+/// The authorised caller of one service call.
+#[derive(Debug, Clone)]
+struct Caller {
+    staff_id: RecordId,
+    username: String,
+    role: Role,
+    origin: Origin,
+}
+
+impl Caller {
+    fn actor(&self) -> Actor {
+        Actor::Staff {
+            staff_id: self.staff_id,
+            username: self.username.clone(),
+        }
+    }
+
+    fn draft(&self, action: AuditAction) -> AuditDraft {
+        AuditDraft {
+            actor: self.actor(),
+            origin: self.origin.clone(),
+            action,
+            outcome: Outcome::Ok,
+            objects: Vec::new(),
+            fields: Vec::new(),
+            detail: None,
+        }
+    }
+}
+
+impl Service {
+    /// Serves an existing store. Nothing personal can be read until a staff member logs in.
+    pub fn new(store: Store, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>) -> Self {
+        Self {
+            store: Arc::new(store),
+            clock,
+            entropy,
+            vault: RwLock::new(None),
+            names: Arc::new(NameSearch::default()),
+            sessions: SessionRegistry::default(),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn settings(&self) -> Result<ShopSettings, ServiceError> {
+        self.store.read()?.settings()?.ok_or_else(|| {
+            ServiceError::Store(crate::store::StoreError::NotInitialised(
+                self.store.path().to_path_buf(),
+            ))
+        })
+    }
+
+    fn vault_if_unlocked(&self) -> Option<Arc<UnlockedVault>> {
+        self.vault
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn unlocked_vault(&self) -> Result<Arc<UnlockedVault>, ServiceError> {
+        self.vault_if_unlocked().ok_or(ServiceError::StoreLocked)
+    }
+
+    /// Checks the session is live and allowed `operation`, refreshing its idle timer.
+    /// A refusal by the permission matrix is itself audited.
+    fn authorize(&self, session: &Session, operation: Operation) -> Result<Caller, ServiceError> {
+        let now = self.clock.now();
+        let record = self
+            .sessions
+            .get(session)
+            .ok_or(ServiceError::SessionEnded)?;
+        match record.state(now) {
+            SessionState::Expired => {
+                self.sessions.remove(session);
+                return Err(ServiceError::SessionEnded);
+            }
+            SessionState::IdleLocked => return Err(ServiceError::SessionLocked),
+            SessionState::Active => {}
+        }
+        let staff = self.store.read()?.staff(record.staff_id)?;
+        match staff {
+            Some(staff) if !staff.disabled && staff.session_epoch == record.epoch => {}
+            _ => {
+                self.sessions.remove(session);
+                return Err(ServiceError::SessionEnded);
+            }
+        }
+        let caller = Caller {
+            staff_id: record.staff_id,
+            username: record.username.clone(),
+            role: record.role,
+            origin: record.origin.clone(),
+        };
+        match operation.rule_for(record.role) {
+            Rule::Allowed => {}
+            Rule::AfterStepUp if record.has_fresh_step_up(now) => {}
+            Rule::AfterStepUp => return Err(ServiceError::StepUpRequired),
+            Rule::Denied => {
+                let mut draft = caller.draft(AuditAction::PermissionDenied);
+                draft.outcome = Outcome::Denied;
+                draft.detail = Some(format!("operation: {}", operation.as_str()));
+                self.audit_alone(draft)?;
+                return Err(ServiceError::Forbidden {
+                    role: record.role,
+                    operation: operation.as_str(),
+                });
+            }
+        }
+        self.sessions
+            .update(session, |record| record.clock.touch(now));
+        Ok(caller)
+    }
+
+    /// Writes one audit entry in a transaction of its own (for events that change nothing else).
+    fn audit_alone(&self, draft: AuditDraft) -> Result<(), ServiceError> {
+        let mut writer = self.store.write()?;
+        writer.append_audit(draft, self.clock.now())?;
+        writer.commit()?;
+        Ok(())
+    }
+
+    /// Runs `change` in one write transaction and seals `draft` onto the audit chain in the
+    /// same transaction, so the change and its trace commit together.
+    fn write_audited<T>(
+        &self,
+        change: impl FnOnce(&mut StoreWriter, &mut AuditDraft) -> Result<T, ServiceError>,
+        mut draft: AuditDraft,
+    ) -> Result<T, ServiceError> {
+        let mut writer = self.store.write()?;
+        let result = change(&mut writer, &mut draft)?;
+        writer.append_audit(draft, self.clock.now())?;
+        writer.commit()?;
+        Ok(result)
+    }
+
+    /// Session details for the front end's status line; never fails for an ended session.
+    pub fn session_info(&self, session: &Session) -> Option<SessionInfo> {
+        let record = self.sessions.get(session)?;
+        let status = match record.state(self.clock.now()) {
+            SessionState::Active => SessionStatus::Active,
+            SessionState::IdleLocked => SessionStatus::Locked,
+            SessionState::Expired => SessionStatus::Ended,
+        };
+        Some(SessionInfo {
+            staff_id: record.staff_id,
+            username: record.username,
+            role: record.role,
+            status,
+            must_change_password: record.must_change_password,
+        })
+    }
+
+    /// Whether the in-memory name index has finished building since unlock.
+    pub fn name_index_ready(&self) -> bool {
+        self.names.is_ready()
+    }
+
+    /// Blocks until the name index is built (for scripts and tests; front ends poll instead).
+    pub fn wait_for_name_index(&self) {
+        self.names.wait_until_ready();
+    }
+}
+
+fn system_draft(origin: Origin, action: AuditAction) -> AuditDraft {
+    AuditDraft {
+        actor: Actor::System,
+        origin,
+        action,
+        outcome: Outcome::Ok,
+        objects: Vec::new(),
+        fields: Vec::new(),
+        detail: None,
+    }
+}

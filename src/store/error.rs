@@ -1,0 +1,66 @@
+use std::path::PathBuf;
+
+/// What can go wrong opening or using the store; each message says what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the data directory {0} does not exist; create a store there with `frontdesk init --data {0}` or pass the right --data"
+    )]
+    DataDirMissing(PathBuf),
+    #[error(
+        "the data directory {path} is not writable ({reason}); fix its permissions or choose another --data"
+    )]
+    DataDirNotWritable { path: PathBuf, reason: String },
+    #[error("there is no store in {0}; create one with `frontdesk init` (or `frontdesk demo`)")]
+    NotInitialised(PathBuf),
+    #[error(
+        "a store already exists in {0}; refusing to overwrite it (choose an empty --data directory)"
+    )]
+    AlreadyInitialised(PathBuf),
+    #[error(
+        "the store {0} is in use by another frontdesk process; close it (or connect to the running `frontdesk serve`) and try again"
+    )]
+    InUse(PathBuf),
+    #[error("the store file is damaged ({0}); restore the latest backup with `frontdesk restore`")]
+    Corrupt(String),
+    #[error(
+        "the store was written by a newer frontdesk (schema {found}, this build understands up to {supported}); upgrade frontdesk to open it"
+    )]
+    NewerVersion { found: u32, supported: u32 },
+    #[error("could not read or write the store: {0}")]
+    Io(String),
+}
+
+impl From<redb::Error> for StoreError {
+    fn from(err: redb::Error) -> Self {
+        match err {
+            redb::Error::DatabaseAlreadyOpen => {
+                StoreError::Io("the store is already open in this process".to_owned())
+            }
+            redb::Error::Corrupted(detail) => StoreError::Corrupt(detail),
+            redb::Error::UpgradeRequired(version) => StoreError::NewerVersion {
+                found: u32::from(version),
+                supported: 0,
+            },
+            other => StoreError::Io(other.to_string()),
+        }
+    }
+}
+
+macro_rules! via_redb_error {
+    ($($source:ty),*) => {$(
+        impl From<$source> for StoreError {
+            fn from(err: $source) -> Self {
+                StoreError::from(redb::Error::from(err))
+            }
+        }
+    )*};
+}
+
+via_redb_error!(
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::CompactionError
+);

@@ -1,0 +1,198 @@
+//! The one redb file that holds the shop: opening it safely, the schema, and typed access to
+//! its tables inside read and write transactions.
+
+mod codec;
+mod error;
+pub mod records;
+pub mod schema;
+mod transactions;
+
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use redb::{Database, DatabaseError, ReadableDatabase};
+
+pub use codec::decode as decode_record;
+pub use error::StoreError;
+pub use transactions::{AuditStream, ReadAccess, StoreReader, StoreWriter};
+
+/// The store's file name inside the data directory.
+pub const STORE_FILE_NAME: &str = "frontdesk.redb";
+
+/// Enough page cache for the hot tables of a large shop while keeping resident memory modest.
+const CACHE_BYTES: usize = 128 * 1024 * 1024;
+
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    pub fn file_in(dir: &Path) -> PathBuf {
+        dir.join(STORE_FILE_NAME)
+    }
+
+    /// Whether `dir` already holds a store file.
+    pub fn exists_in(dir: &Path) -> bool {
+        Self::file_in(dir).is_file()
+    }
+
+    /// Creates a new, empty store in `dir` (creating the directory, private to this user, if
+    /// needed). Refuses to touch a directory that already holds a store.
+    pub fn create(dir: &Path) -> Result<Store, StoreError> {
+        ensure_private_dir(dir)?;
+        let path = Self::file_in(dir);
+        if path.exists() {
+            return Err(StoreError::AlreadyInitialised(dir.to_path_buf()));
+        }
+        let db = builder()
+            .create(&path)
+            .map_err(|err| open_error(dir, &path, err))?;
+        restrict_to_owner(&path)?;
+        let store = Store { db, path };
+        let tx = store.begin_write_raw()?;
+        schema::create_all(&tx)?;
+        tx.commit()?;
+        Ok(store)
+    }
+
+    /// Opens the existing store in `dir`, running forward migrations.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        if !dir.is_dir() {
+            return Err(StoreError::DataDirMissing(dir.to_path_buf()));
+        }
+        let path = Self::file_in(dir);
+        if !path.is_file() {
+            return Err(StoreError::NotInitialised(dir.to_path_buf()));
+        }
+        let db = builder()
+            .open(&path)
+            .map_err(|err| open_error(dir, &path, err))?;
+        let store = Store { db, path };
+        let tx = store.begin_write_raw()?;
+        let found = schema::migrate(&tx)?;
+        if found == schema::SCHEMA_VERSION {
+            tx.abort()?;
+        } else {
+            tx.commit()?;
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn read(&self) -> Result<StoreReader, StoreError> {
+        Ok(StoreReader::new(self.db.begin_read()?))
+    }
+
+    /// A write transaction. Nothing is visible to others until [`StoreWriter::commit`].
+    pub fn write(&self) -> Result<StoreWriter, StoreError> {
+        Ok(StoreWriter::new(self.begin_write_raw()?))
+    }
+
+    fn begin_write_raw(&self) -> Result<redb::WriteTransaction, StoreError> {
+        let mut tx = self.db.begin_write()?;
+        // Records allocator state with each commit so reopening after a power cut is quick.
+        tx.set_quick_repair(true);
+        Ok(tx)
+    }
+
+    /// Rewrites the file without free pages, so deleted ciphertext is not left behind.
+    pub fn compact(&mut self) -> Result<(), StoreError> {
+        while self.db.compact()? {}
+        Ok(())
+    }
+
+    /// redb's own structural check of the file.
+    pub fn check_integrity(&mut self) -> Result<bool, StoreError> {
+        self.db
+            .check_integrity()
+            .map_err(|err| StoreError::from(redb::Error::from(err)))
+    }
+}
+
+fn builder() -> redb::Builder {
+    let mut builder = Database::builder();
+    builder.set_cache_size(CACHE_BYTES);
+    builder
+}
+
+fn open_error(dir: &Path, path: &Path, err: DatabaseError) -> StoreError {
+    match err {
+        DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(path.to_path_buf()),
+        DatabaseError::Storage(redb::StorageError::Io(io))
+            if io.kind() == ErrorKind::PermissionDenied =>
+        {
+            StoreError::DataDirNotWritable {
+                path: dir.to_path_buf(),
+                reason: io.to_string(),
+            }
+        }
+        DatabaseError::Storage(redb::StorageError::Io(io))
+            if io.kind() == ErrorKind::WouldBlock =>
+        {
+            StoreError::InUse(path.to_path_buf())
+        }
+        DatabaseError::Storage(redb::StorageError::Corrupted(detail)) => {
+            StoreError::Corrupt(detail)
+        }
+        DatabaseError::UpgradeRequired(_) => StoreError::Corrupt(
+            "the file is not a frontdesk store or uses an unknown file format".to_owned(),
+        ),
+        other => {
+            let text = other.to_string();
+            if text.contains("invalid") || text.contains("magic") || text.contains("header") {
+                StoreError::Corrupt(text)
+            } else {
+                StoreError::Io(text)
+            }
+        }
+    }
+}
+
+fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let not_writable = |err: std::io::Error| StoreError::DataDirNotWritable {
+        path: dir.to_path_buf(),
+        reason: err.to_string(),
+    };
+    if !dir.exists() {
+        fs::create_dir_all(dir).map_err(not_writable)?;
+        restrict_to_owner(dir)?;
+    }
+    if !dir.is_dir() {
+        return Err(StoreError::DataDirNotWritable {
+            path: dir.to_path_buf(),
+            reason: "it is not a directory".to_owned(),
+        });
+    }
+    let probe = dir.join(".frontdesk-write-test");
+    fs::write(&probe, b"").map_err(not_writable)?;
+    fs::remove_file(&probe).map_err(not_writable)?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if path.is_dir() { 0o700 } else { 0o600 };
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|err| {
+        StoreError::DataDirNotWritable {
+            path: path.to_path_buf(),
+            reason: err.to_string(),
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! The records the store keeps. Personal fields only ever appear here as [`Sealed`]
+//! ciphertext or as blind-index tokens; everything else is plain by design (SPEC section 3).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::access::Role;
+use crate::domain::currency::Currency;
+use crate::domain::vehicle::VehicleKind;
+use crate::ids::RecordId;
+use crate::vault::Sealed;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShopSettings {
+    pub shop_name: String,
+    /// IANA zone name, e.g. `America/Vancouver`.
+    pub timezone: String,
+    pub currency: Currency,
+    pub idle_lock_minutes: u32,
+    pub demo: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// argon2id cost parameters, kept beside each password-derived key so they can be upgraded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+/// The store key sealed under a key derived from one credential (a password or recovery code).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoreKeyWrap {
+    pub salt: [u8; 16],
+    pub params: KdfParams,
+    pub sealed: Sealed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TotpEnrolmentRecord {
+    /// The TOTP secret sealed under the store's staff-secret key.
+    pub sealed_secret: Sealed,
+    /// `None` until the first valid code proves the authenticator was set up.
+    pub activated_at: Option<DateTime<Utc>>,
+    /// The last accepted 30-second step; a code for this step or earlier is a replay.
+    pub last_used_step: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecoveryCodeRecord {
+    /// argon2id PHC hash of the code.
+    pub hash: String,
+    pub store_key_wrap: StoreKeyWrap,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StaffPreferences {
+    pub language: Option<String>,
+    pub theme: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StaffRecord {
+    pub id: RecordId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub password_hash: String,
+    pub store_key_wrap: StoreKeyWrap,
+    pub totp: TotpEnrolmentRecord,
+    pub recovery_codes: Vec<RecoveryCodeRecord>,
+    pub must_change_password: bool,
+    /// Bumped when the account is disabled or its credentials are reset; sessions opened under
+    /// an older epoch end at their next call.
+    pub session_epoch: u32,
+    pub preferences: StaffPreferences,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MemberRecord {
+    pub id: RecordId,
+    pub member_number: u64,
+    /// This member's data key, sealed under the store's member-wrap key. Destroying it
+    /// crypto-shreds every personal field below.
+    pub wrapped_key: Sealed,
+    pub name: Sealed,
+    pub phone: Option<Sealed>,
+    pub email: Option<Sealed>,
+    pub birthday: Option<Sealed>,
+    pub notes: Option<Sealed>,
+    /// The blind-index tokens currently pointing at this member, so an update can remove
+    /// exactly the stale ones without decrypting the old values.
+    pub index_tokens: Vec<[u8; 32]>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VehicleRecord {
+    pub id: RecordId,
+    pub member_id: RecordId,
+    /// Sealed under the owning member's data key.
+    pub plate: Sealed,
+    pub plate_token: [u8; 32],
+    pub kind: VehicleKind,
+    pub make_model: Option<String>,
+    pub colour: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}

@@ -1,0 +1,518 @@
+//! Typed access to the tables inside one transaction. Reads are written once, in
+//! [`ReadAccess`], and serve both read and write transactions.
+
+use chrono::{DateTime, Utc};
+use redb::{
+    ReadOnlyMultimapTable, ReadTransaction, ReadableMultimapTable, ReadableTable,
+    ReadableTableMetadata, WriteTransaction,
+};
+
+use super::StoreError;
+use super::codec::{decode, encode};
+use super::records::{MemberRecord, ShopSettings, StaffRecord, VehicleRecord};
+use super::schema::*;
+use crate::audit::{self, AuditDraft, AuditEntry};
+use crate::auth::throttle::LoginThrottle;
+use crate::ids::RecordId;
+
+/// Called with each record's id and stored bytes during a table scan.
+pub type RecordVisitor<'a> = dyn FnMut(u128, &[u8]) -> Result<(), StoreError> + 'a;
+
+/// The primitive reads each transaction kind provides; typed reads are built on them.
+pub trait ReadAccess {
+    fn bytes_by_id(
+        &self,
+        table: redb::TableDefinition<u128, &[u8]>,
+        id: u128,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+    fn bytes_by_name(
+        &self,
+        table: redb::TableDefinition<&str, &[u8]>,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+    fn staff_id_by_username(&self, username: &str) -> Result<Option<RecordId>, StoreError>;
+    fn ids_for_token(&self, token: &[u8; 32]) -> Result<Vec<RecordId>, StoreError>;
+    fn vehicle_ids_of(&self, member: RecordId) -> Result<Vec<RecordId>, StoreError>;
+    /// Every record in an id-keyed table, in id (creation) order; stops at the first error.
+    fn scan_by_id(
+        &self,
+        table: redb::TableDefinition<u128, &[u8]>,
+        visit: &mut RecordVisitor<'_>,
+    ) -> Result<(), StoreError>;
+    fn count(&self, table: redb::TableDefinition<u128, &[u8]>) -> Result<u64, StoreError>;
+    /// Sequence number and stored bytes of the newest audit entry.
+    fn last_audit(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+    /// Audit entries with sequence numbers in `from..`, in order; the visitor returns `false`
+    /// to stop early.
+    fn scan_audit(
+        &self,
+        from: u64,
+        visit: &mut dyn FnMut(u64, &[u8]) -> bool,
+    ) -> Result<(), StoreError>;
+
+    fn settings(&self) -> Result<Option<ShopSettings>, StoreError> {
+        self.bytes_by_name(META, META_SETTINGS)?
+            .map(|bytes| decode("settings", &bytes))
+            .transpose()
+    }
+
+    fn staff(&self, id: RecordId) -> Result<Option<StaffRecord>, StoreError> {
+        self.bytes_by_id(STAFF, id.as_u128())?
+            .map(|bytes| decode("staff", &bytes))
+            .transpose()
+    }
+
+    fn staff_by_username(&self, username: &str) -> Result<Option<StaffRecord>, StoreError> {
+        match self.staff_id_by_username(username)? {
+            Some(id) => self.staff(id),
+            None => Ok(None),
+        }
+    }
+
+    fn all_staff(&self) -> Result<Vec<StaffRecord>, StoreError> {
+        let mut staff = Vec::new();
+        self.scan_by_id(STAFF, &mut |_, bytes| {
+            staff.push(decode("staff", bytes)?);
+            Ok(())
+        })?;
+        Ok(staff)
+    }
+
+    fn login_throttle(&self, username: &str) -> Result<LoginThrottle, StoreError> {
+        Ok(self
+            .bytes_by_name(LOGIN_THROTTLE, username)?
+            .map(|bytes| decode("login throttle", &bytes))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    fn member(&self, id: RecordId) -> Result<Option<MemberRecord>, StoreError> {
+        self.bytes_by_id(MEMBERS, id.as_u128())?
+            .map(|bytes| decode("member", &bytes))
+            .transpose()
+    }
+
+    fn member_count(&self) -> Result<u64, StoreError> {
+        self.count(MEMBERS)
+    }
+
+    fn vehicle(&self, id: RecordId) -> Result<Option<VehicleRecord>, StoreError> {
+        self.bytes_by_id(VEHICLES, id.as_u128())?
+            .map(|bytes| decode("vehicle", &bytes))
+            .transpose()
+    }
+
+    fn vehicles_of(&self, member: RecordId) -> Result<Vec<VehicleRecord>, StoreError> {
+        let mut vehicles = Vec::new();
+        for id in self.vehicle_ids_of(member)? {
+            if let Some(vehicle) = self.vehicle(id)? {
+                vehicles.push(vehicle);
+            }
+        }
+        Ok(vehicles)
+    }
+
+    fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        match self.last_audit()? {
+            Some((seq, bytes)) => {
+                let entry = audit::decode(&bytes).map_err(|err| {
+                    StoreError::Corrupt(format!("the newest audit entry cannot be read: {err}"))
+                })?;
+                Ok(Some((seq, entry.hash)))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+fn get_by_id(
+    table: &impl ReadableTable<u128, &'static [u8]>,
+    id: u128,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(table.get(id)?.map(|value| value.value().to_vec()))
+}
+
+fn get_by_name(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(table.get(key)?.map(|value| value.value().to_vec()))
+}
+
+fn scan_table(
+    table: &impl ReadableTable<u128, &'static [u8]>,
+    visit: &mut RecordVisitor<'_>,
+) -> Result<(), StoreError> {
+    for item in table.iter()? {
+        let (key, value) = item?;
+        visit(key.value(), value.value())?;
+    }
+    Ok(())
+}
+
+fn scan_audit_table(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    from: u64,
+    visit: &mut dyn FnMut(u64, &[u8]) -> bool,
+) -> Result<(), StoreError> {
+    for item in table.range(from..)? {
+        let (key, value) = item?;
+        if !visit(key.value(), value.value()) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn last_of(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+    Ok(table
+        .last()?
+        .map(|(key, value)| (key.value(), value.value().to_vec())))
+}
+
+fn multimap_ids(values: redb::MultimapValue<'_, u128>) -> Result<Vec<RecordId>, StoreError> {
+    let mut ids = Vec::new();
+    for value in values {
+        ids.push(RecordId::from_u128(value?.value()));
+    }
+    Ok(ids)
+}
+
+/// A consistent snapshot for reading.
+pub struct StoreReader {
+    tx: ReadTransaction,
+}
+
+impl StoreReader {
+    pub(super) fn new(tx: ReadTransaction) -> Self {
+        Self { tx }
+    }
+
+    fn blind_index(&self) -> Result<ReadOnlyMultimapTable<&'static [u8; 32], u128>, StoreError> {
+        Ok(self.tx.open_multimap_table(BLIND_INDEX)?)
+    }
+}
+
+impl ReadAccess for StoreReader {
+    fn bytes_by_id(
+        &self,
+        table: redb::TableDefinition<u128, &[u8]>,
+        id: u128,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        get_by_id(&self.tx.open_table(table)?, id)
+    }
+
+    fn bytes_by_name(
+        &self,
+        table: redb::TableDefinition<&str, &[u8]>,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        get_by_name(&self.tx.open_table(table)?, key)
+    }
+
+    fn staff_id_by_username(&self, username: &str) -> Result<Option<RecordId>, StoreError> {
+        let table = self.tx.open_table(STAFF_BY_USERNAME)?;
+        Ok(table
+            .get(username)?
+            .map(|value| RecordId::from_u128(value.value())))
+    }
+
+    fn ids_for_token(&self, token: &[u8; 32]) -> Result<Vec<RecordId>, StoreError> {
+        multimap_ids(self.blind_index()?.get(token)?)
+    }
+
+    fn vehicle_ids_of(&self, member: RecordId) -> Result<Vec<RecordId>, StoreError> {
+        let table = self.tx.open_multimap_table(MEMBER_VEHICLES)?;
+        multimap_ids(table.get(member.as_u128())?)
+    }
+
+    fn scan_by_id(
+        &self,
+        table: redb::TableDefinition<u128, &[u8]>,
+        visit: &mut RecordVisitor<'_>,
+    ) -> Result<(), StoreError> {
+        scan_table(&self.tx.open_table(table)?, visit)
+    }
+
+    fn count(&self, table: redb::TableDefinition<u128, &[u8]>) -> Result<u64, StoreError> {
+        Ok(self.tx.open_table(table)?.len()?)
+    }
+
+    fn last_audit(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        last_of(&self.tx.open_table(AUDIT)?)
+    }
+
+    fn scan_audit(
+        &self,
+        from: u64,
+        visit: &mut dyn FnMut(u64, &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        scan_audit_table(&self.tx.open_table(AUDIT)?, from, visit)
+    }
+}
+
+/// One atomic change. Audit entries appended here commit together with the change they
+/// describe, or not at all.
+pub struct StoreWriter {
+    tx: WriteTransaction,
+}
+
+impl StoreWriter {
+    pub(super) fn new(tx: WriteTransaction) -> Self {
+        Self { tx }
+    }
+
+    pub fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit()?)
+    }
+
+    pub fn put_settings(&mut self, settings: &ShopSettings) -> Result<(), StoreError> {
+        let bytes = encode(settings)?;
+        self.tx
+            .open_table(META)?
+            .insert(META_SETTINGS, bytes.as_slice())?;
+        Ok(())
+    }
+
+    /// Hands out member numbers in order, starting at 100001 so they are always six digits
+    /// for a small shop and never look like the last four digits of a phone.
+    pub fn next_member_number(&mut self) -> Result<u64, StoreError> {
+        let mut meta = self.tx.open_table(META)?;
+        let current = match meta.get(META_NEXT_MEMBER_NUMBER)? {
+            Some(bytes) => {
+                let raw: [u8; 8] = bytes.value().try_into().map_err(|_| {
+                    StoreError::Corrupt("the member number counter is unreadable".to_owned())
+                })?;
+                u64::from_le_bytes(raw)
+            }
+            None => 100_001,
+        };
+        let next = current + 1;
+        meta.insert(META_NEXT_MEMBER_NUMBER, next.to_le_bytes().as_slice())?;
+        Ok(current)
+    }
+
+    /// Inserts or replaces a staff record and keeps the username index in step.
+    pub fn put_staff(&mut self, staff: &StaffRecord) -> Result<(), StoreError> {
+        let bytes = encode(staff)?;
+        let previous = self.staff(staff.id)?;
+        let mut by_name = self.tx.open_table(STAFF_BY_USERNAME)?;
+        if let Some(previous) = previous
+            && previous.username != staff.username
+        {
+            by_name.remove(previous.username.as_str())?;
+        }
+        by_name.insert(staff.username.as_str(), staff.id.as_u128())?;
+        self.tx
+            .open_table(STAFF)?
+            .insert(staff.id.as_u128(), bytes.as_slice())?;
+        Ok(())
+    }
+
+    pub fn put_login_throttle(
+        &mut self,
+        username: &str,
+        throttle: &LoginThrottle,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut table = self.tx.open_table(LOGIN_THROTTLE)?;
+        if throttle.is_stale(now) {
+            table.remove(username)?;
+        } else {
+            let bytes = encode(throttle)?;
+            table.insert(username, bytes.as_slice())?;
+        }
+        Ok(())
+    }
+
+    pub fn put_member(&mut self, member: &MemberRecord) -> Result<(), StoreError> {
+        let bytes = encode(member)?;
+        self.tx
+            .open_table(MEMBERS)?
+            .insert(member.id.as_u128(), bytes.as_slice())?;
+        Ok(())
+    }
+
+    pub fn put_vehicle(&mut self, vehicle: &VehicleRecord) -> Result<(), StoreError> {
+        let bytes = encode(vehicle)?;
+        self.tx
+            .open_table(VEHICLES)?
+            .insert(vehicle.id.as_u128(), bytes.as_slice())?;
+        self.tx
+            .open_multimap_table(MEMBER_VEHICLES)?
+            .insert(vehicle.member_id.as_u128(), vehicle.id.as_u128())?;
+        Ok(())
+    }
+
+    pub fn delete_vehicle(&mut self, vehicle: &VehicleRecord) -> Result<(), StoreError> {
+        self.tx.open_table(VEHICLES)?.remove(vehicle.id.as_u128())?;
+        self.tx
+            .open_multimap_table(MEMBER_VEHICLES)?
+            .remove(vehicle.member_id.as_u128(), vehicle.id.as_u128())?;
+        Ok(())
+    }
+
+    pub fn add_index_token(
+        &mut self,
+        token: &[u8; 32],
+        member: RecordId,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .open_multimap_table(BLIND_INDEX)?
+            .insert(token, member.as_u128())?;
+        Ok(())
+    }
+
+    pub fn remove_index_token(
+        &mut self,
+        token: &[u8; 32],
+        member: RecordId,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .open_multimap_table(BLIND_INDEX)?
+            .remove(token, member.as_u128())?;
+        Ok(())
+    }
+
+    /// Seals `draft` onto the end of the hash chain, in this transaction.
+    pub fn append_audit(
+        &mut self,
+        draft: AuditDraft,
+        at: DateTime<Utc>,
+    ) -> Result<AuditEntry, StoreError> {
+        let previous = self.audit_head()?;
+        let entry = audit::seal_next(previous, draft, at);
+        let bytes = audit::encode(&entry);
+        self.tx
+            .open_table(AUDIT)?
+            .insert(entry.seq, bytes.as_slice())?;
+        Ok(entry)
+    }
+
+    /// Raw access to the audit table, for tamper-detection tests only.
+    #[doc(hidden)]
+    pub fn overwrite_audit_bytes_for_tests(
+        &mut self,
+        seq: u64,
+        bytes: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let mut table = self.tx.open_table(AUDIT)?;
+        match bytes {
+            Some(bytes) => table.insert(seq, bytes)?,
+            None => table.remove(seq)?,
+        };
+        Ok(())
+    }
+}
+
+impl ReadAccess for StoreWriter {
+    fn bytes_by_id(
+        &self,
+        table: redb::TableDefinition<u128, &[u8]>,
+        id: u128,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        get_by_id(&self.tx.open_table(table)?, id)
+    }
+
+    fn bytes_by_name(
+        &self,
+        table: redb::TableDefinition<&str, &[u8]>,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        get_by_name(&self.tx.open_table(table)?, key)
+    }
+
+    fn staff_id_by_username(&self, username: &str) -> Result<Option<RecordId>, StoreError> {
+        let table = self.tx.open_table(STAFF_BY_USERNAME)?;
+        let found = table
+            .get(username)?
+            .map(|value| RecordId::from_u128(value.value()));
+        Ok(found)
+    }
+
+    fn ids_for_token(&self, token: &[u8; 32]) -> Result<Vec<RecordId>, StoreError> {
+        let table = self.tx.open_multimap_table(BLIND_INDEX)?;
+        multimap_ids(table.get(token)?)
+    }
+
+    fn vehicle_ids_of(&self, member: RecordId) -> Result<Vec<RecordId>, StoreError> {
+        let table = self.tx.open_multimap_table(MEMBER_VEHICLES)?;
+        multimap_ids(table.get(member.as_u128())?)
+    }
+
+    fn scan_by_id(
+        &self,
+        table: redb::TableDefinition<u128, &[u8]>,
+        visit: &mut RecordVisitor<'_>,
+    ) -> Result<(), StoreError> {
+        scan_table(&self.tx.open_table(table)?, visit)
+    }
+
+    fn count(&self, table: redb::TableDefinition<u128, &[u8]>) -> Result<u64, StoreError> {
+        Ok(self.tx.open_table(table)?.len()?)
+    }
+
+    fn last_audit(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        last_of(&self.tx.open_table(AUDIT)?)
+    }
+
+    fn scan_audit(
+        &self,
+        from: u64,
+        visit: &mut dyn FnMut(u64, &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        scan_audit_table(&self.tx.open_table(AUDIT)?, from, visit)
+    }
+}
+
+/// Streams the audit log in sequence order without loading it all into memory. An I/O
+/// error ends the stream and is kept in [`AuditStream::error`].
+pub struct AuditStream {
+    range: redb::Range<'static, u64, &'static [u8]>,
+    error: Option<StoreError>,
+}
+
+impl AuditStream {
+    pub fn error(&mut self) -> Option<StoreError> {
+        self.error.take()
+    }
+}
+
+impl Iterator for AuditStream {
+    type Item = (u64, Vec<u8>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.range.next()? {
+            Ok((key, value)) => Some((key.value(), value.value().to_vec())),
+            Err(err) => {
+                self.error = Some(err.into());
+                None
+            }
+        }
+    }
+}
+
+impl StoreReader {
+    pub fn audit_stream(&self) -> Result<AuditStream, StoreError> {
+        let table = self.tx.open_table(AUDIT)?;
+        Ok(AuditStream {
+            range: table.range(0..)?,
+            error: None,
+        })
+    }
+
+    /// Every member id some blind-index token points at.
+    pub fn indexed_member_ids(&self) -> Result<std::collections::HashSet<u128>, StoreError> {
+        let table = self.blind_index()?;
+        let mut ids = std::collections::HashSet::new();
+        for item in table.iter()? {
+            let (_, values) = item?;
+            for value in values {
+                ids.insert(value?.value());
+            }
+        }
+        Ok(ids)
+    }
+}

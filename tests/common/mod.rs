@@ -1,0 +1,172 @@
+//! Shared fixtures for the integration tests: a store in a temporary directory, a manual
+//! clock, seeded entropy, and an independent TOTP implementation to play the phone.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use frontdesk::audit::Origin;
+use frontdesk::clock::ManualClock;
+use frontdesk::domain::access::Role;
+use frontdesk::entropy::SeededEntropy;
+use frontdesk::service::{
+    InitialSetup, LoginRequest, NewStaff, SecondFactor, Service, ServiceError, Session,
+    StaffCredentials,
+};
+use frontdesk::store::Store;
+use hmac::{KeyInit, Mac};
+use secrecy::SecretString;
+
+pub const MANAGER: &str = "manager";
+pub const MANAGER_PASSWORD: &str = "wash bay sunrise copper kettle";
+pub const CASHIER: &str = "cashier";
+pub const CASHIER_PASSWORD: &str = "foam cannon violet harbour";
+
+pub fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 17, 0, 0)
+        .single()
+        .expect("valid instant")
+}
+
+pub struct Shop {
+    pub dir: tempfile::TempDir,
+    pub service: Service,
+    pub clock: Arc<ManualClock>,
+    pub manager_secret: Vec<u8>,
+    pub manager_recovery_codes: Vec<String>,
+}
+
+/// Decodes the printed base32 secret the way an authenticator app would.
+pub fn secret_from_base32(text: &str) -> Vec<u8> {
+    data_encoding::BASE32_NOPAD
+        .decode(text.trim().trim_end_matches('=').as_bytes())
+        .expect("printed secret is base32")
+}
+
+/// RFC 6238 TOTP (SHA-1, 6 digits, 30 s), written from the RFC independently of the
+/// library frontdesk uses, standing in for the staff member's phone.
+pub fn phone_code(secret: &[u8], at: DateTime<Utc>) -> String {
+    let counter = (at.timestamp() as u64) / 30;
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret).expect("any key length");
+    mac.update(&counter.to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    let offset = (digest[19] & 0x0f) as usize;
+    let binary = (u32::from(digest[offset]) & 0x7f) << 24
+        | u32::from(digest[offset + 1]) << 16
+        | u32::from(digest[offset + 2]) << 8
+        | u32::from(digest[offset + 3]);
+    format!("{:06}", binary % 1_000_000)
+}
+
+pub fn credentials_secret(credentials: &StaffCredentials) -> Vec<u8> {
+    secret_from_base32(&credentials.enrolment.secret_base32)
+}
+
+pub fn open_shop() -> Shop {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = Arc::new(ManualClock::new(start_time()));
+    let store = Store::create(dir.path()).expect("create store");
+    let (service, credentials) = Service::initialise(
+        store,
+        clock.clone(),
+        Arc::new(SeededEntropy::new(42)),
+        InitialSetup {
+            shop_name: "Sparkle Car Wash".to_owned(),
+            timezone: "America/Vancouver".to_owned(),
+            currency: "CAD".to_owned(),
+            manager_username: MANAGER.to_owned(),
+            manager_password: SecretString::from(MANAGER_PASSWORD.to_owned()),
+            demo: false,
+        },
+        Origin::Local,
+    )
+    .expect("initialise");
+    Shop {
+        manager_secret: credentials_secret(&credentials),
+        manager_recovery_codes: credentials
+            .recovery_codes
+            .iter()
+            .map(|code| code.expose().to_owned())
+            .collect(),
+        dir,
+        service,
+        clock,
+    }
+}
+
+impl Shop {
+    pub fn login(
+        &self,
+        username: &str,
+        password: &str,
+        code: &str,
+    ) -> Result<Session, ServiceError> {
+        self.login_from(username, password, code, Origin::Local)
+    }
+
+    pub fn login_from(
+        &self,
+        username: &str,
+        password: &str,
+        code: &str,
+        origin: Origin,
+    ) -> Result<Session, ServiceError> {
+        self.service.login(LoginRequest {
+            username: username.to_owned(),
+            password: SecretString::from(password.to_owned()),
+            second_factor: SecondFactor::Totp(code.to_owned()),
+            origin,
+        })
+    }
+
+    /// Logs the manager in with the current code, then moves the clock to the next TOTP
+    /// step so the next login's code is not a replay.
+    pub fn manager(&self) -> Session {
+        let code = phone_code(&self.manager_secret, self.clock.now_for_tests());
+        let session = self
+            .login(MANAGER, MANAGER_PASSWORD, &code)
+            .expect("manager login");
+        self.next_step();
+        session
+    }
+
+    pub fn next_step(&self) {
+        self.clock.advance(chrono::Duration::seconds(30));
+    }
+
+    /// Creates the cashier account and returns its TOTP secret.
+    pub fn add_cashier(&self, manager: &Session) -> Vec<u8> {
+        let credentials = self
+            .service
+            .create_staff(
+                manager,
+                NewStaff {
+                    username: CASHIER.to_owned(),
+                    display_name: "Counter".to_owned(),
+                    role: Role::Cashier,
+                    password: SecretString::from(CASHIER_PASSWORD.to_owned()),
+                },
+            )
+            .expect("create cashier");
+        credentials_secret(&credentials)
+    }
+
+    pub fn cashier(&self, secret: &[u8]) -> Session {
+        let code = phone_code(secret, self.clock.now_for_tests());
+        let session = self
+            .login(CASHIER, CASHIER_PASSWORD, &code)
+            .expect("cashier login");
+        self.next_step();
+        session
+    }
+}
+
+pub trait ClockExt {
+    fn now_for_tests(&self) -> DateTime<Utc>;
+}
+
+impl ClockExt for ManualClock {
+    fn now_for_tests(&self) -> DateTime<Utc> {
+        frontdesk::clock::Clock::now(self)
+    }
+}
