@@ -236,3 +236,74 @@ fn a_weak_new_password_is_refused_with_a_reason() {
     assert!(matches!(err, ServiceError::WeakPassword(_)), "{err}");
     assert!(!err.to_string().contains("password123"));
 }
+
+#[test]
+fn a_weak_stored_hash_is_upgraded_at_the_next_login() {
+    use argon2::{Algorithm, Argon2, Params, PasswordHasher, Version};
+    use frontdesk::store::ReadAccess;
+
+    let shop = open_shop();
+    let params = Params::new(8192, 1, 1, None).unwrap();
+    let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_with_salt(MANAGER_PASSWORD.as_bytes(), b"an-old-salt-1234")
+        .unwrap()
+        .to_string();
+    {
+        let mut writer = shop.service.store().write().unwrap();
+        let mut staff = writer.staff_by_username(MANAGER).unwrap().unwrap();
+        staff.password_hash = weak.clone();
+        writer.put_staff(&staff).unwrap();
+        writer.commit().unwrap();
+    }
+    shop.manager();
+    let staff = shop
+        .service
+        .store()
+        .read()
+        .unwrap()
+        .staff_by_username(MANAGER)
+        .unwrap()
+        .unwrap();
+    assert_ne!(staff.password_hash, weak);
+    assert!(
+        staff
+            .password_hash
+            .starts_with("$argon2id$v=19$m=65536,t=3,p=1$"),
+        "{}",
+        staff.password_hash
+    );
+    assert_eq!(staff.store_key_wrap.params.memory_kib, 65536);
+    // And the upgraded hash still logs in.
+    shop.manager();
+}
+
+#[test]
+fn new_staff_must_replace_their_temporary_password_before_working() {
+    let shop = open_shop();
+    let manager = shop.manager();
+    let secret = shop.create_cashier(&manager);
+    let code = phone_code(&secret, shop.clock.now_for_tests());
+    let session = shop
+        .login(CASHIER, CASHIER_TEMPORARY_PASSWORD, &code)
+        .unwrap();
+    shop.next_step();
+    assert!(
+        shop.service
+            .session_info(&session)
+            .unwrap()
+            .must_change_password
+    );
+    let blocked = shop.service.search_members(&session, "x").unwrap_err();
+    assert!(
+        matches!(blocked, ServiceError::PasswordChangeRequired),
+        "{blocked}"
+    );
+    shop.service
+        .change_own_password(
+            &session,
+            &SecretString::from(CASHIER_TEMPORARY_PASSWORD.to_owned()),
+            &SecretString::from(CASHIER_PASSWORD.to_owned()),
+        )
+        .unwrap();
+    shop.service.search_members(&session, "x").unwrap();
+}

@@ -78,6 +78,8 @@ pub enum Operation {
     ChangeSettings,
     ViewAuditLog,
     ChangeOwnPassword,
+    /// Re-entering an authenticator code to confirm identity before a sensitive action.
+    ConfirmIdentity,
 }
 
 impl Operation {
@@ -95,6 +97,7 @@ impl Operation {
             Operation::ChangeSettings => "change_settings",
             Operation::ViewAuditLog => "view_audit_log",
             Operation::ChangeOwnPassword => "change_own_password",
+            Operation::ConfirmIdentity => "confirm_identity",
         }
     }
 
@@ -104,7 +107,7 @@ impl Operation {
         match (self, role) {
             (
                 SearchMembers | OpenMember | CreateMember | EditMember | ManageVehicles
-                | ChangeOwnPassword,
+                | ChangeOwnPassword | ConfirmIdentity,
                 _,
             ) => Rule::Allowed,
             (ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog, Role::Manager) => {

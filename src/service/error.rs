@@ -23,6 +23,8 @@ pub enum ServiceError {
     Forbidden { role: Role, operation: &'static str },
     #[error("This needs a fresh authenticator code; enter one to confirm it is you.")]
     StepUpRequired,
+    #[error("Choose a new password first: the one you were given was temporary.")]
+    PasswordChangeRequired,
     #[error("The store is locked until a staff member logs in.")]
     StoreLocked,
     #[error("{0}")]

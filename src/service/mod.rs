@@ -151,6 +151,9 @@ impl Service {
                 return Err(ServiceError::SessionEnded);
             }
         }
+        if record.must_change_password && operation != Operation::ChangeOwnPassword {
+            return Err(ServiceError::PasswordChangeRequired);
+        }
         let caller = Caller {
             staff_id: record.staff_id,
             username: record.username.clone(),

@@ -21,6 +21,8 @@ pub const MANAGER: &str = "manager";
 pub const MANAGER_PASSWORD: &str = "wash bay sunrise copper kettle";
 pub const CASHIER: &str = "cashier";
 pub const CASHIER_PASSWORD: &str = "foam cannon violet harbour";
+/// What the manager hands the new cashier; it must be changed at the first login.
+pub const CASHIER_TEMPORARY_PASSWORD: &str = "temporary ribbon walnut gate";
 
 pub fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 17, 0, 0)
@@ -134,8 +136,28 @@ impl Shop {
         self.clock.advance(chrono::Duration::seconds(30));
     }
 
-    /// Creates the cashier account and returns its TOTP secret.
+    /// Creates the cashier account with a temporary password, has the cashier log in once
+    /// and choose their own, and returns the cashier's TOTP secret.
     pub fn add_cashier(&self, manager: &Session) -> Vec<u8> {
+        let secret = self.create_cashier(manager);
+        let code = phone_code(&secret, self.clock.now_for_tests());
+        let first = self
+            .login(CASHIER, CASHIER_TEMPORARY_PASSWORD, &code)
+            .expect("first cashier login");
+        self.next_step();
+        self.service
+            .change_own_password(
+                &first,
+                &SecretString::from(CASHIER_TEMPORARY_PASSWORD.to_owned()),
+                &SecretString::from(CASHIER_PASSWORD.to_owned()),
+            )
+            .expect("cashier chooses a password");
+        self.service.logout(&first).expect("logout");
+        secret
+    }
+
+    /// Creates the cashier account only; its password is still the temporary one.
+    pub fn create_cashier(&self, manager: &Session) -> Vec<u8> {
         let credentials = self
             .service
             .create_staff(
@@ -144,7 +166,7 @@ impl Shop {
                     username: CASHIER.to_owned(),
                     display_name: "Counter".to_owned(),
                     role: Role::Cashier,
-                    password: SecretString::from(CASHIER_PASSWORD.to_owned()),
+                    password: SecretString::from(CASHIER_TEMPORARY_PASSWORD.to_owned()),
                 },
             )
             .expect("create cashier");
