@@ -80,6 +80,17 @@ pub enum Operation {
     ChangeOwnPassword,
     /// Re-entering an authenticator code to confirm identity before a sensitive action.
     ConfirmIdentity,
+    /// Create, reschedule, cancel, check in, mark no-show, walk in.
+    ManageBookings,
+    /// Checkout at catalog prices, with plans, packages and points applied.
+    Checkout,
+    SellPlans,
+    OverridePrice,
+    VoidVisit,
+    AdjustPoints,
+    SuspendOrCancelPlan,
+    /// Run the points expiry job by hand (it also runs by itself).
+    RunMaintenance,
 }
 
 impl Operation {
@@ -98,6 +109,14 @@ impl Operation {
             Operation::ViewAuditLog => "view_audit_log",
             Operation::ChangeOwnPassword => "change_own_password",
             Operation::ConfirmIdentity => "confirm_identity",
+            Operation::ManageBookings => "manage_bookings",
+            Operation::Checkout => "checkout",
+            Operation::SellPlans => "sell_plans",
+            Operation::OverridePrice => "override_price",
+            Operation::VoidVisit => "void_visit",
+            Operation::AdjustPoints => "adjust_points",
+            Operation::SuspendOrCancelPlan => "suspend_or_cancel_plan",
+            Operation::RunMaintenance => "run_maintenance",
         }
     }
 
@@ -107,15 +126,26 @@ impl Operation {
         match (self, role) {
             (
                 SearchMembers | OpenMember | CreateMember | EditMember | ManageVehicles
-                | ChangeOwnPassword | ConfirmIdentity,
+                | ChangeOwnPassword | ConfirmIdentity | ManageBookings | Checkout | SellPlans,
                 _,
             ) => Rule::Allowed,
-            (ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog, Role::Manager) => {
-                Rule::Allowed
-            }
+            (
+                ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog | OverridePrice | VoidVisit
+                | AdjustPoints | SuspendOrCancelPlan | RunMaintenance,
+                Role::Manager,
+            ) => Rule::Allowed,
             (ResetStaffCredentials, Role::Manager) => Rule::AfterStepUp,
             (
-                ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog | ResetStaffCredentials,
+                ViewStaff
+                | ManageStaff
+                | ChangeSettings
+                | ViewAuditLog
+                | ResetStaffCredentials
+                | OverridePrice
+                | VoidVisit
+                | AdjustPoints
+                | SuspendOrCancelPlan
+                | RunMaintenance,
                 Role::Cashier,
             ) => Rule::Denied,
         }
@@ -143,6 +173,11 @@ mod tests {
             Operation::ResetStaffCredentials,
             Operation::ChangeSettings,
             Operation::ViewAuditLog,
+            Operation::OverridePrice,
+            Operation::VoidVisit,
+            Operation::AdjustPoints,
+            Operation::SuspendOrCancelPlan,
+            Operation::RunMaintenance,
         ] {
             assert_eq!(
                 operation.rule_for(Role::Cashier),

@@ -2,15 +2,22 @@
 //! normalisation and masking of customer personal fields. No I/O, storage, crypto or terminal code.
 
 pub mod access;
+pub mod catalog;
+pub mod checkout;
 pub mod currency;
 pub mod email;
 pub mod field_error;
+pub mod loyalty;
 pub mod masking;
+pub mod money;
 pub mod name;
 pub mod password_policy;
 pub mod phone;
+pub mod plans;
 pub mod plate;
+pub mod receipt;
 pub mod sanitize;
+pub mod schedule;
 pub mod vehicle;
 
 pub use email::normalize_email;

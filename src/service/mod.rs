@@ -2,11 +2,16 @@
 //! matrix, masks personal data for the caller's role, and writes the audit trail — each
 //! change and its audit entry in one transaction.
 
+mod bookings;
+mod catalog;
+mod checkout;
 mod error;
 pub mod integrity;
 mod login;
 mod members;
 mod name_search;
+mod plans;
+mod points;
 mod session;
 mod setup;
 mod staff;
@@ -26,9 +31,14 @@ use crate::store::records::ShopSettings;
 use crate::store::{ReadAccess, Store, StoreWriter};
 use crate::vault::UnlockedVault;
 
+pub use bookings::{BookingRequest, BookingView, LocalStart, SlotOffer};
+pub use catalog::{BayInput, ServiceInput};
+pub use checkout::{CheckoutInput, CheckoutLine, CheckoutReceipt, PointsUse, VisitView};
 pub use error::ServiceError;
 pub use login::{LoginRequest, SecondFactor};
 pub use members::{Change, MemberInput, MemberUpdate, VehicleInput};
+pub use plans::{PackageSale, PlanSale};
+pub use points::PointsView;
 pub use session::{Session, SessionInfo, SessionStatus};
 pub use setup::{InitialSetup, StaffCredentials};
 pub use staff::{NewStaff, StaffSummary};

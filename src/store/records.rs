@@ -5,7 +5,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::Role;
+use crate::domain::catalog::PaymentMethod;
+use crate::domain::checkout::PricedCheckout;
 use crate::domain::currency::Currency;
+use crate::domain::loyalty::RollingSpend;
+use crate::domain::schedule::{BookingRules, Closure, OpeningHours};
 use crate::domain::vehicle::VehicleKind;
 use crate::ids::RecordId;
 use crate::vault::Sealed;
@@ -112,4 +116,100 @@ pub struct VehicleRecord {
     pub colour: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The shop's booking rules: when it is open and how slots work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleSettings {
+    pub hours: OpeningHours,
+    pub closures: Vec<Closure>,
+    pub rules: BookingRules,
+}
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        Self {
+            hours: OpeningHours::standard(),
+            closures: Vec::new(),
+            rules: BookingRules::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BookingState {
+    Booked,
+    CheckedIn { at: DateTime<Utc> },
+    Completed { visit: RecordId },
+    Cancelled { at: DateTime<Utc>, reason: String },
+    NoShow { at: DateTime<Utc> },
+}
+
+impl BookingState {
+    /// Whether the booking still holds its bay (cancelled and no-show ones free it).
+    pub fn holds_bay(&self) -> bool {
+        matches!(
+            self,
+            BookingState::Booked | BookingState::CheckedIn { .. } | BookingState::Completed { .. }
+        )
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            BookingState::Booked => "booked",
+            BookingState::CheckedIn { .. } => "checked in",
+            BookingState::Completed { .. } => "completed",
+            BookingState::Cancelled { .. } => "cancelled",
+            BookingState::NoShow { .. } => "no-show",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingRecord {
+    pub id: RecordId,
+    pub member: Option<RecordId>,
+    pub vehicle: Option<RecordId>,
+    pub bay: RecordId,
+    pub service: RecordId,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub walk_in: bool,
+    pub state: BookingState,
+    pub created_by: RecordId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoidRecord {
+    pub at: DateTime<Utc>,
+    pub by: RecordId,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitRecord {
+    pub id: RecordId,
+    pub member: Option<RecordId>,
+    pub vehicle: Option<RecordId>,
+    pub booking: Option<RecordId>,
+    pub at: DateTime<Utc>,
+    pub staff: RecordId,
+    pub priced: PricedCheckout,
+    pub payment: PaymentMethod,
+    /// Why a manager overrode a price or gave a discount.
+    pub adjustment_reason: Option<String>,
+    pub points_earned: i64,
+    pub points_redeemed: i64,
+    pub voided: Option<VoidRecord>,
+}
+
+/// Per-member figures kept current in the same transaction as each visit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberStats {
+    pub visits: u32,
+    pub last_visit_at: Option<DateTime<Utc>>,
+    pub spend: RollingSpend,
+    pub points_balance: i64,
 }

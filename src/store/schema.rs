@@ -5,7 +5,7 @@ use redb::{MultimapTableDefinition, ReadableTable, TableDefinition, WriteTransac
 use super::StoreError;
 
 /// Bumped whenever a table or record layout changes; each bump adds a step to [`migrate`].
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub const STAFF: TableDefinition<u128, &[u8]> = TableDefinition::new("staff");
@@ -21,9 +21,38 @@ pub const BLIND_INDEX: MultimapTableDefinition<&[u8; 32], u128> =
     MultimapTableDefinition::new("blind_index");
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 
+// Added in schema 2: the front-desk day.
+pub const BAYS: TableDefinition<u128, &[u8]> = TableDefinition::new("bays");
+pub const SERVICES: TableDefinition<u128, &[u8]> = TableDefinition::new("services");
+pub const BOOKINGS: TableDefinition<u128, &[u8]> = TableDefinition::new("bookings");
+/// (bay, start in Unix milliseconds) → booking, for every booking that holds its bay.
+/// The overlap check reads a bay's neighbours here inside the write transaction.
+pub const BAY_SCHEDULE: TableDefinition<(u128, i64), u128> = TableDefinition::new("bay_schedule");
+pub const MEMBER_BOOKINGS: MultimapTableDefinition<u128, u128> =
+    MultimapTableDefinition::new("member_bookings");
+pub const VISITS: TableDefinition<u128, &[u8]> = TableDefinition::new("visits");
+pub const MEMBER_VISITS: MultimapTableDefinition<u128, u128> =
+    MultimapTableDefinition::new("member_visits");
+pub const VEHICLE_VISITS: MultimapTableDefinition<u128, u128> =
+    MultimapTableDefinition::new("vehicle_visits");
+/// Points ledger entries, immutable once written, keyed (member, sequence) so each
+/// member's ledger reads back in exactly the order it was appended.
+pub const LEDGER: TableDefinition<(u128, u64), &[u8]> = TableDefinition::new("ledger");
+pub const MEMBER_STATS: TableDefinition<u128, &[u8]> = TableDefinition::new("member_stats");
+pub const PLANS: TableDefinition<u128, &[u8]> = TableDefinition::new("plans");
+pub const PACKAGES: TableDefinition<u128, &[u8]> = TableDefinition::new("packages");
+pub const MEMBER_PLANS: MultimapTableDefinition<u128, u128> =
+    MultimapTableDefinition::new("member_plans");
+pub const MEMBER_PACKAGES: MultimapTableDefinition<u128, u128> =
+    MultimapTableDefinition::new("member_packages");
+/// (plan, shop-local day as yyyymmdd) → washes used that day, for the daily cap.
+pub const PLAN_USAGE: TableDefinition<(u128, u32), u32> = TableDefinition::new("plan_usage");
+
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const META_SETTINGS: &str = "settings";
 pub const META_NEXT_MEMBER_NUMBER: &str = "next_member_number";
+pub const META_SCHEDULE: &str = "schedule";
+pub const META_POINTS_POLICY: &str = "points_policy";
 
 pub fn read_version(bytes: &[u8]) -> Result<u32, StoreError> {
     let raw: [u8; 4] = bytes
@@ -43,8 +72,28 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_multimap_table(MEMBER_VEHICLES)?;
     tx.open_multimap_table(BLIND_INDEX)?;
     tx.open_table(AUDIT)?;
+    create_front_desk_tables(tx)?;
     tx.open_table(META)?
         .insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())?;
+    Ok(())
+}
+
+fn create_front_desk_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(BAYS)?;
+    tx.open_table(SERVICES)?;
+    tx.open_table(BOOKINGS)?;
+    tx.open_table(BAY_SCHEDULE)?;
+    tx.open_multimap_table(MEMBER_BOOKINGS)?;
+    tx.open_table(VISITS)?;
+    tx.open_multimap_table(MEMBER_VISITS)?;
+    tx.open_multimap_table(VEHICLE_VISITS)?;
+    tx.open_table(LEDGER)?;
+    tx.open_table(MEMBER_STATS)?;
+    tx.open_table(PLANS)?;
+    tx.open_table(PACKAGES)?;
+    tx.open_multimap_table(MEMBER_PLANS)?;
+    tx.open_multimap_table(MEMBER_PACKAGES)?;
+    tx.open_table(PLAN_USAGE)?;
     Ok(())
 }
 
@@ -69,9 +118,15 @@ pub fn migrate(tx: &WriteTransaction) -> Result<u32, StoreError> {
             supported: SCHEMA_VERSION,
         });
     }
-    // Steps for versions after 1 go here, each `if found < N { … }`, oldest first.
+    // One step per version, oldest first; each leaves the file valid for the next.
+    if found < 2 {
+        // Schema 2 adds the front-desk tables; shop rules start from their defaults
+        // (written by the service layer when it finds none).
+        create_front_desk_tables(tx)?;
+    }
     if found < SCHEMA_VERSION {
-        create_all(tx)?;
+        tx.open_table(META)?
+            .insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())?;
     }
     Ok(found)
 }

@@ -8,6 +8,9 @@ use redb::{
 };
 
 use super::StoreError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use super::codec::{decode, encode};
 use super::records::{MemberRecord, ShopSettings, StaffRecord, VehicleRecord};
 use super::schema::*;
@@ -32,7 +35,22 @@ pub trait ReadAccess {
     ) -> Result<Option<Vec<u8>>, StoreError>;
     fn staff_id_by_username(&self, username: &str) -> Result<Option<RecordId>, StoreError>;
     fn ids_for_token(&self, token: &[u8; 32]) -> Result<Vec<RecordId>, StoreError>;
-    fn vehicle_ids_of(&self, member: RecordId) -> Result<Vec<RecordId>, StoreError>;
+    /// The ids linked to `key` in a one-to-many table (member → vehicles, visits, …).
+    fn linked_ids(
+        &self,
+        table: redb::MultimapTableDefinition<u128, u128>,
+        key: RecordId,
+    ) -> Result<Vec<RecordId>, StoreError>;
+    /// Bookings holding `bay` whose start lies in `from_ms..to_ms` (Unix milliseconds).
+    fn bay_bookings_starting(
+        &self,
+        bay: RecordId,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<RecordId>, StoreError>;
+    fn plan_usage(&self, plan: RecordId, day: u32) -> Result<u32, StoreError>;
+    /// A member's ledger entries' stored bytes, in append order.
+    fn ledger_bytes(&self, member: RecordId) -> Result<Vec<Vec<u8>>, StoreError>;
     /// Every record in an id-keyed table, in id (creation) order; stops at the first error.
     fn scan_by_id(
         &self,
@@ -49,6 +67,64 @@ pub trait ReadAccess {
         from: u64,
         visit: &mut dyn FnMut(u64, &[u8]) -> bool,
     ) -> Result<(), StoreError>;
+
+    /// Any record in an id-keyed table, decoded.
+    fn get<T: DeserializeOwned>(
+        &self,
+        table: redb::TableDefinition<u128, &[u8]>,
+        id: RecordId,
+        what: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.bytes_by_id(table, id.as_u128())?
+            .map(|bytes| decode(what, &bytes))
+            .transpose()
+    }
+
+    /// Every record linked to `key` through `links`, decoded from `table`.
+    fn get_linked<T: DeserializeOwned>(
+        &self,
+        links: redb::MultimapTableDefinition<u128, u128>,
+        table: redb::TableDefinition<u128, &[u8]>,
+        key: RecordId,
+        what: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut records = Vec::new();
+        for id in self.linked_ids(links, key)? {
+            if let Some(record) = self.get(table, id, what)? {
+                records.push(record);
+            }
+        }
+        Ok(records)
+    }
+
+    /// A member's points ledger, decoded, in append order.
+    fn ledger<T: DeserializeOwned>(&self, member: RecordId) -> Result<Vec<T>, StoreError> {
+        self.ledger_bytes(member)?
+            .iter()
+            .map(|bytes| decode("ledger entry", bytes))
+            .collect()
+    }
+
+    /// A setting stored under its own META key.
+    fn meta_record<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        self.bytes_by_name(META, key)?
+            .map(|bytes| decode(key, &bytes))
+            .transpose()
+    }
+
+    /// Every record of an id-keyed table, decoded, in id order.
+    fn all<T: DeserializeOwned>(
+        &self,
+        table: redb::TableDefinition<u128, &[u8]>,
+        what: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut records = Vec::new();
+        self.scan_by_id(table, &mut |_, bytes| {
+            records.push(decode(what, bytes)?);
+            Ok(())
+        })?;
+        Ok(records)
+    }
 
     fn settings(&self) -> Result<Option<ShopSettings>, StoreError> {
         self.bytes_by_name(META, META_SETTINGS)?
@@ -103,13 +179,7 @@ pub trait ReadAccess {
     }
 
     fn vehicles_of(&self, member: RecordId) -> Result<Vec<VehicleRecord>, StoreError> {
-        let mut vehicles = Vec::new();
-        for id in self.vehicle_ids_of(member)? {
-            if let Some(vehicle) = self.vehicle(id)? {
-                vehicles.push(vehicle);
-            }
-        }
-        Ok(vehicles)
+        self.get_linked(MEMBER_VEHICLES, VEHICLES, member, "vehicle")
     }
 
     fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
@@ -172,6 +242,23 @@ fn last_of(
         .map(|(key, value)| (key.value(), value.value().to_vec())))
 }
 
+fn bookings_in(
+    table: &impl ReadableTable<(u128, i64), u128>,
+    bay: RecordId,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<RecordId>, StoreError> {
+    let mut ids = Vec::new();
+    if from_ms >= to_ms {
+        return Ok(ids);
+    }
+    for item in table.range((bay.as_u128(), from_ms)..(bay.as_u128(), to_ms))? {
+        let (_, booking) = item?;
+        ids.push(RecordId::from_u128(booking.value()));
+    }
+    Ok(ids)
+}
+
 fn multimap_ids(values: redb::MultimapValue<'_, u128>) -> Result<Vec<RecordId>, StoreError> {
     let mut ids = Vec::new();
     for value in values {
@@ -195,63 +282,102 @@ impl StoreReader {
     }
 }
 
-impl ReadAccess for StoreReader {
-    fn bytes_by_id(
-        &self,
-        table: redb::TableDefinition<u128, &[u8]>,
-        id: u128,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        get_by_id(&self.tx.open_table(table)?, id)
-    }
+/// Both transaction kinds open tables by the same names, so one body serves both.
+macro_rules! impl_read_access {
+    ($transaction:ty) => {
+        impl ReadAccess for $transaction {
+            fn bytes_by_id(
+                &self,
+                table: redb::TableDefinition<u128, &[u8]>,
+                id: u128,
+            ) -> Result<Option<Vec<u8>>, StoreError> {
+                get_by_id(&self.tx.open_table(table)?, id)
+            }
 
-    fn bytes_by_name(
-        &self,
-        table: redb::TableDefinition<&str, &[u8]>,
-        key: &str,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        get_by_name(&self.tx.open_table(table)?, key)
-    }
+            fn bytes_by_name(
+                &self,
+                table: redb::TableDefinition<&str, &[u8]>,
+                key: &str,
+            ) -> Result<Option<Vec<u8>>, StoreError> {
+                get_by_name(&self.tx.open_table(table)?, key)
+            }
 
-    fn staff_id_by_username(&self, username: &str) -> Result<Option<RecordId>, StoreError> {
-        let table = self.tx.open_table(STAFF_BY_USERNAME)?;
-        Ok(table
-            .get(username)?
-            .map(|value| RecordId::from_u128(value.value())))
-    }
+            fn staff_id_by_username(&self, username: &str) -> Result<Option<RecordId>, StoreError> {
+                let table = self.tx.open_table(STAFF_BY_USERNAME)?;
+                Ok(table
+                    .get(username)?
+                    .map(|value| RecordId::from_u128(value.value())))
+            }
 
-    fn ids_for_token(&self, token: &[u8; 32]) -> Result<Vec<RecordId>, StoreError> {
-        multimap_ids(self.blind_index()?.get(token)?)
-    }
+            fn ids_for_token(&self, token: &[u8; 32]) -> Result<Vec<RecordId>, StoreError> {
+                multimap_ids(self.tx.open_multimap_table(BLIND_INDEX)?.get(token)?)
+            }
 
-    fn vehicle_ids_of(&self, member: RecordId) -> Result<Vec<RecordId>, StoreError> {
-        let table = self.tx.open_multimap_table(MEMBER_VEHICLES)?;
-        multimap_ids(table.get(member.as_u128())?)
-    }
+            fn linked_ids(
+                &self,
+                table: redb::MultimapTableDefinition<u128, u128>,
+                key: RecordId,
+            ) -> Result<Vec<RecordId>, StoreError> {
+                multimap_ids(self.tx.open_multimap_table(table)?.get(key.as_u128())?)
+            }
 
-    fn scan_by_id(
-        &self,
-        table: redb::TableDefinition<u128, &[u8]>,
-        visit: &mut RecordVisitor<'_>,
-    ) -> Result<(), StoreError> {
-        scan_table(&self.tx.open_table(table)?, visit)
-    }
+            fn bay_bookings_starting(
+                &self,
+                bay: RecordId,
+                from_ms: i64,
+                to_ms: i64,
+            ) -> Result<Vec<RecordId>, StoreError> {
+                bookings_in(&self.tx.open_table(BAY_SCHEDULE)?, bay, from_ms, to_ms)
+            }
 
-    fn count(&self, table: redb::TableDefinition<u128, &[u8]>) -> Result<u64, StoreError> {
-        Ok(self.tx.open_table(table)?.len()?)
-    }
+            fn ledger_bytes(&self, member: RecordId) -> Result<Vec<Vec<u8>>, StoreError> {
+                let table = self.tx.open_table(LEDGER)?;
+                let key = member.as_u128();
+                let mut entries = Vec::new();
+                for item in table.range((key, 0)..=(key, u64::MAX))? {
+                    entries.push(item?.1.value().to_vec());
+                }
+                Ok(entries)
+            }
 
-    fn last_audit(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        last_of(&self.tx.open_table(AUDIT)?)
-    }
+            fn plan_usage(&self, plan: RecordId, day: u32) -> Result<u32, StoreError> {
+                Ok(self
+                    .tx
+                    .open_table(PLAN_USAGE)?
+                    .get((plan.as_u128(), day))?
+                    .map(|v| v.value())
+                    .unwrap_or(0))
+            }
 
-    fn scan_audit(
-        &self,
-        from: u64,
-        visit: &mut dyn FnMut(u64, &[u8]) -> bool,
-    ) -> Result<(), StoreError> {
-        scan_audit_table(&self.tx.open_table(AUDIT)?, from, visit)
-    }
+            fn scan_by_id(
+                &self,
+                table: redb::TableDefinition<u128, &[u8]>,
+                visit: &mut RecordVisitor<'_>,
+            ) -> Result<(), StoreError> {
+                scan_table(&self.tx.open_table(table)?, visit)
+            }
+
+            fn count(&self, table: redb::TableDefinition<u128, &[u8]>) -> Result<u64, StoreError> {
+                Ok(self.tx.open_table(table)?.len()?)
+            }
+
+            fn last_audit(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+                last_of(&self.tx.open_table(AUDIT)?)
+            }
+
+            fn scan_audit(
+                &self,
+                from: u64,
+                visit: &mut dyn FnMut(u64, &[u8]) -> bool,
+            ) -> Result<(), StoreError> {
+                scan_audit_table(&self.tx.open_table(AUDIT)?, from, visit)
+            }
+        }
+    };
 }
+
+impl_read_access!(StoreReader);
+impl_read_access!(StoreWriter);
 
 /// One atomic change. Audit entries appended here commit together with the change they
 /// describe, or not at all.
@@ -266,6 +392,91 @@ impl StoreWriter {
 
     pub fn commit(self) -> Result<(), StoreError> {
         Ok(self.tx.commit()?)
+    }
+
+    /// Inserts or replaces a record in an id-keyed table.
+    pub fn put<T: Serialize>(
+        &mut self,
+        table: redb::TableDefinition<u128, &[u8]>,
+        id: RecordId,
+        record: &T,
+    ) -> Result<(), StoreError> {
+        let bytes = encode(record)?;
+        self.tx
+            .open_table(table)?
+            .insert(id.as_u128(), bytes.as_slice())?;
+        Ok(())
+    }
+
+    pub fn link(
+        &mut self,
+        table: redb::MultimapTableDefinition<u128, u128>,
+        key: RecordId,
+        value: RecordId,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .open_multimap_table(table)?
+            .insert(key.as_u128(), value.as_u128())?;
+        Ok(())
+    }
+
+    /// Appends one entry to the end of a member's ledger.
+    pub fn append_ledger<T: Serialize>(
+        &mut self,
+        member: RecordId,
+        entry: &T,
+    ) -> Result<(), StoreError> {
+        let bytes = encode(entry)?;
+        let mut table = self.tx.open_table(LEDGER)?;
+        let key = member.as_u128();
+        let next = match table.range((key, 0)..=(key, u64::MAX))?.next_back() {
+            Some(last) => last?.0.value().1 + 1,
+            None => 0,
+        };
+        table.insert((key, next), bytes.as_slice())?;
+        Ok(())
+    }
+
+    pub fn put_meta_record<T: Serialize>(
+        &mut self,
+        key: &str,
+        record: &T,
+    ) -> Result<(), StoreError> {
+        let bytes = encode(record)?;
+        self.tx.open_table(META)?.insert(key, bytes.as_slice())?;
+        Ok(())
+    }
+
+    /// Marks `booking` as holding `bay` from `start_ms`.
+    pub fn hold_bay(
+        &mut self,
+        bay: RecordId,
+        start_ms: i64,
+        booking: RecordId,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .open_table(BAY_SCHEDULE)?
+            .insert((bay.as_u128(), start_ms), booking.as_u128())?;
+        Ok(())
+    }
+
+    pub fn release_bay(&mut self, bay: RecordId, start_ms: i64) -> Result<(), StoreError> {
+        self.tx
+            .open_table(BAY_SCHEDULE)?
+            .remove((bay.as_u128(), start_ms))?;
+        Ok(())
+    }
+
+    pub fn set_plan_usage(
+        &mut self,
+        plan: RecordId,
+        day: u32,
+        washes: u32,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .open_table(PLAN_USAGE)?
+            .insert((plan.as_u128(), day), washes)?;
+        Ok(())
     }
 
     pub fn put_settings(&mut self, settings: &ShopSettings) -> Result<(), StoreError> {
@@ -404,66 +615,6 @@ impl StoreWriter {
             None => table.remove(seq)?,
         };
         Ok(())
-    }
-}
-
-impl ReadAccess for StoreWriter {
-    fn bytes_by_id(
-        &self,
-        table: redb::TableDefinition<u128, &[u8]>,
-        id: u128,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        get_by_id(&self.tx.open_table(table)?, id)
-    }
-
-    fn bytes_by_name(
-        &self,
-        table: redb::TableDefinition<&str, &[u8]>,
-        key: &str,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        get_by_name(&self.tx.open_table(table)?, key)
-    }
-
-    fn staff_id_by_username(&self, username: &str) -> Result<Option<RecordId>, StoreError> {
-        let table = self.tx.open_table(STAFF_BY_USERNAME)?;
-        let found = table
-            .get(username)?
-            .map(|value| RecordId::from_u128(value.value()));
-        Ok(found)
-    }
-
-    fn ids_for_token(&self, token: &[u8; 32]) -> Result<Vec<RecordId>, StoreError> {
-        let table = self.tx.open_multimap_table(BLIND_INDEX)?;
-        multimap_ids(table.get(token)?)
-    }
-
-    fn vehicle_ids_of(&self, member: RecordId) -> Result<Vec<RecordId>, StoreError> {
-        let table = self.tx.open_multimap_table(MEMBER_VEHICLES)?;
-        multimap_ids(table.get(member.as_u128())?)
-    }
-
-    fn scan_by_id(
-        &self,
-        table: redb::TableDefinition<u128, &[u8]>,
-        visit: &mut RecordVisitor<'_>,
-    ) -> Result<(), StoreError> {
-        scan_table(&self.tx.open_table(table)?, visit)
-    }
-
-    fn count(&self, table: redb::TableDefinition<u128, &[u8]>) -> Result<u64, StoreError> {
-        Ok(self.tx.open_table(table)?.len()?)
-    }
-
-    fn last_audit(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        last_of(&self.tx.open_table(AUDIT)?)
-    }
-
-    fn scan_audit(
-        &self,
-        from: u64,
-        visit: &mut dyn FnMut(u64, &[u8]) -> bool,
-    ) -> Result<(), StoreError> {
-        scan_audit_table(&self.tx.open_table(AUDIT)?, from, visit)
     }
 }
 

@@ -1,0 +1,646 @@
+//! Bookings on bays: create, reschedule, cancel, check in, no-show, walk-in, and "first free
+//! slot". The overlap check and the write happen in one write transaction, and redb runs
+//! write transactions one at a time, so two sessions can never double-book a bay.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+
+use super::{Caller, Service, ServiceError, Session};
+use crate::audit::AuditAction;
+use crate::domain::access::Operation;
+use crate::domain::catalog::{Bay, ServiceItem};
+use crate::domain::schedule::{
+    BayCalendar, FoldChoice, Interval, SlotQuery, conflicts, first_free_slot, format_local,
+    next_walk_in, require_slot_grid, resolve_local, within_booking_window, within_opening_hours,
+};
+use crate::ids::RecordId;
+use crate::store::records::{BookingRecord, BookingState, ScheduleSettings};
+use crate::store::schema::{BAYS, BOOKINGS, MEMBER_BOOKINGS, SERVICES};
+use crate::store::{ReadAccess, StoreWriter};
+
+/// The longest a catalog service may take; bounds how far back an overlap check looks.
+const LONGEST_SERVICE_MINUTES: i64 = 8 * 60;
+
+/// A start time as the customer said it, in the shop's zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalStart {
+    pub local: NaiveDateTime,
+    /// Which of the two readings of a repeated (fall-back) hour is meant.
+    pub fold: Option<FoldChoice>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BookingRequest {
+    pub member: Option<RecordId>,
+    pub vehicle: Option<RecordId>,
+    pub service: RecordId,
+    /// `None`: the first suitable bay free at that time.
+    pub bay: Option<RecordId>,
+    pub start: LocalStart,
+}
+
+/// A booking as the desk sees it: no personal fields, times already in the shop's zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingView {
+    pub id: RecordId,
+    pub member: Option<RecordId>,
+    pub vehicle: Option<RecordId>,
+    pub bay: RecordId,
+    pub bay_name: String,
+    pub service: RecordId,
+    pub service_name: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub start_local: String,
+    pub end_local: String,
+    pub state: BookingState,
+    pub walk_in: bool,
+}
+
+/// A free slot offered to the customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotOffer {
+    pub bay: RecordId,
+    pub bay_name: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub start_local: String,
+}
+
+fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn invalid(err: impl std::fmt::Display) -> ServiceError {
+    ServiceError::invalid(err.to_string())
+}
+
+/// The shop's rules and catalog, read once per booking operation.
+struct BookingContext {
+    tz: Tz,
+    schedule: ScheduleSettings,
+    service: ServiceItem,
+    bays: Vec<Bay>,
+}
+
+impl BookingContext {
+    fn suitable_bays(&self, wanted: Option<RecordId>) -> Result<Vec<&Bay>, ServiceError> {
+        let bays: Vec<&Bay> = self
+            .bays
+            .iter()
+            .filter(|bay| bay.active && bay.serves(self.service.id))
+            .filter(|bay| wanted.is_none_or(|id| bay.id == id))
+            .collect();
+        if bays.is_empty() {
+            return Err(ServiceError::invalid(match wanted {
+                Some(_) => format!(
+                    "that bay does not do {}; choose another bay",
+                    self.service.name
+                ),
+                None => format!(
+                    "no active bay does {}; set one up in settings",
+                    self.service.name
+                ),
+            }));
+        }
+        Ok(bays)
+    }
+
+    fn bay_name(&self, bay: RecordId) -> String {
+        self.bays
+            .iter()
+            .find(|b| b.id == bay)
+            .map(|b| b.name.clone())
+            .unwrap_or_else(|| "?".to_owned())
+    }
+}
+
+/// The intervals already holding `bay` near `around`, excluding `except`.
+fn busy_near(
+    reader: &impl ReadAccess,
+    bay: RecordId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    except: Option<RecordId>,
+) -> Result<Vec<Interval>, ServiceError> {
+    let look_back = Duration::minutes(LONGEST_SERVICE_MINUTES);
+    let mut busy = Vec::new();
+    for id in reader.bay_bookings_starting(bay, millis(from - look_back), millis(to))? {
+        if Some(id) == except {
+            continue;
+        }
+        if let Some(booking) = reader.get::<BookingRecord>(BOOKINGS, id, "booking")?
+            && let Ok(interval) = Interval::new(booking.start, booking.end)
+        {
+            busy.push(interval);
+        }
+    }
+    Ok(busy)
+}
+
+impl Service {
+    fn booking_context(&self, service: RecordId) -> Result<BookingContext, ServiceError> {
+        let reader = self.store.read()?;
+        let service = reader
+            .get::<ServiceItem>(SERVICES, service, "service")?
+            .filter(|s| s.active)
+            .ok_or(ServiceError::NotFound("service"))?;
+        Ok(BookingContext {
+            tz: self.shop_zone()?,
+            schedule: reader
+                .meta_record(crate::store::schema::META_SCHEDULE)?
+                .unwrap_or_default(),
+            service,
+            bays: reader.all(BAYS, "bay")?,
+        })
+    }
+
+    fn booking_view(
+        &self,
+        context_tz: Tz,
+        booking: &BookingRecord,
+    ) -> Result<BookingView, ServiceError> {
+        let reader = self.store.read()?;
+        let bay_name = reader
+            .get::<Bay>(BAYS, booking.bay, "bay")?
+            .map(|b| b.name)
+            .unwrap_or_default();
+        let service_name = reader
+            .get::<ServiceItem>(SERVICES, booking.service, "service")?
+            .map(|s| s.name)
+            .unwrap_or_default();
+        Ok(BookingView {
+            id: booking.id,
+            member: booking.member,
+            vehicle: booking.vehicle,
+            bay: booking.bay,
+            bay_name,
+            service: booking.service,
+            service_name,
+            start: booking.start,
+            end: booking.end,
+            start_local: format_local(context_tz, booking.start),
+            end_local: format_local(context_tz, booking.end),
+            state: booking.state.clone(),
+            walk_in: booking.walk_in,
+        })
+    }
+
+    /// Checks the member and vehicle exist and belong together.
+    pub(super) fn check_customer(
+        &self,
+        member: Option<RecordId>,
+        vehicle: Option<RecordId>,
+    ) -> Result<(), ServiceError> {
+        let reader = self.store.read()?;
+        if let Some(member) = member {
+            reader
+                .member(member)?
+                .ok_or(ServiceError::NotFound("member"))?;
+        }
+        if let Some(vehicle) = vehicle {
+            let found = reader
+                .vehicle(vehicle)?
+                .ok_or(ServiceError::NotFound("vehicle"))?;
+            if member.is_some_and(|m| m != found.member_id) {
+                return Err(ServiceError::invalid(
+                    "that vehicle belongs to another member",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates a requested interval against the shop's rules (not against other bookings).
+    fn check_rules(
+        &self,
+        context: &BookingContext,
+        interval: Interval,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let rules = &context.schedule.rules;
+        require_slot_grid(rules, context.tz, interval.start()).map_err(invalid)?;
+        within_booking_window(rules, context.tz, now, interval.start()).map_err(invalid)?;
+        within_opening_hours(
+            &context.schedule.hours,
+            &context.schedule.closures,
+            context.tz,
+            interval,
+        )
+        .map_err(invalid)?;
+        Ok(())
+    }
+
+    /// Inside a write transaction: the first of `bays` free for `interval`, if any.
+    fn free_bay_in(
+        writer: &StoreWriter,
+        bays: &[&Bay],
+        interval: Interval,
+        buffer_minutes: u32,
+        except: Option<RecordId>,
+    ) -> Result<Option<RecordId>, ServiceError> {
+        let reach = interval.end() + Duration::minutes(i64::from(buffer_minutes));
+        for bay in bays {
+            let busy = busy_near(
+                writer,
+                bay.id,
+                interval.start() - Duration::minutes(i64::from(buffer_minutes)),
+                reach,
+                except,
+            )?;
+            if !conflicts(&busy, interval, buffer_minutes) {
+                return Ok(Some(bay.id));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Books a service for a member (or a guest) at a local time.
+    pub fn create_booking(
+        &self,
+        session: &Session,
+        request: BookingRequest,
+    ) -> Result<BookingView, ServiceError> {
+        let caller = self.authorize(session, Operation::ManageBookings)?;
+        self.check_customer(request.member, request.vehicle)?;
+        let context = self.booking_context(request.service)?;
+        let start =
+            resolve_local(context.tz, request.start.local, request.start.fold).map_err(invalid)?;
+        let interval = Interval::new(
+            start,
+            start + Duration::minutes(i64::from(context.service.duration_minutes)),
+        )
+        .map_err(invalid)?;
+        let now = self.clock.now();
+        self.check_rules(&context, interval, now)?;
+        let bays = context.suitable_bays(request.bay)?;
+        let booking = self.insert_booking(
+            &caller,
+            &context,
+            &bays,
+            interval,
+            request.member,
+            request.vehicle,
+            false,
+            BookingState::Booked,
+        )?;
+        self.booking_view(context.tz, &booking)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert_booking(
+        &self,
+        caller: &Caller,
+        context: &BookingContext,
+        bays: &[&Bay],
+        interval: Interval,
+        member: Option<RecordId>,
+        vehicle: Option<RecordId>,
+        walk_in: bool,
+        state: BookingState,
+    ) -> Result<BookingRecord, ServiceError> {
+        let now = self.clock.now();
+        let id = RecordId::generate(now, self.entropy.as_ref())?;
+        let mut draft = caller.draft(AuditAction::BookingCreated);
+        draft.objects = vec![id.to_string()];
+        let buffer = context.schedule.rules.buffer_minutes;
+        self.write_audited(
+            |writer, draft| {
+                let Some(bay) = Self::free_bay_in(writer, bays, interval, buffer, None)? else {
+                    return Err(ServiceError::invalid(
+                        "that time is already taken on every suitable bay; use \"first free slot\" to find another",
+                    ));
+                };
+                let booking = BookingRecord {
+                    id,
+                    member,
+                    vehicle,
+                    bay,
+                    service: context.service.id,
+                    start: interval.start(),
+                    end: interval.end(),
+                    walk_in,
+                    state,
+                    created_by: caller.staff_id,
+                    created_at: now,
+                    updated_at: now,
+                };
+                writer.put(BOOKINGS, id, &booking)?;
+                writer.hold_bay(bay, millis(booking.start), id)?;
+                if let Some(member) = member {
+                    writer.link(MEMBER_BOOKINGS, member, id)?;
+                    draft.objects.push(member.to_string());
+                }
+                draft.objects.push(bay.to_string());
+                Ok(booking)
+            },
+            draft,
+        )
+    }
+
+    fn load_booking(&self, booking: RecordId) -> Result<BookingRecord, ServiceError> {
+        self.store
+            .read()?
+            .get::<BookingRecord>(BOOKINGS, booking, "booking")?
+            .ok_or(ServiceError::NotFound("booking"))
+    }
+
+    /// Moves a booking to another time (and optionally bay), checking the new slot like a new
+    /// booking would.
+    pub fn reschedule_booking(
+        &self,
+        session: &Session,
+        booking: RecordId,
+        start: LocalStart,
+        bay: Option<RecordId>,
+    ) -> Result<BookingView, ServiceError> {
+        let caller = self.authorize(session, Operation::ManageBookings)?;
+        let mut record = self.load_booking(booking)?;
+        if record.state != BookingState::Booked {
+            return Err(ServiceError::invalid(format!(
+                "only a booked appointment can be moved; this one is {}",
+                record.state.as_str()
+            )));
+        }
+        let context = self.booking_context(record.service)?;
+        let new_start = resolve_local(context.tz, start.local, start.fold).map_err(invalid)?;
+        let interval = Interval::new(
+            new_start,
+            new_start + Duration::minutes(i64::from(context.service.duration_minutes)),
+        )
+        .map_err(invalid)?;
+        self.check_rules(&context, interval, self.clock.now())?;
+        let bays = context.suitable_bays(bay)?;
+        let buffer = context.schedule.rules.buffer_minutes;
+        let mut draft = caller.draft(AuditAction::BookingRescheduled);
+        draft.objects = vec![booking.to_string()];
+        draft.fields = vec!["start".into(), "bay".into()];
+        let record = self.write_audited(
+            |writer, _| {
+                let Some(new_bay) =
+                    Self::free_bay_in(writer, &bays, interval, buffer, Some(booking))?
+                else {
+                    return Err(ServiceError::invalid(
+                        "that time is already taken on every suitable bay; choose another",
+                    ));
+                };
+                writer.release_bay(record.bay, millis(record.start))?;
+                record.bay = new_bay;
+                record.start = interval.start();
+                record.end = interval.end();
+                record.updated_at = self.clock.now();
+                writer.hold_bay(record.bay, millis(record.start), booking)?;
+                writer.put(BOOKINGS, booking, &record)?;
+                Ok(record)
+            },
+            draft,
+        )?;
+        self.booking_view(context.tz, &record)
+    }
+
+    /// Changes a booking's state, releasing its bay when it no longer needs it.
+    fn transition(
+        &self,
+        session: &Session,
+        booking: RecordId,
+        action: AuditAction,
+        next: impl FnOnce(&BookingRecord, DateTime<Utc>) -> Result<BookingState, ServiceError>,
+    ) -> Result<BookingView, ServiceError> {
+        let caller = self.authorize(session, Operation::ManageBookings)?;
+        let tz = self.shop_zone()?;
+        let now = self.clock.now();
+        let mut draft = caller.draft(action);
+        draft.objects = vec![booking.to_string()];
+        draft.fields = vec!["state".into()];
+        let record = self.write_audited(
+            |writer, _| {
+                let mut record = writer
+                    .get::<BookingRecord>(BOOKINGS, booking, "booking")?
+                    .ok_or(ServiceError::NotFound("booking"))?;
+                let state = next(&record, now)?;
+                if record.state.holds_bay() && !state.holds_bay() {
+                    writer.release_bay(record.bay, millis(record.start))?;
+                }
+                record.state = state;
+                record.updated_at = now;
+                writer.put(BOOKINGS, booking, &record)?;
+                Ok(record)
+            },
+            draft,
+        )?;
+        self.booking_view(tz, &record)
+    }
+
+    pub fn cancel_booking(
+        &self,
+        session: &Session,
+        booking: RecordId,
+        reason: &str,
+    ) -> Result<BookingView, ServiceError> {
+        let reason = crate::domain::sanitize::sanitize_line(reason);
+        if reason.is_empty() {
+            return Err(ServiceError::invalid(
+                "say why the booking is cancelled (e.g. \"customer called\")",
+            ));
+        }
+        self.transition(
+            session,
+            booking,
+            AuditAction::BookingCancelled,
+            |record, now| match record.state {
+                BookingState::Booked | BookingState::CheckedIn { .. } => {
+                    Ok(BookingState::Cancelled {
+                        at: now,
+                        reason: reason.chars().take(120).collect(),
+                    })
+                }
+                ref other => Err(ServiceError::invalid(format!(
+                    "this booking is already {}",
+                    other.as_str()
+                ))),
+            },
+        )
+    }
+
+    pub fn check_in(
+        &self,
+        session: &Session,
+        booking: RecordId,
+    ) -> Result<BookingView, ServiceError> {
+        self.transition(
+            session,
+            booking,
+            AuditAction::BookingCheckedIn,
+            |record, now| match record.state {
+                BookingState::Booked => Ok(BookingState::CheckedIn { at: now }),
+                ref other => Err(ServiceError::invalid(format!(
+                    "only a booked appointment can be checked in; this one is {}",
+                    other.as_str()
+                ))),
+            },
+        )
+    }
+
+    /// Marks a customer who never came; only once their start time has passed.
+    pub fn mark_no_show(
+        &self,
+        session: &Session,
+        booking: RecordId,
+    ) -> Result<BookingView, ServiceError> {
+        self.transition(
+            session,
+            booking,
+            AuditAction::BookingNoShow,
+            |record, now| match record.state {
+                BookingState::Booked if now >= record.start => Ok(BookingState::NoShow { at: now }),
+                BookingState::Booked => Err(ServiceError::invalid(
+                    "the appointment has not started yet; mark a no-show after its start time",
+                )),
+                ref other => Err(ServiceError::invalid(format!(
+                    "only a booked appointment can be a no-show; this one is {}",
+                    other.as_str()
+                ))),
+            },
+        )
+    }
+
+    fn calendars(
+        &self,
+        reader: &impl ReadAccess,
+        bays: &[&Bay],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<BayCalendar>, ServiceError> {
+        bays.iter()
+            .map(|bay| {
+                Ok(BayCalendar {
+                    bay: bay.id,
+                    busy: busy_near(reader, bay.id, from, to, None)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The earliest bookable slot for a service at or after a local time, across all
+    /// suitable bays.
+    pub fn first_free_slot(
+        &self,
+        session: &Session,
+        service: RecordId,
+        from: LocalStart,
+    ) -> Result<Option<SlotOffer>, ServiceError> {
+        self.authorize(session, Operation::ManageBookings)?;
+        let context = self.booking_context(service)?;
+        let from = resolve_local(context.tz, from.local, from.fold).map_err(invalid)?;
+        let now = self.clock.now();
+        let bays = context.suitable_bays(None)?;
+        let horizon_end = now + Duration::days(i64::from(context.schedule.rules.horizon_days) + 1);
+        let reader = self.store.read()?;
+        let calendars = self.calendars(&reader, &bays, from.min(now), horizon_end)?;
+        let query = SlotQuery {
+            tz: context.tz,
+            hours: &context.schedule.hours,
+            closures: &context.schedule.closures,
+            rules: &context.schedule.rules,
+            now,
+            from,
+            duration_minutes: context.service.duration_minutes,
+            bays: &calendars,
+        };
+        Ok(first_free_slot(&query).map(|(bay, interval)| SlotOffer {
+            bay,
+            bay_name: context.bay_name(bay),
+            start: interval.start(),
+            end: interval.end(),
+            start_local: format_local(context.tz, interval.start()),
+        }))
+    }
+
+    /// A customer who just drove in: the next free suitable bay, now if possible. If it is
+    /// free now the car is checked in straight away.
+    pub fn walk_in(
+        &self,
+        session: &Session,
+        member: Option<RecordId>,
+        vehicle: Option<RecordId>,
+        service: RecordId,
+    ) -> Result<BookingView, ServiceError> {
+        let caller = self.authorize(session, Operation::ManageBookings)?;
+        self.check_customer(member, vehicle)?;
+        let context = self.booking_context(service)?;
+        let now = self.clock.now();
+        let bays = context.suitable_bays(None)?;
+        let horizon_end = now + Duration::days(i64::from(context.schedule.rules.horizon_days) + 1);
+        let calendars = self.calendars(&self.store.read()?, &bays, now, horizon_end)?;
+        let query = SlotQuery {
+            tz: context.tz,
+            hours: &context.schedule.hours,
+            closures: &context.schedule.closures,
+            rules: &context.schedule.rules,
+            now,
+            from: now,
+            duration_minutes: context.service.duration_minutes,
+            bays: &calendars,
+        };
+        let (bay, interval) = next_walk_in(&query).ok_or_else(|| {
+            ServiceError::invalid("no suitable bay is free before the booking horizon; take a booking for another day")
+        })?;
+        let chosen: Vec<&Bay> = bays.into_iter().filter(|b| b.id == bay).collect();
+        let state = if interval.start() <= now {
+            BookingState::CheckedIn { at: now }
+        } else {
+            BookingState::Booked
+        };
+        let booking = self.insert_booking(
+            &caller, &context, &chosen, interval, member, vehicle, true, state,
+        )?;
+        self.booking_view(context.tz, &booking)
+    }
+
+    /// Every booking starting on a shop-local day, by bay then time: the "Today" grid.
+    pub fn day_bookings(
+        &self,
+        session: &Session,
+        day: NaiveDate,
+    ) -> Result<Vec<BookingView>, ServiceError> {
+        self.authorize(session, Operation::ManageBookings)?;
+        let tz = self.shop_zone()?;
+        let start_of = |date: NaiveDate| -> Result<DateTime<Utc>, ServiceError> {
+            let midnight = date
+                .and_hms_opt(0, 0, 0)
+                .ok_or_else(|| ServiceError::invalid("that day does not exist"))?;
+            resolve_local(tz, midnight, Some(FoldChoice::Earlier)).map_err(invalid)
+        };
+        let from = start_of(day)?;
+        let to = start_of(
+            day.succ_opt()
+                .ok_or_else(|| ServiceError::invalid("that day is out of range"))?,
+        )?;
+        let reader = self.store.read()?;
+        let mut views = Vec::new();
+        for bay in reader.all::<Bay>(BAYS, "bay")? {
+            for id in reader.bay_bookings_starting(bay.id, millis(from), millis(to))? {
+                if let Some(booking) = reader.get::<BookingRecord>(BOOKINGS, id, "booking")? {
+                    views.push(self.booking_view(tz, &booking)?);
+                }
+            }
+        }
+        Ok(views)
+    }
+
+    /// A member's bookings, newest first.
+    pub fn member_bookings(
+        &self,
+        session: &Session,
+        member: RecordId,
+    ) -> Result<Vec<BookingView>, ServiceError> {
+        self.authorize(session, Operation::OpenMember)?;
+        let tz = self.shop_zone()?;
+        let mut bookings: Vec<BookingRecord> =
+            self.store
+                .read()?
+                .get_linked(MEMBER_BOOKINGS, BOOKINGS, member, "booking")?;
+        bookings.sort_by_key(|b| std::cmp::Reverse(b.start));
+        bookings.iter().map(|b| self.booking_view(tz, b)).collect()
+    }
+}
