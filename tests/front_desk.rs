@@ -1075,3 +1075,68 @@ fn every_manager_only_action_is_refused_for_a_cashier_and_audited() {
         .adjust_points(&desk.manager, member, 50, "nice")
         .unwrap();
 }
+
+/// Closes the service and runs `verify` over the store it leaves behind.
+fn verify_after(desk: Desk) -> frontdesk::service::integrity::IntegrityReport {
+    desk.shop.service.wait_for_name_index();
+    let dir = desk.shop.dir;
+    drop(desk.shop.service);
+    let mut store = frontdesk::store::Store::open(dir.path()).unwrap();
+    let report = frontdesk::service::integrity::verify_store(&mut store, None).unwrap();
+    drop(store);
+    drop(dir);
+    report
+}
+
+#[test]
+fn verify_passes_after_a_busy_day_and_catches_a_balance_that_drifted_from_the_ledger() {
+    let desk = desk();
+    let (member, vehicle) = desk.member_with_car("Kim Ode", "KIM 42");
+    desk.book(desk.exterior, None, local("2026-11-24 10:00"))
+        .unwrap();
+    desk.shop
+        .service
+        .walk_in(&desk.manager, Some(member), Some(vehicle), desk.exterior)
+        .unwrap();
+    let visit = desk
+        .pay(&desk.manager, Some(member), Some(vehicle), desk.full)
+        .unwrap()
+        .visit;
+    desk.shop
+        .service
+        .void_visit(&desk.manager, visit, "test")
+        .unwrap();
+    desk.pay(&desk.manager, Some(member), Some(vehicle), desk.exterior)
+        .unwrap();
+    let report = verify_after(desk);
+    assert!(report.is_ok(), "{:?}", report.lines());
+    assert_eq!(report.records.as_ref().unwrap().bookings, 2);
+
+    // Tamper: the stored balance no longer matches the ledger.
+    let desk = self::desk();
+    let (member, _) = desk.member_with_car("Ida Ray", "IDA 7");
+    desk.shop
+        .service
+        .adjust_points(&desk.manager, member, 40, "test")
+        .unwrap();
+    {
+        use frontdesk::store::ReadAccess;
+        let mut writer = desk.shop.service.store().write().unwrap();
+        let mut stats: frontdesk::store::records::MemberStats = writer
+            .get(
+                frontdesk::store::schema::MEMBER_STATS,
+                member,
+                "member stats",
+            )
+            .unwrap()
+            .unwrap();
+        stats.points_balance += 1000;
+        writer
+            .put(frontdesk::store::schema::MEMBER_STATS, member, &stats)
+            .unwrap();
+        writer.commit().unwrap();
+    }
+    let report = verify_after(desk);
+    assert!(!report.is_ok());
+    assert!(report.records.unwrap_err().contains("ledger sum"));
+}

@@ -4,8 +4,10 @@
 use std::collections::HashSet;
 
 use crate::audit::{Checkpoint, verify_chain};
-use crate::store::records::{MemberRecord, VehicleRecord};
-use crate::store::schema::{MEMBERS, STAFF, VEHICLES};
+use crate::domain::loyalty::{LedgerEntry, Wallet};
+use crate::ids::RecordId;
+use crate::store::records::{BookingRecord, MemberRecord, MemberStats, VehicleRecord};
+use crate::store::schema::{BOOKINGS, MEMBER_STATS, MEMBERS, STAFF, VEHICLES};
 use crate::store::{ReadAccess, Store, StoreError, decode_record};
 
 /// The outcome of each check, in the order they ran.
@@ -23,6 +25,7 @@ pub struct RecordCounts {
     pub staff: u64,
     pub members: u64,
     pub vehicles: u64,
+    pub bookings: u64,
 }
 
 impl IntegrityReport {
@@ -40,8 +43,8 @@ impl IntegrityReport {
         }];
         lines.push(match &self.records {
             Ok(counts) => format!(
-                "records: OK ({} staff, {} members, {} vehicles)",
-                counts.staff, counts.members, counts.vehicles
+                "records: OK ({} staff, {} members, {} vehicles, {} bookings on bays; ledgers balance)",
+                counts.staff, counts.members, counts.vehicles, counts.bookings
             ),
             Err(problem) => format!("records: FAILED: {problem}"),
         });
@@ -120,6 +123,8 @@ fn check_records(reader: &crate::store::StoreReader) -> Result<RecordCounts, Str
             ));
         }
     }
+    check_ledgers(reader, &members)?;
+    let bookings = check_bay_schedule(reader)?;
     let staff = reader.count(STAFF).map_err(fail)?;
     if staff == 0 {
         return Err("the store has no staff accounts".to_owned());
@@ -128,5 +133,77 @@ fn check_records(reader: &crate::store::StoreReader) -> Result<RecordCounts, Str
         staff,
         members: members.len() as u64,
         vehicles,
+        bookings,
     })
+}
+
+/// Each member's points ledger replays cleanly and its sum equals the stored balance.
+fn check_ledgers(
+    reader: &crate::store::StoreReader,
+    members: &HashSet<u128>,
+) -> Result<(), String> {
+    let mut problem = None;
+    reader
+        .scan_by_id(MEMBER_STATS, &mut |key, bytes| {
+            let member = RecordId::from_u128(key);
+            if !members.contains(&key) {
+                problem = Some(format!(
+                    "statistics exist for member {member}, which does not exist"
+                ));
+                return Ok(());
+            }
+            let stats: MemberStats = decode_record("member stats", bytes)?;
+            let entries: Vec<LedgerEntry> = reader.ledger(member)?;
+            let sum: i64 = entries.iter().map(|e| e.points).sum();
+            match Wallet::replay(member, &entries) {
+                Err(err) => {
+                    problem = Some(format!(
+                        "the points ledger of member {member} does not replay: {err}"
+                    ))
+                }
+                Ok(wallet) if wallet.balance() != sum || sum != stats.points_balance => {
+                    problem = Some(format!(
+                        "member {member}'s points balance {} does not equal the ledger sum {sum}",
+                        stats.points_balance
+                    ))
+                }
+                Ok(_) => {}
+            }
+            Ok(())
+        })
+        .map_err(|err| err.to_string())?;
+    problem.map_or(Ok(()), Err)
+}
+
+/// No two bookings holding the same bay overlap; returns how many hold a bay.
+fn check_bay_schedule(reader: &crate::store::StoreReader) -> Result<u64, String> {
+    let fail = |err: StoreError| err.to_string();
+    let mut previous: Option<(u128, BookingRecord)> = None;
+    let mut count = 0;
+    for (bay, _, booking_id) in reader.bay_holdings().map_err(fail)? {
+        let booking: BookingRecord = reader
+            .get(BOOKINGS, RecordId::from_u128(booking_id), "booking")
+            .map_err(fail)?
+            .ok_or_else(|| {
+                format!(
+                    "the bay schedule points at booking {}, which does not exist",
+                    RecordId::from_u128(booking_id)
+                )
+            })?;
+        if booking.bay.as_u128() != bay || !booking.state.holds_bay() {
+            return Err(format!("booking {} holds a bay it should not", booking.id));
+        }
+        if let Some((previous_bay, earlier)) = &previous
+            && *previous_bay == bay
+            && earlier.end > booking.start
+        {
+            return Err(format!(
+                "bookings {} and {} overlap on the same bay",
+                earlier.id, booking.id
+            ));
+        }
+        previous = Some((bay, booking));
+        count += 1;
+    }
+    Ok(count)
 }

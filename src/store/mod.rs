@@ -196,3 +196,53 @@ fn restrict_to_owner(path: &Path) -> Result<(), StoreError> {
 fn restrict_to_owner(_path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redb::ReadableDatabase;
+
+    #[test]
+    fn a_schema_1_file_is_migrated_forward_and_a_newer_one_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::create(dir.path()).unwrap());
+        // Make the file look like schema 1: no front-desk tables, version 1.
+        {
+            let db = Database::open(Store::file_in(dir.path())).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.delete_table(schema::BOOKINGS).unwrap();
+            tx.delete_table(schema::LEDGER).unwrap();
+            tx.open_table(schema::META)
+                .unwrap()
+                .insert(schema::META_SCHEMA_VERSION, 1u32.to_le_bytes().as_slice())
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        drop(Store::open(dir.path()).unwrap());
+        {
+            let db = Database::open(Store::file_in(dir.path())).unwrap();
+            let tx = db.begin_read().unwrap();
+            let version = tx
+                .open_table(schema::META)
+                .unwrap()
+                .get(schema::META_SCHEMA_VERSION)
+                .unwrap()
+                .map(|v| schema::read_version(v.value()).unwrap());
+            assert_eq!(version, Some(schema::SCHEMA_VERSION));
+            assert!(tx.open_table(schema::BOOKINGS).is_ok());
+            assert!(tx.open_table(schema::LEDGER).is_ok());
+            drop(tx);
+            let tx = db.begin_write().unwrap();
+            tx.open_table(schema::META)
+                .unwrap()
+                .insert(schema::META_SCHEMA_VERSION, 99u32.to_le_bytes().as_slice())
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let newer = Store::open(dir.path()).unwrap_err();
+        assert!(
+            matches!(newer, StoreError::NewerVersion { found: 99, .. }),
+            "{newer}"
+        );
+    }
+}

@@ -667,3 +667,17 @@ impl StoreReader {
         Ok(ids)
     }
 }
+
+impl StoreReader {
+    /// Every (bay, start in ms, booking) holding a bay, in bay then start order.
+    pub fn bay_holdings(&self) -> Result<Vec<(u128, i64, u128)>, StoreError> {
+        let table = self.tx.open_table(BAY_SCHEDULE)?;
+        let mut rows = Vec::new();
+        for item in table.iter()? {
+            let (key, booking) = item?;
+            let (bay, start) = key.value();
+            rows.push((bay, start, booking.value()));
+        }
+        Ok(rows)
+    }
+}
