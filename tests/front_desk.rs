@@ -1140,3 +1140,32 @@ fn verify_passes_after_a_busy_day_and_catches_a_balance_that_drifted_from_the_le
     assert!(!report.is_ok());
     assert!(report.records.unwrap_err().contains("ledger sum"));
 }
+
+#[test]
+fn the_currency_is_fixed_once_money_has_been_taken() {
+    let desk = desk();
+    desk.shop
+        .service
+        .update_shop(
+            &desk.manager,
+            "Sparkle Wash Richmond",
+            "America/Vancouver",
+            "USD",
+        )
+        .unwrap();
+    desk.pay(&desk.manager, None, None, desk.exterior).unwrap();
+    let err = desk
+        .shop
+        .service
+        .update_shop(&desk.manager, "Sparkle Wash", "Asia/Shanghai", "CNY")
+        .unwrap_err();
+    assert!(err.to_string().contains("currency"), "{err}");
+    desk.shop
+        .service
+        .update_shop(&desk.manager, "Sparkle Wash", "Asia/Shanghai", "USD")
+        .unwrap();
+    assert_eq!(
+        desk.shop.service.settings().unwrap().timezone,
+        "Asia/Shanghai"
+    );
+}

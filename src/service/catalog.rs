@@ -120,6 +120,52 @@ impl Service {
         self.write_audited(|writer, _| Ok(writer.put_settings(&settings)?), draft)
     }
 
+    /// Renames the shop, moves it to another time zone, or — before any money has been
+    /// taken — changes its currency. Stored instants are UTC, so a zone change only changes
+    /// how times are shown and entered.
+    pub fn update_shop(
+        &self,
+        session: &Session,
+        shop_name: &str,
+        timezone: &str,
+        currency: &str,
+    ) -> Result<(), ServiceError> {
+        let caller = self.authorize(session, Operation::ChangeSettings)?;
+        let mut settings = self.settings()?;
+        let shop_name = sanitize_line(shop_name);
+        if shop_name.is_empty() || shop_name.chars().count() > 60 {
+            return Err(ServiceError::invalid("shop name: enter 1 to 60 characters"));
+        }
+        if timezone.trim().parse::<Tz>().is_err() {
+            return Err(ServiceError::invalid(
+                "timezone: use an IANA time zone name such as America/Vancouver or Asia/Shanghai",
+            ));
+        }
+        let currency = crate::domain::currency::Currency::from_code(currency)
+            .map_err(|e| ServiceError::invalid(e.to_string()))?;
+        let mut fields = Vec::new();
+        if settings.shop_name != shop_name {
+            fields.push("shop_name".to_owned());
+        }
+        if settings.timezone != timezone.trim() {
+            fields.push("timezone".to_owned());
+        }
+        if settings.currency != currency {
+            if self.store.read()?.count(crate::store::schema::VISITS)? > 0 {
+                return Err(ServiceError::invalid(
+                    "the currency cannot change once visits have been paid in it",
+                ));
+            }
+            fields.push("currency".to_owned());
+        }
+        settings.shop_name = shop_name;
+        settings.timezone = timezone.trim().to_owned();
+        settings.currency = currency;
+        let mut draft = caller.draft(AuditAction::SettingsChanged);
+        draft.fields = fields;
+        self.write_audited(|writer, _| Ok(writer.put_settings(&settings)?), draft)
+    }
+
     pub fn list_services(&self, session: &Session) -> Result<Vec<ServiceItem>, ServiceError> {
         self.authorize(session, Operation::SearchMembers)?;
         Ok(self.store.read()?.all(SERVICES, "service")?)
