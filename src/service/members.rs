@@ -97,6 +97,33 @@ struct CleanMember {
     notes: Option<Zeroizing<String>>,
 }
 
+struct SealedMember {
+    name: Sealed,
+    phone: Option<Sealed>,
+    email: Option<Sealed>,
+    birthday: Option<Sealed>,
+    notes: Option<Sealed>,
+}
+
+/// Applies one field of an update to the cleaned value; says whether it changed anything.
+fn apply_change<T, V>(
+    change: &Change<T>,
+    slot: &mut Option<V>,
+    clean: impl FnOnce(&T) -> Result<Option<V>, ServiceError>,
+) -> Result<bool, ServiceError> {
+    match change {
+        Change::Keep => Ok(false),
+        Change::Set(value) => {
+            *slot = clean(value)?;
+            Ok(true)
+        }
+        Change::Clear => {
+            *slot = None;
+            Ok(true)
+        }
+    }
+}
+
 fn invalid(err: impl std::fmt::Display) -> ServiceError {
     ServiceError::invalid(err.to_string())
 }
@@ -187,6 +214,34 @@ impl Service {
         plaintext
             .map(|text| self.seal_member_field(key, field, member, text))
             .transpose()
+    }
+
+    /// Seals every personal field of a member under its key.
+    fn seal_member(
+        &self,
+        key: &MemberKey,
+        member: RecordId,
+        clean: &CleanMember,
+    ) -> Result<SealedMember, ServiceError> {
+        let phone = clean.phone.as_ref().map(|p| p.to_storage_string());
+        let birthday = clean.birthday.map(|d| d.format("%Y-%m-%d").to_string());
+        Ok(SealedMember {
+            name: self.seal_member_field(key, "name", member, &clean.name)?,
+            phone: self.seal_optional(key, "phone", member, phone.as_deref())?,
+            email: self.seal_optional(
+                key,
+                "email",
+                member,
+                clean.email.as_deref().map(|s| s.as_str()),
+            )?,
+            birthday: self.seal_optional(key, "birthday", member, birthday.as_deref())?,
+            notes: self.seal_optional(
+                key,
+                "notes",
+                member,
+                clean.notes.as_deref().map(|s| s.as_str()),
+            )?,
+        })
     }
 
     /// The blind tokens a member's own fields contribute to the index.
@@ -315,31 +370,7 @@ impl Service {
         let id = RecordId::generate(now, self.entropy.as_ref())?;
         let key = MemberKey::generate(self.entropy.as_ref())?;
         let wrapped_key = vault.wrap_member_key(&key, id, self.entropy.as_ref())?;
-        let birthday_text = clean.birthday.map(|d| d.format("%Y-%m-%d").to_string());
-        let name = self.seal_member_field(&key, "name", id, &clean.name)?;
-        let phone = self.seal_optional(
-            &key,
-            "phone",
-            id,
-            clean
-                .phone
-                .as_ref()
-                .map(|p| p.to_storage_string())
-                .as_deref(),
-        )?;
-        let email = self.seal_optional(
-            &key,
-            "email",
-            id,
-            clean.email.as_deref().map(|s| s.as_str()),
-        )?;
-        let birthday = self.seal_optional(&key, "birthday", id, birthday_text.as_deref())?;
-        let notes = self.seal_optional(
-            &key,
-            "notes",
-            id,
-            clean.notes.as_deref().map(|s| s.as_str()),
-        )?;
+        let sealed = self.seal_member(&key, id, &clean)?;
         let mut draft = caller.draft(AuditAction::MemberCreated);
         draft.fields = present_fields(&clean);
         let record = self.write_audited(
@@ -350,11 +381,11 @@ impl Service {
                     id,
                     member_number,
                     wrapped_key,
-                    name,
-                    phone,
-                    email,
-                    birthday,
-                    notes,
+                    name: sealed.name,
+                    phone: sealed.phone,
+                    email: sealed.email,
+                    birthday: sealed.birthday,
+                    notes: sealed.notes,
                     index_tokens,
                     created_at: now,
                     updated_at: now,
@@ -398,84 +429,33 @@ impl Service {
         };
         if let Some(name) = &update.name {
             clean.name = Zeroizing::new(normalize_name(name).map_err(invalid)?);
-            record.name = self.seal_member_field(&key, "name", member, &clean.name)?;
             changed.push("name");
         }
-        match &update.phone {
-            Change::Keep => {}
-            Change::Set(text) => {
-                clean.phone = clean_phone(text)?;
-                record.phone = self.seal_optional(
-                    &key,
-                    "phone",
-                    member,
-                    clean
-                        .phone
-                        .as_ref()
-                        .map(|p| p.to_storage_string())
-                        .as_deref(),
-                )?;
-                changed.push("phone");
-            }
-            Change::Clear => {
-                clean.phone = None;
-                record.phone = None;
-                changed.push("phone");
-            }
+        if apply_change(&update.phone, &mut clean.phone, |text| clean_phone(text))? {
+            changed.push("phone");
         }
-        match &update.email {
-            Change::Keep => {}
-            Change::Set(text) => {
-                clean.email = clean_email(text)?;
-                record.email = self.seal_optional(
-                    &key,
-                    "email",
-                    member,
-                    clean.email.as_deref().map(|s| s.as_str()),
-                )?;
-                changed.push("email");
-            }
-            Change::Clear => {
-                clean.email = None;
-                record.email = None;
-                changed.push("email");
-            }
+        if apply_change(&update.email, &mut clean.email, |text| clean_email(text))? {
+            changed.push("email");
         }
-        match &update.birthday {
-            Change::Keep => {}
-            Change::Set(date) => {
-                clean.birthday = Some(clean_birthday(*date, today)?);
-                let text = date.format("%Y-%m-%d").to_string();
-                record.birthday = Some(self.seal_member_field(&key, "birthday", member, &text)?);
-                changed.push("birthday");
-            }
-            Change::Clear => {
-                clean.birthday = None;
-                record.birthday = None;
-                changed.push("birthday");
-            }
+        if apply_change(&update.birthday, &mut clean.birthday, |date| {
+            clean_birthday(*date, today).map(Some)
+        })? {
+            changed.push("birthday");
         }
-        match &update.notes {
-            Change::Keep => {}
-            Change::Set(text) => {
-                clean.notes = clean_notes(text)?;
-                record.notes = self.seal_optional(
-                    &key,
-                    "notes",
-                    member,
-                    clean.notes.as_deref().map(|s| s.as_str()),
-                )?;
-                changed.push("notes");
-            }
-            Change::Clear => {
-                clean.notes = None;
-                record.notes = None;
-                changed.push("notes");
-            }
+        if apply_change(&update.notes, &mut clean.notes, |text| clean_notes(text))? {
+            changed.push("notes");
         }
         if changed.is_empty() {
             return self.member_detail(&caller, &vault, &record);
         }
+        // Sealing is cheap, so every field is sealed afresh (new nonces) rather than tracking
+        // which ciphertexts could be kept.
+        let sealed = self.seal_member(&key, member, &clean)?;
+        record.name = sealed.name;
+        record.phone = sealed.phone;
+        record.email = sealed.email;
+        record.birthday = sealed.birthday;
+        record.notes = sealed.notes;
         let now = self.clock.now();
         record.updated_at = now;
         let new_tokens = Self::member_tokens(&vault, record.member_number, &clean);
