@@ -1,6 +1,7 @@
 //! The command line: argument parsing and one function per command. Commands talk only to
 //! the service layer (and, for `verify`, the store's read-only integrity check).
 
+mod demo;
 mod init;
 mod passwd;
 mod prompt;
@@ -35,6 +36,8 @@ pub struct Cli {
 enum Command {
     /// Create a new store and its first manager, without prompts.
     Init(init::InitArgs),
+    /// Create a demo store (flagged DEMO) with invented members, history and staff logins.
+    Demo(demo::DemoArgs),
     /// Change your own password (needs your current password and an authenticator code).
     Passwd(passwd::PasswdArgs),
     /// Check the store's integrity and the audit log's hash chain.
@@ -97,7 +100,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         None => {
             println!(
                 "frontdesk: the counter terminal UI is not built yet.\n\
-                 For now: `frontdesk init` creates a store, `frontdesk passwd` changes your password,\n\
+                 For now: `frontdesk init` creates a store, `frontdesk demo` a demo store to try,\n\
+                 `frontdesk passwd` changes your password,\n\
                  `frontdesk verify` checks the store and its audit log. See `frontdesk --help`.\n\
                  Data directory: {}",
                 data.display()
@@ -105,6 +109,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Init(args)) => init::run(&data, &runtime, args),
+        Some(Command::Demo(args)) => demo::run(&data, &runtime, args),
         Some(Command::Passwd(args)) => passwd::run(&data, &runtime, args),
         Some(Command::Verify(args)) => verify::run(&data, args),
     }

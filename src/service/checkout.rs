@@ -90,7 +90,7 @@ pub struct VisitView {
 }
 
 /// A shop-local day as the number stored in the plan-usage table.
-fn day_key(date: NaiveDate) -> u32 {
+pub(super) fn day_key(date: NaiveDate) -> u32 {
     let year = u32::try_from(date.year()).unwrap_or(0);
     year * 10_000 + date.month() * 100 + date.day()
 }

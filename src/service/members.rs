@@ -21,8 +21,8 @@ use crate::vault::{
     BlindIndexKind, FieldContext, MemberKey, Sealed, UnlockedVault, open_field_string, seal_field,
 };
 
-const MEMBERS_TABLE: &str = "members";
-const VEHICLES_TABLE: &str = "vehicles";
+pub(super) const MEMBERS_TABLE: &str = "members";
+pub(super) const VEHICLES_TABLE: &str = "vehicles";
 /// Enough rows for a screen of results; a longer list means the query should be narrower.
 const SEARCH_LIMIT: usize = 50;
 const MAX_NOTES_CHARS: usize = 2000;
@@ -250,29 +250,12 @@ impl Service {
         member_number: u64,
         clean: &CleanMember,
     ) -> Vec<[u8; 32]> {
-        let mut tokens = vec![
-            vault
-                .blind_index(BlindIndexKind::MemberNumber, &member_number.to_string())
-                .to_bytes(),
-        ];
-        if let Some(phone) = &clean.phone {
-            tokens.push(
-                vault
-                    .blind_index(BlindIndexKind::PhoneFull, phone.national())
-                    .to_bytes(),
-            );
-            tokens.push(
-                vault
-                    .blind_index(BlindIndexKind::PhoneLast4, phone.last4())
-                    .to_bytes(),
-            );
-        }
-        if let Some(email) = &clean.email {
-            tokens.push(vault.blind_index(BlindIndexKind::Email, email).to_bytes());
-        }
-        tokens.sort_unstable();
-        tokens.dedup();
-        tokens
+        member_index_tokens(
+            vault,
+            member_number,
+            clean.phone.as_ref(),
+            clean.email.as_deref().map(|e| e.as_str()),
+        )
     }
 
     fn open_member_fields(
@@ -774,6 +757,39 @@ impl Service {
         )?;
         Ok(())
     }
+}
+
+/// The blind tokens a member's own fields contribute to the index (member number, full phone,
+/// its last four digits, email), sorted and without repeats, as kept in `index_tokens`.
+pub(super) fn member_index_tokens(
+    vault: &UnlockedVault,
+    member_number: u64,
+    phone: Option<&Phone>,
+    email: Option<&str>,
+) -> Vec<[u8; 32]> {
+    let mut tokens = vec![
+        vault
+            .blind_index(BlindIndexKind::MemberNumber, &member_number.to_string())
+            .to_bytes(),
+    ];
+    if let Some(phone) = phone {
+        tokens.push(
+            vault
+                .blind_index(BlindIndexKind::PhoneFull, phone.national())
+                .to_bytes(),
+        );
+        tokens.push(
+            vault
+                .blind_index(BlindIndexKind::PhoneLast4, phone.last4())
+                .to_bytes(),
+        );
+    }
+    if let Some(email) = email {
+        tokens.push(vault.blind_index(BlindIndexKind::Email, email).to_bytes());
+    }
+    tokens.sort_unstable();
+    tokens.dedup();
+    tokens
 }
 
 fn present_fields(clean: &CleanMember) -> Vec<String> {

@@ -5,6 +5,7 @@
 mod bookings;
 mod catalog;
 mod checkout;
+mod demo;
 mod error;
 pub mod integrity;
 mod login;
@@ -34,6 +35,10 @@ use crate::vault::UnlockedVault;
 pub use bookings::{BookingRequest, BookingView, LocalStart, SlotOffer};
 pub use catalog::{BayInput, ServiceInput};
 pub use checkout::{CheckoutInput, CheckoutLine, CheckoutReceipt, PointsUse, VisitView};
+pub use demo::{
+    DemoCounts, DemoLogin, DemoLookup, DemoOptions, DemoProgress, DemoReport, DemoStage,
+    LookupKind, MAX_DEMO_MEMBERS,
+};
 pub use error::ServiceError;
 pub use login::{LoginRequest, SecondFactor};
 pub use members::{Change, MemberInput, MemberUpdate, VehicleInput};

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use redb::{Database, DatabaseError, ReadableDatabase};
 
 pub use codec::decode as decode_record;
+pub(crate) use codec::encode as encode_record;
 pub use error::StoreError;
 pub use transactions::{AuditStream, ReadAccess, StoreReader, StoreWriter};
 
@@ -159,7 +160,8 @@ fn open_error(dir: &Path, path: &Path, err: DatabaseError) -> StoreError {
     }
 }
 
-fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
+/// Creates `dir` (private to this user) if needed and checks it is a writable directory.
+pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
     let not_writable = |err: std::io::Error| StoreError::DataDirNotWritable {
         path: dir.to_path_buf(),
         reason: err.to_string(),

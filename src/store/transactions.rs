@@ -394,6 +394,13 @@ impl StoreWriter {
         Ok(self.tx.commit()?)
     }
 
+    /// The underlying redb transaction, for bulk loaders inside the crate that insert many
+    /// rows per opened table (and may lower the durability of intermediate commits). They
+    /// must write exactly the layouts the typed methods here write.
+    pub(crate) fn raw_transaction(&mut self) -> &mut WriteTransaction {
+        &mut self.tx
+    }
+
     /// Inserts or replaces a record in an id-keyed table.
     pub fn put<T: Serialize>(
         &mut self,
@@ -490,6 +497,12 @@ impl StoreWriter {
     /// Hands out member numbers in order, starting at 100001 so they are always six digits
     /// for a small shop and never look like the last four digits of a phone.
     pub fn next_member_number(&mut self) -> Result<u64, StoreError> {
+        self.reserve_member_numbers(1)
+    }
+
+    /// Hands out `count` consecutive member numbers from the same counter as
+    /// [`StoreWriter::next_member_number`] and returns the first (for bulk loaders).
+    pub fn reserve_member_numbers(&mut self, count: u64) -> Result<u64, StoreError> {
         let mut meta = self.tx.open_table(META)?;
         let current = match meta.get(META_NEXT_MEMBER_NUMBER)? {
             Some(bytes) => {
@@ -500,7 +513,9 @@ impl StoreWriter {
             }
             None => 100_001,
         };
-        let next = current + 1;
+        let next = current.checked_add(count).ok_or_else(|| {
+            StoreError::Corrupt("the member number counter is out of range".to_owned())
+        })?;
         meta.insert(META_NEXT_MEMBER_NUMBER, next.to_le_bytes().as_slice())?;
         Ok(current)
     }
