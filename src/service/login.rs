@@ -148,6 +148,27 @@ impl Service {
         }
     }
 
+    /// Re-checks a logged-in staff member's password; a wrong one counts toward the account's
+    /// throttle like a failed login and is audited as `failure`.
+    fn confirm_password(
+        &self,
+        staff: &StaffRecord,
+        password: &SecretString,
+        origin: &Origin,
+        failure: AuditAction,
+    ) -> Result<(), ServiceError> {
+        match verify_password(password, &staff.password_hash) {
+            Ok(Verification::Valid { .. }) => Ok(()),
+            _ => Err(self.refuse_login(
+                &staff.username,
+                Some(staff),
+                FailureReason::WrongPassword,
+                origin,
+                failure,
+            )),
+        }
+    }
+
     /// Refuses early when the typed name is being throttled; the refusal is audited.
     fn check_throttle(&self, key: &str, origin: &Origin) -> Result<(), ServiceError> {
         let now = self.clock.now();
@@ -448,18 +469,7 @@ impl Service {
             self.sessions.remove(session);
             return Err(ServiceError::SessionEnded);
         };
-        match verify_password(password, &staff.password_hash) {
-            Ok(Verification::Valid { .. }) => {}
-            _ => {
-                return Err(self.refuse_login(
-                    &record.username,
-                    Some(&staff),
-                    FailureReason::WrongPassword,
-                    &record.origin,
-                    AuditAction::UnlockFailed,
-                ));
-            }
-        }
+        self.confirm_password(&staff, password, &record.origin, AuditAction::UnlockFailed)?;
         self.sessions.update(session, |r| {
             r.locked_by_hand = false;
             r.clock.touch(now);
@@ -522,18 +532,12 @@ impl Service {
             .read()?
             .staff(caller.staff_id)?
             .ok_or(ServiceError::SessionEnded)?;
-        match verify_password(current, &staff.password_hash) {
-            Ok(Verification::Valid { .. }) => {}
-            _ => {
-                return Err(self.refuse_login(
-                    &caller.username,
-                    Some(&staff),
-                    FailureReason::WrongPassword,
-                    &caller.origin,
-                    AuditAction::PasswordChangeFailed,
-                ));
-            }
-        }
+        self.confirm_password(
+            &staff,
+            current,
+            &caller.origin,
+            AuditAction::PasswordChangeFailed,
+        )?;
         if current.expose_secret() == new.expose_secret() {
             return Err(ServiceError::WeakPassword(
                 "choose a password different from the current one".to_owned(),
