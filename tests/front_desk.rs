@@ -1169,3 +1169,32 @@ fn the_currency_is_fixed_once_money_has_been_taken() {
         "Asia/Shanghai"
     );
 }
+
+#[test]
+fn a_shop_in_shanghai_books_in_its_own_time_without_clock_changes() {
+    let desk = desk();
+    desk.shop
+        .service
+        .update_shop(&desk.manager, "闪亮洗车", "Asia/Shanghai", "CAD")
+        .unwrap();
+    // 2026-11-23 17:00 UTC is 2026-11-24 01:00 in Shanghai; book that afternoon.
+    let booking = desk
+        .book(desk.exterior, None, local("2026-11-24 14:00"))
+        .unwrap();
+    assert_eq!(
+        booking.start,
+        Utc.with_ymd_and_hms(2026, 11, 24, 6, 0, 0)
+            .single()
+            .unwrap()
+    );
+    assert_eq!(booking.start_local, "2026-11-24 14:00");
+    // Shanghai has no DST: the dates that are odd in Vancouver are ordinary here.
+    let offer = desk
+        .shop
+        .service
+        .first_free_slot(&desk.manager, desk.exterior, local("2026-11-24 14:00"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(offer.start_local, "2026-11-24 14:00");
+    assert_ne!(offer.bay, booking.bay);
+}
