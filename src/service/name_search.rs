@@ -6,9 +6,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::domain::name::search_tokens;
 use crate::ids::RecordId;
-use crate::store::records::MemberRecord;
+use serde::Deserialize;
+
 use crate::store::{ReadAccess, Store, StoreError};
-use crate::vault::{FieldContext, NameIndex, UnlockedVault, open_field_string};
+use crate::vault::{FieldContext, NameIndex, Sealed, UnlockedVault, open_field_string};
 
 #[derive(Default)]
 struct Inner {
@@ -106,37 +107,134 @@ impl NameSearch {
     }
 }
 
+/// The leading fields of a stored member record: all the name index needs. Records are
+/// positional (postcard), so decoding this prefix skips the rest of the record unread.
+#[derive(Deserialize)]
+struct MemberNamePart {
+    id: RecordId,
+    _member_number: u64,
+    wrapped_key: Sealed,
+    name: Sealed,
+}
+
+/// Members per batch handed to a decrypting thread.
+const BATCH: usize = 2048;
+
+/// Reads every member's sealed name and decrypts on all cores: the scan stays on this
+/// thread (redb transactions are not shared), the AEAD work goes to the workers.
 fn read_all_names(
     store: &Store,
     vault: &UnlockedVault,
 ) -> Result<Vec<(RecordId, Vec<String>)>, StoreError> {
     let reader = store.read()?;
-    let mut entries = Vec::new();
-    reader.scan_by_id(crate::store::schema::MEMBERS, &mut |_, bytes| {
-        let record: MemberRecord = crate::store::decode_record("member", bytes)?;
-        if let Some(name) = decrypt_name(vault, &record) {
-            entries.push((record.id, search_tokens(&name)));
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(workers * 2);
+    let receiver = Mutex::new(receiver);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut entries = Vec::new();
+                    loop {
+                        let batch = match receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(poisoned) => poisoned.into_inner().recv(),
+                        };
+                        let Ok(batch) = batch else { break };
+                        for bytes in batch {
+                            if let Some(entry) = index_entry(vault, &bytes) {
+                                entries.push(entry);
+                            }
+                        }
+                    }
+                    entries
+                })
+            })
+            .collect();
+        let mut batch = Vec::with_capacity(BATCH);
+        let scanned = reader.scan_by_id(crate::store::schema::MEMBERS, &mut |_, bytes| {
+            batch.push(bytes.to_vec());
+            if batch.len() == BATCH {
+                // A closed channel means every worker is gone; the join below reports it.
+                let _ = sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            }
+            Ok(())
+        });
+        if !batch.is_empty() {
+            let _ = sender.send(batch);
         }
-        Ok(())
-    })?;
-    Ok(entries)
+        drop(sender);
+        let mut entries = Vec::new();
+        for handle in handles {
+            entries.extend(handle.join().unwrap_or_default());
+        }
+        scanned.map(|()| entries)
+    })
 }
 
 /// A member whose key or name cannot be opened is left out of the index rather than
 /// stopping the build; `frontdesk verify` reports such records.
-fn decrypt_name(vault: &UnlockedVault, record: &MemberRecord) -> Option<String> {
-    let key = vault
-        .unwrap_member_key(&record.wrapped_key, record.id)
-        .ok()?;
+fn index_entry(vault: &UnlockedVault, bytes: &[u8]) -> Option<(RecordId, Vec<String>)> {
+    let part: MemberNamePart = crate::store::decode_record("member", bytes).ok()?;
+    let key = vault.unwrap_member_key(&part.wrapped_key, part.id).ok()?;
     let name = open_field_string(
         &key,
         FieldContext {
             table: "members",
             field: "name",
-            record: record.id,
+            record: part.id,
         },
-        &record.name,
+        &part.name,
     )
     .ok()?;
-    Some(name.to_string())
+    Some((part.id, search_tokens(&name)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entropy::{Entropy, SeededEntropy};
+    use crate::store::records::MemberRecord;
+    use crate::vault::{MemberKey, StoreKey, seal_field};
+    use chrono::{TimeZone, Utc};
+
+    /// The index reads only a prefix of each member record; this breaks loudly if the
+    /// record's leading fields are ever reordered.
+    #[test]
+    fn the_name_part_is_the_prefix_of_a_stored_member_record() {
+        let entropy = SeededEntropy::new(3);
+        let entropy: &dyn Entropy = &entropy;
+        let vault = UnlockedVault::new(StoreKey::generate(entropy).unwrap());
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
+            .single()
+            .unwrap();
+        let id = RecordId::generate(at, entropy).unwrap();
+        let key = MemberKey::generate(entropy).unwrap();
+        let context = FieldContext {
+            table: "members",
+            field: "name",
+            record: id,
+        };
+        let record = MemberRecord {
+            id,
+            member_number: 100_042,
+            wrapped_key: vault.wrap_member_key(&key, id, entropy).unwrap(),
+            name: seal_field(&key, context, "欧阳娜娜".as_bytes(), entropy).unwrap(),
+            phone: None,
+            email: None,
+            birthday: None,
+            notes: Some(seal_field(&key, context, b"x", entropy).unwrap()),
+            index_tokens: vec![[7; 32]],
+            created_at: at,
+            updated_at: at,
+        };
+        let bytes = crate::store::encode_record(&record).unwrap();
+        let (member, tokens) = index_entry(&vault, &bytes).unwrap();
+        assert_eq!(member, id);
+        assert_eq!(tokens, search_tokens("欧阳娜娜"));
+    }
 }
