@@ -110,6 +110,24 @@ fn desk_at(now: Option<DateTime<Utc>>) -> Desk {
     }
 }
 
+/// A one-line card sale of `service`, to adjust with struct-update syntax.
+fn sale(member: Option<RecordId>, vehicle: Option<RecordId>, service: RecordId) -> CheckoutInput {
+    CheckoutInput {
+        booking: None,
+        member,
+        vehicle,
+        lines: vec![CheckoutLine {
+            service,
+            quantity: 1,
+            price_override: None,
+        }],
+        discount: None,
+        adjustment_reason: None,
+        points: None,
+        payment: PaymentMethod::Card,
+    }
+}
+
 fn desk() -> Desk {
     desk_at(None)
 }
@@ -176,23 +194,9 @@ impl Desk {
         vehicle: Option<RecordId>,
         service: RecordId,
     ) -> Result<frontdesk::service::CheckoutReceipt, ServiceError> {
-        self.shop.service.checkout(
-            session,
-            CheckoutInput {
-                booking: None,
-                member,
-                vehicle,
-                lines: vec![CheckoutLine {
-                    service,
-                    quantity: 1,
-                    price_override: None,
-                }],
-                discount: None,
-                adjustment_reason: None,
-                points: None,
-                payment: PaymentMethod::Card,
-            },
-        )
+        self.shop
+            .service
+            .checkout(session, sale(member, vehicle, service))
     }
 
     /// Every bay's bookings that hold it, over the next days, as UTC intervals.
@@ -718,18 +722,8 @@ fn points_are_redeemed_within_limits_and_a_void_puts_everything_back() {
     let too_many = desk.shop.service.checkout(
         &desk.manager,
         CheckoutInput {
-            booking: None,
-            member: Some(member),
-            vehicle: Some(vehicle),
-            lines: vec![CheckoutLine {
-                service: desk.exterior,
-                quantity: 1,
-                price_override: None,
-            }],
-            discount: None,
-            adjustment_reason: None,
             points: Some(PointsUse::Points(600)),
-            payment: PaymentMethod::Card,
+            ..sale(Some(member), Some(vehicle), desk.exterior)
         },
     );
     assert!(too_many.is_err(), "more points than the balance");
@@ -739,18 +733,8 @@ fn points_are_redeemed_within_limits_and_a_void_puts_everything_back() {
         .checkout(
             &desk.manager,
             CheckoutInput {
-                booking: None,
-                member: Some(member),
-                vehicle: Some(vehicle),
-                lines: vec![CheckoutLine {
-                    service: desk.exterior,
-                    quantity: 1,
-                    price_override: None,
-                }],
-                discount: None,
-                adjustment_reason: None,
                 points: Some(PointsUse::Points(300)),
-                payment: PaymentMethod::Card,
+                ..sale(Some(member), Some(vehicle), desk.exterior)
             },
         )
         .unwrap();
