@@ -14,4 +14,6 @@ pub mod cli;
 pub mod domain;
 pub mod service;
 pub mod store;
+pub mod transport;
+pub mod ui;
 pub mod vault;

@@ -5,6 +5,7 @@ mod demo;
 mod init;
 mod passwd;
 mod prompt;
+mod tui;
 mod verify;
 
 use std::path::PathBuf;
@@ -27,6 +28,11 @@ pub struct Cli {
     /// Directory holding the store (default: $FRONTDESK_DATA, else the platform data directory).
     #[arg(long, global = true, value_name = "DIR", env = "FRONTDESK_DATA")]
     data: Option<PathBuf>,
+
+    /// Colour theme for the screen: default, light, high-contrast, mono, or a file name in the
+    /// config dir's themes/ (overrides each staff member's choice; NO_COLOR selects mono).
+    #[arg(long, value_name = "NAME")]
+    theme: Option<String>,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -97,17 +103,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let data = data_dir(cli.data)?;
     let runtime = Runtime::real();
     match cli.command {
-        None => {
-            println!(
-                "frontdesk: the counter terminal UI is not built yet.\n\
-                 For now: `frontdesk init` creates a store, `frontdesk demo` a demo store to try,\n\
-                 `frontdesk passwd` changes your password,\n\
-                 `frontdesk verify` checks the store and its audit log. See `frontdesk --help`.\n\
-                 Data directory: {}",
-                data.display()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        None => tui::run(&data, &runtime, cli.theme.as_deref()),
         Some(Command::Init(args)) => init::run(&data, &runtime, args),
         Some(Command::Demo(args)) => demo::run(&data, &runtime, args),
         Some(Command::Passwd(args)) => passwd::run(&data, &runtime, args),

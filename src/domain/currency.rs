@@ -50,7 +50,22 @@ pub struct UnknownCurrency {
     known: String,
 }
 
+/// Before a shop has chosen one (the setup wizard); never stored.
+impl Default for Currency {
+    fn default() -> Self {
+        Currency {
+            code: "USD".to_owned(),
+            minor_digits: 2,
+        }
+    }
+}
+
 impl Currency {
+    /// Every code frontdesk knows, for pick lists.
+    pub fn known_codes() -> impl Iterator<Item = &'static str> {
+        KNOWN.iter().map(|(code, _)| *code)
+    }
+
     pub fn from_code(code: &str) -> Result<Self, UnknownCurrency> {
         let wanted = code.trim().to_ascii_uppercase();
         KNOWN

@@ -1,0 +1,46 @@
+//! One module per screen. The app opens the main screens by [`ScreenKind`]; screens open
+//! their own sub-screens (a member's detail, the booking editor, checkout) through `Cx`.
+
+pub mod audit;
+pub mod end_of_day;
+pub mod lock;
+pub mod login;
+pub mod members;
+pub mod password;
+pub mod preferences;
+pub mod settings;
+pub mod setup;
+pub mod staff;
+pub mod today;
+
+use super::view::View;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreenKind {
+    Today,
+    Members,
+    Staff,
+    Settings,
+    Audit,
+    EndOfDay,
+}
+
+impl ScreenKind {
+    pub fn manager_only(self) -> bool {
+        matches!(
+            self,
+            ScreenKind::Staff | ScreenKind::Settings | ScreenKind::Audit
+        )
+    }
+}
+
+pub fn open(kind: ScreenKind) -> Box<dyn View> {
+    match kind {
+        ScreenKind::Today => Box::new(today::TodayView::new()),
+        ScreenKind::Members => Box::new(members::MembersView::new()),
+        ScreenKind::Staff => Box::new(staff::StaffView::new()),
+        ScreenKind::Settings => Box::new(settings::SettingsView::new()),
+        ScreenKind::Audit => Box::new(audit::AuditView::new()),
+        ScreenKind::EndOfDay => Box::new(end_of_day::EndOfDayView::new()),
+    }
+}

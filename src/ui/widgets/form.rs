@@ -1,0 +1,280 @@
+//! A form: labelled fields, one focused, each with its validation message drawn right under it.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::input::TextInput;
+use crate::ui::actions::Action;
+use crate::ui::text::{pad, safe, truncate};
+use crate::ui::view::RenderCx;
+
+pub enum FieldKind {
+    Text(TextInput),
+    /// One of a fixed list; options are already translated display text.
+    Choice {
+        options: Vec<String>,
+        selected: usize,
+    },
+}
+
+pub struct Field {
+    /// A stable name the screen uses to read the value back.
+    pub key: &'static str,
+    /// English; translated when drawn.
+    pub label: &'static str,
+    pub kind: FieldKind,
+    /// Already translated.
+    pub error: Option<String>,
+    /// English; drawn dimmed under the field when there is no error.
+    pub hint: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormEvent {
+    /// The action moved focus or changed a choice.
+    Changed,
+    /// Enter on the last field, or the submit key anywhere.
+    Submit,
+    /// Not a form action.
+    Ignored,
+}
+
+#[derive(Default)]
+pub struct Form {
+    pub fields: Vec<Field>,
+    pub focus: usize,
+}
+
+/// Cells used for the labels column.
+const LABEL_CELLS: usize = 20;
+
+impl Form {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn text(mut self, key: &'static str, label: &'static str, input: TextInput) -> Self {
+        self.fields.push(Field {
+            key,
+            label,
+            kind: FieldKind::Text(input),
+            error: None,
+            hint: None,
+        });
+        self
+    }
+
+    pub fn choice(
+        mut self,
+        key: &'static str,
+        label: &'static str,
+        options: Vec<String>,
+        selected: usize,
+    ) -> Self {
+        let selected = selected.min(options.len().saturating_sub(1));
+        self.fields.push(Field {
+            key,
+            label,
+            kind: FieldKind::Choice { options, selected },
+            error: None,
+            hint: None,
+        });
+        self
+    }
+
+    /// Adds a hint under the last field added.
+    pub fn hint(mut self, english: &'static str) -> Self {
+        if let Some(field) = self.fields.last_mut() {
+            field.hint = Some(english);
+        }
+        self
+    }
+
+    fn field(&self, key: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+
+    pub fn field_mut(&mut self, key: &str) -> Option<&mut Field> {
+        self.fields.iter_mut().find(|f| f.key == key)
+    }
+
+    /// The text of a text field ("" for an unknown key or a choice).
+    pub fn value(&self, key: &str) -> &str {
+        match self.field(key).map(|f| &f.kind) {
+            Some(FieldKind::Text(input)) => input.value(),
+            _ => "",
+        }
+    }
+
+    pub fn input_mut(&mut self, key: &str) -> Option<&mut TextInput> {
+        match self.field_mut(key).map(|f| &mut f.kind) {
+            Some(FieldKind::Text(input)) => Some(input),
+            _ => None,
+        }
+    }
+
+    /// The chosen index of a choice field (0 for an unknown key).
+    pub fn choice_index(&self, key: &str) -> usize {
+        match self.field(key).map(|f| &f.kind) {
+            Some(FieldKind::Choice { selected, .. }) => *selected,
+            _ => 0,
+        }
+    }
+
+    pub fn set_error(&mut self, key: &str, message: impl Into<String>) {
+        if let Some(field) = self.field_mut(key) {
+            field.error = Some(message.into());
+        }
+    }
+
+    pub fn clear_errors(&mut self) {
+        for field in &mut self.fields {
+            field.error = None;
+        }
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.fields.iter().any(|f| f.error.is_some())
+    }
+
+    /// Moves focus to the first field with an error.
+    pub fn focus_first_error(&mut self) {
+        if let Some(index) = self.fields.iter().position(|f| f.error.is_some()) {
+            self.focus = index;
+        }
+    }
+
+    pub fn focus_key(&mut self, key: &str) {
+        if let Some(index) = self.fields.iter().position(|f| f.key == key) {
+            self.focus = index;
+        }
+    }
+
+    pub fn focused_key(&self) -> Option<&'static str> {
+        self.fields.get(self.focus).map(|f| f.key)
+    }
+
+    /// The focused text field; `None` when a choice has focus so arrows reach the form.
+    pub fn focused_input(&mut self) -> Option<&mut TextInput> {
+        match self.fields.get_mut(self.focus).map(|f| &mut f.kind) {
+            Some(FieldKind::Text(input)) => Some(input),
+            _ => None,
+        }
+    }
+
+    pub fn on_action(&mut self, action: Action) -> FormEvent {
+        let count = self.fields.len();
+        if count == 0 {
+            return if action == Action::Submit {
+                FormEvent::Submit
+            } else {
+                FormEvent::Ignored
+            };
+        }
+        match action {
+            Action::NextField | Action::Down => {
+                self.focus = (self.focus + 1) % count;
+                FormEvent::Changed
+            }
+            Action::PrevField | Action::Up => {
+                self.focus = (self.focus + count - 1) % count;
+                FormEvent::Changed
+            }
+            Action::Left | Action::Right => {
+                match self.fields.get_mut(self.focus).map(|f| &mut f.kind) {
+                    Some(FieldKind::Choice { options, selected }) if !options.is_empty() => {
+                        let n = options.len();
+                        *selected = if action == Action::Right {
+                            (*selected + 1) % n
+                        } else {
+                            (*selected + n - 1) % n
+                        };
+                        FormEvent::Changed
+                    }
+                    _ => FormEvent::Ignored,
+                }
+            }
+            Action::Submit | Action::Select => FormEvent::Submit,
+            _ => FormEvent::Ignored,
+        }
+    }
+
+    /// Rows the form needs: one per field, plus one for each message under a field.
+    pub fn height(&self) -> u16 {
+        let rows: usize = self
+            .fields
+            .iter()
+            .map(|f| 1 + usize::from(f.error.is_some() || f.hint.is_some()))
+            .sum();
+        u16::try_from(rows).unwrap_or(u16::MAX)
+    }
+
+    pub fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx, active: bool) {
+        let theme = rx.theme;
+        let label_cells = LABEL_CELLS.min(usize::from(area.width) / 3);
+        let input_x = area
+            .x
+            .saturating_add(u16::try_from(label_cells + 1).unwrap_or(0));
+        let input_width = area.right().saturating_sub(input_x).min(48);
+        let mut y = area.y;
+        for (index, field) in self.fields.iter().enumerate() {
+            if y >= area.bottom() {
+                break;
+            }
+            let focused = active && index == self.focus;
+            let marker = if focused { "▸" } else { " " };
+            let label = format!(
+                "{marker}{}",
+                pad(rx.tr(field.label), label_cells.saturating_sub(1))
+            );
+            let label_style = if focused { theme.accent } else { theme.base };
+            frame.render_widget(
+                Paragraph::new(Line::from(Span::styled(label, label_style))),
+                Rect::new(area.x, y, u16::try_from(label_cells).unwrap_or(0), 1),
+            );
+            let input_area = Rect::new(input_x, y, input_width, 1);
+            match &field.kind {
+                FieldKind::Text(input) => {
+                    let placeholder = (!input.placeholder().is_empty())
+                        .then(|| (rx.tr(input.placeholder()), theme.placeholder));
+                    input.render(
+                        frame,
+                        input_area,
+                        rx.input_style(focused),
+                        placeholder,
+                        focused,
+                    );
+                }
+                FieldKind::Choice { options, selected } => {
+                    let current = options.get(*selected).map(String::as_str).unwrap_or("");
+                    let text = format!("◂ {} ▸", safe(current));
+                    let text = truncate(&text, usize::from(input_width)).into_owned();
+                    frame.render_widget(
+                        Paragraph::new(text).style(rx.input_style(focused)),
+                        input_area,
+                    );
+                }
+            }
+            y = y.saturating_add(1);
+            let message = match (&field.error, field.hint) {
+                (Some(error), _) => Some(Span::styled(format!("  {}", safe(error)), theme.error)),
+                (None, Some(hint)) => Some(Span::styled(format!("  {}", rx.tr(hint)), theme.muted)),
+                (None, None) => None,
+            };
+            if let Some(message) = message {
+                if y >= area.bottom() {
+                    break;
+                }
+                let room = usize::from(area.right().saturating_sub(input_x));
+                let text = truncate(&message.content, room).into_owned();
+                frame.render_widget(
+                    Paragraph::new(Line::from(Span::styled(text, message.style))),
+                    Rect::new(input_x, y, area.right().saturating_sub(input_x), 1),
+                );
+                y = y.saturating_add(1);
+            }
+        }
+    }
+}

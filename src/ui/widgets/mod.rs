@@ -1,0 +1,5 @@
+//! Reusable pieces of screens: text fields, forms, tables, dialogs and the QR code.
+
+pub mod form;
+pub mod input;
+pub mod table;
