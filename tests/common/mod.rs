@@ -2,6 +2,8 @@
 //! clock, seeded entropy, and an independent TOTP implementation to play the phone.
 #![allow(dead_code)]
 
+pub mod ui;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -32,7 +34,7 @@ pub fn start_time() -> DateTime<Utc> {
 
 pub struct Shop {
     pub dir: tempfile::TempDir,
-    pub service: Service,
+    pub service: Arc<Service>,
     pub clock: Arc<ManualClock>,
     pub manager_secret: Vec<u8>,
     pub manager_recovery_codes: Vec<String>,
@@ -91,7 +93,7 @@ pub fn open_shop() -> Shop {
             .map(|code| code.expose().to_owned())
             .collect(),
         dir,
-        service,
+        service: Arc::new(service),
         clock,
     }
 }
