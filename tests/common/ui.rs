@@ -77,7 +77,10 @@ impl Desk {
     }
 
     pub fn ctrl(&mut self, c: char) {
-        self.send(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+        self.send(Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        )));
     }
 
     pub fn enter(&mut self) {
@@ -95,7 +98,11 @@ impl Desk {
     /// Types text one key at a time.
     pub fn type_text(&mut self, text: &str) {
         for c in text.chars() {
-            let modifiers = if c.is_ascii_uppercase() { KeyModifiers::SHIFT } else { KeyModifiers::NONE };
+            let modifiers = if c.is_ascii_uppercase() {
+                KeyModifiers::SHIFT
+            } else {
+                KeyModifiers::NONE
+            };
             self.send(Event::Key(KeyEvent::new(KeyCode::Char(c), modifiers)));
         }
     }
@@ -121,7 +128,8 @@ impl Desk {
     }
 
     pub fn buffer(&self) -> Buffer {
-        let mut terminal = Terminal::new(TestBackend::new(self.width, self.height)).expect("test terminal");
+        let mut terminal =
+            Terminal::new(TestBackend::new(self.width, self.height)).expect("test terminal");
         terminal.draw(|frame| self.app.render(frame)).expect("draw");
         terminal.backend().buffer().clone()
     }
@@ -153,7 +161,11 @@ impl Shop {
         let code = phone_code(&self.manager_secret, self.clock.now_for_tests());
         desk.log_in(MANAGER, MANAGER_PASSWORD, &code);
         self.next_step();
-        assert!(desk.app.is_logged_in(), "manager login failed:\n{}", desk.screen());
+        assert!(
+            desk.app.is_logged_in(),
+            "manager login failed:\n{}",
+            desk.screen()
+        );
         desk
     }
 
@@ -163,7 +175,11 @@ impl Shop {
         let code = phone_code(cashier_secret, self.clock.now_for_tests());
         desk.log_in(CASHIER, CASHIER_PASSWORD, &code);
         self.next_step();
-        assert!(desk.app.is_logged_in(), "cashier login failed:\n{}", desk.screen());
+        assert!(
+            desk.app.is_logged_in(),
+            "cashier login failed:\n{}",
+            desk.screen()
+        );
         desk
     }
 }

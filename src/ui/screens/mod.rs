@@ -2,9 +2,12 @@
 //! their own sub-screens (a member's detail, the booking editor, checkout) through `Cx`.
 
 pub mod audit;
+pub mod booking;
+pub mod checkout;
 pub mod end_of_day;
 pub mod lock;
 pub mod login;
+pub mod member;
 pub mod members;
 pub mod password;
 pub mod preferences;
