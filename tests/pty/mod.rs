@@ -1,0 +1,189 @@
+//! Runs the real `frontdesk` binary in a pseudo-terminal and reads its screen through a
+//! terminal emulator (vt100), as a person at the counter would see it.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+/// How long to wait for something to appear before giving up: a guard against a hung test,
+/// not a timing assertion. Debug builds on a loaded 2-core CI machine can be slow.
+const PATIENCE: Duration = Duration::from_secs(90);
+
+pub struct Terminal {
+    master: Box<dyn MasterPty + Send>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    parser: Arc<Mutex<vt100::Parser>>,
+}
+
+impl Terminal {
+    /// Starts the binary with `args` on a `cols`×`rows` terminal, with its data in `data`
+    /// and an empty config dir, so nothing of the developer's machine leaks in.
+    pub fn spawn(args: &[&str], data: &Path, config: &Path, cols: u16, rows: u16) -> Self {
+        let pty = native_pty_system();
+        let pair = pty
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_frontdesk"));
+        command.args(args);
+        command.env_clear();
+        command.env("TERM", "xterm-256color");
+        command.env("FRONTDESK_DATA", data);
+        command.env("FRONTDESK_CONFIG", config);
+        command.env("HOME", config);
+        command.env("LANG", "C.UTF-8");
+        let child = pair.slave.spawn_command(command).expect("spawn frontdesk");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let writer = pair.master.take_writer().expect("pty writer");
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let feed = parser.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if let Ok(mut parser) = feed.lock() {
+                            parser.process(&buf[..n]);
+                        }
+                    }
+                }
+            }
+        });
+        Self {
+            master: pair.master,
+            writer,
+            child,
+            parser,
+        }
+    }
+
+    pub fn screen(&self) -> String {
+        self.parser
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
+    }
+
+    /// Waits until the screen shows `text`; panics with the screen if it never does.
+    pub fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            if start.elapsed() > PATIENCE {
+                panic!("waited for {text:?}; the screen shows:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write to pty");
+        self.writer.flush().expect("flush pty");
+        // Let the app read each key on its own, as typing would.
+        std::thread::sleep(Duration::from_millis(15));
+    }
+
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            let mut buf = [0u8; 4];
+            self.send(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+
+    pub fn enter(&mut self) {
+        self.send(b"\r");
+    }
+
+    pub fn tab(&mut self) {
+        self.send(b"\t");
+    }
+
+    pub fn esc(&mut self) {
+        self.send(b"\x1b");
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    pub fn ctrl(&mut self, c: char) {
+        let byte = (c.to_ascii_lowercase() as u8) & 0x1f;
+        self.send(&[byte]);
+    }
+
+    pub fn f_key(&mut self, n: u8) {
+        let seq: &[u8] = match n {
+            1 => b"\x1bOP",
+            2 => b"\x1bOQ",
+            3 => b"\x1bOR",
+            4 => b"\x1bOS",
+            5 => b"\x1b[15~",
+            6 => b"\x1b[17~",
+            7 => b"\x1b[18~",
+            8 => b"\x1b[19~",
+            9 => b"\x1b[20~",
+            10 => b"\x1b[21~",
+            _ => panic!("no F{n}"),
+        };
+        self.send(seq);
+    }
+
+    pub fn down(&mut self) {
+        self.send(b"\x1b[B");
+    }
+
+    pub fn up(&mut self) {
+        self.send(b"\x1b[A");
+    }
+
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize pty");
+        if let Ok(mut parser) = self.parser.lock() {
+            parser.screen_mut().set_size(rows, cols);
+        }
+    }
+
+    /// Waits for the process to exit and returns whether it succeeded.
+    pub fn wait_exit(&mut self) -> bool {
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            if start.elapsed() > PATIENCE {
+                let _ = self.child.kill();
+                panic!(
+                    "frontdesk did not exit; the screen shows:\n{}",
+                    self.screen()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+    }
+}
