@@ -784,6 +784,7 @@ fn a_plan_covers_one_wash_a_day_and_never_applies_when_suspended() {
                 months: 1,
                 price_per_month: Money::from_minor(3999),
                 washes_per_day: None,
+                payment: PaymentMethod::Card,
             },
         )
         .unwrap();
@@ -867,6 +868,7 @@ fn a_package_counts_down_and_then_charges() {
                 washes: 2,
                 price: Money::from_minor(8000),
                 valid_months: Some(6),
+                payment: PaymentMethod::Cash,
             },
         )
         .unwrap();
@@ -959,6 +961,7 @@ fn every_manager_only_action_is_refused_for_a_cashier_and_audited() {
                 months: 1,
                 price_per_month: Money::from_minor(3000),
                 washes_per_day: None,
+                payment: PaymentMethod::Card,
             },
         )
         .unwrap();

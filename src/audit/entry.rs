@@ -131,6 +131,10 @@ audit_actions! {
     StaffCreated => "staff.created",
     StaffUpdated => "staff.updated",
     StaffDisabled => "staff.disabled",
+    StaffEnabled => "staff.enabled",
+    /// A manager set a temporary password for someone who forgot theirs.
+    PasswordReset => "staff.password_reset",
+    PreferencesChanged => "staff.preferences_changed",
     MemberCreated => "member.created",
     MemberUpdated => "member.updated",
     MemberOpened => "member.opened",
@@ -139,6 +143,8 @@ audit_actions! {
     MemberExported => "member.exported",
     /// Data-rights erasure (crypto-shredding) of one member.
     MemberErased => "member.erased",
+    /// A marketing or birthday-offer consent granted or withdrawn.
+    ConsentChanged => "member.consent_changed",
     BookingCreated => "booking.created",
     BookingRescheduled => "booking.rescheduled",
     BookingCancelled => "booking.cancelled",
@@ -167,6 +173,11 @@ audit_actions! {
     BackupRestored => "store.restored",
     DataImported => "store.imported",
     VerifyRun => "store.verified",
+    /// The audit log opened in the viewer (its first page; scrolling is not logged again).
+    AuditViewed => "audit.viewed",
+    /// The audit hash chain checked from inside the application.
+    AuditVerified => "audit.verified",
+    TakingsViewed => "report.takings",
     SchemaMigrated => "store.schema_migrated",
 }
 

@@ -91,6 +91,12 @@ pub enum Operation {
     SuspendOrCancelPlan,
     /// Run the points expiry job by hand (it also runs by itself).
     RunMaintenance,
+    /// The end-of-day takings report; a cashier's covers only what they took themselves.
+    ViewTakings,
+    /// The audit checkpoint (entry count and head hash) shown on the end-of-day screen.
+    ReadAuditCheckpoint,
+    /// One's own language and theme.
+    EditOwnPreferences,
 }
 
 impl Operation {
@@ -117,6 +123,9 @@ impl Operation {
             Operation::AdjustPoints => "adjust_points",
             Operation::SuspendOrCancelPlan => "suspend_or_cancel_plan",
             Operation::RunMaintenance => "run_maintenance",
+            Operation::ViewTakings => "view_takings",
+            Operation::ReadAuditCheckpoint => "read_audit_checkpoint",
+            Operation::EditOwnPreferences => "edit_own_preferences",
         }
     }
 
@@ -126,7 +135,8 @@ impl Operation {
         match (self, role) {
             (
                 SearchMembers | OpenMember | CreateMember | EditMember | ManageVehicles
-                | ChangeOwnPassword | ConfirmIdentity | ManageBookings | Checkout | SellPlans,
+                | ChangeOwnPassword | ConfirmIdentity | ManageBookings | Checkout | SellPlans
+                | ViewTakings | ReadAuditCheckpoint | EditOwnPreferences,
                 _,
             ) => Rule::Allowed,
             (
@@ -200,6 +210,10 @@ mod tests {
             Operation::CreateMember,
             Operation::EditMember,
             Operation::ManageVehicles,
+            // The report itself narrows a cashier's takings to their own.
+            Operation::ViewTakings,
+            Operation::ReadAuditCheckpoint,
+            Operation::EditOwnPreferences,
         ] {
             assert_eq!(operation.rule_for(Role::Cashier), Rule::Allowed);
             assert_eq!(operation.rule_for(Role::Manager), Rule::Allowed);

@@ -495,8 +495,10 @@ impl Service {
         let masker = Masker::for_role(caller.role);
         let (key, opened) = Self::open_member_fields(vault, record)?;
         let today = self.today();
+        let reader = self.store.read()?;
+        let consents = super::consents::current_consents(&reader, record.id)?;
         let mut vehicles = Vec::new();
-        for vehicle in self.store.read()?.vehicles_of(record.id)? {
+        for vehicle in reader.vehicles_of(record.id)? {
             vehicles.push(VehicleView {
                 id: vehicle.id,
                 plate: masker.plate(&Self::open_plate(&key, &vehicle)?),
@@ -514,6 +516,7 @@ impl Service {
             birthday: opened.birthday.map(|b| masker.birthday(b, today)),
             notes: opened.notes.as_deref().map(|n| masker.notes(n)),
             vehicles,
+            consents,
             masked: !caller.role.sees_full_personal_data(),
             created_at: record.created_at,
             updated_at: record.updated_at,

@@ -2,9 +2,11 @@
 //! matrix, masks personal data for the caller's role, and writes the audit trail — each
 //! change and its audit entry in one transaction.
 
+mod audit_log;
 mod bookings;
 mod catalog;
 mod checkout;
+mod consents;
 mod demo;
 mod error;
 pub mod integrity;
@@ -13,6 +15,7 @@ mod members;
 mod name_search;
 mod plans;
 mod points;
+mod reports;
 mod session;
 mod setup;
 mod staff;
@@ -32,9 +35,16 @@ use crate::store::records::ShopSettings;
 use crate::store::{ReadAccess, Store, StoreWriter};
 use crate::vault::UnlockedVault;
 
+/// Stored types the service's API takes and returns as they are.
+pub use crate::store::records::{ConsentPurpose, StaffPreferences};
+pub use audit_log::{
+    AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_SCAN_BUDGET, AuditEntryView, AuditFilter, AuditPage,
+    AuditVerification,
+};
 pub use bookings::{BookingRequest, BookingView, LocalStart, SlotOffer};
 pub use catalog::{BayInput, ServiceInput};
 pub use checkout::{CheckoutInput, CheckoutLine, CheckoutReceipt, PointsUse, VisitView};
+pub use consents::{CONSENT_POLICY_VERSION, ConsentView};
 pub use demo::{
     DemoCounts, DemoLogin, DemoLookup, DemoOptions, DemoProgress, DemoReport, DemoStage,
     LookupKind, MAX_DEMO_MEMBERS,
@@ -44,9 +54,10 @@ pub use login::{LoginRequest, SecondFactor};
 pub use members::{Change, MemberInput, MemberUpdate, VehicleInput};
 pub use plans::{PackageSale, PlanSale};
 pub use points::PointsView;
+pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally};
 pub use session::{Session, SessionInfo, SessionStatus};
 pub use setup::{InitialSetup, StaffCredentials};
-pub use staff::{NewStaff, StaffSummary};
+pub use staff::{LANGUAGES, NewStaff, StaffSummary};
 pub use views::{BirthdayView, MemberDetail, MemberSummary, SearchResults, ShownText, VehicleView};
 
 use name_search::NameSearch;

@@ -6,12 +6,13 @@ use chrono::Months;
 use super::{Service, ServiceError, Session};
 use crate::audit::AuditAction;
 use crate::domain::access::Operation;
-use crate::domain::catalog::ServiceItem;
+use crate::domain::catalog::{PaymentMethod, ServiceItem};
 use crate::domain::money::Money;
 use crate::domain::plans::{DEFAULT_WASHES_PER_DAY, Package, Plan, PlanStatus, renew};
 use crate::ids::RecordId;
-use crate::store::ReadAccess;
-use crate::store::schema::{MEMBER_PACKAGES, MEMBER_PLANS, PACKAGES, PLANS, SERVICES};
+use crate::store::records::{SaleKind, SaleRecord};
+use crate::store::schema::{MEMBER_PACKAGES, MEMBER_PLANS, PACKAGES, PLANS, SALES, SERVICES};
+use crate::store::{ReadAccess, StoreWriter};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanSale {
@@ -22,6 +23,8 @@ pub struct PlanSale {
     pub price_per_month: Money,
     /// `None`: the default of one wash a day.
     pub washes_per_day: Option<u32>,
+    /// How the customer pays for the months bought now: cash, card or mobile.
+    pub payment: PaymentMethod,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,10 +34,39 @@ pub struct PackageSale {
     pub washes: u32,
     pub price: Money,
     pub valid_months: Option<u32>,
+    /// Cash, card or mobile.
+    pub payment: PaymentMethod,
 }
 
 fn invalid(err: impl std::fmt::Display) -> ServiceError {
     ServiceError::invalid(err.to_string())
+}
+
+/// Plans and packages are bought with money; paying for one with a plan, a package or points
+/// would take nothing into the till while the report counted a sale.
+fn check_sale_payment(payment: PaymentMethod) -> Result<(), ServiceError> {
+    match payment {
+        PaymentMethod::Cash | PaymentMethod::Card | PaymentMethod::Mobile => Ok(()),
+        other => Err(ServiceError::invalid(format!(
+            "a plan or package cannot be paid by {other}; take cash, card or mobile"
+        ))),
+    }
+}
+
+/// What `months` of a plan cost.
+fn plan_price(price_per_month: Money, months: u32) -> Result<Money, ServiceError> {
+    price_per_month.checked_mul(months).map_err(invalid)
+}
+
+/// Records the money taken for a plan or package, so it appears in the day's takings.
+fn record_sale(
+    writer: &mut StoreWriter,
+    sale: &SaleRecord,
+    draft: &mut crate::audit::AuditDraft,
+) -> Result<(), ServiceError> {
+    writer.put(SALES, sale.id, sale)?;
+    draft.objects.push(sale.id.to_string());
+    Ok(())
 }
 
 impl Service {
@@ -56,8 +88,10 @@ impl Service {
         if !(1..=24).contains(&sale.months) {
             return Err(ServiceError::invalid("a plan runs for 1 to 24 months"));
         }
+        check_sale_payment(sale.payment)?;
         self.check_customer(Some(sale.member), Some(sale.vehicle))?;
         self.check_services(&sale.services)?;
+        let amount = plan_price(sale.price_per_month, sale.months)?;
         let now = self.clock.now();
         let today = self.local_date(now)?;
         let valid_until = today
@@ -76,17 +110,27 @@ impl Service {
             status: PlanStatus::Active,
         };
         plan.validate().map_err(invalid)?;
+        let record = SaleRecord {
+            id: RecordId::generate(now, self.entropy.as_ref())?,
+            kind: SaleKind::PlanSold { plan: plan.id },
+            member: plan.member,
+            amount,
+            payment: sale.payment,
+            staff: caller.staff_id,
+            at: now,
+        };
         let mut draft = caller.draft(AuditAction::PlanSold);
         draft.objects = vec![
             plan.id.to_string(),
             plan.member.to_string(),
             plan.vehicle.to_string(),
         ];
+        draft.detail = Some(format!("payment: {}", sale.payment));
         self.write_audited(
-            |writer, _| {
+            |writer, draft| {
                 writer.put(PLANS, plan.id, &plan)?;
                 writer.link(MEMBER_PLANS, plan.member, plan.id)?;
-                Ok(())
+                record_sale(writer, &record, draft)
             },
             draft,
         )?;
@@ -101,36 +145,71 @@ impl Service {
         action: AuditAction,
         change: impl FnOnce(Plan) -> Result<Plan, ServiceError>,
     ) -> Result<Plan, ServiceError> {
+        self.change_plan_with_sale(session, plan, operation, action, change, |_, _| Ok(None))
+    }
+
+    /// Changes a plan in one audited transaction; `sale` names the money taken for the change,
+    /// if any, given the changed plan and the staff member taking it.
+    fn change_plan_with_sale(
+        &self,
+        session: &Session,
+        plan: RecordId,
+        operation: Operation,
+        action: AuditAction,
+        change: impl FnOnce(Plan) -> Result<Plan, ServiceError>,
+        sale: impl FnOnce(&Plan, RecordId) -> Result<Option<SaleRecord>, ServiceError>,
+    ) -> Result<Plan, ServiceError> {
         let caller = self.authorize(session, operation)?;
         let mut draft = caller.draft(action);
         draft.objects = vec![plan.to_string()];
         draft.fields = vec!["status".into(), "valid_until".into()];
         self.write_audited(
-            |writer, _| {
+            |writer, draft| {
                 let current = writer
                     .get::<Plan>(PLANS, plan, "plan")?
                     .ok_or(ServiceError::NotFound("plan"))?;
                 let changed = change(current)?;
                 writer.put(PLANS, plan, &changed)?;
+                if let Some(record) = sale(&changed, caller.staff_id)? {
+                    draft.detail = Some(format!("payment: {}", record.payment));
+                    record_sale(writer, &record, draft)?;
+                }
                 Ok(changed)
             },
             draft,
         )
     }
 
+    /// Adds `months` to a plan, paid now by `payment` (cash, card or mobile) at the plan's
+    /// monthly price; the payment is recorded in the day's takings.
     pub fn renew_plan(
         &self,
         session: &Session,
         plan: RecordId,
         months: u32,
+        payment: PaymentMethod,
     ) -> Result<Plan, ServiceError> {
-        let today = self.local_date(self.clock.now())?;
-        self.change_plan(
+        let now = self.clock.now();
+        let today = self.local_date(now)?;
+        let sale_id = RecordId::generate(now, self.entropy.as_ref())?;
+        self.change_plan_with_sale(
             session,
             plan,
             Operation::SellPlans,
             AuditAction::PlanRenewed,
             |current| renew(&current, months, today).map_err(invalid),
+            |renewed, staff| {
+                check_sale_payment(payment)?;
+                Ok(Some(SaleRecord {
+                    id: sale_id,
+                    kind: SaleKind::PlanRenewed { plan: renewed.id },
+                    member: renewed.member,
+                    amount: plan_price(renewed.price_per_month, months)?,
+                    payment,
+                    staff,
+                    at: now,
+                }))
+            },
         )
     }
 
@@ -195,6 +274,12 @@ impl Service {
         if !(1..=100).contains(&sale.washes) {
             return Err(ServiceError::invalid("a package holds 1 to 100 washes"));
         }
+        if sale.price.is_negative() {
+            return Err(ServiceError::invalid(
+                "a package's price cannot be negative; enter 0 to give it free",
+            ));
+        }
+        check_sale_payment(sale.payment)?;
         self.check_customer(Some(sale.member), None)?;
         self.check_services(&[sale.service])?;
         let now = self.clock.now();
@@ -215,14 +300,29 @@ impl Service {
             expires_on,
         };
         package.validate().map_err(invalid)?;
+        let record = SaleRecord {
+            id: RecordId::generate(now, self.entropy.as_ref())?,
+            kind: SaleKind::PackageSold {
+                package: package.id,
+            },
+            member: package.member,
+            amount: sale.price,
+            payment: sale.payment,
+            staff: caller.staff_id,
+            at: now,
+        };
         let mut draft = caller.draft(AuditAction::PackageSold);
         draft.objects = vec![package.id.to_string(), package.member.to_string()];
-        draft.detail = Some(format!("price: {}", sale.price.minor_units()));
+        draft.detail = Some(format!(
+            "price: {}, payment: {}",
+            sale.price.minor_units(),
+            sale.payment
+        ));
         self.write_audited(
-            |writer, _| {
+            |writer, draft| {
                 writer.put(PACKAGES, package.id, &package)?;
                 writer.link(MEMBER_PACKAGES, package.member, package.id)?;
-                Ok(())
+                record_sale(writer, &record, draft)
             },
             draft,
         )?;

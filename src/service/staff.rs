@@ -1,5 +1,5 @@
-//! Staff accounts: creating them with their credentials, listing, disabling, and resetting
-//! a lost authenticator.
+//! Staff accounts: creating them with their credentials, listing, disabling and enabling,
+//! resetting a lost authenticator or a forgotten password, and each one's own preferences.
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -327,10 +327,242 @@ impl Service {
     }
 }
 
+/// Languages the front end is translated into.
+pub const LANGUAGES: [&str; 2] = ["en", "zh-CN"];
+
+/// Letters and digits for temporary passwords, without look-alikes (0/o, 1/l/i) so they can
+/// be read aloud or copied from a screen without mistakes.
+const TEMPORARY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+const TEMPORARY_GROUPS: usize = 4;
+const TEMPORARY_GROUP_LEN: usize = 5;
+
+/// A temporary password such as `k7mzq-h3rtw-9bxnp-e4fya`: 20 characters from 31, about
+/// 99 bits. Bytes are drawn with rejection sampling so every character is equally likely.
+fn temporary_password(entropy: &dyn Entropy) -> Result<SecretString, ServiceError> {
+    let alphabet_len = TEMPORARY_ALPHABET.len();
+    // The largest multiple of the alphabet's size that fits in a byte; bytes at or above it
+    // would favour the first characters.
+    let limit = 256 - 256 % alphabet_len;
+    let mut text = String::with_capacity(TEMPORARY_GROUPS * (TEMPORARY_GROUP_LEN + 1));
+    let mut wanted = TEMPORARY_GROUPS * TEMPORARY_GROUP_LEN;
+    while wanted > 0 {
+        let mut bytes = entropy.array::<32>()?;
+        for byte in bytes.iter().map(|b| usize::from(*b)) {
+            if wanted == 0 {
+                break;
+            }
+            if byte >= limit {
+                continue;
+            }
+            let written = TEMPORARY_GROUPS * TEMPORARY_GROUP_LEN - wanted;
+            if written > 0 && written.is_multiple_of(TEMPORARY_GROUP_LEN) {
+                text.push('-');
+            }
+            text.push(char::from(TEMPORARY_ALPHABET[byte % alphabet_len]));
+            wanted -= 1;
+        }
+        zeroize::Zeroize::zeroize(&mut bytes);
+    }
+    Ok(SecretString::from(text))
+}
+
+fn check_preferences(prefs: &StaffPreferences) -> Result<(), ServiceError> {
+    if let Some(language) = &prefs.language
+        && !LANGUAGES.contains(&language.as_str())
+    {
+        return Err(ServiceError::invalid(format!(
+            "`{}` is not a language frontdesk speaks; choose one of {}",
+            sanitize_line(language).chars().take(16).collect::<String>(),
+            LANGUAGES.join(", ")
+        )));
+    }
+    if let Some(theme) = &prefs.theme {
+        let well_formed = (1..=32).contains(&theme.len())
+            && theme
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !well_formed {
+            return Err(ServiceError::invalid(
+                "a theme name is 1 to 32 lowercase letters, digits or `-`; choose one from the list",
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Service {
+    /// The caller's own language and theme.
+    pub fn my_preferences(&self, session: &Session) -> Result<StaffPreferences, ServiceError> {
+        let caller = self.authorize(session, Operation::EditOwnPreferences)?;
+        Ok(self
+            .store
+            .read()?
+            .staff(caller.staff_id)?
+            .ok_or(ServiceError::SessionEnded)?
+            .preferences)
+    }
+
+    /// Saves the caller's own language and theme (`None` for the shop's default).
+    pub fn set_my_preferences(
+        &self,
+        session: &Session,
+        prefs: StaffPreferences,
+    ) -> Result<(), ServiceError> {
+        let caller = self.authorize(session, Operation::EditOwnPreferences)?;
+        check_preferences(&prefs)?;
+        let mut draft = caller.draft(AuditAction::PreferencesChanged);
+        draft.objects = vec![caller.staff_id.to_string()];
+        let now = self.clock.now();
+        self.write_audited(
+            |writer, draft| {
+                let mut staff = writer
+                    .staff(caller.staff_id)?
+                    .ok_or(ServiceError::SessionEnded)?;
+                if staff.preferences.language != prefs.language {
+                    draft.fields.push("language".into());
+                }
+                if staff.preferences.theme != prefs.theme {
+                    draft.fields.push("theme".into());
+                }
+                staff.preferences = prefs;
+                staff.updated_at = now;
+                Ok(writer.put_staff(&staff)?)
+            },
+            draft,
+        )
+    }
+
+    /// Sets a temporary password for someone who forgot theirs (manager, after a fresh
+    /// step-up) and returns it, to be handed over in person. The store key is re-wrapped under
+    /// it, the old password stops working at once, their sessions end, and they must choose
+    /// their own password at the next login. Their authenticator is unchanged.
+    pub fn reset_staff_password(
+        &self,
+        session: &Session,
+        staff_id: RecordId,
+    ) -> Result<SecretString, ServiceError> {
+        let caller = self.authorize(session, Operation::ResetStaffCredentials)?;
+        if caller.staff_id == staff_id {
+            return Err(ServiceError::invalid(
+                "You cannot reset your own password here; use Change password, or ask another manager.",
+            ));
+        }
+        let vault = self.unlocked_vault()?;
+        let shop_name = self.settings()?.shop_name;
+        let mut staff = self
+            .store
+            .read()?
+            .staff(staff_id)?
+            .ok_or(ServiceError::NotFound("staff member"))?;
+        let inputs = [
+            staff.username.as_str(),
+            staff.display_name.as_str(),
+            shop_name.as_str(),
+        ];
+        // A random 20-character password practically always passes; the check guards the
+        // generator rather than the luck of the draw.
+        let mut attempts = 0;
+        let temporary = loop {
+            let candidate = temporary_password(self.entropy.as_ref())?;
+            match check_new_password(candidate.expose_secret(), &inputs) {
+                Ok(()) => break candidate,
+                Err(err) if attempts >= 3 => {
+                    return Err(ServiceError::WeakPassword(err.to_string()));
+                }
+                Err(_) => attempts += 1,
+            }
+        };
+        staff.password_hash =
+            hash_password(&temporary, PasswordParams::DEFAULT, self.entropy.as_ref())
+                .map_err(credential_error)?;
+        staff.store_key_wrap = wrap_for_credential(
+            &vault,
+            temporary.expose_secret().as_bytes(),
+            WrapContext::Staff { staff_id },
+            PasswordParams::DEFAULT,
+            self.entropy.as_ref(),
+        )?;
+        staff.must_change_password = true;
+        staff.session_epoch = staff.session_epoch.wrapping_add(1);
+        staff.updated_at = self.clock.now();
+        let mut draft = caller.draft(AuditAction::PasswordReset);
+        draft.objects = vec![staff_id.to_string()];
+        self.write_audited(|writer, _| Ok(writer.put_staff(&staff)?), draft)?;
+        self.sessions.remove_staff(staff_id, None);
+        Ok(temporary)
+    }
+
+    /// Lets a disabled account log in again (manager). Its old sessions stay ended.
+    pub fn enable_staff(&self, session: &Session, staff_id: RecordId) -> Result<(), ServiceError> {
+        let caller = self.authorize(session, Operation::ManageStaff)?;
+        let mut draft = caller.draft(AuditAction::StaffEnabled);
+        draft.objects = vec![staff_id.to_string()];
+        let now = self.clock.now();
+        self.write_audited(
+            |writer, _| {
+                let mut staff = writer
+                    .staff(staff_id)?
+                    .ok_or(ServiceError::NotFound("staff member"))?;
+                if !staff.disabled {
+                    return Err(ServiceError::invalid(
+                        "This account is already enabled; nothing was changed.",
+                    ));
+                }
+                staff.disabled = false;
+                staff.updated_at = now;
+                Ok(writer.put_staff(&staff)?)
+            },
+            draft,
+        )
+    }
+}
+
 fn active_managers(reader: &impl ReadAccess) -> Result<usize, ServiceError> {
     Ok(reader
         .all_staff()?
         .iter()
         .filter(|s| s.role == crate::domain::access::Role::Manager && !s.disabled)
         .count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entropy::SeededEntropy;
+
+    #[test]
+    fn temporary_passwords_are_four_readable_groups_that_pass_the_policy() {
+        let entropy = SeededEntropy::new(7);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..50 {
+            let password = temporary_password(&entropy).unwrap();
+            let text = password.expose_secret();
+            let groups: Vec<&str> = text.split('-').collect();
+            assert_eq!(groups.len(), 4, "{text}");
+            assert!(
+                groups
+                    .iter()
+                    .all(|g| g.len() == 5 && g.bytes().all(|b| TEMPORARY_ALPHABET.contains(&b)))
+            );
+            assert!(!text.contains(['0', 'o', '1', 'l', 'i']));
+            check_new_password(text, &["cashier", "Sparkle Car Wash"]).unwrap();
+            assert!(seen.insert(text.to_owned()));
+        }
+    }
+
+    #[test]
+    fn preferences_accept_known_languages_and_short_theme_names_only() {
+        let prefs = |language: Option<&str>, theme: Option<&str>| StaffPreferences {
+            language: language.map(str::to_owned),
+            theme: theme.map(str::to_owned),
+        };
+        assert!(check_preferences(&prefs(None, None)).is_ok());
+        assert!(check_preferences(&prefs(Some("zh-CN"), Some("high-contrast-2"))).is_ok());
+        assert!(check_preferences(&prefs(Some("fr"), None)).is_err());
+        assert!(check_preferences(&prefs(Some("zh-cn"), None)).is_err());
+        assert!(check_preferences(&prefs(None, Some(""))).is_err());
+        assert!(check_preferences(&prefs(None, Some("Dark"))).is_err());
+        assert!(check_preferences(&prefs(None, Some(&"a".repeat(33)))).is_err());
+        assert!(check_preferences(&prefs(None, Some("dark\u{1b}[2J"))).is_err());
+    }
 }

@@ -180,6 +180,8 @@ pub struct MemberDetail {
     pub birthday: Option<BirthdayView>,
     pub notes: Option<ShownText>,
     pub vehicles: Vec<VehicleView>,
+    /// The current choice per consent purpose; purposes never asked about are absent.
+    pub consents: Vec<super::ConsentView>,
     pub masked: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

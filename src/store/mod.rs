@@ -247,4 +247,40 @@ mod tests {
             "{newer}"
         );
     }
+
+    #[test]
+    fn a_schema_2_file_gains_the_sales_and_consent_tables_and_keeps_its_records_as_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::create(dir.path()).unwrap());
+        let visit_bytes: &[u8] = b"an already stored visit";
+        {
+            let db = Database::open(Store::file_in(dir.path())).unwrap();
+            let tx = db.begin_write().unwrap();
+            assert!(tx.delete_table(schema::SALES).unwrap());
+            assert!(tx.delete_table(schema::CONSENTS).unwrap());
+            tx.open_table(schema::VISITS)
+                .unwrap()
+                .insert(7u128, visit_bytes)
+                .unwrap();
+            tx.open_table(schema::META)
+                .unwrap()
+                .insert(schema::META_SCHEMA_VERSION, 2u32.to_le_bytes().as_slice())
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        drop(Store::open(dir.path()).unwrap());
+        let db = Database::open(Store::file_in(dir.path())).unwrap();
+        let tx = db.begin_read().unwrap();
+        let version = tx
+            .open_table(schema::META)
+            .unwrap()
+            .get(schema::META_SCHEMA_VERSION)
+            .unwrap()
+            .map(|v| schema::read_version(v.value()).unwrap());
+        assert_eq!(version, Some(3));
+        assert!(tx.open_table(schema::SALES).is_ok());
+        assert!(tx.open_table(schema::CONSENTS).is_ok());
+        let visits = tx.open_table(schema::VISITS).unwrap();
+        assert_eq!(visits.get(7u128).unwrap().unwrap().value(), visit_bytes);
+    }
 }

@@ -9,6 +9,7 @@ use crate::domain::catalog::PaymentMethod;
 use crate::domain::checkout::PricedCheckout;
 use crate::domain::currency::Currency;
 use crate::domain::loyalty::RollingSpend;
+use crate::domain::money::Money;
 use crate::domain::schedule::{BookingRules, Closure, OpeningHours};
 use crate::domain::vehicle::VehicleKind;
 use crate::ids::RecordId;
@@ -212,4 +213,71 @@ pub struct MemberStats {
     pub last_visit_at: Option<DateTime<Utc>>,
     pub spend: RollingSpend,
     pub points_balance: i64,
+}
+
+/// What a sale was for. Plans and packages are paid for when sold or renewed, outside any
+/// visit, so they are kept here to appear in the day's takings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SaleKind {
+    PlanSold { plan: RecordId },
+    PlanRenewed { plan: RecordId },
+    PackageSold { package: RecordId },
+}
+
+impl SaleKind {
+    pub fn is_plan(self) -> bool {
+        matches!(
+            self,
+            SaleKind::PlanSold { .. } | SaleKind::PlanRenewed { .. }
+        )
+    }
+}
+
+/// Money taken for a plan or package, by whom and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleRecord {
+    pub id: RecordId,
+    pub kind: SaleKind,
+    pub member: RecordId,
+    pub amount: Money,
+    pub payment: PaymentMethod,
+    pub staff: RecordId,
+    pub at: DateTime<Utc>,
+}
+
+/// What a member may be contacted about (SPEC section 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ConsentPurpose {
+    Marketing,
+    BirthdayOffers,
+}
+
+impl ConsentPurpose {
+    pub const ALL: [ConsentPurpose; 2] =
+        [ConsentPurpose::Marketing, ConsentPurpose::BirthdayOffers];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentPurpose::Marketing => "marketing",
+            ConsentPurpose::BirthdayOffers => "birthday_offers",
+        }
+    }
+}
+
+impl std::fmt::Display for ConsentPurpose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One grant or withdrawal. Never changed once written: the latest per purpose is the
+/// member's current choice, the rest is the history that proves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentRecord {
+    pub purpose: ConsentPurpose,
+    pub granted: bool,
+    pub at: DateTime<Utc>,
+    pub staff: RecordId,
+    /// The privacy policy version the member was shown, e.g. `2026-01`.
+    pub policy_version: String,
 }

@@ -5,7 +5,7 @@ use redb::{MultimapTableDefinition, ReadableTable, TableDefinition, WriteTransac
 use super::StoreError;
 
 /// Bumped whenever a table or record layout changes; each bump adds a step to [`migrate`].
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub const STAFF: TableDefinition<u128, &[u8]> = TableDefinition::new("staff");
@@ -48,6 +48,14 @@ pub const MEMBER_PACKAGES: MultimapTableDefinition<u128, u128> =
 /// (plan, shop-local day as yyyymmdd) → washes used that day, for the daily cap.
 pub const PLAN_USAGE: TableDefinition<(u128, u32), u32> = TableDefinition::new("plan_usage");
 
+// Added in schema 3: takings from plan and package sales, and marketing consents.
+/// Plan and package sales and renewals, keyed by a time-ordered id so a day's sales are one
+/// range read.
+pub const SALES: TableDefinition<u128, &[u8]> = TableDefinition::new("sales");
+/// Consent changes, append-only, keyed (member, sequence) so erasure can find and drop a
+/// member's whole history in one range and the latest per purpose is the last one read.
+pub const CONSENTS: TableDefinition<(u128, u64), &[u8]> = TableDefinition::new("consents");
+
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const META_SETTINGS: &str = "settings";
 pub const META_NEXT_MEMBER_NUMBER: &str = "next_member_number";
@@ -73,6 +81,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_multimap_table(BLIND_INDEX)?;
     tx.open_table(AUDIT)?;
     create_front_desk_tables(tx)?;
+    create_takings_and_consent_tables(tx)?;
     tx.open_table(META)?
         .insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())?;
     Ok(())
@@ -94,6 +103,12 @@ fn create_front_desk_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_multimap_table(MEMBER_PLANS)?;
     tx.open_multimap_table(MEMBER_PACKAGES)?;
     tx.open_table(PLAN_USAGE)?;
+    Ok(())
+}
+
+fn create_takings_and_consent_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(SALES)?;
+    tx.open_table(CONSENTS)?;
     Ok(())
 }
 
@@ -123,6 +138,11 @@ pub fn migrate(tx: &WriteTransaction) -> Result<u32, StoreError> {
         // Schema 2 adds the front-desk tables; shop rules start from their defaults
         // (written by the service layer when it finds none).
         create_front_desk_tables(tx)?;
+    }
+    if found < 3 {
+        // Schema 3 only adds tables: sales made before it were never recorded as takings,
+        // and no consent was recorded, so there is nothing to back-fill.
+        create_takings_and_consent_tables(tx)?;
     }
     if found < SCHEMA_VERSION {
         tx.open_table(META)?

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::codec::{decode, encode};
-use super::records::{MemberRecord, ShopSettings, StaffRecord, VehicleRecord};
+use super::records::{ConsentRecord, MemberRecord, ShopSettings, StaffRecord, VehicleRecord};
 use super::schema::*;
 use crate::audit::{self, AuditDraft, AuditEntry};
 use crate::auth::throttle::LoginThrottle;
@@ -51,10 +51,25 @@ pub trait ReadAccess {
     fn plan_usage(&self, plan: RecordId, day: u32) -> Result<u32, StoreError>;
     /// A member's ledger entries' stored bytes, in append order.
     fn ledger_bytes(&self, member: RecordId) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// The stored bytes under `key` in an append-only (key, sequence) table, in append order.
+    fn appended_bytes(
+        &self,
+        table: redb::TableDefinition<(u128, u64), &[u8]>,
+        key: RecordId,
+    ) -> Result<Vec<Vec<u8>>, StoreError>;
     /// Every record in an id-keyed table, in id (creation) order; stops at the first error.
     fn scan_by_id(
         &self,
         table: redb::TableDefinition<u128, &[u8]>,
+        visit: &mut RecordVisitor<'_>,
+    ) -> Result<(), StoreError>;
+    /// The records of an id-keyed table whose ids lie in `from..to`, in id order. Ids are
+    /// time-ordered, so this reads the records created in a span of time.
+    fn scan_id_range(
+        &self,
+        table: redb::TableDefinition<u128, &[u8]>,
+        from: u128,
+        to: u128,
         visit: &mut RecordVisitor<'_>,
     ) -> Result<(), StoreError>;
     fn count(&self, table: redb::TableDefinition<u128, &[u8]>) -> Result<u64, StoreError>;
@@ -65,6 +80,13 @@ pub trait ReadAccess {
     fn scan_audit(
         &self,
         from: u64,
+        visit: &mut dyn FnMut(u64, &[u8]) -> bool,
+    ) -> Result<(), StoreError>;
+    /// Audit entries with sequence numbers below `before` (all of them for `None`), newest
+    /// first; the visitor returns `false` to stop early.
+    fn scan_audit_back(
+        &self,
+        before: Option<u64>,
         visit: &mut dyn FnMut(u64, &[u8]) -> bool,
     ) -> Result<(), StoreError>;
 
@@ -182,6 +204,14 @@ pub trait ReadAccess {
         self.get_linked(MEMBER_VEHICLES, VEHICLES, member, "vehicle")
     }
 
+    /// A member's consent changes, oldest first.
+    fn consents(&self, member: RecordId) -> Result<Vec<ConsentRecord>, StoreError> {
+        self.appended_bytes(CONSENTS, member)?
+            .iter()
+            .map(|bytes| decode("consent", bytes))
+            .collect()
+    }
+
     fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
         match self.last_audit()? {
             Some((seq, bytes)) => {
@@ -232,6 +262,52 @@ fn scan_audit_table(
         }
     }
     Ok(())
+}
+
+fn scan_audit_table_back(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    before: Option<u64>,
+    visit: &mut dyn FnMut(u64, &[u8]) -> bool,
+) -> Result<(), StoreError> {
+    let range = match before {
+        Some(before) => table.range(..before)?,
+        None => table.range(0..)?,
+    };
+    for item in range.rev() {
+        let (key, value) = item?;
+        if !visit(key.value(), value.value()) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn scan_range(
+    table: &impl ReadableTable<u128, &'static [u8]>,
+    from: u128,
+    to: u128,
+    visit: &mut RecordVisitor<'_>,
+) -> Result<(), StoreError> {
+    if from >= to {
+        return Ok(());
+    }
+    for item in table.range(from..to)? {
+        let (key, value) = item?;
+        visit(key.value(), value.value())?;
+    }
+    Ok(())
+}
+
+fn appended_in(
+    table: &impl ReadableTable<(u128, u64), &'static [u8]>,
+    key: RecordId,
+) -> Result<Vec<Vec<u8>>, StoreError> {
+    let key = key.as_u128();
+    let mut entries = Vec::new();
+    for item in table.range((key, 0)..=(key, u64::MAX))? {
+        entries.push(item?.1.value().to_vec());
+    }
+    Ok(entries)
 }
 
 fn last_of(
@@ -331,13 +407,15 @@ macro_rules! impl_read_access {
             }
 
             fn ledger_bytes(&self, member: RecordId) -> Result<Vec<Vec<u8>>, StoreError> {
-                let table = self.tx.open_table(LEDGER)?;
-                let key = member.as_u128();
-                let mut entries = Vec::new();
-                for item in table.range((key, 0)..=(key, u64::MAX))? {
-                    entries.push(item?.1.value().to_vec());
-                }
-                Ok(entries)
+                self.appended_bytes(LEDGER, member)
+            }
+
+            fn appended_bytes(
+                &self,
+                table: redb::TableDefinition<(u128, u64), &[u8]>,
+                key: RecordId,
+            ) -> Result<Vec<Vec<u8>>, StoreError> {
+                appended_in(&self.tx.open_table(table)?, key)
             }
 
             fn plan_usage(&self, plan: RecordId, day: u32) -> Result<u32, StoreError> {
@@ -357,6 +435,16 @@ macro_rules! impl_read_access {
                 scan_table(&self.tx.open_table(table)?, visit)
             }
 
+            fn scan_id_range(
+                &self,
+                table: redb::TableDefinition<u128, &[u8]>,
+                from: u128,
+                to: u128,
+                visit: &mut RecordVisitor<'_>,
+            ) -> Result<(), StoreError> {
+                scan_range(&self.tx.open_table(table)?, from, to, visit)
+            }
+
             fn count(&self, table: redb::TableDefinition<u128, &[u8]>) -> Result<u64, StoreError> {
                 Ok(self.tx.open_table(table)?.len()?)
             }
@@ -371,6 +459,14 @@ macro_rules! impl_read_access {
                 visit: &mut dyn FnMut(u64, &[u8]) -> bool,
             ) -> Result<(), StoreError> {
                 scan_audit_table(&self.tx.open_table(AUDIT)?, from, visit)
+            }
+
+            fn scan_audit_back(
+                &self,
+                before: Option<u64>,
+                visit: &mut dyn FnMut(u64, &[u8]) -> bool,
+            ) -> Result<(), StoreError> {
+                scan_audit_table_back(&self.tx.open_table(AUDIT)?, before, visit)
             }
         }
     };
@@ -433,9 +529,28 @@ impl StoreWriter {
         member: RecordId,
         entry: &T,
     ) -> Result<(), StoreError> {
+        self.append_to(LEDGER, member, entry)
+    }
+
+    /// Appends one consent change to a member's consent history.
+    pub fn append_consent(
+        &mut self,
+        member: RecordId,
+        consent: &ConsentRecord,
+    ) -> Result<(), StoreError> {
+        self.append_to(CONSENTS, member, consent)
+    }
+
+    /// Appends `entry` after the last one under `key` in an append-only table.
+    fn append_to<T: Serialize>(
+        &mut self,
+        table: redb::TableDefinition<(u128, u64), &[u8]>,
+        key: RecordId,
+        entry: &T,
+    ) -> Result<(), StoreError> {
         let bytes = encode(entry)?;
-        let mut table = self.tx.open_table(LEDGER)?;
-        let key = member.as_u128();
+        let mut table = self.tx.open_table(table)?;
+        let key = key.as_u128();
         let next = match table.range((key, 0)..=(key, u64::MAX))?.next_back() {
             Some(last) => last?.0.value().1 + 1,
             None => 0,

@@ -1,7 +1,9 @@
 //! Converting between stored UTC instants and the shop's wall-clock time, refusing local times
 //! that do not exist (spring forward) and making repeated ones (fall back) explicit.
 
-use chrono::{DateTime, MappedLocalTime, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{
+    DateTime, MappedLocalTime, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
+};
 use chrono_tz::{GapInfo, OffsetName, Tz};
 use serde::{Deserialize, Serialize};
 
@@ -107,6 +109,16 @@ pub(crate) fn resolve_latest(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Ut
         }
         MappedLocalTime::None => gap_end(tz, local),
     }
+}
+
+/// The instants one shop-local calendar day runs between: its first moment up to (not
+/// including) the next day's first moment. That is 23 or 25 hours on the days the clocks
+/// change, and where the clocks skip midnight itself the day starts when they resume.
+/// `None` only for a date at the very end of chrono's range.
+pub fn local_day_span(tz: Tz, date: NaiveDate) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let start = resolve_earliest(tz, date.and_time(NaiveTime::MIN))?;
+    let end = resolve_earliest(tz, date.succ_opt()?.and_time(NaiveTime::MIN))?;
+    Some((start, end))
 }
 
 fn gap_end(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
@@ -360,5 +372,24 @@ mod tests {
             resolve_latest(VANCOUVER, local(2026, 11, 1, 1, 30)),
             Some(utc(2026, 11, 1, 9, 30))
         );
+    }
+
+    #[test]
+    fn a_local_day_is_23_or_25_hours_when_the_clocks_change() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let (start, end) = local_day_span(VANCOUVER, day(2026, 3, 8)).unwrap();
+        assert_eq!(start, utc(2026, 3, 8, 8, 0));
+        assert_eq!(end - start, TimeDelta::hours(23));
+        let (start, end) = local_day_span(VANCOUVER, day(2026, 11, 1)).unwrap();
+        assert_eq!(start, utc(2026, 11, 1, 7, 0));
+        assert_eq!(end - start, TimeDelta::hours(25));
+        let (start, end) = local_day_span(SHANGHAI, day(2026, 11, 1)).unwrap();
+        assert_eq!(start, utc(2026, 10, 31, 16, 0));
+        assert_eq!(end - start, TimeDelta::hours(24));
+        // Santiago's clocks skip midnight in September: the day starts at 01:00 local.
+        let santiago = chrono_tz::America::Santiago;
+        let (start, end) = local_day_span(santiago, day(2026, 9, 6)).unwrap();
+        assert_eq!(start, utc(2026, 9, 6, 4, 0));
+        assert_eq!(end - start, TimeDelta::hours(23));
     }
 }

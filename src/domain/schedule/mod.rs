@@ -13,8 +13,8 @@ pub use finder::{BayCalendar, SlotQuery, first_free_slot, next_walk_in};
 pub use hours::{BookingRules, Closure, OpenPeriod, OpeningHours};
 pub use interval::{Interval, conflicts};
 pub use local_time::{
-    FoldChoice, LocalTimeError, format_local, format_local_time, is_ambiguous, offset_label,
-    resolve_local,
+    FoldChoice, LocalTimeError, format_local, format_local_time, is_ambiguous, local_day_span,
+    offset_label, resolve_local,
 };
 pub use rules::{
     check_bay_free, is_on_slot_grid, require_slot_grid, within_booking_window, within_opening_hours,
