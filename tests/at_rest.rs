@@ -175,11 +175,11 @@ fn no_personal_field_ever_reaches_the_file_in_plaintext() {
         let dir = tempfile::tempdir().unwrap();
         let store = frontdesk::store::Store::create(dir.path()).unwrap();
         std::mem::forget(dir);
-        frontdesk::service::Service::new(
+        std::sync::Arc::new(frontdesk::service::Service::new(
             store,
             shop.clock.clone(),
             std::sync::Arc::new(frontdesk::entropy::OsEntropy),
-        )
+        ))
     });
     drop(service);
     let mut store = frontdesk::store::Store::open(&store_dir).unwrap();

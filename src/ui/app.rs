@@ -1164,7 +1164,18 @@ fn is_navigation(key: &KeyEvent) -> bool {
     )
 }
 
-/// The staff member's saved language and theme.
-fn load_preferences(_service: &Service, _session: &Session) -> (Language, Option<String>) {
-    (Language::English, None)
+/// The staff member's saved language and theme; an unreadable preference falls back to the
+/// defaults rather than blocking the login.
+fn load_preferences(service: &Service, session: &Session) -> (Language, Option<String>) {
+    match service.my_preferences(session) {
+        Ok(prefs) => (
+            prefs
+                .language
+                .as_deref()
+                .and_then(Language::from_code)
+                .unwrap_or_default(),
+            prefs.theme,
+        ),
+        Err(_) => (Language::English, None),
+    }
 }

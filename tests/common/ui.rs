@@ -134,7 +134,7 @@ impl Desk {
         terminal.backend().buffer().clone()
     }
 
-    /// The frame as text, one line per row, trailing spaces trimmed.
+    /// The frame as text, one line per row, trailing spaces trimmed, wide characters once.
     pub fn screen(&self) -> String {
         buffer_text(&self.buffer())
     }
@@ -145,8 +145,12 @@ pub fn buffer_text(buffer: &Buffer) -> String {
     let mut out = String::new();
     for y in 0..area.height {
         let mut line = String::new();
-        for x in 0..area.width {
-            line.push_str(buffer[(x, y)].symbol());
+        let mut x = 0;
+        while x < area.width {
+            let symbol = buffer[(x, y)].symbol();
+            line.push_str(symbol);
+            // A wide character covers the next cell too; that cell holds no text of its own.
+            x += u16::try_from(unicode_width::UnicodeWidthStr::width(symbol).max(1)).unwrap_or(1);
         }
         out.push_str(line.trim_end());
         out.push('\n');

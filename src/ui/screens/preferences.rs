@@ -117,8 +117,8 @@ impl View for PreferencesView {
 }
 
 fn save_preferences(
-    _cx: &mut Cx,
-    _prefs: crate::store::records::StaffPreferences,
+    cx: &mut Cx,
+    prefs: crate::store::records::StaffPreferences,
 ) -> Result<(), crate::service::ServiceError> {
-    Ok(())
+    cx.service.set_my_preferences(cx.session, prefs)
 }
