@@ -74,4 +74,45 @@ mod tests {
         assert_eq!(truncate("王小明", 4), "王…");
         assert_eq!(width(&pad("Zoë Smith-Jones", 6)), 6);
     }
+
+    fn hostile_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let pieces = prop_oneof![
+            Just("\u{1b}[2J".to_owned()),
+            Just("\u{1b}]0;pwned\u{7}".to_owned()),
+            Just("\u{202e}".to_owned()),
+            Just("\u{2066}".to_owned()),
+            Just("\u{200b}".to_owned()),
+            Just("\u{feff}".to_owned()),
+            Just("\r\n\t\u{8}\u{7f}".to_owned()),
+            Just("王".to_owned()),
+            Just("Zoë".to_owned()),
+            any::<char>().prop_map(String::from),
+        ];
+        proptest::collection::vec(pieces, 0..12).prop_map(|parts| parts.concat())
+    }
+
+    proptest::proptest! {
+        /// Whatever a name holds, what reaches the frame is inert.
+        #[test]
+        fn nothing_unsafe_reaches_the_frame(text in hostile_text()) {
+            use ratatui::backend::TestBackend;
+            use ratatui::widgets::Paragraph;
+            let mut terminal = ratatui::Terminal::new(TestBackend::new(40, 3)).unwrap();
+            let mut input = crate::ui::widgets::input::TextInput::new();
+            input.insert_str(&text);
+            terminal
+                .draw(|frame| {
+                    let area = frame.area();
+                    frame.render_widget(Paragraph::new(safe(&text).into_owned()), ratatui::layout::Rect::new(0, 0, area.width, 1));
+                    frame.render_widget(Paragraph::new(pad(&safe(&text), 12)), ratatui::layout::Rect::new(0, 1, area.width, 1));
+                    input.render(frame, ratatui::layout::Rect::new(0, 2, area.width, 1), ratatui::style::Style::default(), None, true);
+                })
+                .unwrap();
+            for cell in terminal.backend().buffer().content() {
+                proptest::prop_assert!(!cell.symbol().chars().any(|c| is_unsafe_char(c) || c == '\n'));
+            }
+            proptest::prop_assert!(!input.value().chars().any(is_unsafe_char));
+        }
+    }
 }
