@@ -99,6 +99,8 @@ actions! {
     ResetPassword => "staff.reset_password",
     ResetAuthenticator => "staff.reset_authenticator",
     Edit => "edit",
+    AddEntry => "settings.add",
+    RemoveEntry => "settings.remove",
     Filter => "filter",
     VerifyChain => "audit.verify",
 }

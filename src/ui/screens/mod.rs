@@ -12,8 +12,11 @@ pub mod members;
 pub mod password;
 pub mod preferences;
 pub mod settings;
+pub mod settings_form;
 pub mod setup;
 pub mod staff;
+pub mod staff_credentials;
+pub mod staff_form;
 pub mod today;
 
 use super::view::View;
