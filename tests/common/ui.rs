@@ -107,6 +107,13 @@ impl Desk {
         }
     }
 
+    /// Waits for the background name index and lets the app notice, so frames do not
+    /// depend on how fast the index thread was.
+    pub fn settle(&mut self) {
+        self.service().wait_for_name_index();
+        self.tick();
+    }
+
     pub fn tick(&mut self) {
         self.send(Event::Tick);
     }
