@@ -280,6 +280,9 @@ impl App {
             }
             Event::StoreChanged => {
                 self.dirty = true;
+                if let Some(service) = &self.service {
+                    self.shop = shop_context(service);
+                }
                 self.with_top_view(&mut effects, |view, cx| view.refresh(cx));
             }
         }
@@ -835,7 +838,13 @@ impl App {
                     self.overlay = Some(Overlay::Prompt(PromptOverlay::new(prompt)))
                 }
                 Command::Run(task) => self.start(task, effects),
-                Command::Changed => effects.push(Effect::Broadcast),
+                Command::Changed => {
+                    // A settings change can rename the shop or move its time zone.
+                    if let Some(service) = &self.service {
+                        self.shop = shop_context(service);
+                    }
+                    effects.push(Effect::Broadcast);
+                }
                 Command::SessionEnded => self.end_session(effects),
                 Command::Locked => self.show_lock(),
                 Command::SetLook { language, theme } => {
