@@ -8,6 +8,8 @@ pub mod end_of_day;
 pub mod lock;
 pub mod login;
 pub mod member;
+pub mod member_dialogs;
+pub mod member_form;
 pub mod members;
 pub mod password;
 pub mod preferences;

@@ -1,0 +1,433 @@
+//! Small forms opened from a member's screen: sell a monthly plan, renew one, sell a prepaid
+//! package, adjust points. Each calls one service operation; the service decides who may.
+
+use chrono::NaiveDate;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use crate::domain::catalog::PaymentMethod;
+use crate::domain::money::Money;
+use crate::ids::RecordId;
+use crate::service::{PackageSale, PlanSale, ServiceError};
+use crate::ui::actions::Action;
+use crate::ui::i18n::Language;
+use crate::ui::keymap::KeyContext;
+use crate::ui::overlays::centred;
+use crate::ui::text::safe;
+use crate::ui::view::{Cx, Handled, RenderCx, View, describe_error};
+use crate::ui::widgets::form::{Form, FormEvent};
+use crate::ui::widgets::input::TextInput;
+
+/// How plans and packages may be paid for (the service refuses plan, package and points).
+const SALE_PAYMENTS: [PaymentMethod; 3] = [
+    PaymentMethod::Card,
+    PaymentMethod::Cash,
+    PaymentMethod::Mobile,
+];
+
+fn payment_options(lang: Language) -> Vec<String> {
+    SALE_PAYMENTS
+        .iter()
+        .map(|method| lang.tr(method.as_str()).to_owned())
+        .collect()
+}
+
+/// One choice: an id and its label (already translated and safe to draw).
+pub type Choice = (RecordId, String);
+
+#[derive(Clone)]
+pub enum DialogKind {
+    SellPlan {
+        vehicles: Vec<Choice>,
+        services: Vec<Choice>,
+    },
+    RenewPlan {
+        plan: RecordId,
+        price_per_month: Money,
+        valid_until: NaiveDate,
+    },
+    SellPackage {
+        services: Vec<Choice>,
+    },
+    AdjustPoints {
+        balance: i64,
+    },
+}
+
+pub struct MemberDialog {
+    member: RecordId,
+    kind: DialogKind,
+    form: Form,
+    /// A message the service gave that names no field; already translated.
+    error: Option<String>,
+}
+
+impl MemberDialog {
+    pub fn new(member: RecordId, kind: DialogKind, lang: Language) -> Self {
+        let form = match &kind {
+            DialogKind::SellPlan { vehicles, services } => {
+                let mut covers = vec![lang.tr("every service").to_owned()];
+                covers.extend(services.iter().map(|(_, name)| name.clone()));
+                Form::new()
+                    .choice(
+                        "vehicle",
+                        "Vehicle",
+                        vehicles.iter().map(|(_, label)| label.clone()).collect(),
+                        0,
+                    )
+                    .choice("covers", "Covers", covers, 0)
+                    .text(
+                        "months",
+                        "Months",
+                        TextInput::new().with_max(2).with_value("1"),
+                    )
+                    .text(
+                        "price",
+                        "Price a month",
+                        TextInput::new().with_max(12).with_placeholder("e.g. 39.00"),
+                    )
+                    .text(
+                        "washes_per_day",
+                        "Washes a day",
+                        TextInput::new().with_max(2).with_value("1"),
+                    )
+                    .choice("payment", "Payment", payment_options(lang), 0)
+            }
+            DialogKind::RenewPlan { .. } => Form::new()
+                .text(
+                    "months",
+                    "Months",
+                    TextInput::new().with_max(2).with_value("1"),
+                )
+                .choice("payment", "Payment", payment_options(lang), 0),
+            DialogKind::SellPackage { services } => Form::new()
+                .choice(
+                    "service",
+                    "Service",
+                    services.iter().map(|(_, name)| name.clone()).collect(),
+                    0,
+                )
+                .text(
+                    "washes",
+                    "Washes",
+                    TextInput::new().with_max(3).with_value("10"),
+                )
+                .text(
+                    "price",
+                    "Price",
+                    TextInput::new()
+                        .with_max(12)
+                        .with_placeholder("e.g. 180.00"),
+                )
+                .text(
+                    "valid_months",
+                    "Valid for months",
+                    TextInput::new()
+                        .with_max(3)
+                        .with_placeholder("empty: never expires"),
+                )
+                .choice("payment", "Payment", payment_options(lang), 0),
+            DialogKind::AdjustPoints { .. } => Form::new()
+                .text(
+                    "points",
+                    "Points",
+                    TextInput::new()
+                        .with_max(8)
+                        .with_placeholder("e.g. 50 or -20"),
+                )
+                .text("reason", "Reason", TextInput::new().with_max(200))
+                .hint("Kept with the entry and in the audit log."),
+        };
+        Self {
+            member,
+            kind,
+            form,
+            error: None,
+        }
+    }
+
+    fn whole_number(&mut self, key: &'static str, lang: Language) -> Option<u32> {
+        match self.form.value(key).trim().parse::<u32>() {
+            Ok(value) => Some(value),
+            Err(_) => {
+                self.form.set_error(key, lang.tr("Enter a whole number."));
+                None
+            }
+        }
+    }
+
+    fn optional_whole_number(&mut self, key: &'static str, lang: Language) -> Option<Option<u32>> {
+        if self.form.value(key).trim().is_empty() {
+            return Some(None);
+        }
+        self.whole_number(key, lang).map(Some)
+    }
+
+    fn money(&mut self, key: &'static str, cx: &Cx) -> Option<Money> {
+        match Money::parse(self.form.value(key), &cx.shop.currency) {
+            Ok(amount) => Some(amount),
+            Err(error) => {
+                self.form.set_error(key, error.to_string());
+                None
+            }
+        }
+    }
+
+    fn payment(&self) -> PaymentMethod {
+        SALE_PAYMENTS
+            .get(self.form.choice_index("payment"))
+            .copied()
+            .unwrap_or(PaymentMethod::Card)
+    }
+
+    fn save(&mut self, cx: &mut Cx) {
+        self.form.clear_errors();
+        self.error = None;
+        let lang = cx.lang;
+        let kind = self.kind.clone();
+        let result: Option<Result<String, ServiceError>> = match &kind {
+            DialogKind::SellPlan { vehicles, services } => {
+                let vehicle = vehicles.get(self.form.choice_index("vehicle")).map(|v| v.0);
+                // Option 0 is "every service"; the rest follow the list.
+                let covers = match self.form.choice_index("covers") {
+                    0 => services.iter().map(|(id, _)| *id).collect(),
+                    n => services.get(n - 1).map(|(id, _)| *id).into_iter().collect(),
+                };
+                let months = self.whole_number("months", lang);
+                let price = self.money("price", cx);
+                let washes = self.whole_number("washes_per_day", lang);
+                match (vehicle, months, price, washes) {
+                    (Some(vehicle), Some(months), Some(price_per_month), Some(washes)) => {
+                        let sale = PlanSale {
+                            member: self.member,
+                            vehicle,
+                            services: covers,
+                            months,
+                            price_per_month,
+                            washes_per_day: Some(washes),
+                            payment: self.payment(),
+                        };
+                        Some(cx.service.sell_plan(cx.session, sale).map(|plan| {
+                            let until = plan.valid_until.format("%Y-%m-%d").to_string();
+                            lang.fill("Plan sold; valid until {date}.", &[("date", &until)])
+                        }))
+                    }
+                    _ => None,
+                }
+            }
+            DialogKind::RenewPlan { plan, .. } => {
+                let plan = *plan;
+                self.whole_number("months", lang).map(|months| {
+                    cx.service
+                        .renew_plan(cx.session, plan, months, self.payment())
+                        .map(|plan| {
+                            let until = plan.valid_until.format("%Y-%m-%d").to_string();
+                            lang.fill("Plan renewed; valid until {date}.", &[("date", &until)])
+                        })
+                })
+            }
+            DialogKind::SellPackage { services } => {
+                let service = services.get(self.form.choice_index("service")).map(|s| s.0);
+                let washes = self.whole_number("washes", lang);
+                let price = self.money("price", cx);
+                let valid_months = self.optional_whole_number("valid_months", lang);
+                match (service, washes, price, valid_months) {
+                    (Some(service), Some(washes), Some(price), Some(valid_months)) => {
+                        let sale = PackageSale {
+                            member: self.member,
+                            service,
+                            washes,
+                            price,
+                            valid_months,
+                            payment: self.payment(),
+                        };
+                        Some(
+                            cx.service
+                                .sell_package(cx.session, sale)
+                                .map(|_| lang.tr("Package sold.").to_owned()),
+                        )
+                    }
+                    _ => None,
+                }
+            }
+            DialogKind::AdjustPoints { .. } => {
+                let points = match self.form.value("points").trim().parse::<i64>() {
+                    Ok(0) | Err(_) => {
+                        self.form.set_error(
+                            "points",
+                            lang.tr("Enter the points to add, or a minus sign and the points to take off."),
+                        );
+                        None
+                    }
+                    Ok(points) => Some(points),
+                };
+                let reason = self.form.value("reason").trim().to_owned();
+                if reason.is_empty() {
+                    self.form.set_error(
+                        "reason",
+                        lang.tr("Give a reason; it goes in the audit log."),
+                    );
+                }
+                match points {
+                    Some(points) if !reason.is_empty() => Some(
+                        cx.service
+                            .adjust_points(cx.session, self.member, points, &reason)
+                            .map(|balance| {
+                                let balance = balance.to_string();
+                                lang.fill(
+                                    "Points adjusted; the balance is now {n}.",
+                                    &[("n", &balance)],
+                                )
+                            }),
+                    ),
+                    _ => None,
+                }
+            }
+        };
+        match result {
+            None => self.form.focus_first_error(),
+            Some(Ok(notice)) => {
+                cx.changed();
+                cx.notice(notice);
+                cx.back();
+            }
+            Some(Err(error)) => self.show_error(&error, cx),
+        }
+    }
+
+    /// A validation message goes next to its field (or under the form); anything else (a
+    /// refusal, a locked session) goes to the status line and the dialog closes.
+    fn show_error(&mut self, error: &ServiceError, cx: &mut Cx) {
+        let ServiceError::InvalidInput(message) = error else {
+            cx.fail(error);
+            cx.back();
+            return;
+        };
+        let field = message.split_once(": ").and_then(|(prefix, reason)| {
+            self.form
+                .fields
+                .iter()
+                .find(|f| f.key == prefix || f.key.replace('_', " ") == prefix)
+                .map(|f| (f.key, reason.to_owned()))
+        });
+        match field {
+            Some((key, reason)) => {
+                self.form.set_error(key, reason);
+                self.form.focus_first_error();
+            }
+            None => self.error = Some(describe_error(error, cx.lang)),
+        }
+    }
+
+    fn intro(&self, rx: &RenderCx) -> String {
+        match &self.kind {
+            DialogKind::SellPlan { .. } => rx
+                .tr("Unlimited washes of the covered services for one vehicle, paid now for the months chosen.")
+                .to_owned(),
+            DialogKind::RenewPlan {
+                price_per_month,
+                valid_until,
+                ..
+            } => rx.lang.fill(
+                "Valid until {date}; {price} a month, paid now for the months added.",
+                &[
+                    ("date", &valid_until.format("%Y-%m-%d").to_string()),
+                    ("price", &rx.money(*price_per_month)),
+                ],
+            ),
+            DialogKind::SellPackage { .. } => rx
+                .tr("A number of washes of one service, paid now, used at checkout.")
+                .to_owned(),
+            DialogKind::AdjustPoints { balance } => rx.lang.fill(
+                "Balance now {n} points. Manager only: a positive number adds, a negative one takes off.",
+                &[("n", &balance.to_string())],
+            ),
+        }
+    }
+}
+
+impl View for MemberDialog {
+    fn title(&self) -> &'static str {
+        match self.kind {
+            DialogKind::SellPlan { .. } => "Sell a monthly plan",
+            DialogKind::RenewPlan { .. } => "Renew plan",
+            DialogKind::SellPackage { .. } => "Sell a package",
+            DialogKind::AdjustPoints { .. } => "Adjust points",
+        }
+    }
+
+    fn contexts(&self) -> &'static [KeyContext] {
+        &[KeyContext::Form]
+    }
+
+    fn focused_input(&mut self) -> Option<&mut TextInput> {
+        self.form.focused_input()
+    }
+
+    fn on_input_changed(&mut self, _cx: &mut Cx) {
+        if let Some(key) = self.form.focused_key()
+            && let Some(field) = self.form.field_mut(key)
+        {
+            field.error = None;
+        }
+    }
+
+    fn on_action(&mut self, action: Action, cx: &mut Cx) -> Handled {
+        let event = self.form.on_action(action);
+        match event {
+            // Enter moves on; on the last field it saves.
+            FormEvent::Submit if self.form.focus + 1 < self.form.fields.len() => {
+                self.form.on_action(Action::NextField);
+                Handled::Yes
+            }
+            FormEvent::Submit => {
+                self.save(cx);
+                Handled::Yes
+            }
+            FormEvent::Changed => Handled::Yes,
+            FormEvent::Ignored => Handled::No,
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
+        let height = (self.form.height() + 8).min(area.height);
+        let box_area = centred(area, 72.min(area.width), height);
+        frame.render_widget(Clear, box_area);
+        let block = Block::bordered()
+            .title(Span::styled(
+                format!(" {} ", rx.tr(self.title())),
+                rx.theme.title,
+            ))
+            .border_style(rx.theme.border_focused);
+        let inner = block.inner(box_area);
+        frame.render_widget(block, box_area);
+        let [intro, form_area, error, footer] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Length(self.form.height()),
+            Constraint::Min(1),
+            Constraint::Length(1),
+        ])
+        .areas(inner);
+        frame.render_widget(
+            Paragraph::new(Span::styled(self.intro(rx), rx.theme.muted)).wrap(Wrap { trim: true }),
+            intro,
+        );
+        self.form.render(frame, form_area, rx, true);
+        if let Some(message) = &self.error {
+            frame.render_widget(
+                Paragraph::new(Span::styled(safe(message).into_owned(), rx.theme.error))
+                    .wrap(Wrap { trim: true }),
+                error,
+            );
+        }
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(
+                rx.tr("Enter: next field, saves on the last   ←/→: choose   Esc: cancel"),
+                rx.theme.muted,
+            ))),
+            footer,
+        );
+    }
+}
