@@ -3,6 +3,7 @@
 //! change and its audit entry in one transaction.
 
 mod audit_log;
+mod board;
 mod bookings;
 mod catalog;
 mod checkout;
@@ -41,6 +42,7 @@ pub use audit_log::{
     AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_SCAN_BUDGET, AuditEntryView, AuditFilter, AuditPage,
     AuditVerification,
 };
+pub use board::{BookingLabel, CustomerLabel, MemberCard, VehicleChoice};
 pub use bookings::{BookingRequest, BookingView, LocalStart, SlotOffer};
 pub use catalog::{BayInput, ServiceInput};
 pub use checkout::{CheckoutInput, CheckoutLine, CheckoutReceipt, PointsUse, VisitView};

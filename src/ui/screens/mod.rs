@@ -20,6 +20,7 @@ pub mod staff;
 pub mod staff_credentials;
 pub mod staff_form;
 pub mod today;
+pub mod walk_in;
 
 use super::view::View;
 
