@@ -698,3 +698,83 @@ fn checkout_opens_for_the_selected_booking() {
     desk.key(KeyCode::Char('c'));
     assert_eq!(desk.app.screen_title(), "Checkout");
 }
+
+/// The walk-in dialog with John found by his member number.
+fn walk_in_dialog(manager: bool) -> String {
+    let fixture = Fixture::new();
+    let mut desk = if manager {
+        fixture.shop.manager_desk()
+    } else {
+        cashier_desk(&fixture)
+    };
+    desk.resize(80, 24);
+    desk.key(KeyCode::Char('w'));
+    desk.tab();
+    desk.type_text("100002");
+    desk.screen()
+}
+
+#[test]
+fn walk_in_dialog_for_the_cashier() {
+    insta::assert_snapshot!(walk_in_dialog(false));
+}
+
+#[test]
+fn walk_in_dialog_for_the_manager() {
+    insta::assert_snapshot!(walk_in_dialog(true));
+}
+
+/// The booking editor for 王小明 after "first free slot".
+fn booking_editor(manager: bool) -> String {
+    let fixture = Fixture::new();
+    let mut desk = if manager {
+        fixture.shop.manager_desk()
+    } else {
+        cashier_desk(&fixture)
+    };
+    desk.resize(80, 24);
+    desk.key(KeyCode::Char('n'));
+    desk.type_text("5678");
+    desk.enter();
+    desk.key(KeyCode::F(4));
+    desk.screen()
+}
+
+#[test]
+fn booking_editor_for_the_cashier() {
+    insta::assert_snapshot!(booking_editor(false));
+}
+
+#[test]
+fn booking_editor_for_the_manager() {
+    insta::assert_snapshot!(booking_editor(true));
+}
+
+/// Enter on a booked appointment opens it to move it to another time or bay.
+fn reschedule_editor(manager: bool) -> String {
+    let fixture = Fixture::new();
+    let session = fixture.manager();
+    fixture.book(&session, fixture.exterior, 0, "10:00", Some(fixture.john));
+    let mut desk = if manager {
+        fixture.shop.manager_desk()
+    } else {
+        cashier_desk(&fixture)
+    };
+    desk.resize(100, 30);
+    for _ in 0..4 {
+        desk.key(KeyCode::Char('j'));
+    }
+    desk.enter();
+    assert_eq!(desk.app.screen_title(), "Move booking");
+    desk.screen()
+}
+
+#[test]
+fn reschedule_editor_for_the_cashier() {
+    insta::assert_snapshot!(reschedule_editor(false));
+}
+
+#[test]
+fn reschedule_editor_for_the_manager() {
+    insta::assert_snapshot!(reschedule_editor(true));
+}

@@ -478,7 +478,7 @@ impl BookingEditor {
                             .unwrap_or_default(),
                     ),
             )
-            .hint("24-hour clock, e.g. 14:30. F4 finds the first free slot.")
+            .hint("24-hour clock, e.g. 14:30; F4: first free slot.")
             .choice(BAY, "Bay", Vec::new(), 0);
         self.form = form;
         self.sync_bays(bay, cx.lang);

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::booking::{CustomerPicker, LOOKUP, natural_cmp};
 use crate::domain::catalog::ServiceItem;
@@ -184,7 +184,8 @@ impl View for WalkInView {
             Paragraph::new(Span::styled(
                 rx.tr("The next free bay that does the service, now if one is free. A member is optional."),
                 rx.theme.muted,
-            )),
+            ))
+            .wrap(Wrap { trim: true }),
             intro,
         );
         self.form.render(frame, form_area, rx, true);
