@@ -7,6 +7,7 @@ mod board;
 mod bookings;
 mod catalog;
 mod checkout;
+mod checkout_preview;
 mod consents;
 mod demo;
 mod error;
@@ -46,6 +47,7 @@ pub use board::{BookingLabel, CustomerLabel, MemberCard, VehicleChoice};
 pub use bookings::{BookingRequest, BookingView, LocalStart, SlotOffer};
 pub use catalog::{BayInput, ServiceInput};
 pub use checkout::{CheckoutInput, CheckoutLine, CheckoutReceipt, PointsUse, VisitView};
+pub use checkout_preview::CheckoutPreview;
 pub use consents::{CONSENT_POLICY_VERSION, ConsentView};
 pub use demo::{
     DemoCounts, DemoLogin, DemoLookup, DemoOptions, DemoProgress, DemoReport, DemoStage,

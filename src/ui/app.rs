@@ -256,6 +256,15 @@ impl App {
         });
     }
 
+    /// Opens `view` on top of the current screen, as a screen's `cx.push` does; for a
+    /// transport that starts on a given screen and for tests that open one directly.
+    pub fn push_view(&mut self, view: Box<dyn View>) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        self.dirty = true;
+        self.apply(vec![Command::Push(view)], &mut effects);
+        effects
+    }
+
     pub fn handle(&mut self, event: Event) -> Vec<Effect> {
         let mut effects = Vec::new();
         match event {

@@ -1,13 +1,696 @@
-//! Checkout (being written).
+//! Checkout: build the bill from the catalog, let plans, packages and points take their share,
+//! show the total before any money changes hands, then take payment and show the receipt.
+//!
+//! Every figure on this screen comes from the service's preview, which prices the bill exactly
+//! as the checkout itself will; the screen never does its own arithmetic on what is owed
+//! beyond adding up the preview's lines for display.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, TableState};
 
+use crate::domain::catalog::{PaymentMethod, ServiceItem};
+use crate::domain::checkout::{Coverage, Discount, PricedLine};
+use crate::domain::loyalty::Reward;
+use crate::domain::money::Money;
+use crate::ids::RecordId;
+use crate::service::{
+    CheckoutInput, CheckoutLine, CheckoutPreview, MemberSummary, PointsUse, ServiceError,
+};
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
-use crate::ui::view::{Cx, Handled, RenderCx, View};
+use crate::ui::overlays::centred;
+use crate::ui::text::{pad, safe, truncate, width};
+use crate::ui::view::{Command, Cx, Handled, Prompt, PromptAnswer, RenderCx, View, describe_error};
+use crate::ui::widgets::form::{Form, FormEvent};
+use crate::ui::widgets::input::TextInput;
+use crate::ui::widgets::table::RowCursor;
 
-pub struct CheckoutView;
+const PAY_PROMPT: &str = "checkout.pay";
+
+/// Methods for money actually changing hands.
+const MONEY_METHODS: [PaymentMethod; 3] = [
+    PaymentMethod::Cash,
+    PaymentMethod::Card,
+    PaymentMethod::Mobile,
+];
+
+/// Which list the arrow keys move in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pane {
+    Catalog,
+    Bill,
+}
+
+/// What the screen is doing: building the bill, asking about points or a discount, or
+/// showing the receipt of a payment already taken.
+enum Mode {
+    Bill,
+    Redeem(Dialog),
+    Adjust(Dialog),
+    Receipt(Box<Paid>),
+}
+
+/// A question about the bill: its fields, and the service's refusal of the last answer, shown
+/// in full under the fields (refusals are whole sentences, too long for a field's line).
+struct Dialog {
+    form: Form,
+    refusal: Option<String>,
+}
+
+impl Dialog {
+    fn new(form: Form) -> Self {
+        Self {
+            form,
+            refusal: None,
+        }
+    }
+}
+
+/// A payment that went through; the bill can no longer be changed.
+struct Paid {
+    receipt: String,
+    total: Money,
+    payment: PaymentMethod,
+    points_earned: i64,
+    points_balance: Option<i64>,
+}
+
+/// The options of the redeem form's first field, in order after "No points".
+const REDEEM_NONE: usize = 0;
+const REDEEM_POINTS: usize = 1;
+
+/// The options of the adjust form's first field.
+const ADJUST_NONE: usize = 0;
+const ADJUST_PERCENT: usize = 1;
+const ADJUST_AMOUNT: usize = 2;
+const ADJUST_LINE_PRICE: usize = 3;
+
+pub struct CheckoutView {
+    booking: Option<RecordId>,
+    member: Option<RecordId>,
+    vehicle: Option<RecordId>,
+    /// Active services, in catalog order.
+    catalog: Vec<ServiceItem>,
+    catalog_cursor: RowCursor,
+    /// What the customer asked for; with a booking, its service is the first line once the
+    /// first preview came back.
+    lines: Vec<CheckoutLine>,
+    /// Over the priced lines (a line partly covered by a plan shows as two rows).
+    bill_cursor: RowCursor,
+    pane: Pane,
+    points: Option<PointsUse>,
+    discount: Option<Discount>,
+    adjustment_reason: Option<String>,
+    payment: PaymentMethod,
+    preview: Option<CheckoutPreview>,
+    /// Why the bill cannot be priced (already translated), e.g. the booking was paid elsewhere.
+    preview_error: Option<String>,
+    summary: Option<MemberSummary>,
+    rewards: Vec<Reward>,
+    mode: Mode,
+}
+
+impl CheckoutView {
+    /// Checkout for a booking (its service is the first line) or a sale without one.
+    pub fn new(
+        booking: Option<RecordId>,
+        member: Option<RecordId>,
+        vehicle: Option<RecordId>,
+    ) -> Self {
+        Self {
+            booking,
+            member,
+            vehicle,
+            catalog: Vec::new(),
+            catalog_cursor: RowCursor::new(0),
+            lines: Vec::new(),
+            bill_cursor: RowCursor::new(0),
+            pane: Pane::Catalog,
+            points: None,
+            discount: None,
+            adjustment_reason: None,
+            payment: PaymentMethod::Card,
+            preview: None,
+            preview_error: None,
+            summary: None,
+            rewards: Vec::new(),
+            mode: Mode::Bill,
+        }
+    }
+
+    fn input(&self) -> CheckoutInput {
+        CheckoutInput {
+            booking: self.booking,
+            member: self.member,
+            vehicle: self.vehicle,
+            lines: self.lines.clone(),
+            discount: self.discount,
+            adjustment_reason: self.adjustment_reason.clone(),
+            points: self.points,
+            payment: self.payment,
+        }
+    }
+
+    fn nothing_to_price(&self) -> bool {
+        self.lines.is_empty() && self.booking.is_none()
+    }
+
+    /// Prices the bill as it stands. On success the lines become the ones the service will
+    /// charge (the booked service appears), and the payment method follows what is owed.
+    fn reprice(&mut self, cx: &mut Cx) -> Result<(), ServiceError> {
+        if self.nothing_to_price() {
+            self.preview = None;
+            self.preview_error = None;
+            self.bill_cursor.set_len(0);
+            return Ok(());
+        }
+        let preview = cx.service.preview_checkout(cx.session, &self.input())?;
+        self.lines = preview.lines.clone();
+        if self.member.is_none() {
+            // The booking's customer: the member panel and points follow them.
+            self.member = preview.member;
+            self.vehicle = self.vehicle.or(preview.vehicle);
+        }
+        self.bill_cursor.set_len(preview.priced.lines.len());
+        self.preview = Some(preview);
+        self.preview_error = None;
+        let allowed = self.allowed_methods();
+        if !allowed.contains(&self.payment) {
+            self.payment = allowed.first().copied().unwrap_or(PaymentMethod::Cash);
+        }
+        Ok(())
+    }
+
+    /// Tries a change to the bill; when the service refuses it, the change is undone and the
+    /// refusal shown, so the bill on screen is always one the service accepts.
+    fn try_change(&mut self, cx: &mut Cx, change: impl FnOnce(&mut Self)) -> bool {
+        let saved = (
+            self.lines.clone(),
+            self.points,
+            self.discount,
+            self.adjustment_reason.clone(),
+        );
+        change(self);
+        match self.reprice(cx) {
+            Ok(()) => true,
+            Err(err) => {
+                (
+                    self.lines,
+                    self.points,
+                    self.discount,
+                    self.adjustment_reason,
+                ) = saved;
+                cx.fail(&err);
+                false
+            }
+        }
+    }
+
+    /// Payment methods that fit what is owed: money when there is something to pay; when
+    /// nothing is left, whatever covered it (plan, package, points).
+    fn allowed_methods(&self) -> Vec<PaymentMethod> {
+        let Some(preview) = &self.preview else {
+            return MONEY_METHODS.to_vec();
+        };
+        let priced = &preview.priced;
+        if !priced.total.is_zero() {
+            return MONEY_METHODS.to_vec();
+        }
+        let mut methods = Vec::new();
+        if !priced.plan_uses.is_empty() {
+            methods.push(PaymentMethod::Plan);
+        }
+        if !priced.package_uses.is_empty() {
+            methods.push(PaymentMethod::Package);
+        }
+        if priced.points_used > 0 {
+            methods.push(PaymentMethod::Points);
+        }
+        if methods.is_empty() {
+            // Free services or a full discount: nothing changes hands, recorded as cash.
+            methods.push(PaymentMethod::Cash);
+        }
+        methods
+    }
+
+    fn load_member_summary(&mut self, cx: &mut Cx) {
+        let number = self.preview.as_ref().and_then(|p| p.member_number);
+        let (Some(member), Some(number)) = (self.member, number) else {
+            self.summary = None;
+            return;
+        };
+        // The member number finds exactly this member, already masked for the role; opening
+        // the full record would write an access entry for a figure the desk only glances at.
+        match cx.service.search_members(cx.session, &format!("#{number}")) {
+            Ok(results) => {
+                self.summary = results.members.into_iter().find(|m| m.id == member);
+            }
+            Err(err) => cx.fail(&err),
+        }
+    }
+
+    fn add_selected(&mut self, cx: &mut Cx) {
+        let Some(service) = self
+            .catalog_cursor
+            .selected()
+            .and_then(|i| self.catalog.get(i))
+            .map(|s| s.id)
+        else {
+            return;
+        };
+        let added = self.try_change(cx, |view| {
+            match view.lines.iter_mut().find(|l| l.service == service) {
+                Some(line) => line.quantity = line.quantity.saturating_add(1),
+                None => view.lines.push(CheckoutLine {
+                    service,
+                    quantity: 1,
+                    price_override: None,
+                }),
+            }
+        });
+        if added && self.summary.is_none() {
+            self.load_member_summary(cx);
+        }
+    }
+
+    /// The requested line behind the selected bill row (or the last line from the catalog).
+    fn target_line(&self) -> Option<usize> {
+        match self.pane {
+            Pane::Bill => {
+                let priced = self
+                    .preview
+                    .as_ref()?
+                    .priced
+                    .lines
+                    .get(self.bill_cursor.selected()?)?;
+                self.lines
+                    .iter()
+                    .position(|l| l.service == priced.service_id)
+            }
+            Pane::Catalog => self.lines.len().checked_sub(1),
+        }
+    }
+
+    fn remove_one(&mut self, cx: &mut Cx) {
+        let Some(index) = self.target_line() else {
+            return;
+        };
+        let emptied = self.lines.get(index).is_some_and(|l| l.quantity <= 1);
+        if emptied && self.lines.len() == 1 && self.booking.is_some() {
+            cx.notice(cx.tr(
+                "The booked service stays on the bill; press Esc to leave without taking payment.",
+            ));
+            return;
+        }
+        self.try_change(cx, |view| {
+            if emptied {
+                view.lines.remove(index);
+            } else if let Some(line) = view.lines.get_mut(index) {
+                line.quantity -= 1;
+            }
+        });
+    }
+
+    fn cycle_payment(&mut self, cx: &mut Cx) {
+        let allowed = self.allowed_methods();
+        if allowed.len() < 2 {
+            cx.notice(cx.tr("Nothing else fits: the bill is fully covered."));
+            return;
+        }
+        let next = allowed
+            .iter()
+            .position(|m| *m == self.payment)
+            .map(|i| (i + 1) % allowed.len())
+            .unwrap_or(0);
+        self.payment = allowed[next];
+    }
+
+    fn open_redeem(&mut self, cx: &mut Cx) {
+        if self.member.is_none() {
+            cx.notice(cx.tr("Points belong to a member; this sale has none."));
+            return;
+        }
+        if self.preview.is_none() {
+            cx.notice(cx.tr("Add a service first."));
+            return;
+        }
+        let mut options = vec![
+            cx.tr("No points").to_owned(),
+            cx.tr("Points off the bill").to_owned(),
+        ];
+        for reward in &self.rewards {
+            options.push(cx.lang.fill(
+                "{reward} ({cost} points)",
+                &[
+                    ("reward", &safe(&reward.name)),
+                    ("cost", &reward.points_cost.to_string()),
+                ],
+            ));
+        }
+        let (selected, points) = match self.points {
+            None => (REDEEM_POINTS, String::new()),
+            Some(PointsUse::Points(n)) => (REDEEM_POINTS, n.to_string()),
+            Some(PointsUse::Reward(id)) => (
+                self.rewards
+                    .iter()
+                    .position(|r| r.id == id)
+                    .map_or(REDEEM_POINTS, |i| i + 2),
+                String::new(),
+            ),
+        };
+        let mut form = Form::new()
+            .choice("use", "Use", options, selected)
+            .hint("←/→ to choose points off the bill or a reward.")
+            .text(
+                "points",
+                "Points",
+                TextInput::new().with_max(9).with_value(&points),
+            );
+        form.focus_key("points");
+        self.mode = Mode::Redeem(Dialog::new(form));
+    }
+
+    fn submit_redeem(&mut self, mut dialog: Dialog, cx: &mut Cx) {
+        dialog.form.clear_errors();
+        dialog.refusal = None;
+        let form = &mut dialog.form;
+        let choice = form.choice_index("use");
+        let wanted = match choice {
+            REDEEM_NONE => None,
+            REDEEM_POINTS => match form.value("points").trim().parse::<i64>() {
+                Ok(points) if points > 0 => Some(PointsUse::Points(points)),
+                _ => {
+                    form.set_error(
+                        "points",
+                        cx.tr("Enter a whole number of points, such as 200."),
+                    );
+                    form.focus_key("points");
+                    self.mode = Mode::Redeem(dialog);
+                    return;
+                }
+            },
+            reward => self
+                .rewards
+                .get(reward - 2)
+                .map(|reward| PointsUse::Reward(reward.id)),
+        };
+        let saved = self.points;
+        self.points = wanted;
+        match self.reprice(cx) {
+            Ok(()) => {
+                self.mode = Mode::Bill;
+                if wanted.is_some() {
+                    cx.notice(cx.tr("Points applied to the bill."));
+                }
+            }
+            Err(err) => {
+                // Refused, never capped: the customer decides what to redeem instead.
+                self.points = saved;
+                let restored = self.reprice(cx);
+                match err {
+                    ServiceError::InvalidInput(_) | ServiceError::NotFound(_) => {
+                        let field = if choice == REDEEM_POINTS {
+                            "points"
+                        } else {
+                            "use"
+                        };
+                        dialog.refusal = Some(describe_error(&err, cx.lang));
+                        dialog.form.focus_key(field);
+                        self.mode = Mode::Redeem(dialog);
+                    }
+                    other => {
+                        self.mode = Mode::Bill;
+                        cx.fail(&other);
+                    }
+                }
+                if let Err(err) = restored {
+                    cx.fail(&err);
+                }
+            }
+        }
+    }
+
+    fn open_adjust(&mut self, cx: &mut Cx) {
+        if self.preview.is_none() {
+            cx.notice(cx.tr("Add a service first."));
+            return;
+        }
+        let options = [
+            "No discount",
+            "Percent off",
+            "Amount off",
+            "New price for the selected line",
+        ]
+        .iter()
+        .map(|o| cx.tr(o).to_owned())
+        .collect();
+        let (selected, value) = match self.discount {
+            Some(Discount::Percent(p)) => (ADJUST_PERCENT, p.to_string()),
+            Some(Discount::Amount(a)) => (ADJUST_AMOUNT, a.format_amount(&cx.shop.currency)),
+            None => (ADJUST_PERCENT, String::new()),
+        };
+        let reason = self.adjustment_reason.clone().unwrap_or_default();
+        let mut form = Form::new()
+            .choice("kind", "Change", options, selected)
+            .hint("←/→ to choose.")
+            .text(
+                "value",
+                "Percent or amount",
+                TextInput::new().with_max(12).with_value(&value),
+            )
+            .text(
+                "reason",
+                "Reason",
+                TextInput::new()
+                    .with_max(200)
+                    .with_value(&reason)
+                    .with_placeholder("e.g. regular customer, scratched mirror"),
+            );
+        form.focus_key("value");
+        self.mode = Mode::Adjust(Dialog::new(form));
+    }
+
+    fn submit_adjust(&mut self, mut dialog: Dialog, cx: &mut Cx) {
+        dialog.form.clear_errors();
+        dialog.refusal = None;
+        let form = &mut dialog.form;
+        let kind = form.choice_index("kind");
+        let value = form.value("value").trim().to_owned();
+        let reason = form.value("reason").trim().to_owned();
+        let mut lines = self.lines.clone();
+        let mut discount = None;
+        match kind {
+            ADJUST_NONE => {
+                for line in &mut lines {
+                    line.price_override = None;
+                }
+            }
+            ADJUST_PERCENT => match value.trim_end_matches('%').trim().parse::<u32>() {
+                Ok(percent) => discount = Some(Discount::Percent(percent)),
+                Err(_) => {
+                    form.set_error("value", cx.tr("Enter a whole percentage, such as 10."));
+                }
+            },
+            ADJUST_AMOUNT | ADJUST_LINE_PRICE => {
+                match Money::parse(&value, &cx.shop.currency) {
+                    Ok(amount) if kind == ADJUST_AMOUNT => {
+                        discount = Some(Discount::Amount(amount));
+                    }
+                    Ok(amount) => match self.target_line_for_price() {
+                        Some(index) => lines[index].price_override = Some(amount),
+                        None => form.set_error(
+                            "kind",
+                            cx.tr("Select a line of the bill first (Tab, then ↑/↓)."),
+                        ),
+                    },
+                    Err(_) => form.set_error("value", cx.tr("Enter an amount, such as 5.00.")),
+                }
+                if kind == ADJUST_LINE_PRICE {
+                    discount = self.discount;
+                }
+            }
+            _ => {}
+        }
+        if form.has_errors() {
+            form.focus_first_error();
+            self.mode = Mode::Adjust(dialog);
+            return;
+        }
+        let adjusts = discount.is_some() || lines.iter().any(|l| l.price_override.is_some());
+        let saved = (
+            self.lines.clone(),
+            self.discount,
+            self.adjustment_reason.clone(),
+        );
+        self.lines = lines;
+        self.discount = discount;
+        self.adjustment_reason = adjusts.then_some(reason.clone());
+        match self.reprice(cx) {
+            Ok(()) => {
+                self.mode = Mode::Bill;
+                if adjusts {
+                    cx.notice(cx.tr("Price changed; the reason is kept with the visit."));
+                }
+            }
+            Err(err) => {
+                (self.lines, self.discount, self.adjustment_reason) = saved;
+                let restored = self.reprice(cx);
+                match err {
+                    ServiceError::InvalidInput(_) => {
+                        let field = if reason.is_empty() { "reason" } else { "value" };
+                        dialog.refusal = Some(describe_error(&err, cx.lang));
+                        dialog.form.focus_key(field);
+                        self.mode = Mode::Adjust(dialog);
+                    }
+                    other => {
+                        // A cashier's discount is the service's to refuse; nothing is kept.
+                        self.mode = Mode::Bill;
+                        cx.fail(&other);
+                    }
+                }
+                if let Err(err) = restored {
+                    cx.fail(&err);
+                }
+            }
+        }
+    }
+
+    /// The requested line whose price an override replaces: the selected bill row.
+    fn target_line_for_price(&self) -> Option<usize> {
+        let priced = self
+            .preview
+            .as_ref()?
+            .priced
+            .lines
+            .get(self.bill_cursor.selected()?)?;
+        self.lines
+            .iter()
+            .position(|l| l.service == priced.service_id)
+    }
+
+    fn ask_to_take_payment(&mut self, cx: &mut Cx) {
+        let Some(preview) = &self.preview else {
+            let message = self
+                .preview_error
+                .clone()
+                .unwrap_or_else(|| cx.tr("Add a service first.").to_owned());
+            cx.commands.push(Command::Error(message));
+            return;
+        };
+        let total = preview.priced.total.format(&cx.shop.currency);
+        let method = cx.tr(method_label(self.payment));
+        let mut prompt = Prompt::confirm(
+            PAY_PROMPT,
+            "Take payment",
+            cx.lang.fill(
+                "Total due {total}, paid by {method}. Take the payment now?",
+                &[("total", &total), ("method", method)],
+            ),
+        );
+        // Taking payment is the normal end of the screen, not a destructive act.
+        prompt.destructive = false;
+        cx.prompt(prompt);
+    }
+
+    fn take_payment(&mut self, cx: &mut Cx) {
+        // The customer agreed to the total on the confirmation; if another desk used the
+        // plan's wash or the points meanwhile, show the new total instead of charging it.
+        let agreed = self.preview.as_ref().map(|p| p.priced.total);
+        if let Err(err) = self.reprice(cx) {
+            cx.fail(&err);
+            return;
+        }
+        let now_due = self.preview.as_ref().map(|p| p.priced.total);
+        if now_due != agreed {
+            let total = now_due
+                .map(|t| t.format(&cx.shop.currency))
+                .unwrap_or_default();
+            cx.commands.push(Command::Error(cx.lang.fill(
+                "The total changed to {total} meanwhile; check the bill and take payment again.",
+                &[("total", &total)],
+            )));
+            return;
+        }
+        match cx.service.checkout(cx.session, self.input()) {
+            Ok(receipt) => {
+                self.mode = Mode::Receipt(Box::new(Paid {
+                    receipt: receipt.receipt,
+                    total: receipt.priced.total,
+                    payment: self.payment,
+                    points_earned: receipt.points_earned,
+                    points_balance: receipt.points_balance,
+                }));
+                cx.changed();
+                cx.notice(cx.tr("Payment taken."));
+            }
+            Err(err) => {
+                cx.fail(&err);
+                if let Err(err) = self.reprice(cx) {
+                    self.preview = None;
+                    self.preview_error = Some(describe_error(&err, cx.lang));
+                }
+            }
+        }
+    }
+
+    fn on_bill_action(&mut self, action: Action, cx: &mut Cx) -> Handled {
+        match action {
+            Action::AddLine => self.add_selected(cx),
+            Action::Select if self.pane == Pane::Catalog => self.add_selected(cx),
+            Action::Select => {}
+            Action::RemoveLine => self.remove_one(cx),
+            Action::NextTab | Action::PrevTab => {
+                self.pane = match self.pane {
+                    Pane::Catalog if self.bill_cursor.len > 0 => Pane::Bill,
+                    _ => Pane::Catalog,
+                };
+            }
+            Action::RedeemPoints => self.open_redeem(cx),
+            Action::PaymentMethod => self.cycle_payment(cx),
+            Action::Discount => self.open_adjust(cx),
+            Action::Submit => self.ask_to_take_payment(cx),
+            other => {
+                let cursor = match self.pane {
+                    Pane::Catalog => &mut self.catalog_cursor,
+                    Pane::Bill => &mut self.bill_cursor,
+                };
+                if !cursor.on_action(other, 10) {
+                    return Handled::No;
+                }
+            }
+        }
+        Handled::Yes
+    }
+}
+
+fn method_label(method: PaymentMethod) -> &'static str {
+    match method {
+        PaymentMethod::Cash => "Cash",
+        PaymentMethod::Card => "Card",
+        PaymentMethod::Mobile => "Mobile",
+        PaymentMethod::Plan => "Plan",
+        PaymentMethod::Package => "Package",
+        PaymentMethod::Points => "Points",
+    }
+}
+
+fn coverage_label(coverage: Coverage) -> &'static str {
+    match coverage {
+        Coverage::Plan(_) => "plan",
+        Coverage::Package(_) => "package",
+        Coverage::Reward(_) => "reward",
+    }
+}
+
+/// What one priced line would cost without its cover.
+fn catalog_value(line: &PricedLine) -> Money {
+    line.unit_price
+        .checked_mul(line.quantity)
+        .unwrap_or(line.amount)
+}
 
 impl View for CheckoutView {
     fn title(&self) -> &'static str {
@@ -15,23 +698,613 @@ impl View for CheckoutView {
     }
 
     fn contexts(&self) -> &'static [KeyContext] {
-        &[KeyContext::Checkout]
+        match self.mode {
+            Mode::Redeem(_) | Mode::Adjust(_) => &[KeyContext::Form],
+            Mode::Bill | Mode::Receipt(_) => &[KeyContext::Checkout, KeyContext::List],
+        }
     }
 
-    fn on_action(&mut self, _action: Action, _cx: &mut Cx) -> Handled {
-        Handled::No
+    fn focused_input(&mut self) -> Option<&mut TextInput> {
+        match &mut self.mode {
+            Mode::Redeem(dialog) | Mode::Adjust(dialog) => dialog.form.focused_input(),
+            Mode::Bill | Mode::Receipt(_) => None,
+        }
     }
 
-    fn render(&self, _frame: &mut Frame, _area: Rect, _rx: &RenderCx) {}
+    fn on_input_changed(&mut self, _cx: &mut Cx) {
+        if let Mode::Redeem(dialog) | Mode::Adjust(dialog) = &mut self.mode {
+            dialog.form.clear_errors();
+            dialog.refusal = None;
+        }
+    }
+
+    fn on_action(&mut self, action: Action, cx: &mut Cx) -> Handled {
+        match std::mem::replace(&mut self.mode, Mode::Bill) {
+            Mode::Bill => self.on_bill_action(action, cx),
+            Mode::Receipt(paid) => {
+                self.mode = Mode::Receipt(paid);
+                match action {
+                    Action::Back | Action::Select | Action::Submit => {
+                        cx.back();
+                        Handled::Yes
+                    }
+                    // The bill is paid: nothing on it can change any more.
+                    Action::AddLine
+                    | Action::RemoveLine
+                    | Action::RedeemPoints
+                    | Action::PaymentMethod
+                    | Action::Discount
+                    | Action::NextTab
+                    | Action::PrevTab => Handled::Yes,
+                    _ => Handled::No,
+                }
+            }
+            // Esc closes the question and leaves the bill as it was.
+            Mode::Redeem(_) | Mode::Adjust(_) if action == Action::Back => Handled::Yes,
+            Mode::Redeem(mut dialog) => match dialog.form.on_action(action) {
+                FormEvent::Submit => {
+                    self.submit_redeem(dialog, cx);
+                    Handled::Yes
+                }
+                event => {
+                    self.mode = Mode::Redeem(dialog);
+                    if event == FormEvent::Changed {
+                        Handled::Yes
+                    } else {
+                        Handled::No
+                    }
+                }
+            },
+            Mode::Adjust(mut dialog) => match dialog.form.on_action(action) {
+                FormEvent::Submit => {
+                    self.submit_adjust(dialog, cx);
+                    Handled::Yes
+                }
+                event => {
+                    self.mode = Mode::Adjust(dialog);
+                    if event == FormEvent::Changed {
+                        Handled::Yes
+                    } else {
+                        Handled::No
+                    }
+                }
+            },
+        }
+    }
+
+    fn on_prompt(&mut self, tag: &'static str, _answer: PromptAnswer, cx: &mut Cx) {
+        if tag == PAY_PROMPT && matches!(self.mode, Mode::Bill) {
+            self.take_payment(cx);
+        }
+    }
+
+    fn refresh(&mut self, cx: &mut Cx) {
+        if matches!(self.mode, Mode::Receipt(_)) {
+            // Paid: the receipt stays as it was taken.
+            return;
+        }
+        match cx.service.list_services(cx.session) {
+            Ok(services) => {
+                self.catalog = services.into_iter().filter(|s| s.active).collect();
+                // By name, so the list reads the same on every terminal and after every edit.
+                self.catalog
+                    .sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+                self.catalog_cursor.set_len(self.catalog.len());
+            }
+            Err(err) => {
+                cx.fail(&err);
+                return;
+            }
+        }
+        match cx.service.points_policy() {
+            Ok(policy) => self.rewards = policy.rewards().to_vec(),
+            Err(err) => cx.fail(&err),
+        }
+        match self.reprice(cx) {
+            Ok(()) => {}
+            Err(err @ (ServiceError::SessionLocked | ServiceError::SessionEnded)) => {
+                cx.fail(&err);
+                return;
+            }
+            Err(err) => {
+                self.preview = None;
+                self.preview_error = Some(describe_error(&err, cx.lang));
+            }
+        }
+        self.load_member_summary(cx);
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
+        if let Mode::Receipt(paid) = &self.mode {
+            self.render_receipt(paid, frame, area, rx);
+            return;
+        }
+        let [main, hints] =
+            Layout::vertical([Constraint::Min(8), Constraint::Length(1)]).areas(area);
+        let catalog_width = if main.width >= 120 {
+            (main.width / 3).min(48)
+        } else {
+            30
+        };
+        let [left, right] =
+            Layout::horizontal([Constraint::Length(catalog_width), Constraint::Min(20)])
+                .areas(main);
+        self.render_catalog(frame, left, rx);
+        let [bill, bottom] =
+            Layout::vertical([Constraint::Min(4), Constraint::Length(10)]).areas(right);
+        self.render_bill(frame, bill, rx);
+        if self.member.is_some() {
+            // Wide screens keep the figures close to their labels rather than stretching.
+            let member_width = (bottom.width * 2 / 5).clamp(22, 40);
+            let totals_width = bottom.width.saturating_sub(member_width).min(48);
+            let [totals, member, _] = Layout::horizontal([
+                Constraint::Length(totals_width),
+                Constraint::Length(member_width),
+                Constraint::Min(0),
+            ])
+            .areas(bottom);
+            self.render_totals(frame, totals, rx);
+            self.render_member(frame, member, rx);
+        } else {
+            let [totals, _] =
+                Layout::horizontal([Constraint::Max(48), Constraint::Min(0)]).areas(bottom);
+            self.render_totals(frame, totals, rx);
+        }
+        self.render_hints(frame, hints, rx);
+        match &self.mode {
+            Mode::Redeem(dialog) => self.render_dialog(
+                dialog,
+                rx.tr("Redeem points"),
+                self.redeem_intro(rx),
+                frame,
+                main,
+                rx,
+            ),
+            Mode::Adjust(dialog) => self.render_dialog(
+                dialog,
+                rx.tr("Discount or price change"),
+                rx.tr("Manager only: the reason is kept with the visit.")
+                    .to_owned(),
+                frame,
+                main,
+                rx,
+            ),
+            Mode::Bill | Mode::Receipt(_) => {}
+        }
+    }
+
+    fn offers(&self, _role: crate::domain::access::Role) -> Vec<Action> {
+        vec![
+            Action::AddLine,
+            Action::RemoveLine,
+            Action::RedeemPoints,
+            Action::PaymentMethod,
+            Action::Discount,
+            Action::Submit,
+        ]
+    }
+}
+
+/// A bordered panel, highlighted when it has the keys.
+fn panel<'a>(title: &str, focused: bool, rx: &RenderCx) -> Block<'a> {
+    Block::bordered()
+        .title(Span::styled(format!(" {title} "), rx.theme.title))
+        .border_style(if focused {
+            rx.theme.border_focused
+        } else {
+            rx.theme.border
+        })
+}
+
+/// `label ……… value`, the value right-aligned to `cells`.
+fn label_value(label: &str, value: &str, cells: usize) -> String {
+    let value_cells = width(value);
+    let label_cells = cells.saturating_sub(value_cells + 1);
+    format!("{} {value}", pad(label, label_cells))
 }
 
 impl CheckoutView {
-    /// Checkout for a booking (its service is the first line) or a sale without one.
-    pub fn new(
-        _booking: Option<crate::ids::RecordId>,
-        _member: Option<crate::ids::RecordId>,
-        _vehicle: Option<crate::ids::RecordId>,
-    ) -> Self {
-        Self
+    fn render_catalog(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
+        let focused = self.pane == Pane::Catalog && matches!(self.mode, Mode::Bill);
+        let block = panel(rx.tr("Services"), focused, rx);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if self.catalog.is_empty() {
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    rx.tr("No services yet; a manager adds them in settings."),
+                    rx.theme.muted,
+                )),
+                inner,
+            );
+            return;
+        }
+        let price_cells: u16 = 9;
+        let rows = self.catalog.iter().map(|service| {
+            Row::new(vec![
+                Line::from(safe(&service.name).into_owned()),
+                Line::from(service.price.format_amount(&rx.shop.currency)).right_aligned(),
+            ])
+        });
+        let table = Table::new(rows, [Constraint::Min(8), Constraint::Length(price_cells)])
+            .row_highlight_style(if focused {
+                rx.theme.selection
+            } else {
+                Style::default()
+            })
+            .highlight_symbol(if focused { "▶ " } else { "  " });
+        let mut state = TableState::default().with_selected(self.catalog_cursor.selected());
+        frame.render_stateful_widget(table, inner, &mut state);
+    }
+
+    fn render_bill(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
+        let focused = self.pane == Pane::Bill && matches!(self.mode, Mode::Bill);
+        let block = panel(rx.tr("Bill"), focused, rx);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let Some(preview) = &self.preview else {
+            let (text, style) = match &self.preview_error {
+                Some(error) => (error.clone(), rx.theme.error),
+                None => (
+                    rx.tr("Nothing on the bill yet: choose a service and press a.")
+                        .to_owned(),
+                    rx.theme.muted,
+                ),
+            };
+            frame.render_widget(
+                Paragraph::new(Line::from(Span::styled(text, style)))
+                    .wrap(ratatui::widgets::Wrap { trim: true }),
+                inner,
+            );
+            return;
+        };
+        let currency = &rx.shop.currency;
+        let header = Row::new(vec![
+            Line::from(rx.tr("Service")),
+            Line::from(rx.tr("Qty")).right_aligned(),
+            Line::from(rx.tr("Price")).right_aligned(),
+            Line::from(rx.tr("Amount")).right_aligned(),
+        ])
+        .style(rx.theme.header);
+        let rows = preview.priced.lines.iter().map(|line| {
+            let mut price = line.unit_price.format_amount(currency);
+            if line.overridden {
+                // Marks a manager's price; the receipt says "price adjusted".
+                price.push('*');
+            }
+            let amount = match line.covered_by {
+                Some(coverage) => {
+                    Line::from(Span::styled(rx.tr(coverage_label(coverage)), rx.theme.ok))
+                }
+                None => Line::from(line.amount.format_amount(currency)),
+            };
+            Row::new(vec![
+                Line::from(safe(&line.name).into_owned()),
+                Line::from(line.quantity.to_string()).right_aligned(),
+                Line::from(price).right_aligned(),
+                amount.right_aligned(),
+            ])
+        });
+        let table = Table::new(
+            rows,
+            [
+                Constraint::Min(10),
+                Constraint::Length(4),
+                Constraint::Length(10),
+                Constraint::Length(10),
+            ],
+        )
+        .header(header)
+        .row_highlight_style(if focused {
+            rx.theme.selection
+        } else {
+            Style::default()
+        })
+        .highlight_symbol(if focused { "▶ " } else { "  " });
+        let mut state = TableState::default().with_selected(if focused {
+            self.bill_cursor.selected()
+        } else {
+            None
+        });
+        frame.render_stateful_widget(table, inner, &mut state);
+    }
+
+    fn render_totals(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
+        let block = panel(rx.tr("Totals"), false, rx);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let Some(preview) = &self.preview else {
+            return;
+        };
+        let priced = &preview.priced;
+        let currency = &rx.shop.currency;
+        let cells = usize::from(inner.width);
+        let off = |amount: Money| format!("-{}", amount.format_amount(currency));
+        let mut gross = Money::ZERO;
+        let mut covered = Money::ZERO;
+        let mut reward_value = Money::ZERO;
+        for line in &priced.lines {
+            let value = catalog_value(line);
+            gross = gross.checked_add(value).unwrap_or(gross);
+            match line.covered_by {
+                Some(Coverage::Plan(_) | Coverage::Package(_)) => {
+                    covered = covered.checked_add(value).unwrap_or(covered);
+                }
+                Some(Coverage::Reward(_)) => {
+                    reward_value = reward_value.checked_add(value).unwrap_or(reward_value);
+                }
+                None => {}
+            }
+        }
+        let mut lines = vec![Line::from(label_value(
+            rx.tr("Subtotal"),
+            &gross.format_amount(currency),
+            cells,
+        ))];
+        if !covered.is_zero() {
+            lines.push(Line::from(Span::styled(
+                label_value(rx.tr("Plan/package"), &off(covered), cells),
+                rx.theme.ok,
+            )));
+        }
+        if !priced.discount.is_zero() {
+            lines.push(Line::from(label_value(
+                rx.tr("Discount"),
+                &off(priced.discount),
+                cells,
+            )));
+        }
+        if priced.points_used > 0 {
+            let label = rx.lang.fill(
+                "Points ({points})",
+                &[("points", &priced.points_used.to_string())],
+            );
+            let value = reward_value
+                .checked_add(priced.points_value)
+                .unwrap_or(priced.points_value);
+            lines.push(Line::from(label_value(&label, &off(value), cells)));
+        }
+        lines.push(Line::from(Span::styled(
+            label_value(rx.tr("Total due"), &priced.total.format(currency), cells),
+            rx.theme.accent,
+        )));
+        lines.push(Line::from(label_value(
+            rx.tr("Pay by"),
+            rx.tr(method_label(self.payment)),
+            cells,
+        )));
+        if preview.member.is_some() {
+            lines.push(Line::from(label_value(
+                rx.tr("Points to earn"),
+                &format!("+{}", preview.points_to_earn),
+                cells,
+            )));
+        }
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+
+    fn render_member(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
+        let block = panel(rx.tr("Member"), false, rx);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let cells = usize::from(inner.width);
+        let mut lines = Vec::new();
+        if let Some(summary) = &self.summary {
+            let name = rx.personal(&summary.name, summary.masked);
+            let name = Span::styled(truncate(&name.content, cells).into_owned(), name.style);
+            lines.push(Line::from(name));
+            // Only a member's single plate is surely the car at the counter.
+            if let [plate] = summary.plates.as_slice() {
+                let plate = rx.personal(plate, summary.masked);
+                lines.push(Line::from(Span::styled(
+                    truncate(&plate.content, cells).into_owned(),
+                    plate.style,
+                )));
+            }
+        }
+        let Some(preview) = &self.preview else {
+            lines.push(Line::from(Span::styled(
+                rx.tr("Tier and points show once a service is on the bill."),
+                rx.theme.muted,
+            )));
+            frame.render_widget(
+                Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
+                inner,
+            );
+            return;
+        };
+        {
+            if let Some(number) = preview.member_number {
+                lines.push(Line::from(label_value(
+                    rx.tr("Member no."),
+                    &format!("#{number}"),
+                    cells,
+                )));
+            }
+            if let Some(tier) = &preview.tier {
+                lines.push(Line::from(label_value(rx.tr("Tier"), &safe(tier), cells)));
+            }
+            if let Some(points) = preview.points_available {
+                lines.push(Line::from(label_value(
+                    rx.tr("Points"),
+                    &points.to_string(),
+                    cells,
+                )));
+            }
+        }
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+
+    fn render_hints(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
+        let contexts = [KeyContext::Checkout, KeyContext::List];
+        // In reading order, with the rank at which each is dropped when the line is short
+        // (taking payment goes last; the rest is also in the `?` help).
+        let wanted = [
+            (Action::AddLine, "add", 3),
+            (Action::RemoveLine, "remove", 2),
+            (Action::NextTab, "switch list", 1),
+            (Action::RedeemPoints, "redeem", 4),
+            (Action::PaymentMethod, "method", 5),
+            (Action::Discount, "discount", 4),
+            (Action::Submit, "take payment", 6),
+        ];
+        let hints: Vec<(String, &str, u8)> = wanted
+            .iter()
+            .filter_map(|(action, label, rank)| {
+                rx.key_hint(&contexts, *action)
+                    .map(|key| (key, rx.tr(label), *rank))
+            })
+            .collect();
+        let cells = |min_rank: u8| -> usize {
+            hints
+                .iter()
+                .filter(|(_, _, rank)| *rank >= min_rank)
+                .map(|(key, label, _)| width(key) + width(label) + 3)
+                .sum()
+        };
+        let min_rank = (0..=6)
+            .find(|rank| cells(*rank) <= usize::from(area.width))
+            .unwrap_or(6);
+        let mut spans = Vec::new();
+        for (key, label, rank) in &hints {
+            if *rank >= min_rank {
+                spans.push(Span::styled(key.clone(), rx.theme.key));
+                spans.push(Span::styled(format!(" {label}  "), rx.theme.muted));
+            }
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    }
+
+    fn redeem_intro(&self, rx: &RenderCx) -> String {
+        let balance = self
+            .preview
+            .as_ref()
+            .and_then(|p| p.points_available)
+            .unwrap_or(0);
+        rx.lang.fill(
+            "The member has {points} points to spend.",
+            &[("points", &balance.to_string())],
+        )
+    }
+
+    fn render_dialog(
+        &self,
+        dialog: &Dialog,
+        title: &str,
+        intro: String,
+        frame: &mut Frame,
+        area: Rect,
+        rx: &RenderCx,
+    ) {
+        let refusal_rows: u16 = if dialog.refusal.is_some() { 3 } else { 0 };
+        let height = dialog
+            .form
+            .height()
+            .saturating_add(refusal_rows)
+            .saturating_add(5);
+        let box_area = centred(area, 72, height);
+        frame.render_widget(Clear, box_area);
+        let block = Block::bordered()
+            .title(Span::styled(format!(" {title} "), rx.theme.title))
+            .border_style(rx.theme.border_focused)
+            .style(rx.theme.base);
+        let inner = block.inner(box_area);
+        frame.render_widget(block, box_area);
+        let [intro_area, form_area, refusal_area, footer] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Length(dialog.form.height()),
+            Constraint::Min(0),
+            Constraint::Length(1),
+        ])
+        .areas(inner);
+        frame.render_widget(
+            Paragraph::new(Span::styled(intro, rx.theme.muted)),
+            intro_area,
+        );
+        dialog.form.render(frame, form_area, rx, true);
+        if let Some(refusal) = &dialog.refusal {
+            frame.render_widget(
+                Paragraph::new(Span::styled(safe(refusal).into_owned(), rx.theme.error))
+                    .wrap(ratatui::widgets::Wrap { trim: true }),
+                refusal_area,
+            );
+        }
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                rx.tr("Enter: apply   Esc: cancel"),
+                rx.theme.muted,
+            )),
+            footer,
+        );
+    }
+
+    fn render_receipt(&self, paid: &Paid, frame: &mut Frame, area: Rect, rx: &RenderCx) {
+        let receipt_lines: Vec<&str> = paid.receipt.lines().collect();
+        let receipt_width = receipt_lines
+            .iter()
+            .map(|l| width(l))
+            .max()
+            .unwrap_or(40)
+            .max(40);
+        let box_width = u16::try_from(receipt_width + 4).unwrap_or(44);
+        let box_height = u16::try_from(receipt_lines.len() + 2).unwrap_or(u16::MAX);
+        let [receipt_column, summary_column] = Layout::horizontal([
+            Constraint::Length(box_width.min(area.width)),
+            Constraint::Min(0),
+        ])
+        .areas(area);
+        let receipt_area = Rect {
+            height: box_height.min(area.height),
+            ..receipt_column
+        };
+        let block = panel(rx.tr("Receipt"), true, rx);
+        let inner = block.inner(receipt_area);
+        frame.render_widget(block, receipt_area);
+        let text: Vec<Line> = receipt_lines
+            .iter()
+            .map(|l| Line::from(format!(" {}", safe(l))))
+            .collect();
+        frame.render_widget(Paragraph::new(text), inner);
+        let summary_area = Rect {
+            x: summary_column.x.saturating_add(1),
+            width: summary_column.width.saturating_sub(1),
+            ..summary_column
+        };
+        let cells = usize::from(summary_area.width);
+        let currency = &rx.shop.currency;
+        let mut lines = vec![
+            Line::from(Span::styled(rx.tr("Payment taken."), rx.theme.ok)),
+            Line::from(""),
+            Line::from(label_value(
+                rx.tr("Total paid"),
+                &paid.total.format(currency),
+                cells.min(36),
+            )),
+            Line::from(label_value(
+                rx.tr("Paid by"),
+                rx.tr(method_label(paid.payment)),
+                cells.min(36),
+            )),
+        ];
+        if let Some(balance) = paid.points_balance {
+            lines.push(Line::from(label_value(
+                rx.tr("Points earned"),
+                &paid.points_earned.to_string(),
+                cells.min(36),
+            )));
+            lines.push(Line::from(label_value(
+                rx.tr("Points balance"),
+                &balance.to_string(),
+                cells.min(36),
+            )));
+        }
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            rx.tr("Enter or Esc: done"),
+            rx.theme.muted,
+        )));
+        if summary_area.width >= 16 {
+            frame.render_widget(Paragraph::new(lines), summary_area);
+        }
     }
 }
