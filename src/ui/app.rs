@@ -543,7 +543,21 @@ impl App {
                     self.start(task, effects);
                 }
             }
-            SetupStep::Finished(session) => self.enter_desk(session, effects),
+            SetupStep::Finished(session) => {
+                // The language chosen in the wizard becomes the first manager's own, or the
+                // desk would open in the default language.
+                if self.lang != Language::English
+                    && let Some(service) = &self.service
+                {
+                    let prefs = crate::store::records::StaffPreferences {
+                        language: Some(self.lang.code().to_owned()),
+                        theme: None,
+                    };
+                    // Not fatal: the preferences screen can set it again.
+                    let _ = service.set_my_preferences(&session, prefs);
+                }
+                self.enter_desk(session, effects)
+            }
         }
     }
 

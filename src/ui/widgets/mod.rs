@@ -1,5 +1,6 @@
 //! Reusable pieces of screens: text fields, forms, tables, dialogs and the QR code.
 
+pub mod enrolment;
 pub mod form;
 pub mod input;
 pub mod table;
