@@ -250,7 +250,8 @@ impl SettingsFormView {
                     );
                 checklist_start = form.fields.len();
                 for (position, (service_id, name)) in catalog.iter().enumerate() {
-                    let serves = bay.is_some_and(|b| b.services.contains(service_id));
+                    // A new bay serves everything until told otherwise: most bays wash any car.
+                    let serves = bay.is_none_or(|b| b.services.contains(service_id));
                     let label = if position == 0 { "Serves" } else { "" };
                     form = form.choice(
                         "serves",
