@@ -70,6 +70,7 @@ fn language_and_theme_follow_the_staff_member() {
 fn help_lists_this_screens_keys_and_the_palette_runs_actions() {
     let shop = open_shop();
     let mut desk = shop.manager_desk();
+    desk.resize(200, 80);
     desk.type_text("?");
     assert!(desk.app.has_overlay());
     let help = desk.screen();
