@@ -137,96 +137,20 @@ impl Service {
         }
         let now = self.clock.now();
         let tz = self.shop_zone()?;
-        let local_date = self.local_date(now)?;
-        let reader = self.store.read()?;
-        let booking = match input.booking {
-            Some(id) => {
-                let booking = reader
-                    .get::<BookingRecord>(BOOKINGS, id, "booking")?
-                    .ok_or(ServiceError::NotFound("booking"))?;
-                if !matches!(
-                    booking.state,
-                    BookingState::Booked | BookingState::CheckedIn { .. }
-                ) {
-                    return Err(ServiceError::invalid(format!(
-                        "this booking is {} and cannot be checked out",
-                        booking.state.as_str()
-                    )));
-                }
-                Some(booking)
-            }
-            None => None,
-        };
-        let member = input.member.or(booking.as_ref().and_then(|b| b.member));
-        let vehicle = input.vehicle.or(booking.as_ref().and_then(|b| b.vehicle));
-        drop(reader);
-        self.check_customer(member, vehicle)?;
-        if input.points.is_some() && member.is_none() {
-            return Err(ServiceError::invalid(
-                "points can only be used by a member; find the member first",
-            ));
-        }
-        let wanted = if input.lines.is_empty() {
-            match &booking {
-                Some(booking) => vec![CheckoutLine {
-                    service: booking.service,
-                    quantity: 1,
-                    price_override: None,
-                }],
-                None => {
-                    return Err(ServiceError::invalid(
-                        "add at least one service to the bill",
-                    ));
-                }
-            }
-        } else {
-            input.lines.clone()
-        };
-        let policy = self.points_policy()?;
         let settings = self.settings()?;
-        let reader = self.store.read()?;
-        let mut lines = Vec::with_capacity(wanted.len());
-        for line in &wanted {
-            let service = reader
-                .get::<ServiceItem>(SERVICES, line.service, "service")?
-                .ok_or(ServiceError::NotFound("service"))?;
-            lines.push(LineRequest {
-                service,
-                quantity: line.quantity,
-                price_override: line.price_override,
-            });
-        }
-        let (plans, packages) = match member {
-            Some(member) => {
-                let plans: Vec<Plan> = reader.get_linked(MEMBER_PLANS, PLANS, member, "plan")?;
-                let mut with_usage = Vec::new();
-                for plan in plans.into_iter().filter(|p| p.status == PlanStatus::Active) {
-                    let used = reader.plan_usage(plan.id, day_key(local_date))?;
-                    with_usage.push((plan, used));
-                }
-                let packages: Vec<Package> =
-                    reader.get_linked(MEMBER_PACKAGES, PACKAGES, member, "package")?;
-                (with_usage, packages)
-            }
-            None => (Vec::new(), Vec::new()),
-        };
-        let member_number = match member {
-            Some(id) => reader.member(id)?.map(|m| m.member_number),
-            None => None,
-        };
-        drop(reader);
-        let redemption = match input.points {
-            Some(PointsUse::Reward(id)) => {
-                let reward = policy.reward(id).ok_or(ServiceError::NotFound("reward"))?;
-                Some(Redemption::Reward {
-                    reward_id: reward.id,
-                    points_cost: reward.points_cost,
-                    service: reward.service,
-                })
-            }
-            Some(PointsUse::Points(points)) => Some(Redemption::Points(points)),
-            None => None,
-        };
+        let GatheredCheckout {
+            booking,
+            member,
+            vehicle,
+            lines,
+            plans,
+            packages,
+            member_number,
+            local_date,
+            policy,
+            redemption,
+            ..
+        } = self.gather_checkout(&input, now)?;
         let visit_id = RecordId::generate(now, self.entropy.as_ref())?;
         let mut draft = caller.draft(AuditAction::VisitCheckedOut);
         draft.objects = [
@@ -499,5 +423,135 @@ impl Service {
     ) -> Result<MemberStats, ServiceError> {
         self.authorize(session, Operation::OpenMember)?;
         stats_of(&self.store.read()?, member)
+    }
+}
+
+/// What pricing a checkout needs from the store, gathered the same way for taking payment
+/// and for the preview, so the two can never price differently.
+pub(super) struct GatheredCheckout {
+    pub booking: Option<BookingRecord>,
+    pub member: Option<RecordId>,
+    pub vehicle: Option<RecordId>,
+    /// The lines asked for: the booked service once when the input named none.
+    pub wanted: Vec<CheckoutLine>,
+    pub lines: Vec<LineRequest>,
+    pub plans: Vec<(Plan, u32)>,
+    pub packages: Vec<Package>,
+    pub member_number: Option<u64>,
+    pub local_date: NaiveDate,
+    pub policy: crate::domain::loyalty::PointsPolicy,
+    pub redemption: Option<Redemption>,
+}
+
+impl Service {
+    /// Reads the booking, customer, catalog lines, active plans with the day's use, packages
+    /// and the redemption for `input`, refusing what checkout refuses.
+    pub(super) fn gather_checkout(
+        &self,
+        input: &CheckoutInput,
+        now: DateTime<Utc>,
+    ) -> Result<GatheredCheckout, ServiceError> {
+        let local_date = self.local_date(now)?;
+        let reader = self.store.read()?;
+        let booking = match input.booking {
+            Some(id) => {
+                let booking = reader
+                    .get::<BookingRecord>(BOOKINGS, id, "booking")?
+                    .ok_or(ServiceError::NotFound("booking"))?;
+                if !matches!(
+                    booking.state,
+                    BookingState::Booked | BookingState::CheckedIn { .. }
+                ) {
+                    return Err(ServiceError::invalid(format!(
+                        "this booking is {} and cannot be checked out",
+                        booking.state.as_str()
+                    )));
+                }
+                Some(booking)
+            }
+            None => None,
+        };
+        let member = input.member.or(booking.as_ref().and_then(|b| b.member));
+        let vehicle = input.vehicle.or(booking.as_ref().and_then(|b| b.vehicle));
+        drop(reader);
+        self.check_customer(member, vehicle)?;
+        if input.points.is_some() && member.is_none() {
+            return Err(ServiceError::invalid(
+                "points can only be used by a member; find the member first",
+            ));
+        }
+        let wanted = if input.lines.is_empty() {
+            match &booking {
+                Some(booking) => vec![CheckoutLine {
+                    service: booking.service,
+                    quantity: 1,
+                    price_override: None,
+                }],
+                None => {
+                    return Err(ServiceError::invalid(
+                        "add at least one service to the bill",
+                    ));
+                }
+            }
+        } else {
+            input.lines.clone()
+        };
+        let policy = self.points_policy()?;
+        let reader = self.store.read()?;
+        let mut lines = Vec::with_capacity(wanted.len());
+        for line in &wanted {
+            let service = reader
+                .get::<ServiceItem>(SERVICES, line.service, "service")?
+                .ok_or(ServiceError::NotFound("service"))?;
+            lines.push(LineRequest {
+                service,
+                quantity: line.quantity,
+                price_override: line.price_override,
+            });
+        }
+        let (plans, packages) = match member {
+            Some(member) => {
+                let plans: Vec<Plan> = reader.get_linked(MEMBER_PLANS, PLANS, member, "plan")?;
+                let mut with_usage = Vec::new();
+                for plan in plans.into_iter().filter(|p| p.status == PlanStatus::Active) {
+                    let used = reader.plan_usage(plan.id, day_key(local_date))?;
+                    with_usage.push((plan, used));
+                }
+                let packages: Vec<Package> =
+                    reader.get_linked(MEMBER_PACKAGES, PACKAGES, member, "package")?;
+                (with_usage, packages)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let member_number = match member {
+            Some(id) => reader.member(id)?.map(|m| m.member_number),
+            None => None,
+        };
+        drop(reader);
+        let redemption = match input.points {
+            Some(PointsUse::Reward(id)) => {
+                let reward = policy.reward(id).ok_or(ServiceError::NotFound("reward"))?;
+                Some(Redemption::Reward {
+                    reward_id: reward.id,
+                    points_cost: reward.points_cost,
+                    service: reward.service,
+                })
+            }
+            Some(PointsUse::Points(points)) => Some(Redemption::Points(points)),
+            None => None,
+        };
+        Ok(GatheredCheckout {
+            booking,
+            member,
+            vehicle,
+            wanted,
+            lines,
+            plans,
+            packages,
+            member_number,
+            local_date,
+            policy,
+            redemption,
+        })
     }
 }

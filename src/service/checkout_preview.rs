@@ -4,22 +4,15 @@
 //! packages, the points that can be spent now, the member's tier — and runs the same pure
 //! [`price_checkout`], but writes nothing: no visit, no ledger entry, no audit entry.
 
-use super::checkout::{CheckoutInput, CheckoutLine, PointsUse, day_key};
+use super::checkout::{CheckoutInput, CheckoutLine, GatheredCheckout};
 use super::points::{stats_of, wallet_of};
 use super::{Service, ServiceError, Session};
 use crate::domain::access::Operation;
-use crate::domain::catalog::ServiceItem;
-use crate::domain::checkout::{
-    CheckoutRequest, LineRequest, PricedCheckout, Redemption, price_checkout,
-};
+use crate::domain::checkout::{CheckoutRequest, PricedCheckout, price_checkout};
 use crate::domain::loyalty::{points_for, tier_for};
 use crate::domain::money::Money;
-use crate::domain::plans::{Package, Plan, PlanStatus};
 use crate::domain::sanitize::sanitize_line;
 use crate::ids::RecordId;
-use crate::store::ReadAccess;
-use crate::store::records::{BookingRecord, BookingState};
-use crate::store::schema::{BOOKINGS, MEMBER_PACKAGES, MEMBER_PLANS, PACKAGES, PLANS, SERVICES};
 
 /// What a checkout would come to if it were taken now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,102 +63,30 @@ impl Service {
             }
         }
         let now = self.clock.now();
-        let local_date = self.local_date(now)?;
-        let reader = self.store.read()?;
-        let booking = match input.booking {
+        let GatheredCheckout {
+            member,
+            vehicle,
+            wanted,
+            lines,
+            plans,
+            packages,
+            member_number,
+            local_date,
+            policy,
+            redemption,
+            ..
+        } = self.gather_checkout(input, now)?;
+        let (points_available, tier) = match member {
             Some(id) => {
-                let booking = reader
-                    .get::<BookingRecord>(BOOKINGS, id, "booking")?
-                    .ok_or(ServiceError::NotFound("booking"))?;
-                if !matches!(
-                    booking.state,
-                    BookingState::Booked | BookingState::CheckedIn { .. }
-                ) {
-                    return Err(ServiceError::invalid(format!(
-                        "this booking is {} and cannot be checked out",
-                        booking.state.as_str()
-                    )));
-                }
-                Some(booking)
-            }
-            None => None,
-        };
-        let member = input.member.or(booking.as_ref().and_then(|b| b.member));
-        let vehicle = input.vehicle.or(booking.as_ref().and_then(|b| b.vehicle));
-        drop(reader);
-        self.check_customer(member, vehicle)?;
-        if input.points.is_some() && member.is_none() {
-            return Err(ServiceError::invalid(
-                "points can only be used by a member; find the member first",
-            ));
-        }
-        let wanted = if input.lines.is_empty() {
-            match &booking {
-                Some(booking) => vec![CheckoutLine {
-                    service: booking.service,
-                    quantity: 1,
-                    price_override: None,
-                }],
-                None => {
-                    return Err(ServiceError::invalid(
-                        "add at least one service to the bill",
-                    ));
-                }
-            }
-        } else {
-            input.lines.clone()
-        };
-        let policy = self.points_policy()?;
-        let reader = self.store.read()?;
-        let mut lines = Vec::with_capacity(wanted.len());
-        for line in &wanted {
-            let service = reader
-                .get::<ServiceItem>(SERVICES, line.service, "service")?
-                .ok_or(ServiceError::NotFound("service"))?;
-            lines.push(LineRequest {
-                service,
-                quantity: line.quantity,
-                price_override: line.price_override,
-            });
-        }
-        let (plans, packages) = match member {
-            Some(member) => {
-                let plans: Vec<Plan> = reader.get_linked(MEMBER_PLANS, PLANS, member, "plan")?;
-                let mut with_usage = Vec::new();
-                for plan in plans.into_iter().filter(|p| p.status == PlanStatus::Active) {
-                    let used = reader.plan_usage(plan.id, day_key(local_date))?;
-                    with_usage.push((plan, used));
-                }
-                let packages: Vec<Package> =
-                    reader.get_linked(MEMBER_PACKAGES, PACKAGES, member, "package")?;
-                (with_usage, packages)
-            }
-            None => (Vec::new(), Vec::new()),
-        };
-        let (member_number, points_available, tier) = match member {
-            Some(id) => {
-                let number = reader.member(id)?.map(|m| m.member_number);
+                let reader = self.store.read()?;
                 // Checkout expires overdue lots first and then spends what is left, which is
                 // exactly what `available` counts.
                 let available = wallet_of(&reader, id)?.0.available(now);
                 let stats = stats_of(&reader, id)?;
                 let tier = tier_for(stats.spend.total(now), &policy).clone();
-                (number, Some(available), Some(tier))
+                (Some(available), Some(tier))
             }
-            None => (None, None, None),
-        };
-        drop(reader);
-        let redemption = match input.points {
-            Some(PointsUse::Reward(id)) => {
-                let reward = policy.reward(id).ok_or(ServiceError::NotFound("reward"))?;
-                Some(Redemption::Reward {
-                    reward_id: reward.id,
-                    points_cost: reward.points_cost,
-                    service: reward.service,
-                })
-            }
-            Some(PointsUse::Points(points)) => Some(Redemption::Points(points)),
-            None => None,
+            None => (None, None),
         };
         let request = CheckoutRequest {
             lines,
