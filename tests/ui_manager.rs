@@ -14,6 +14,7 @@ use frontdesk::ids::RecordId;
 use frontdesk::service::{
     BayInput, CheckoutInput, CheckoutLine, MemberInput, NewStaff, ServiceInput, Session,
 };
+use ratatui::style::Color;
 use secrecy::SecretString;
 
 const STAFF: KeyCode = KeyCode::F(5);
@@ -134,6 +135,48 @@ fn clear_field(desk: &mut Desk) {
     desk.ctrl('u');
 }
 
+/// How many cells of the frame are drawn as the QR code: block characters, white on black.
+fn qr_cells(desk: &Desk) -> usize {
+    let buffer = desk.buffer();
+    buffer
+        .content()
+        .iter()
+        .filter(|cell| {
+            matches!(cell.symbol(), "█" | "▀" | "▄")
+                && cell.fg == Color::White
+                && cell.bg == Color::Black
+        })
+        .count()
+}
+
+/// The base32 secret under its label, in groups of four (beside the QR code or in text).
+fn secret_on_screen(screen: &str) -> String {
+    let lines: Vec<&str> = screen.lines().collect();
+    let Some(start) = lines
+        .iter()
+        .position(|line| line.contains("Secret key, to type in by hand:"))
+    else {
+        return String::new();
+    };
+    let mut secret = String::new();
+    for line in &lines[start + 1..] {
+        let groups: Vec<&str> = line
+            .split_whitespace()
+            .filter(|word| {
+                word.len() == 4
+                    && word
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c))
+            })
+            .collect();
+        if groups.is_empty() {
+            break;
+        }
+        secret.extend(groups);
+    }
+    secret
+}
+
 // ---- Staff -------------------------------------------------------------------------------
 
 #[test]
@@ -191,17 +234,33 @@ fn a_new_cashier_account_shows_its_secret_once_and_it_works() {
     let screen = desk.screen();
     assert!(!screen.contains(CASHIER_TEMPORARY_PASSWORD));
     insta::assert_snapshot!("new_account_shown_once", screen);
+    // The QR code, light on dark whatever the theme, with the secret and link beside it.
+    assert!(qr_cells(&desk) > 200, "{screen}");
     assert!(screen.contains("otpauth://totp/"), "{screen}");
-    assert!(screen.contains("Recovery codes"), "{screen}");
-    // The secret line: groups of four base32 characters under the instruction.
-    let secret_text = screen
-        .lines()
-        .skip_while(|line| !line.contains("type this secret"))
-        .nth(1)
-        .expect("secret line")
-        .trim_matches(|c: char| c == '│' || c.is_whitespace())
-        .replace(' ', "");
+    assert!(screen.contains("Enter: recovery codes"), "{screen}");
+    let secret_text = secret_on_screen(&screen);
+    assert_eq!(secret_text.len(), 32, "{screen}");
     let secret = secret_from_base32(&secret_text);
+
+    // Tab: the same enrolment as text, with room for the recovery codes too.
+    desk.tab();
+    let text = desk.screen();
+    assert_eq!(qr_cells(&desk), 0, "{text}");
+    assert_eq!(secret_on_screen(&text), secret_text, "{text}");
+    assert!(text.contains("Recovery codes"), "{text}");
+    insta::assert_snapshot!("new_account_shown_once_text", text);
+
+    // Back to the QR code, where Enter turns to the recovery codes rather than leaving.
+    desk.tab();
+    assert!(qr_cells(&desk) > 200);
+    desk.enter();
+    assert_eq!(desk.app.screen_title(), "Shown once", "{}", desk.screen());
+    let codes = desk.screen();
+    assert!(codes.contains("Recovery codes"), "{codes}");
+    assert_eq!(qr_cells(&desk), 0, "{codes}");
+    insta::assert_snapshot!("new_account_recovery_codes", codes);
+    desk.tab();
+    assert!(qr_cells(&desk) > 200, "Tab goes back to the authenticator");
 
     let manager = shop.manager();
     let staff = shop.service.list_staff(&manager).expect("list");
@@ -293,7 +352,18 @@ fn resetting_an_authenticator_needs_a_right_code_and_shows_the_new_one_once() {
     desk.type_text(&code);
     desk.enter();
     assert_eq!(desk.app.screen_title(), "Shown once", "{}", desk.screen());
-    assert!(desk.screen().contains("no longer work"));
+    let screen = desk.screen();
+    assert!(screen.contains("no longer work"), "{screen}");
+    // With room, the QR code, the secret, the link and the recovery codes share one page,
+    // so Enter leaves at once.
+    desk.resize(200, 50);
+    let large = desk.screen();
+    assert!(qr_cells(&desk) > 200, "{large}");
+    assert_eq!(secret_on_screen(&large).len(), 32, "{large}");
+    assert!(large.contains("otpauth://totp/"), "{large}");
+    assert!(large.contains("Recovery codes"), "{large}");
+    desk.enter();
+    assert_eq!(desk.app.screen_title(), "Staff");
     shop.next_step();
     let stale = phone_code(&old_secret, shop.clock.now_for_tests());
     assert!(shop.login(CASHIER, CASHIER_PASSWORD, &stale).is_err());
