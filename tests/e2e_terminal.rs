@@ -68,8 +68,7 @@ fn log_in_with_a_totp_code_then_quit() {
     let screen = term.wait_for("owner (manager)");
     assert!(!screen.contains(PASSWORD));
     term.resize(80, 24);
-    term.f_key(1);
-    term.wait_for("Keys");
+    term.press_until(b"\x1bOP", "Keys");
     term.esc();
     term.ctrl('q');
     term.wait_for("Quit frontdesk?");

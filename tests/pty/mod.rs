@@ -90,6 +90,23 @@ impl Terminal {
         }
     }
 
+    /// Sends `bytes` until the screen shows `text`: a key pressed while the app is still
+    /// taking in a resize can be read as part of it, as on a real terminal.
+    pub fn press_until(&mut self, bytes: &[u8], text: &str) -> String {
+        for _ in 0..5 {
+            self.send(bytes);
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(3) {
+                let screen = self.screen();
+                if screen.contains(text) {
+                    return screen;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        self.wait_for(text)
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).expect("write to pty");
         self.writer.flush().expect("flush pty");
