@@ -1070,10 +1070,13 @@ impl App {
             self.theme.title,
         )];
         if self.shop.demo {
-            left.push(Span::styled(
-                format!(" {} ", self.lang.tr("DEMO — sample data")),
-                self.theme.banner,
-            ));
+            // At the narrowest layout the short banner leaves room for the screen's title.
+            let banner = if area.width < 100 {
+                self.lang.tr("DEMO")
+            } else {
+                self.lang.tr("DEMO — sample data")
+            };
+            left.push(Span::styled(format!(" {banner} "), self.theme.banner));
         }
         left.push(Span::styled(
             format!(" {} ", self.lang.tr(self.screen_title())),
