@@ -42,7 +42,6 @@ pub const MIN_HEIGHT: u16 = 24;
 /// How long a notice stays in the status line, in ticks (seconds).
 const NOTICE_TICKS: u32 = 6;
 
-#[derive(Debug)]
 pub enum Event {
     Key(KeyEvent),
     Paste(String),
@@ -52,6 +51,23 @@ pub enum Event {
     Task(TaskOutput),
     /// The store was changed by another session of the same process.
     StoreChanged,
+}
+
+/// Keys and pastes may be a password being typed, so only their shape is shown.
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::Key(key) => match key.code {
+                KeyCode::Char(_) => write!(f, "Key(<character>, {:?})", key.modifiers),
+                code => write!(f, "Key({code:?}, {:?})", key.modifiers),
+            },
+            Event::Paste(text) => write!(f, "Paste({} chars)", text.chars().count()),
+            Event::Resize(width, height) => write!(f, "Resize({width}, {height})"),
+            Event::Tick => f.write_str("Tick"),
+            Event::Task(output) => write!(f, "Task({output:?})"),
+            Event::StoreChanged => f.write_str("StoreChanged"),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -1212,5 +1228,19 @@ fn load_preferences(service: &Service, session: &Session) -> (Language, Option<S
             prefs.theme,
         ),
         Err(_) => (Language::English, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_never_debug_what_was_typed() {
+        let key = Event::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE));
+        let paste = Event::Paste("hunter2 horse battery".to_owned());
+        assert!(!format!("{key:?}").contains("'s'"));
+        assert_eq!(format!("{paste:?}"), "Paste(21 chars)");
+        assert!(format!("{key:?}").starts_with("Key(<character>"));
     }
 }
