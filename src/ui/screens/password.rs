@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::domain::password_policy::strength;
@@ -13,6 +13,7 @@ use crate::ui::tasks::Task;
 use crate::ui::view::{Cx, Handled, RenderCx, View};
 use crate::ui::widgets::form::{Form, FormEvent};
 use crate::ui::widgets::input::TextInput;
+use crate::ui::widgets::strength::strength_lines;
 
 pub struct ChangePasswordView {
     form: Form,
@@ -33,22 +34,6 @@ impl ChangePasswordView {
             forced,
             score: None,
         }
-    }
-}
-
-/// The strength meter: five cells filled by the zxcvbn score.
-pub fn strength_bar(score: u8) -> String {
-    let filled = usize::from(score.min(4)) + 1;
-    format!("{}{}", "█".repeat(filled * 2), "░".repeat((5 - filled) * 2))
-}
-
-pub fn strength_word(score: u8) -> &'static str {
-    match score {
-        0 => "very weak",
-        1 => "weak",
-        2 => "fair",
-        3 => "strong",
-        _ => "very strong",
     }
 }
 
@@ -157,20 +142,10 @@ impl View for ChangePasswordView {
         );
         self.form.render(frame, form_area, rx, true);
         if let Some((score, hint)) = &self.score {
-            let style = if *score >= 3 {
-                rx.theme.ok
-            } else {
-                rx.theme.warning
-            };
-            let mut lines = vec![Line::from(vec![
-                Span::raw(format!("{} ", rx.tr("Strength:"))),
-                Span::styled(strength_bar(*score), style),
-                Span::styled(format!(" {}", rx.tr(strength_word(*score))), style),
-            ])];
-            if let Some(hint) = hint {
-                lines.push(Line::from(Span::styled(hint.clone(), rx.theme.muted)));
-            }
-            frame.render_widget(Paragraph::new(lines), meter);
+            frame.render_widget(
+                Paragraph::new(strength_lines(*score, hint.as_deref(), rx)),
+                meter,
+            );
         }
     }
 }

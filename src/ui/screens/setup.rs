@@ -13,7 +13,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::password::{strength_bar, strength_word};
 use crate::auth::recovery::RecoveryCode;
 use crate::auth::totp::Enrolment;
 use crate::domain::access::normalize_username;
@@ -32,6 +31,7 @@ use crate::ui::widgets::enrolment::{
 };
 use crate::ui::widgets::form::{Form, FormEvent};
 use crate::ui::widgets::input::TextInput;
+use crate::ui::widgets::strength::strength_line;
 
 pub enum SetupStep {
     Stay,
@@ -622,17 +622,10 @@ impl SetupWizard {
         );
         y += form_height + 1;
         if let Some((score, hint)) = &self.score {
-            let style = if *score >= 3 {
-                rx.theme.ok
-            } else {
-                rx.theme.warning
-            };
-            let meter = Line::from(vec![
-                Span::raw(format!("{} ", rx.tr("Strength:"))),
-                Span::styled(strength_bar(*score), style),
-                Span::styled(format!(" {}", rx.tr(strength_word(*score))), style),
-            ]);
-            frame.render_widget(Paragraph::new(meter), Rect::new(inner.x, y, inner.width, 1));
+            frame.render_widget(
+                Paragraph::new(strength_line(*score, rx)),
+                Rect::new(inner.x, y, inner.width, 1),
+            );
             y += 1;
             if let Some(hint) = hint {
                 for part in wrap(rx.lang.tr_dynamic(hint), usize::from(inner.width))

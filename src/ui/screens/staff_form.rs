@@ -4,11 +4,10 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::{Block, Paragraph};
 use secrecy::SecretString;
 
-use super::password::{strength_bar, strength_word};
 use super::staff_credentials::{CredentialsView, StaffSecrets};
 use crate::domain::access::{Role, normalize_username};
 use crate::domain::password_policy::strength;
@@ -19,6 +18,7 @@ use crate::ui::tasks::Task;
 use crate::ui::view::{Cx, Handled, RenderCx, View, ViewTaskOutput, describe_error};
 use crate::ui::widgets::form::{Form, FormEvent};
 use crate::ui::widgets::input::TextInput;
+use crate::ui::widgets::strength::strength_lines;
 
 const ROLES: [Role; 2] = [Role::Cashier, Role::Manager];
 
@@ -258,20 +258,10 @@ impl View for NewStaffView {
         );
         self.form.render(frame, form_area, rx, !self.busy);
         if let Some((score, hint)) = &self.score {
-            let style = if *score >= 3 {
-                rx.theme.ok
-            } else {
-                rx.theme.warning
-            };
-            let mut lines = vec![Line::from(vec![
-                Span::raw(format!("{} ", rx.tr("Strength:"))),
-                Span::styled(strength_bar(*score), style),
-                Span::styled(format!(" {}", rx.tr(strength_word(*score))), style),
-            ])];
-            if let Some(hint) = hint {
-                lines.push(Line::from(Span::styled(hint.clone(), rx.theme.muted)));
-            }
-            frame.render_widget(Paragraph::new(lines), meter);
+            frame.render_widget(
+                Paragraph::new(strength_lines(*score, hint.as_deref(), rx)),
+                meter,
+            );
         }
     }
 }

@@ -3,4 +3,5 @@
 pub mod enrolment;
 pub mod form;
 pub mod input;
+pub mod strength;
 pub mod table;
