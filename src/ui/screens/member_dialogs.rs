@@ -367,11 +367,7 @@ impl View for MemberDialog {
     }
 
     fn on_input_changed(&mut self, _cx: &mut Cx) {
-        if let Some(key) = self.form.focused_key()
-            && let Some(field) = self.form.field_mut(key)
-        {
-            field.error = None;
-        }
+        self.form.clear_focused_error();
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> Handled {

@@ -135,6 +135,13 @@ impl Form {
         }
     }
 
+    /// Drops the message under the focused field once it is being corrected.
+    pub fn clear_focused_error(&mut self) {
+        if let Some(field) = self.fields.get_mut(self.focus) {
+            field.error = None;
+        }
+    }
+
     pub fn has_errors(&self) -> bool {
         self.fields.iter().any(|f| f.error.is_some())
     }
