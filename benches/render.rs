@@ -86,6 +86,8 @@ fn logged_in_app(dir: &std::path::Path) -> App {
         forced_theme: None,
         theme_dir: None,
         startup_notices: Vec::new(),
+        ssh_server: None,
+        quit_when_session_ends: false,
     };
     let mut app = App::login(env, service.clone());
     send(&mut app, Event::Resize(200, 50));

@@ -43,6 +43,8 @@ fn fresh(theme: Option<&str>) -> Fresh {
         forced_theme: theme.and_then(Theme::built_in),
         theme_dir: None,
         startup_notices: Vec::new(),
+        ssh_server: None,
+        quit_when_session_ends: false,
     };
     let desk = Desk::from_app(App::setup(env));
     Fresh { dir, clock, desk }

@@ -60,6 +60,8 @@ pub fn run(data: &Path, runtime: &Runtime, theme: Option<&str>) -> Result<ExitCo
         forced_theme,
         theme_dir,
         startup_notices: keymap_error.map(|e| e.to_string()).into_iter().collect(),
+        ssh_server: None,
+        quit_when_session_ends: false,
     };
     let app = match open_shop(data)? {
         Some(store) => App::login(

@@ -92,6 +92,20 @@ pub struct AppEnv {
     pub theme_dir: Option<PathBuf>,
     /// Problems found while loading configuration, shown once at start.
     pub startup_notices: Vec<String>,
+    /// Set when this process serves SSH, so managers can check the host key clients see.
+    pub ssh_server: Option<SshServerInfo>,
+    /// An SSH session belongs to the login made at the SSH layer: when that ends, the
+    /// connection closes instead of showing a login screen to whoever holds it.
+    pub quit_when_session_ends: bool,
+}
+
+/// What a manager needs to tell staff connecting from home.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshServerInfo {
+    /// `SHA256:…`, as OpenSSH prints it on first connection.
+    pub host_key_fingerprint: String,
+    /// The address the server listens on, such as `0.0.0.0:2222`.
+    pub listen: String,
 }
 
 enum Phase {

@@ -14,4 +14,4 @@ pub mod theme;
 pub mod view;
 pub mod widgets;
 
-pub use app::{App, AppEnv, Effect, Event};
+pub use app::{App, AppEnv, Effect, Event, SshServerInfo};

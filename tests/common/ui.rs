@@ -34,6 +34,8 @@ pub fn env_for(shop: &Shop, theme: Option<&str>) -> AppEnv {
         forced_theme: theme.and_then(Theme::built_in),
         theme_dir: None,
         startup_notices: Vec::new(),
+        ssh_server: None,
+        quit_when_session_ends: false,
     }
 }
 
