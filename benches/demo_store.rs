@@ -55,6 +55,7 @@ fn benches(c: &mut Criterion) {
                 SystemClock.now().timestamp() as u64,
             )),
             origin: Origin::Local,
+            ssh_key: None,
         })
         .expect("manager login (wait 30 s between runs: a code is accepted once)");
     let login_time = started.elapsed();

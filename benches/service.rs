@@ -38,6 +38,7 @@ impl Fixture {
                 password: SecretString::from(PASSWORD.to_owned()),
                 second_factor: SecondFactor::Totp(code),
                 origin: Origin::Local,
+                ssh_key: None,
             })
             .expect("bench login")
     }

@@ -255,6 +255,7 @@ fn the_name_index_is_rebuilt_after_a_restart() {
                 clock.now_for_tests(),
             )),
             origin: frontdesk::audit::Origin::Local,
+            ssh_key: None,
         })
         .unwrap();
     service.wait_for_name_index();

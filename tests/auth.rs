@@ -118,6 +118,7 @@ fn a_recovery_code_works_once_in_place_of_the_authenticator() {
         password: SecretString::from(MANAGER_PASSWORD.to_owned()),
         second_factor: SecondFactor::RecoveryCode(SecretString::from(code.to_owned())),
         origin: Origin::Local,
+        ssh_key: None,
     };
     shop.service.login(request(&code)).unwrap();
     let again = shop.service.login(request(&code)).unwrap_err();
@@ -211,6 +212,7 @@ fn a_changed_password_rewraps_the_store_key_and_the_old_one_stops_working() {
             password: SecretString::from(password.to_owned()),
             second_factor: SecondFactor::Totp(phone_code(&secret, clock.now_for_tests())),
             origin: Origin::Local,
+            ssh_key: None,
         })
     };
     assert!(matches!(

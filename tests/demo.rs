@@ -113,6 +113,7 @@ fn log_in(service: &Service, login: &Login) -> Session {
             password: SecretString::from(login.password.clone()),
             second_factor: SecondFactor::Totp(code),
             origin: Origin::Local,
+            ssh_key: None,
         })
         .expect("the printed login works")
 }

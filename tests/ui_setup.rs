@@ -261,6 +261,7 @@ fn the_wizard_sets_up_the_shop_and_the_first_manager() {
             password: SecretString::from(PASSWORD.to_owned()),
             second_factor: SecondFactor::Totp(fresh.phone(&secret_from_base32(&secret))),
             origin: Origin::Local,
+            ssh_key: None,
         })
         .expect("the manager logs in with the enrolled authenticator");
     let staff = service.list_staff(&session).expect("list staff");

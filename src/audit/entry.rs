@@ -135,6 +135,10 @@ audit_actions! {
     /// A manager set a temporary password for someone who forgot theirs.
     PasswordReset => "staff.password_reset",
     PreferencesChanged => "staff.preferences_changed",
+    SshKeyAdded => "staff.ssh_key_added",
+    SshKeyRemoved => "staff.ssh_key_removed",
+    /// Whether logins over SSH must also prove one of the staff member's keys.
+    SshKeyRequirementChanged => "staff.ssh_key_requirement_changed",
     MemberCreated => "member.created",
     MemberUpdated => "member.updated",
     MemberOpened => "member.opened",

@@ -1,9 +1,10 @@
-//! Staff authentication primitives: password hashing, TOTP, recovery codes, login throttling
-//! and session timing. Pure logic over injected entropy and instants; storage is the caller's.
+//! Staff authentication primitives: password hashing, TOTP, recovery codes, SSH public keys,
+//! login throttling and session timing. Pure logic over injected entropy and instants; storage is the caller's.
 
 pub mod password;
 pub mod recovery;
 pub mod session_rules;
+pub mod ssh_key;
 pub mod throttle;
 pub mod totp;
 

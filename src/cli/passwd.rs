@@ -45,6 +45,7 @@ pub fn run(data: &Path, runtime: &Runtime, args: PasswdArgs) -> Result<ExitCode,
         origin: Origin::Cli {
             command: "passwd".to_owned(),
         },
+        ssh_key: None,
     })?;
     let changed = service.change_own_password(&session, &current, &new);
     service.logout(&session)?;

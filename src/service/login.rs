@@ -39,12 +39,17 @@ pub struct LoginRequest {
     pub password: SecretString,
     pub second_factor: SecondFactor,
     pub origin: Origin,
+    /// The `SHA256:` fingerprint of a public key whose signature the SSH layer verified in this
+    /// connection; `None` when no key was proven (and always for local and CLI logins).
+    pub ssh_key: Option<String>,
 }
 
 impl std::fmt::Debug for LoginRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoginRequest")
             .field("origin", &self.origin)
+            // A public key's fingerprint is not a secret; it is written to the audit log too.
+            .field("ssh_key", &self.ssh_key)
             .finish_non_exhaustive()
     }
 }
@@ -69,6 +74,10 @@ enum FailureReason {
     WrongCode,
     ReplayedCode,
     WrongRecoveryCode,
+    /// Over SSH, the account requires a key and the connection proved none.
+    SshKeyMissing,
+    /// Over SSH, the account requires a key and the proven one is not among its keys.
+    SshKeyNotListed,
 }
 
 impl FailureReason {
@@ -81,8 +90,17 @@ impl FailureReason {
             FailureReason::WrongCode => "wrong authenticator code",
             FailureReason::ReplayedCode => "authenticator code already used",
             FailureReason::WrongRecoveryCode => "wrong or used recovery code",
+            FailureReason::SshKeyMissing => "SSH key required but none was proven",
+            FailureReason::SshKeyNotListed => "SSH key required but the proven one is not listed",
         }
     }
+}
+
+/// The SSH key part of a login, decided after password and second factor check out.
+enum SshKeyCheck {
+    /// `listed` is the fingerprint of the account's key the connection proved, if any.
+    Passed { listed: Option<String> },
+    Refused(FailureReason),
 }
 
 impl Service {
@@ -342,6 +360,18 @@ impl Service {
                 }
             }
         }
+        let ssh_key_used = match self.check_ssh_key(&staff, &request)? {
+            SshKeyCheck::Passed { listed } => listed,
+            SshKeyCheck::Refused(reason) => {
+                return Err(self.refuse_login(
+                    &key,
+                    Some(&staff),
+                    reason,
+                    &origin,
+                    AuditAction::LoginFailed,
+                ));
+            }
+        };
         if needs_upgrade {
             self.upgrade_password_hashes(&mut staff, &vault, &request.password)?;
         }
@@ -363,8 +393,15 @@ impl Service {
                     fields: Vec::new(),
                     detail: None,
                 };
-                if needs_upgrade && action == AuditAction::LoginSucceeded {
-                    draft.detail = Some("password hash upgraded".to_owned());
+                if action == AuditAction::LoginSucceeded {
+                    let notes: Vec<String> = [
+                        ssh_key_used.as_ref().map(|fp| format!("SSH key {fp}")),
+                        needs_upgrade.then(|| "password hash upgraded".to_owned()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    draft.detail = (!notes.is_empty()).then(|| notes.join("; "));
                 }
                 writer.append_audit(draft, now)?;
             }
@@ -389,6 +426,33 @@ impl Service {
             },
         );
         Ok(session)
+    }
+
+    /// Over SSH, the listed key the connection proved (`None` when it proved none or one that is
+    /// not listed), or why the login must be refused because the account requires a key.
+    /// Local and command-line logins never need one: the person is at the shop's own machine.
+    fn check_ssh_key(
+        &self,
+        staff: &StaffRecord,
+        request: &LoginRequest,
+    ) -> Result<SshKeyCheck, ServiceError> {
+        if !matches!(request.origin, Origin::Ssh { .. }) {
+            return Ok(SshKeyCheck::Passed { listed: None });
+        }
+        let keys = self.store.read()?.staff_ssh_keys(staff.id)?;
+        let listed = request
+            .ssh_key
+            .as_deref()
+            .filter(|offered| keys.keys.iter().any(|k| k.fingerprint == *offered))
+            .map(str::to_owned);
+        Ok(match (listed, &request.ssh_key) {
+            (Some(listed), _) => SshKeyCheck::Passed {
+                listed: Some(listed),
+            },
+            (None, _) if !keys.required => SshKeyCheck::Passed { listed: None },
+            (None, None) => SshKeyCheck::Refused(FailureReason::SshKeyMissing),
+            (None, Some(_)) => SshKeyCheck::Refused(FailureReason::SshKeyNotListed),
+        })
     }
 
     /// Re-hashes a password stored with parameters below today's default, and re-wraps the

@@ -20,6 +20,7 @@ mod points;
 mod reports;
 mod session;
 mod setup;
+mod ssh_keys;
 mod staff;
 mod views;
 
@@ -61,6 +62,7 @@ pub use points::PointsView;
 pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally};
 pub use session::{Session, SessionInfo, SessionStatus};
 pub use setup::{InitialSetup, StaffCredentials};
+pub use ssh_keys::{MAX_SSH_KEYS_PER_STAFF, SshKeyView, SshKeysView};
 pub use staff::{LANGUAGES, NewStaff, StaffSummary};
 pub use views::{BirthdayView, MemberDetail, MemberSummary, SearchResults, ShownText, VehicleView};
 

@@ -277,10 +277,45 @@ mod tests {
             .get(schema::META_SCHEMA_VERSION)
             .unwrap()
             .map(|v| schema::read_version(v.value()).unwrap());
-        assert_eq!(version, Some(3));
+        assert_eq!(version, Some(schema::SCHEMA_VERSION));
         assert!(tx.open_table(schema::SALES).is_ok());
         assert!(tx.open_table(schema::CONSENTS).is_ok());
         let visits = tx.open_table(schema::VISITS).unwrap();
         assert_eq!(visits.get(7u128).unwrap().unwrap().value(), visit_bytes);
+    }
+
+    #[test]
+    fn a_schema_3_file_gains_the_staff_ssh_key_table_and_keeps_its_staff_as_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::create(dir.path()).unwrap());
+        let staff_bytes: &[u8] = b"an already stored staff record";
+        {
+            let db = Database::open(Store::file_in(dir.path())).unwrap();
+            let tx = db.begin_write().unwrap();
+            assert!(tx.delete_table(schema::STAFF_SSH_KEYS).unwrap());
+            tx.open_table(schema::STAFF)
+                .unwrap()
+                .insert(9u128, staff_bytes)
+                .unwrap();
+            tx.open_table(schema::META)
+                .unwrap()
+                .insert(schema::META_SCHEMA_VERSION, 3u32.to_le_bytes().as_slice())
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        drop(Store::open(dir.path()).unwrap());
+        let db = Database::open(Store::file_in(dir.path())).unwrap();
+        let tx = db.begin_read().unwrap();
+        let version = tx
+            .open_table(schema::META)
+            .unwrap()
+            .get(schema::META_SCHEMA_VERSION)
+            .unwrap()
+            .map(|v| schema::read_version(v.value()).unwrap());
+        assert_eq!(version, Some(4));
+        let keys = tx.open_table(schema::STAFF_SSH_KEYS).unwrap();
+        assert!(redb::ReadableTableMetadata::is_empty(&keys).unwrap());
+        let staff = tx.open_table(schema::STAFF).unwrap();
+        assert_eq!(staff.get(9u128).unwrap().unwrap().value(), staff_bytes);
     }
 }

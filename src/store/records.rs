@@ -281,3 +281,26 @@ pub struct ConsentRecord {
     /// The privacy policy version the member was shown, e.g. `2026-01`.
     pub policy_version: String,
 }
+
+/// One SSH public key a staff member may use at the SSH layer, on top of password and code.
+/// Public keys and their fingerprints are not secrets; the label is the key's own comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffSshKey {
+    /// The OpenSSH algorithm name, such as `ssh-ed25519`.
+    pub algorithm: String,
+    /// The OpenSSH public key line without its comment.
+    pub public_key: String,
+    /// `SHA256:…`; what identifies the key everywhere else.
+    pub fingerprint: String,
+    pub label: String,
+    pub added_at: DateTime<Utc>,
+    pub added_by: RecordId,
+}
+
+/// A staff member's SSH keys, stored apart from [`StaffRecord`] under the same id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffSshKeysRecord {
+    pub keys: Vec<StaffSshKey>,
+    /// Whether a login over SSH must also prove one of `keys`. Never set while `keys` is empty.
+    pub required: bool,
+}

@@ -5,7 +5,7 @@ use redb::{MultimapTableDefinition, ReadableTable, TableDefinition, WriteTransac
 use super::StoreError;
 
 /// Bumped whenever a table or record layout changes; each bump adds a step to [`migrate`].
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub const STAFF: TableDefinition<u128, &[u8]> = TableDefinition::new("staff");
@@ -56,6 +56,11 @@ pub const SALES: TableDefinition<u128, &[u8]> = TableDefinition::new("sales");
 /// member's whole history in one range and the latest per purpose is the last one read.
 pub const CONSENTS: TableDefinition<(u128, u64), &[u8]> = TableDefinition::new("consents");
 
+// Added in schema 4: staff SSH public keys.
+/// Staff id → that staff member's SSH keys and whether one is required. Kept apart from the
+/// staff record, whose encoding is not self-describing, so older staff records still decode.
+pub const STAFF_SSH_KEYS: TableDefinition<u128, &[u8]> = TableDefinition::new("staff_ssh_keys");
+
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const META_SETTINGS: &str = "settings";
 pub const META_NEXT_MEMBER_NUMBER: &str = "next_member_number";
@@ -82,6 +87,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(AUDIT)?;
     create_front_desk_tables(tx)?;
     create_takings_and_consent_tables(tx)?;
+    create_staff_ssh_key_table(tx)?;
     tx.open_table(META)?
         .insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())?;
     Ok(())
@@ -109,6 +115,11 @@ fn create_front_desk_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
 fn create_takings_and_consent_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(SALES)?;
     tx.open_table(CONSENTS)?;
+    Ok(())
+}
+
+fn create_staff_ssh_key_table(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(STAFF_SSH_KEYS)?;
     Ok(())
 }
 
@@ -143,6 +154,11 @@ pub fn migrate(tx: &WriteTransaction) -> Result<u32, StoreError> {
         // Schema 3 only adds tables: sales made before it were never recorded as takings,
         // and no consent was recorded, so there is nothing to back-fill.
         create_takings_and_consent_tables(tx)?;
+    }
+    if found < 4 {
+        // Schema 4 only adds the staff SSH key table: no staff member had a key before it,
+        // so every account starts without one and without the requirement.
+        create_staff_ssh_key_table(tx)?;
     }
     if found < SCHEMA_VERSION {
         tx.open_table(META)?

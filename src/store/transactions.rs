@@ -12,7 +12,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::codec::{decode, encode};
-use super::records::{ConsentRecord, MemberRecord, ShopSettings, StaffRecord, VehicleRecord};
+use super::records::{
+    ConsentRecord, MemberRecord, ShopSettings, StaffRecord, StaffSshKeysRecord, VehicleRecord,
+};
 use super::schema::*;
 use crate::audit::{self, AuditDraft, AuditEntry};
 use crate::auth::throttle::LoginThrottle;
@@ -165,6 +167,13 @@ pub trait ReadAccess {
             Some(id) => self.staff(id),
             None => Ok(None),
         }
+    }
+
+    /// A staff member's SSH keys; none (and not required) when nothing was ever stored.
+    fn staff_ssh_keys(&self, staff: RecordId) -> Result<StaffSshKeysRecord, StoreError> {
+        Ok(self
+            .get(STAFF_SSH_KEYS, staff, "staff SSH keys")?
+            .unwrap_or_default())
     }
 
     fn all_staff(&self) -> Result<Vec<StaffRecord>, StoreError> {
@@ -650,6 +659,19 @@ impl StoreWriter {
             .open_table(STAFF)?
             .insert(staff.id.as_u128(), bytes.as_slice())?;
         Ok(())
+    }
+
+    /// Replaces a staff member's SSH keys; an empty, unrequired set leaves no row behind.
+    pub fn put_staff_ssh_keys(
+        &mut self,
+        staff: RecordId,
+        keys: &StaffSshKeysRecord,
+    ) -> Result<(), StoreError> {
+        if keys.keys.is_empty() && !keys.required {
+            self.tx.open_table(STAFF_SSH_KEYS)?.remove(staff.as_u128())?;
+            return Ok(());
+        }
+        self.put(STAFF_SSH_KEYS, staff, keys)
     }
 
     pub fn put_login_throttle(

@@ -565,6 +565,7 @@ impl App {
                         password,
                         second_factor: SecondFactor::Totp(code),
                         origin: self.env.origin.clone(),
+                        ssh_key: None,
                     };
                     let task = Task::Login {
                         service: service.clone(),
@@ -627,6 +628,7 @@ impl App {
                         password,
                         second_factor,
                         origin: self.env.origin.clone(),
+                        ssh_key: None,
                     };
                     let task = Task::Login {
                         service: service.clone(),

@@ -120,6 +120,7 @@ impl Shop {
             password: SecretString::from(password.to_owned()),
             second_factor: SecondFactor::Totp(code.to_owned()),
             origin,
+            ssh_key: None,
         })
     }
 
