@@ -141,7 +141,11 @@ fn a_manager_adds_lists_and_removes_keys_and_each_change_is_audited() {
         Err(ServiceError::NotFound(_))
     ));
     // The label is the staff member's own comment; the log keeps to ids and fingerprints.
-    assert!(audit(&shop).iter().all(|e| !format!("{e:?}").contains("laptop")));
+    assert!(
+        audit(&shop)
+            .iter()
+            .all(|e| !format!("{e:?}").contains("laptop"))
+    );
 }
 
 #[test]
@@ -160,13 +164,22 @@ fn rsa_duplicates_garbage_and_too_many_keys_are_refused_with_a_reason() {
         .unwrap()
         .id;
     let rsa = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC+lSvXXI6fG6ffJdbPKaR1QQnH/DwOVAuNvZ9hNJcwXdnHNUES7Ln4tkaxkgfhNVcxuu4xyQkzbKNszQueP6lXyeKrqOS6OEEO3mLdhW1R0eLrKJDa+BFKAj78RStX8WyQcHgNV3Ex71lrbqjd4DYHq1COolEbuBp1uBPk7mlzzQ== rsa@example";
-    let refused = shop.service.add_staff_ssh_key(&manager, me, rsa).unwrap_err();
-    assert!(refused.to_string().contains("RSA keys are not supported"), "{refused}");
+    let refused = shop
+        .service
+        .add_staff_ssh_key(&manager, me, rsa)
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("RSA keys are not supported"),
+        "{refused}"
+    );
     let garbage = shop
         .service
         .add_staff_ssh_key(&manager, me, "hello there")
         .unwrap_err();
-    assert!(garbage.to_string().contains("not an OpenSSH public key"), "{garbage}");
+    assert!(
+        garbage.to_string().contains("not an OpenSSH public key"),
+        "{garbage}"
+    );
 
     let key = ed25519(5);
     shop.service
@@ -176,12 +189,20 @@ fn rsa_duplicates_garbage_and_too_many_keys_are_refused_with_a_reason() {
         .service
         .add_staff_ssh_key(&manager, me, &pub_line(&key, "other comment"))
         .unwrap_err();
-    assert!(twice.to_string().contains("already listed for this staff member"), "{twice}");
+    assert!(
+        twice
+            .to_string()
+            .contains("already listed for this staff member"),
+        "{twice}"
+    );
     let shared = shop
         .service
         .add_staff_ssh_key(&manager, cashier_id, &pub_line(&key, "shared"))
         .unwrap_err();
-    assert!(shared.to_string().contains("another staff member"), "{shared}");
+    assert!(
+        shared.to_string().contains("another staff member"),
+        "{shared}"
+    );
 
     for seed in 100..(100 + MAX_SSH_KEYS_PER_STAFF as u64 - 1) {
         shop.service
@@ -194,8 +215,11 @@ fn rsa_duplicates_garbage_and_too_many_keys_are_refused_with_a_reason() {
         .unwrap_err();
     assert!(too_many.to_string().contains("at most"), "{too_many}");
     assert!(matches!(
-        shop.service
-            .add_staff_ssh_key(&manager, RecordId::from_u128(7), &pub_line(&ed25519(998), "")),
+        shop.service.add_staff_ssh_key(
+            &manager,
+            RecordId::from_u128(7),
+            &pub_line(&ed25519(998), "")
+        ),
         Err(ServiceError::NotFound(_))
     ));
 }
@@ -228,8 +252,18 @@ fn a_key_can_only_be_required_once_listed_and_the_last_required_key_stays() {
         .service
         .remove_staff_ssh_key(&manager, me, &fingerprint(&key))
         .unwrap_err();
-    assert!(last.to_string().contains("turn off \"key required\" first"), "{last}");
-    assert_eq!(shop.service.staff_ssh_keys(&manager, me).unwrap().keys.len(), 1);
+    assert!(
+        last.to_string().contains("turn off \"key required\" first"),
+        "{last}"
+    );
+    assert_eq!(
+        shop.service
+            .staff_ssh_keys(&manager, me)
+            .unwrap()
+            .keys
+            .len(),
+        1
+    );
 
     shop.service
         .set_staff_ssh_key_required(&manager, me, false)
@@ -260,7 +294,10 @@ fn a_cashier_may_neither_see_nor_change_keys_and_the_refusals_are_audited() {
         shop.service.set_staff_ssh_key_required(&cashier, me, true),
     ];
     for result in results {
-        assert!(matches!(result, Err(ServiceError::Forbidden { .. })), "{result:?}");
+        assert!(
+            matches!(result, Err(ServiceError::Forbidden { .. })),
+            "{result:?}"
+        );
     }
     let denied: Vec<AuditEntry> = audit(&shop)
         .into_iter()
@@ -282,12 +319,34 @@ fn the_ssh_layer_learns_only_whether_an_offered_key_is_listed_for_an_active_acco
         .unwrap();
     let entries_before = audit(&shop).len();
 
-    assert!(shop.service.ssh_key_offered_is_known(MANAGER, listed.public_key()));
-    assert!(shop.service.ssh_key_offered_is_known(" Manager ", listed.public_key()));
-    assert!(!shop.service.ssh_key_offered_is_known(MANAGER, stranger.public_key()));
-    assert!(!shop.service.ssh_key_offered_is_known("nobody", listed.public_key()));
-    assert!(!shop.service.ssh_key_offered_is_known("", listed.public_key()));
-    assert_eq!(audit(&shop).len(), entries_before, "an offer is not audited");
+    assert!(
+        shop.service
+            .ssh_key_offered_is_known(MANAGER, listed.public_key())
+    );
+    assert!(
+        shop.service
+            .ssh_key_offered_is_known(" Manager ", listed.public_key())
+    );
+    assert!(
+        !shop
+            .service
+            .ssh_key_offered_is_known(MANAGER, stranger.public_key())
+    );
+    assert!(
+        !shop
+            .service
+            .ssh_key_offered_is_known("nobody", listed.public_key())
+    );
+    assert!(
+        !shop
+            .service
+            .ssh_key_offered_is_known("", listed.public_key())
+    );
+    assert_eq!(
+        audit(&shop).len(),
+        entries_before,
+        "an offer is not audited"
+    );
 
     shop.create_cashier(&manager);
     let cashier_id = shop
@@ -302,10 +361,21 @@ fn the_ssh_layer_learns_only_whether_an_offered_key_is_listed_for_an_active_acco
     shop.service
         .add_staff_ssh_key(&manager, cashier_id, &pub_line(&cashier_key, ""))
         .unwrap();
-    assert!(shop.service.ssh_key_offered_is_known(CASHIER, cashier_key.public_key()));
-    assert!(!shop.service.ssh_key_offered_is_known(MANAGER, cashier_key.public_key()));
+    assert!(
+        shop.service
+            .ssh_key_offered_is_known(CASHIER, cashier_key.public_key())
+    );
+    assert!(
+        !shop
+            .service
+            .ssh_key_offered_is_known(MANAGER, cashier_key.public_key())
+    );
     shop.service.disable_staff(&manager, cashier_id).unwrap();
-    assert!(!shop.service.ssh_key_offered_is_known(CASHIER, cashier_key.public_key()));
+    assert!(
+        !shop
+            .service
+            .ssh_key_offered_is_known(CASHIER, cashier_key.public_key())
+    );
 }
 
 #[test]
@@ -341,9 +411,15 @@ fn a_required_key_is_an_extra_factor_over_ssh_and_refusals_look_like_a_wrong_pas
         last_of(&shop, AuditAction::LoginFailed).detail.as_deref(),
         Some("SSH key required but the proven one is not listed")
     );
-    assert_eq!(last_of(&shop, AuditAction::LoginFailed).outcome, Outcome::Failed);
+    assert_eq!(
+        last_of(&shop, AuditAction::LoginFailed).outcome,
+        Outcome::Failed
+    );
     for refusal in [&without_key, &other_key] {
-        assert!(matches!(refusal, ServiceError::InvalidCredentials), "{refusal:?}");
+        assert!(
+            matches!(refusal, ServiceError::InvalidCredentials),
+            "{refusal:?}"
+        );
         assert_eq!(refusal.to_string(), wrong_password.to_string());
     }
     // The key never stands in for the password.
@@ -354,10 +430,14 @@ fn a_required_key_is_an_extra_factor_over_ssh_and_refusals_look_like_a_wrong_pas
         Some(fingerprint(&listed)),
     )
     .unwrap_err();
-    assert!(matches!(key_but_wrong_password, ServiceError::InvalidCredentials));
+    assert!(matches!(
+        key_but_wrong_password,
+        ServiceError::InvalidCredentials
+    ));
 
     // Four failures so far; the fifth free one is not needed: the listed key gets in.
-    let session = manager_login(&shop, MANAGER_PASSWORD, ssh(), Some(fingerprint(&listed))).unwrap();
+    let session =
+        manager_login(&shop, MANAGER_PASSWORD, ssh(), Some(fingerprint(&listed))).unwrap();
     assert!(shop.service.session_info(&session).is_some());
     let success = last_of(&shop, AuditAction::LoginSucceeded);
     assert_eq!(

@@ -24,9 +24,7 @@ pub enum SshKeyError {
         "RSA keys are not supported by this build; create an Ed25519 key with `ssh-keygen -t ed25519` and paste its .pub line."
     )]
     Rsa,
-    #[error(
-        "`{0}` keys are not accepted; use an Ed25519 or ECDSA key (`ssh-keygen -t ed25519`)."
-    )]
+    #[error("`{0}` keys are not accepted; use an Ed25519 or ECDSA key (`ssh-keygen -t ed25519`).")]
     Unsupported(String),
     #[error(
         "That is not an OpenSSH public key line; paste the whole line from the .pub file, starting with `ssh-ed25519` or `ecdsa-sha2-`."
@@ -147,11 +145,8 @@ mod tests {
     #[test]
     fn an_ed25519_line_is_read_with_its_fingerprint_and_label() {
         let key = ed25519(1);
-        let parsed = parse_public_key_line(&format!(
-            "  {}\n",
-            pub_line(&key, "li.wei@laptop")
-        ))
-        .unwrap();
+        let parsed =
+            parse_public_key_line(&format!("  {}\n", pub_line(&key, "li.wei@laptop"))).unwrap();
         assert_eq!(parsed.algorithm, "ssh-ed25519");
         assert!(parsed.public_key.starts_with("ssh-ed25519 AAAA"));
         assert!(!parsed.public_key.contains("laptop"));
@@ -174,7 +169,11 @@ mod tests {
     #[test]
     fn rsa_private_and_garbled_lines_are_refused_with_advice() {
         assert_eq!(parse_public_key_line(RSA_LINE), Err(SshKeyError::Rsa));
-        assert!(SshKeyError::Rsa.to_string().contains("ssh-keygen -t ed25519"));
+        assert!(
+            SshKeyError::Rsa
+                .to_string()
+                .contains("ssh-keygen -t ed25519")
+        );
         assert_eq!(
             parse_public_key_line(DSA_LINE),
             Err(SshKeyError::Unsupported("ssh-dss".to_owned()))

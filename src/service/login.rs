@@ -99,7 +99,9 @@ impl FailureReason {
 /// The SSH key part of a login, decided after password and second factor check out.
 enum SshKeyCheck {
     /// `listed` is the fingerprint of the account's key the connection proved, if any.
-    Passed { listed: Option<String> },
+    Passed {
+        listed: Option<String>,
+    },
     Refused(FailureReason),
 }
 

@@ -50,10 +50,7 @@ impl From<&StaffSshKey> for SshKeyView {
 }
 
 /// The staff member who holds a key with this fingerprint, if anyone does.
-fn holder_of(
-    writer: &StoreWriter,
-    fingerprint: &str,
-) -> Result<Option<RecordId>, ServiceError> {
+fn holder_of(writer: &StoreWriter, fingerprint: &str) -> Result<Option<RecordId>, ServiceError> {
     let mut holder = None;
     writer.scan_by_id(STAFF_SSH_KEYS, &mut |id, bytes| {
         let record: StaffSshKeysRecord = decode_record("staff SSH keys", bytes)?;
@@ -96,8 +93,8 @@ impl Service {
         openssh_line: &str,
     ) -> Result<SshKeyView, ServiceError> {
         let caller = self.authorize(session, Operation::ManageStaff)?;
-        let parsed =
-            parse_public_key_line(openssh_line).map_err(|e| ServiceError::invalid(e.to_string()))?;
+        let parsed = parse_public_key_line(openssh_line)
+            .map_err(|e| ServiceError::invalid(e.to_string()))?;
         let now = self.clock.now();
         let mut draft = caller.draft(AuditAction::SshKeyAdded);
         draft.objects = vec![staff_id.to_string()];

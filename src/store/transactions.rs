@@ -668,7 +668,9 @@ impl StoreWriter {
         keys: &StaffSshKeysRecord,
     ) -> Result<(), StoreError> {
         if keys.keys.is_empty() && !keys.required {
-            self.tx.open_table(STAFF_SSH_KEYS)?.remove(staff.as_u128())?;
+            self.tx
+                .open_table(STAFF_SSH_KEYS)?
+                .remove(staff.as_u128())?;
             return Ok(());
         }
         self.put(STAFF_SSH_KEYS, staff, keys)

@@ -1076,6 +1076,7 @@ impl App {
             role,
             now: self.now(),
             shop: &self.shop,
+            ssh_server: self.env.ssh_server.as_ref(),
         }
     }
 

@@ -199,6 +199,7 @@ fn context_title(context: KeyContext) -> &'static str {
         KeyContext::Booking => "Booking",
         KeyContext::Checkout => "Checkout",
         KeyContext::Staff => "Staff",
+        KeyContext::SshKeys => "SSH keys",
         KeyContext::Settings => "Settings",
         KeyContext::Audit => "Audit log",
         KeyContext::EndOfDay => "End of day",
@@ -233,6 +234,10 @@ fn manager_only(action: Action) -> bool {
             | Action::EnableStaff
             | Action::ResetPassword
             | Action::ResetAuthenticator
+            | Action::StaffSshKeys
+            | Action::AddSshKey
+            | Action::RemoveSshKey
+            | Action::ToggleSshKeyRequired
             | Action::AdjustPoints
             | Action::VoidVisit
             | Action::Discount

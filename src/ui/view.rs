@@ -13,6 +13,7 @@ use ratatui::style::Style;
 use ratatui::text::Span;
 
 use super::actions::Action;
+use super::app::SshServerInfo;
 use super::i18n::Language;
 use super::keymap::{KeyContext, Keymap};
 use super::tasks::Task;
@@ -226,6 +227,8 @@ pub struct RenderCx<'a> {
     pub role: Role,
     pub now: DateTime<Utc>,
     pub shop: &'a ShopContext,
+    /// Set when this process serves SSH, for the host key shown under Settings.
+    pub ssh_server: Option<&'a SshServerInfo>,
 }
 
 /// Drawn in place of every personal field while the privacy blank is on.

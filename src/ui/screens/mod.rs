@@ -19,6 +19,7 @@ pub mod setup;
 pub mod staff;
 pub mod staff_credentials;
 pub mod staff_form;
+pub mod staff_ssh_keys;
 pub mod today;
 pub mod walk_in;
 

@@ -7,7 +7,7 @@ use chrono::Weekday;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Tabs};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Tabs, Wrap};
 
 use super::settings_form::{EditKind, SettingsFormView};
 use super::staff::footer_hints;
@@ -614,6 +614,14 @@ impl View for SettingsView {
             Paragraph::new(Span::styled(rx.tr(note), rx.theme.muted)),
             note_area,
         );
+        let table_area = if self.tab == Tab::Security {
+            let [table_area, ssh_area] =
+                Layout::vertical([Constraint::Min(3), Constraint::Length(5)]).areas(table_area);
+            render_ssh_access(frame, ssh_area, rx);
+            table_area
+        } else {
+            table_area
+        };
         let rows = self.rows_for(self.tab, rx.lang);
         let (headers, widths): (Vec<&str>, Vec<Constraint>) = match self.tab {
             Tab::Bays => (
@@ -688,4 +696,35 @@ impl View for SettingsView {
             footer,
         );
     }
+}
+
+/// The Security tab's SSH part: the host key staff should see on their first connection, or
+/// how to start serving. Only a process that serves SSH knows its key, so it comes from the
+/// render context rather than the store.
+fn render_ssh_access(frame: &mut Frame, area: Rect, rx: &RenderCx) {
+    let status = match rx.ssh_server {
+        Some(server) => {
+            let fingerprint = safe(&server.host_key_fingerprint);
+            let listen = safe(&server.listen);
+            Line::from(Span::raw(rx.lang.fill(
+                "SSH host key {fingerprint}  listening on {listen}",
+                &[("fingerprint", &fingerprint), ("listen", &listen)],
+            )))
+        }
+        None => Line::from(Span::styled(
+            rx.tr("Not serving SSH — start `frontdesk serve` to let staff connect over SSH."),
+            rx.theme.warning,
+        )),
+    };
+    let mut lines = vec![
+        Line::from(Span::styled(rx.tr("SSH access"), rx.theme.accent)),
+        status,
+    ];
+    if rx.ssh_server.is_some() {
+        lines.push(Line::from(Span::styled(
+            rx.tr("Staff should see this fingerprint the first time their SSH client connects; if it differs, they must not go on."),
+            rx.theme.muted,
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
 }

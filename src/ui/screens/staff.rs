@@ -1,6 +1,7 @@
 //! Staff accounts (manager only): who can log in, with which role, whether their
 //! authenticator is set up and how many recovery codes they have left. New accounts, disabling
-//! and enabling, and the two resets a lost password or phone needs (both after a fresh code).
+//! and enabling, the two resets a lost password or phone needs (both after a fresh code), and
+//! each account's SSH keys.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -9,6 +10,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
 use super::staff_credentials::{CredentialsView, StaffSecrets};
 use super::staff_form::NewStaffView;
+use super::staff_ssh_keys::SshKeysScreen;
 use crate::domain::access::Role;
 use crate::service::{ServiceError, StaffSummary};
 use crate::ui::actions::Action;
@@ -161,6 +163,10 @@ impl View for StaffView {
             Action::EnableStaff => self.ask(cx, ENABLE),
             Action::ResetPassword => self.ask(cx, RESET_PASSWORD),
             Action::ResetAuthenticator => self.ask(cx, RESET_AUTHENTICATOR),
+            Action::StaffSshKeys => match self.selected() {
+                Some(person) => cx.push(SshKeysScreen::new(person.id, &person.username)),
+                None => cx.notice(cx.tr("No staff account is selected.")),
+            },
             _ => return Handled::No,
         }
         Handled::Yes
@@ -302,6 +308,7 @@ impl View for StaffView {
             (Action::EnableStaff, "enable"),
             (Action::ResetPassword, "password"),
             (Action::ResetAuthenticator, "authenticator"),
+            (Action::StaffSshKeys, "SSH keys"),
         ];
         let spans = footer_hints(rx, self.contexts(), &hints);
         frame.render_widget(Paragraph::new(Line::from(spans)), footer);
