@@ -491,3 +491,18 @@ fn refused_key_logins_count_toward_the_throttle() {
         "refusals for a missing key are counted like wrong passwords"
     );
 }
+
+#[test]
+fn a_login_request_shows_its_key_fingerprint_but_never_its_password_or_code() {
+    let request = LoginRequest {
+        username: MANAGER.to_owned(),
+        password: SecretString::from(MANAGER_PASSWORD.to_owned()),
+        second_factor: SecondFactor::Totp("492039".to_owned()),
+        origin: ssh(),
+        ssh_key: Some(fingerprint(&ed25519(51))),
+    };
+    let shown = format!("{request:?}");
+    assert!(shown.contains(&fingerprint(&ed25519(51))), "{shown}");
+    assert!(!shown.contains(MANAGER_PASSWORD), "{shown}");
+    assert!(!shown.contains("492039"), "{shown}");
+}
