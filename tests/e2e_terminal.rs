@@ -3,52 +3,9 @@
 mod common;
 mod pty;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use chrono::Utc;
 use common::{phone_code, secret_from_base32};
-use pty::Terminal;
-
-const PASSWORD: &str = "wash bay sunrise copper kettle";
-
-/// A shop made by `frontdesk init`; returns the manager's TOTP secret.
-fn init_shop(data: &Path) -> Vec<u8> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
-        .args([
-            "init",
-            "--shop",
-            "Sparkle Car Wash",
-            "--timezone",
-            "America/Vancouver",
-            "--currency",
-            "CAD",
-            "--manager",
-            "owner",
-            "--password-stdin",
-        ])
-        .env("FRONTDESK_DATA", data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run init");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .expect("password");
-    let output = child.wait_with_output().expect("init finishes");
-    let out = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{out}");
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("base32 secret:"))
-        .expect("secret printed");
-    secret_from_base32(line.trim_start_matches("base32 secret:"))
-}
+use pty::{INIT_PASSWORD as PASSWORD, Terminal, init_shop};
 
 #[test]
 fn log_in_with_a_totp_code_then_quit() {

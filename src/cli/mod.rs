@@ -5,6 +5,7 @@ mod demo;
 mod init;
 mod passwd;
 mod prompt;
+mod serve;
 mod tui;
 mod verify;
 
@@ -48,6 +49,8 @@ enum Command {
     Passwd(passwd::PasswdArgs),
     /// Check the store's integrity and the audit log's hash chain.
     Verify(verify::VerifyArgs),
+    /// Host the store: the counter screen here (unless --headless) and staff over SSH.
+    Serve(serve::ServeArgs),
 }
 
 /// An error already phrased for the person at the terminal.
@@ -108,5 +111,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Demo(args)) => demo::run(&data, &runtime, args),
         Some(Command::Passwd(args)) => passwd::run(&data, &runtime, args),
         Some(Command::Verify(args)) => verify::run(&data, args),
+        Some(Command::Serve(args)) => serve::run(&data, &runtime, cli.theme.as_deref(), args),
     }
 }

@@ -10,6 +10,7 @@ use super::{CliError, Runtime};
 use crate::audit::Origin;
 use crate::service::Service;
 use crate::store::{ReadAccess, Store, StoreError};
+use crate::transport::server_marker::ServerMarker;
 use crate::ui::keymap::Keymap;
 use crate::ui::theme::Theme;
 use crate::ui::{App, AppEnv};
@@ -41,12 +42,22 @@ pub fn forced_theme(
     }
 }
 
-pub fn run(data: &Path, runtime: &Runtime, theme: Option<&str>) -> Result<ExitCode, CliError> {
+/// The counter screen needs a real terminal on both ends.
+pub fn require_terminal(what_else: &str) -> Result<(), CliError> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return Err(CliError::new(
-            "the counter screen needs a terminal; run frontdesk in a terminal window, or use a command such as `frontdesk verify` (see --help)",
-        ));
+        return Err(CliError::new(format!(
+            "the counter screen needs a terminal; run frontdesk in a terminal window, or {what_else}"
+        )));
     }
+    Ok(())
+}
+
+/// The counter terminal's environment: configuration from the config dir, the local origin.
+pub fn local_env(
+    data: &Path,
+    runtime: &Runtime,
+    theme: Option<&str>,
+) -> Result<(AppEnv, Keymap, Option<PathBuf>), CliError> {
     let config = config_dir();
     let theme_dir = config.as_ref().map(|dir| dir.join("themes"));
     let forced_theme = forced_theme(theme, theme_dir.as_deref())?;
@@ -56,13 +67,19 @@ pub fn run(data: &Path, runtime: &Runtime, theme: Option<&str>) -> Result<ExitCo
         entropy: runtime.entropy.clone(),
         data_dir: data.to_path_buf(),
         origin: Origin::Local,
-        keymap,
+        keymap: keymap.clone(),
         forced_theme,
-        theme_dir,
+        theme_dir: theme_dir.clone(),
         startup_notices: keymap_error.map(|e| e.to_string()).into_iter().collect(),
         ssh_server: None,
         quit_when_session_ends: false,
     };
+    Ok((env, keymap, theme_dir))
+}
+
+pub fn run(data: &Path, runtime: &Runtime, theme: Option<&str>) -> Result<ExitCode, CliError> {
+    require_terminal("use a command such as `frontdesk verify` (see --help)")?;
+    let (env, _, _) = local_env(data, runtime, theme)?;
     let app = match open_shop(data)? {
         Some(store) => App::login(
             env,
@@ -74,7 +91,7 @@ pub fn run(data: &Path, runtime: &Runtime, theme: Option<&str>) -> Result<ExitCo
         ),
         None => App::setup(env),
     };
-    crate::transport::local::run(app).map_err(|e| {
+    crate::transport::local::run(app, None).map_err(|e| {
         CliError::new(format!(
             "the terminal failed ({e}); the store is safe, start frontdesk again"
         ))
@@ -90,12 +107,7 @@ fn open_shop(data: &Path) -> Result<Option<Store>, CliError> {
     }
     let store = match Store::open(data) {
         Ok(store) => store,
-        Err(StoreError::InUse(_)) => {
-            return Err(CliError::new(format!(
-                "the store in {} is open in another frontdesk process; use that terminal, or if it is `frontdesk serve`, connect with `ssh -p 2222 USER@HOST`",
-                data.display()
-            )));
-        }
+        Err(StoreError::InUse(_)) => return Err(in_use(data)),
         Err(err) => return Err(err.into()),
     };
     let has_shop = store
@@ -105,4 +117,19 @@ fn open_shop(data: &Path) -> Result<Option<Store>, CliError> {
         .map_err(CliError::from)?
         .is_some();
     Ok(has_shop.then_some(store))
+}
+
+/// Why the store is busy, and what to do about it.
+pub fn in_use(data: &Path) -> CliError {
+    match ServerMarker::running(data) {
+        Some(server) => CliError::new(format!(
+            "frontdesk serve is running on {} ({server}); log in from this terminal with `ssh -p {} YOUR_USER@localhost`, or use the server's own screen",
+            data.display(),
+            server.port().unwrap_or(crate::transport::ssh::DEFAULT_PORT)
+        )),
+        None => CliError::new(format!(
+            "the store in {} is open in another frontdesk process (the counter screen); use that terminal, or quit it first",
+            data.display()
+        )),
+    }
 }

@@ -6,7 +6,8 @@ use clap::Args;
 use super::CliError;
 use crate::audit::Checkpoint;
 use crate::service::integrity::verify_store;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+use crate::transport::server_marker::ServerMarker;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -24,7 +25,13 @@ pub fn run(data: &Path, args: VerifyArgs) -> Result<ExitCode, CliError> {
                 .map_err(|err| CliError::new(err.to_string()))
         })
         .transpose()?;
-    let mut store = Store::open(data)?;
+    // Beside a running `frontdesk serve`, share the file rather than fail.
+    let mut store = match Store::open(data) {
+        Err(StoreError::InUse(_)) if ServerMarker::running(data).is_some() => {
+            Store::open_shared(data)?
+        }
+        other => other?,
+    };
     let report = verify_store(&mut store, checkpoint.as_ref())?;
     for line in report.lines() {
         println!("{line}");

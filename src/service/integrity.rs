@@ -8,16 +8,25 @@ use crate::domain::loyalty::{LedgerEntry, Wallet};
 use crate::ids::RecordId;
 use crate::store::records::{BookingRecord, MemberRecord, MemberStats, VehicleRecord};
 use crate::store::schema::{BOOKINGS, MEMBER_STATS, MEMBERS, STAFF, VEHICLES};
-use crate::store::{ReadAccess, Store, StoreError, decode_record};
+use crate::store::{ReadAccess, Sharing, Store, StoreError, decode_record};
 
 /// The outcome of each check, in the order they ran.
 #[derive(Debug)]
 pub struct IntegrityReport {
-    pub file_ok: bool,
+    pub file: FileCheck,
     pub records: Result<RecordCounts, String>,
     pub audit_entries: u64,
     pub audit_head: Checkpoint,
     pub audit_problem: Option<String>,
+}
+
+/// redb's structural check of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileCheck {
+    Ok,
+    Damaged,
+    /// The check repairs as it reads, so it cannot run while `frontdesk serve` has the file.
+    SkippedWhileServed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,16 +39,18 @@ pub struct RecordCounts {
 
 impl IntegrityReport {
     pub fn is_ok(&self) -> bool {
-        self.file_ok && self.records.is_ok() && self.audit_problem.is_none()
+        self.file != FileCheck::Damaged && self.records.is_ok() && self.audit_problem.is_none()
     }
 
     /// Human-readable lines, one per check, ending with the verdict.
     pub fn lines(&self) -> Vec<String> {
-        let mut lines = vec![if self.file_ok {
-            "store file: OK".to_owned()
-        } else {
-            "store file: FAILED: redb's integrity check found damage; restore the latest backup"
-                .to_owned()
+        let mut lines = vec![match self.file {
+            FileCheck::Ok => "store file: OK".to_owned(),
+            FileCheck::Damaged => {
+                "store file: FAILED: redb's integrity check found damage; restore the latest backup"
+                    .to_owned()
+            }
+            FileCheck::SkippedWhileServed => "store file: not checked while `frontdesk serve` has it open (records and the audit chain are checked below; stop the server for the full check)".to_owned(),
         }];
         lines.push(match &self.records {
             Ok(counts) => format!(
@@ -66,7 +77,13 @@ pub fn verify_store(
     store: &mut Store,
     checkpoint: Option<&Checkpoint>,
 ) -> Result<IntegrityReport, StoreError> {
-    let file_ok = store.check_integrity()?;
+    let file = if store.sharing() == Sharing::BesideServer {
+        FileCheck::SkippedWhileServed
+    } else if store.check_integrity()? {
+        FileCheck::Ok
+    } else {
+        FileCheck::Damaged
+    };
     let reader = store.read()?;
     let records = check_records(&reader);
     let mut stream = reader.audit_stream()?;
@@ -75,7 +92,7 @@ pub fn verify_store(
         return Err(err);
     }
     Ok(IntegrityReport {
-        file_ok,
+        file,
         records,
         audit_entries: report.entries_checked,
         audit_head: report.head,

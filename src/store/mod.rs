@@ -11,11 +11,12 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use redb::{Database, DatabaseError, ReadableDatabase};
+use redb::{ConcurrencyMode, Database, DatabaseError, ReadableDatabase};
 
 pub use codec::decode as decode_record;
 pub(crate) use codec::encode as encode_record;
 pub use error::StoreError;
+
 pub use transactions::{AuditStream, ReadAccess, StoreReader, StoreWriter};
 
 /// The store's file name inside the data directory.
@@ -27,6 +28,17 @@ const CACHE_BYTES: usize = 128 * 1024 * 1024;
 pub struct Store {
     db: Database,
     path: PathBuf,
+    sharing: Sharing,
+}
+
+/// How this process shares the file with other frontdesk processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// The only process with the file open: the counter TUI, one-shot commands.
+    Exclusive,
+    /// `frontdesk serve` and the commands that run beside it (`backup`, `verify`): redb's
+    /// multi-process mode, one write transaction at a time across processes.
+    BesideServer,
 }
 
 impl std::fmt::Debug for Store {
@@ -57,15 +69,29 @@ impl Store {
             .create(&path)
             .map_err(|err| open_error(dir, &path, err))?;
         restrict_to_owner(&path)?;
-        let store = Store { db, path };
+        let store = Store {
+            db,
+            path,
+            sharing: Sharing::Exclusive,
+        };
         let tx = store.begin_write_raw()?;
         schema::create_all(&tx)?;
         tx.commit()?;
         Ok(store)
     }
 
-    /// Opens the existing store in `dir`, running forward migrations.
+    /// Opens the existing store in `dir` for this process alone, running forward migrations.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Self::open_with(dir, Sharing::Exclusive)
+    }
+
+    /// Opens the existing store in `dir` so that `frontdesk serve` and the commands that run
+    /// beside it can share it; a process holding it [`Sharing::Exclusive`] keeps them out.
+    pub fn open_shared(dir: &Path) -> Result<Store, StoreError> {
+        Self::open_with(dir, Sharing::BesideServer)
+    }
+
+    fn open_with(dir: &Path, sharing: Sharing) -> Result<Store, StoreError> {
         if !dir.is_dir() {
             return Err(StoreError::DataDirMissing(dir.to_path_buf()));
         }
@@ -73,10 +99,14 @@ impl Store {
         if !path.is_file() {
             return Err(StoreError::NotInitialised(dir.to_path_buf()));
         }
-        let db = builder()
+        let mut builder = builder();
+        if sharing == Sharing::BesideServer {
+            builder.set_concurrency_mode(ConcurrencyMode::MultiWriter);
+        }
+        let db = builder
             .open(&path)
             .map_err(|err| open_error(dir, &path, err))?;
-        let store = Store { db, path };
+        let store = Store { db, path, sharing };
         let tx = store.begin_write_raw()?;
         let found = schema::migrate(&tx)?;
         if found == schema::SCHEMA_VERSION {
@@ -89,6 +119,10 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub fn sharing(&self) -> Sharing {
+        self.sharing
     }
 
     pub fn read(&self) -> Result<StoreReader, StoreError> {
@@ -113,8 +147,12 @@ impl Store {
         Ok(())
     }
 
-    /// redb's own structural check of the file.
+    /// redb's own structural check of the file. It repairs as it goes, so it needs the file
+    /// to itself: a shared store is refused with [`StoreError::InUse`].
     pub fn check_integrity(&mut self) -> Result<bool, StoreError> {
+        if self.sharing == Sharing::BesideServer {
+            return Err(StoreError::InUse(self.path.clone()));
+        }
         self.db
             .check_integrity()
             .map_err(|err| StoreError::from(redb::Error::from(err)))

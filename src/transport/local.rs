@@ -14,9 +14,17 @@ use crossterm::terminal::{
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
+use super::hub::{Hub, HubSignal, Subscription};
+use super::panic_guard;
 use crate::ui::{App, Effect, Event};
 
 const TICK: Duration = Duration::from_secs(1);
+
+enum Inbox {
+    Ui(Event),
+    /// `frontdesk serve` is stopping.
+    Shutdown,
+}
 
 /// Puts the terminal back as it was: on normal exit, on error, and from the panic hook.
 pub fn restore_terminal() {
@@ -29,17 +37,11 @@ pub fn restore_terminal() {
     );
 }
 
-fn install_panic_hook() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        previous(info);
-    }));
-}
-
-/// Runs `app` on this terminal until it asks to quit.
-pub fn run(mut app: App) -> io::Result<()> {
-    install_panic_hook();
+/// Runs `app` on this terminal until it asks to quit, or, under `frontdesk serve`, until the
+/// server stops; `hub` carries changes made by the SSH sessions.
+pub fn run(mut app: App, hub: Option<&Hub>) -> io::Result<()> {
+    panic_guard::install();
+    panic_guard::mark_local_terminal_thread();
     enable_raw_mode()?;
     if let Err(err) = execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste) {
         restore_terminal();
@@ -47,14 +49,15 @@ pub fn run(mut app: App) -> io::Result<()> {
     }
     let result = CrosstermBackend::new(io::stdout());
     let outcome = match Terminal::new(result) {
-        Ok(terminal) => event_loop(&mut app, terminal),
+        Ok(terminal) => event_loop(&mut app, terminal, hub),
         Err(err) => Err(err),
     };
     restore_terminal();
+    panic_guard::local_terminal_released();
     outcome
 }
 
-fn spawn_input_reader(events: Sender<Event>) {
+fn spawn_input_reader(events: Sender<Inbox>) {
     std::thread::spawn(move || {
         loop {
             let event = match event::read() {
@@ -64,18 +67,36 @@ fn spawn_input_reader(events: Sender<Event>) {
                 Ok(_) => continue,
                 Err(_) => break,
             };
-            if events.send(event).is_err() {
+            if events.send(Inbox::Ui(event)).is_err() {
                 break;
             }
         }
     });
 }
 
-fn event_loop(app: &mut App, mut terminal: Terminal<CrosstermBackend<Stdout>>) -> io::Result<()> {
-    let (sender, receiver): (Sender<Event>, Receiver<Event>) = mpsc::channel();
+fn event_loop(
+    app: &mut App,
+    mut terminal: Terminal<CrosstermBackend<Stdout>>,
+    hub: Option<&Hub>,
+) -> io::Result<()> {
+    let (sender, receiver): (Sender<Inbox>, Receiver<Inbox>) = mpsc::channel();
     spawn_input_reader(sender.clone());
+    let subscription = hub.map(|hub| {
+        let sender = sender.clone();
+        hub.subscribe(move |signal| {
+            let message = match signal {
+                HubSignal::StoreChanged => Inbox::Ui(Event::StoreChanged),
+                HubSignal::Shutdown => Inbox::Shutdown,
+            };
+            let _ = sender.send(message);
+        })
+    });
     let size = terminal.size()?;
-    run_effects(app.handle(Event::Resize(size.width, size.height)), &sender);
+    run_effects(
+        app.handle(Event::Resize(size.width, size.height)),
+        &sender,
+        subscription.as_ref(),
+    );
     let mut next_tick = Instant::now() + TICK;
     loop {
         if app.take_dirty() {
@@ -87,15 +108,22 @@ fn event_loop(app: &mut App, mut terminal: Terminal<CrosstermBackend<Stdout>>) -
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
         };
-        let mut batch: Vec<Event> = first.into_iter().collect();
+        let mut batch: Vec<Inbox> = first.into_iter().collect();
         batch.extend(receiver.try_iter());
         if Instant::now() >= next_tick {
-            batch.push(Event::Tick);
+            batch.push(Inbox::Ui(Event::Tick));
             next_tick = Instant::now() + TICK;
         }
-        for event in batch {
+        for message in batch {
+            let event = match message {
+                Inbox::Ui(event) => event,
+                Inbox::Shutdown => {
+                    app.end_for_shutdown();
+                    return Ok(());
+                }
+            };
             let effects = app.handle(event);
-            if run_effects(effects, &sender) {
+            if run_effects(effects, &sender, subscription.as_ref()) {
                 return Ok(());
             }
         }
@@ -103,7 +131,11 @@ fn event_loop(app: &mut App, mut terminal: Terminal<CrosstermBackend<Stdout>>) -
 }
 
 /// Starts tasks on worker threads; returns whether the app asked to quit.
-fn run_effects(effects: Vec<Effect>, sender: &Sender<Event>) -> bool {
+fn run_effects(
+    effects: Vec<Effect>,
+    sender: &Sender<Inbox>,
+    subscription: Option<&Subscription>,
+) -> bool {
     let mut quit = false;
     for effect in effects {
         match effect {
@@ -111,11 +143,14 @@ fn run_effects(effects: Vec<Effect>, sender: &Sender<Event>) -> bool {
                 let sender = sender.clone();
                 std::thread::spawn(move || {
                     let output = task.run();
-                    let _ = sender.send(Event::Task(output));
+                    let _ = sender.send(Inbox::Ui(Event::Task(output)));
                 });
             }
-            // One local session: nothing else to tell.
-            Effect::Broadcast => {}
+            Effect::Broadcast => {
+                if let Some(subscription) = subscription {
+                    subscription.store_changed();
+                }
+            }
             Effect::Quit => quit = true,
         }
     }

@@ -182,6 +182,25 @@ impl App {
         Self::with_phase(env, Some(service), Phase::Login(LoginScreen::new()))
     }
 
+    /// A session already logged in elsewhere (at the SSH layer): straight to the desk.
+    pub fn for_session(
+        env: AppEnv,
+        service: Arc<Service>,
+        session: Session,
+    ) -> (Self, Vec<Effect>) {
+        let mut app = Self::login(env, service);
+        let mut effects = Vec::new();
+        app.enter_desk(session, &mut effects);
+        (app, effects)
+    }
+
+    /// The process is stopping: end the session without a prompt.
+    pub fn end_for_shutdown(&mut self) {
+        self.logout_quietly();
+        self.phase = Phase::Login(LoginScreen::new());
+        self.overlay = None;
+    }
+
     fn with_phase(env: AppEnv, service: Option<Arc<Service>>, phase: Phase) -> Self {
         let shop = service
             .as_deref()
@@ -390,7 +409,13 @@ impl App {
         }
     }
 
-    fn end_session(&mut self, _effects: &mut Vec<Effect>) {
+    fn end_session(&mut self, effects: &mut Vec<Effect>) {
+        if self.env.quit_when_session_ends {
+            self.phase = Phase::Login(LoginScreen::new());
+            self.overlay = None;
+            effects.push(Effect::Quit);
+            return;
+        }
         self.phase = Phase::Login(LoginScreen::new());
         self.overlay = None;
         self.privacy_blank = false;
@@ -665,6 +690,10 @@ impl App {
             }
             Some(Action::Logout) => {
                 self.logout_quietly();
+                if self.env.quit_when_session_ends {
+                    effects.push(Effect::Quit);
+                    return;
+                }
                 self.phase = Phase::Login(LoginScreen::new());
                 self.apply_look(Language::English, None);
             }
@@ -784,6 +813,10 @@ impl App {
             }
             Action::Logout => {
                 self.logout_quietly();
+                if self.env.quit_when_session_ends {
+                    effects.push(Effect::Quit);
+                    return;
+                }
                 self.phase = Phase::Login(LoginScreen::new());
                 self.privacy_blank = false;
                 self.apply_look(Language::English, None);

@@ -2,6 +2,7 @@
 //! clock, seeded entropy, and an independent TOTP implementation to play the phone.
 #![allow(dead_code)]
 
+pub mod ssh;
 pub mod ui;
 
 use std::sync::Arc;

@@ -4,10 +4,12 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+pub use portable_pty::CommandBuilder;
+use portable_pty::{Child, MasterPty, PtySize, native_pty_system};
 
 /// How long to wait for something to appear before giving up: a guard against a hung test,
 /// not a timing assertion. Debug builds on a loaded 2-core CI machine can be slow.
@@ -24,6 +26,19 @@ impl Terminal {
     /// Starts the binary with `args` on a `cols`×`rows` terminal, with its data in `data`
     /// and an empty config dir, so nothing of the developer's machine leaks in.
     pub fn spawn(args: &[&str], data: &Path, config: &Path, cols: u16, rows: u16) -> Self {
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_frontdesk"));
+        command.args(args);
+        command.env_clear();
+        command.env("TERM", "xterm-256color");
+        command.env("FRONTDESK_DATA", data);
+        command.env("FRONTDESK_CONFIG", config);
+        command.env("HOME", config);
+        command.env("LANG", "C.UTF-8");
+        Self::spawn_command(command, cols, rows)
+    }
+
+    /// Starts any program on a `cols`×`rows` terminal (the system `ssh` client, for one).
+    pub fn spawn_command(command: CommandBuilder, cols: u16, rows: u16) -> Self {
         let pty = native_pty_system();
         let pair = pty
             .openpty(PtySize {
@@ -33,15 +48,10 @@ impl Terminal {
                 pixel_height: 0,
             })
             .expect("open a pty");
-        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_frontdesk"));
-        command.args(args);
-        command.env_clear();
-        command.env("TERM", "xterm-256color");
-        command.env("FRONTDESK_DATA", data);
-        command.env("FRONTDESK_CONFIG", config);
-        command.env("HOME", config);
-        command.env("LANG", "C.UTF-8");
-        let child = pair.slave.spawn_command(command).expect("spawn frontdesk");
+        let child = pair
+            .slave
+            .spawn_command(command)
+            .expect("spawn the program");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
         let writer = pair.master.take_writer().expect("pty writer");
@@ -203,4 +213,45 @@ impl Drop for Terminal {
             let _ = self.child.kill();
         }
     }
+}
+
+/// The first manager's password in shops made by [`init_shop`].
+pub const INIT_PASSWORD: &str = "wash bay sunrise copper kettle";
+
+/// A shop made by `frontdesk init`; returns the manager's TOTP secret.
+pub fn init_shop(data: &Path) -> Vec<u8> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .args([
+            "init",
+            "--shop",
+            "Sparkle Car Wash",
+            "--timezone",
+            "America/Vancouver",
+            "--currency",
+            "CAD",
+            "--manager",
+            "owner",
+            "--password-stdin",
+        ])
+        .env("FRONTDESK_DATA", data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run init");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{INIT_PASSWORD}\n").as_bytes())
+        .expect("password");
+    let output = child.wait_with_output().expect("init finishes");
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("base32 secret:"))
+        .expect("secret printed");
+    super::common::secret_from_base32(line.trim_start_matches("base32 secret:"))
 }

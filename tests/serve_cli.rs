@@ -1,0 +1,169 @@
+//! `frontdesk serve` as a real process: while it runs, a plain `frontdesk` on the same data
+//! directory explains how to connect, `frontdesk verify` still works, an SSH client logs in
+//! and works; SIGTERM tells the sessions, closes the store and exits cleanly.
+
+mod common;
+mod pty;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use chrono::Utc;
+use common::phone_code;
+use common::ssh::{Client, LoginOutcome};
+use pty::{INIT_PASSWORD, Terminal, init_shop};
+
+/// A loopback port free a moment ago.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+struct Server {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(data: &Path, port: u16) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+            .args([
+                "serve",
+                "--headless",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .env("FRONTDESK_DATA", data)
+            .env("FRONTDESK_CONFIG", data.join("no-config"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve starts");
+        let (sender, lines) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let sender = sender.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = sender.send(line);
+                }
+            });
+        }
+        let server = Server { child, lines };
+        server.wait_for_line("press Ctrl-C or send SIGTERM");
+        server
+    }
+
+    fn wait_for_line(&self, text: &str) -> String {
+        let mut seen = Vec::new();
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(line) => seen.push(line),
+                Err(_) => panic!(
+                    "waited for {text:?}; the server printed:\n{}",
+                    seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    fn terminate(&mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beside_a_running_server_other_commands_help_and_sigterm_closes_cleanly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).expect("config dir");
+    let secret = init_shop(&data);
+    let port = free_port();
+    let mut server = Server::start(&data, port);
+
+    // The host key was made private to this user.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("ssh_host_ed25519_key"))
+            .expect("host key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // A plain `frontdesk` explains how to connect instead of failing on a locked file.
+    let mut counter = Terminal::spawn(&[], &data, &config, 100, 30);
+    let said = counter.wait_for("frontdesk serve is running");
+    assert!(said.contains(&format!("ssh -p {port}")), "{said}");
+    assert!(!counter.wait_exit(), "it exits with an error status");
+
+    // `verify` works beside it.
+    let verify = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .args(["verify"])
+        .env("FRONTDESK_DATA", &data)
+        .output()
+        .expect("verify runs");
+    let report = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(verify.status.success(), "{report}");
+    assert!(report.contains("audit log: OK"), "{report}");
+    assert!(report.contains("not checked while"), "{report}");
+
+    // A second server on the same store is refused.
+    let second = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .args([
+            "serve",
+            "--headless",
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .env("FRONTDESK_DATA", &data)
+        .output()
+        .expect("second serve runs");
+    assert!(!second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("already running"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+
+    // An SSH client logs in and gets the desk.
+    let mut client = Client::connect(format!("127.0.0.1:{port}").parse().expect("addr")).await;
+    let code = phone_code(&secret, Utc::now());
+    assert_eq!(
+        client.login("owner", INIT_PASSWORD, &code).await,
+        LoginOutcome::Accepted
+    );
+    client.open_terminal(100, 30, "xterm-256color", &[]).await;
+    client.wait_for("owner (manager)").await;
+
+    // SIGTERM: the session is told, and the server exits cleanly.
+    server.terminate();
+    let farewell = client.wait_closed().await;
+    assert!(farewell.contains("shutting down"), "{farewell}");
+    server.wait_for_line("stopped");
+    let status = server.child.wait().expect("server exits");
+    assert!(status.success(), "{status:?}");
+    // The store is free again for the counter.
+    assert!(!data.join("serve.lock").exists());
+}
