@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::Utc;
 use common::phone_code;
 use common::ssh::{Client, LoginOutcome};
-use pty::{INIT_PASSWORD, Terminal, init_shop};
+use pty::{INIT_PASSWORD, Terminal, init_manager, init_shop};
 
 /// A loopback port free a moment ago.
 fn free_port() -> u16 {
@@ -166,4 +166,77 @@ async fn beside_a_running_server_other_commands_help_and_sigterm_closes_cleanly(
     assert!(status.success(), "{status:?}");
     // The store is free again for the counter.
     assert!(!data.join("serve.lock").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_counter_screen_shows_a_change_made_over_ssh_without_a_key_press() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).expect("config dir");
+    let owner = init_manager(&data);
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut counter = Terminal::spawn(&["serve", "--listen", &listen], &data, &config, 100, 30);
+
+    // At the counter: the manager logs in with a recovery code (the authenticator code of this
+    // 30-second step goes to the SSH login below).
+    counter.wait_for("Log in");
+    counter.type_text("owner");
+    counter.enter();
+    counter.type_text(INIT_PASSWORD);
+    counter.enter();
+    counter.type_text(&owner.recovery_codes[0]);
+    counter.enter();
+    counter.wait_for("owner (manager)");
+    // Settings › Security shows the host key clients will see.
+    counter.f_key(6);
+    counter.wait_for("Services & prices");
+    for _ in 0..5 {
+        counter.tab();
+    }
+    counter.wait_for("SSH host key");
+    counter.esc();
+    counter.wait_for("Today");
+
+    // From home: the same manager over SSH adds a service and a bay in Settings.
+    let mut home = Client::connect(listen.parse().expect("addr")).await;
+    assert_eq!(
+        home.login(
+            "owner",
+            INIT_PASSWORD,
+            &phone_code(&owner.secret, Utc::now())
+        )
+        .await,
+        LoginOutcome::Accepted
+    );
+    home.open_terminal(100, 30, "xterm-256color", &[]).await;
+    home.wait_for("owner (manager)").await;
+    home.send(b"\x1b[17~").await; // F6
+    home.wait_for("Services & prices").await;
+    home.send(b"\t\t\t").await;
+    home.send(b"n").await;
+    home.wait_for("Service name").await;
+    home.type_text("Exterior wash").await;
+    home.send(b"\t\t\t\x15").await; // to the price, Ctrl-U clears it
+    home.type_text("20.00").await;
+    home.send(b"\r").await;
+    home.wait_for("20.00").await;
+    home.send(b"\x1b[Z").await; // Shift-Tab: back to Bays
+    home.send(b"n").await;
+    home.wait_for("Bay name").await;
+    home.type_text("Bay 7").await;
+    home.send(b"\r").await;
+    home.wait_for("Bay 7").await;
+
+    // The counter's Today board gains the bay by itself.
+    counter.wait_for("Bay 7");
+
+    // Quitting the counter stops the server, and the SSH session is told.
+    counter.ctrl('q');
+    counter.wait_for("Quit frontdesk?");
+    counter.type_text("y");
+    let farewell = home.wait_closed().await;
+    assert!(farewell.contains("shutting down"), "{farewell}");
+    assert!(counter.wait_exit(), "serve exits cleanly");
 }

@@ -220,6 +220,11 @@ pub const INIT_PASSWORD: &str = "wash bay sunrise copper kettle";
 
 /// A shop made by `frontdesk init`; returns the manager's TOTP secret.
 pub fn init_shop(data: &Path) -> Vec<u8> {
+    init_manager(data).secret
+}
+
+/// Runs `frontdesk init` for the shop every binary test uses; returns what it printed.
+fn run_init(data: &Path) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
         .args([
             "init",
@@ -249,9 +254,29 @@ pub fn init_shop(data: &Path) -> Vec<u8> {
     let output = child.wait_with_output().expect("init finishes");
     let out = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(output.status.success(), "{out}");
+    out
+}
+
+/// A shop made by `frontdesk init`: the manager's TOTP secret and recovery codes as printed.
+pub struct InitialManager {
+    pub secret: Vec<u8>,
+    pub recovery_codes: Vec<String>,
+}
+
+pub fn init_manager(data: &Path) -> InitialManager {
+    let out = run_init(data);
     let line = out
         .lines()
         .find(|l| l.starts_with("base32 secret:"))
         .expect("secret printed");
-    super::common::secret_from_base32(line.trim_start_matches("base32 secret:"))
+    InitialManager {
+        secret: super::common::secret_from_base32(line.trim_start_matches("base32 secret:")),
+        // The recovery codes are the indented lines after the secret.
+        recovery_codes: out
+            .lines()
+            .skip_while(|l| !l.starts_with("base32 secret:"))
+            .filter(|l| l.starts_with("  ") && !l.trim().is_empty())
+            .map(|l| l.trim().to_owned())
+            .collect(),
+    }
 }
