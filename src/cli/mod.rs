@@ -1,11 +1,13 @@
 //! The command line: argument parsing and one function per command. Commands talk only to
 //! the service layer (and, for `verify`, the store's read-only integrity check).
 
+mod backup;
 mod demo;
 mod init;
 mod passwd;
 mod prompt;
 mod serve;
+mod restore;
 mod tui;
 mod verify;
 
@@ -51,6 +53,10 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Host the store: the counter screen here (unless --headless) and staff over SSH.
     Serve(serve::ServeArgs),
+    /// Write an encrypted, tested snapshot of the whole store to a file (managers only).
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty data directory (a manager's password and code).
+    Restore(restore::RestoreArgs),
 }
 
 /// An error already phrased for the person at the terminal.
@@ -112,5 +118,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Passwd(args)) => passwd::run(&data, &runtime, args),
         Some(Command::Verify(args)) => verify::run(&data, args),
         Some(Command::Serve(args)) => serve::run(&data, &runtime, cli.theme.as_deref(), args),
+        Some(Command::Backup(args)) => backup::run(&data, &runtime, args),
+        Some(Command::Restore(args)) => restore::run(&data, &runtime, args),
     }
 }

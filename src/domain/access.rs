@@ -97,6 +97,8 @@ pub enum Operation {
     ReadAuditCheckpoint,
     /// One's own language and theme.
     EditOwnPreferences,
+    /// Write an encrypted snapshot of the whole store to a file.
+    MakeBackup,
 }
 
 impl Operation {
@@ -126,6 +128,7 @@ impl Operation {
             Operation::ViewTakings => "view_takings",
             Operation::ReadAuditCheckpoint => "read_audit_checkpoint",
             Operation::EditOwnPreferences => "edit_own_preferences",
+            Operation::MakeBackup => "make_backup",
         }
     }
 
@@ -141,7 +144,7 @@ impl Operation {
             ) => Rule::Allowed,
             (
                 ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog | OverridePrice | VoidVisit
-                | AdjustPoints | SuspendOrCancelPlan | RunMaintenance,
+                | AdjustPoints | SuspendOrCancelPlan | RunMaintenance | MakeBackup,
                 Role::Manager,
             ) => Rule::Allowed,
             (ResetStaffCredentials, Role::Manager) => Rule::AfterStepUp,
@@ -155,7 +158,8 @@ impl Operation {
                 | VoidVisit
                 | AdjustPoints
                 | SuspendOrCancelPlan
-                | RunMaintenance,
+                | RunMaintenance
+                | MakeBackup,
                 Role::Cashier,
             ) => Rule::Denied,
         }
@@ -188,6 +192,7 @@ mod tests {
             Operation::AdjustPoints,
             Operation::SuspendOrCancelPlan,
             Operation::RunMaintenance,
+            Operation::MakeBackup,
         ] {
             assert_eq!(
                 operation.rule_for(Role::Cashier),

@@ -41,6 +41,8 @@ pub enum ServiceError {
     Vault(#[from] VaultError),
     #[error("{0}")]
     Entropy(#[from] EntropyError),
+    #[error("{0}")]
+    Backup(#[from] crate::service::backup::BackupError),
     #[error("Security check failed: {0}")]
     Credential(String),
 }

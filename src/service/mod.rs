@@ -3,6 +3,7 @@
 //! change and its audit entry in one transaction.
 
 mod audit_log;
+mod backup;
 mod board;
 mod bookings;
 mod catalog;
@@ -18,6 +19,7 @@ mod name_search;
 mod plans;
 mod points;
 mod reports;
+mod restore;
 mod session;
 mod setup;
 mod ssh_keys;
@@ -44,6 +46,7 @@ pub use audit_log::{
     AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_SCAN_BUDGET, AuditEntryView, AuditFilter, AuditPage,
     AuditVerification,
 };
+pub use backup::{BackupError, BackupSummary};
 pub use board::{BookingLabel, CustomerLabel, MemberCard, VehicleChoice};
 pub use bookings::{BookingRequest, BookingView, LocalStart, SlotOffer};
 pub use catalog::{BayInput, ServiceInput};
@@ -60,6 +63,7 @@ pub use members::{Change, MemberInput, MemberUpdate, VehicleInput};
 pub use plans::{PackageSale, PlanSale};
 pub use points::PointsView;
 pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally};
+pub use restore::{RestoreRequest, RestoreSummary, restore_backup};
 pub use session::{Session, SessionInfo, SessionStatus};
 pub use setup::{InitialSetup, StaffCredentials};
 pub use ssh_keys::{MAX_SSH_KEYS_PER_STAFF, SshKeyView, SshKeysView};

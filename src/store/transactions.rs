@@ -362,6 +362,10 @@ impl StoreReader {
         Self { tx }
     }
 
+    pub(super) fn transaction(&self) -> &ReadTransaction {
+        &self.tx
+    }
+
     fn blind_index(&self) -> Result<ReadOnlyMultimapTable<&'static [u8; 32], u128>, StoreError> {
         Ok(self.tx.open_multimap_table(BLIND_INDEX)?)
     }

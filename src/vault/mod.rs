@@ -1,6 +1,7 @@
 //! The vault (SPEC §4): key types, field encryption, key wrapping, blind indexes and the
 //! in-memory name index. Pure cryptography over bytes; storage and password hashing live elsewhere.
 
+pub mod backup_stream;
 pub mod blind_index;
 pub mod keyring;
 pub mod keys;

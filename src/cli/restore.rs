@@ -1,0 +1,99 @@
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{CliError, Runtime, prompt};
+use crate::service::{RestoreRequest, SecondFactor, restore_backup};
+
+const AFTER_HELP: &str = "\
+Restores into an empty data directory only (--data DIR, or FRONTDESK_DATA); it never \
+replaces an existing store. You need the user name and password of a manager who had an \
+account when the backup was made, plus that manager's authenticator code, or one of their \
+recovery codes (--recovery-code). The restored store is verified (audit chain and records) \
+before it is put in place, and the restore is recorded in its audit log.";
+
+#[derive(Debug, Args)]
+#[command(after_long_help = AFTER_HELP)]
+pub struct RestoreArgs {
+    /// The backup file written by `frontdesk backup`.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// A manager's user name (prompted for when absent).
+    #[arg(long, value_name = "USER")]
+    user: Option<String>,
+    /// Read the password (and, with --recovery-code, the code on the next line) from
+    /// standard input, for scripts.
+    #[arg(long, requires = "user")]
+    password_stdin: bool,
+    /// The manager's current authenticator code (prompted for when absent).
+    #[arg(long, value_name = "CODE", conflicts_with = "recovery_code")]
+    totp: Option<String>,
+    /// Prove it with one of the manager's recovery codes instead of an authenticator code.
+    #[arg(long)]
+    recovery_code: bool,
+}
+
+pub fn run(data: &Path, runtime: &Runtime, args: RestoreArgs) -> Result<ExitCode, CliError> {
+    let file = File::open(&args.file).map_err(|err| {
+        CliError::new(format!(
+            "could not open the backup {}: {err}; check the file name",
+            args.file.display()
+        ))
+    })?;
+    let username = match args.user {
+        Some(user) => user,
+        None => prompt::visible("Manager user name: ")?,
+    };
+    let (password, second_factor) = if args.password_stdin {
+        if args.recovery_code {
+            let mut lines =
+                prompt::secrets_from_stdin(2, "the password, then a recovery code")?;
+            let code = lines.remove(1);
+            (lines.remove(0), SecondFactor::RecoveryCode(code))
+        } else {
+            let code = args.totp.ok_or_else(|| {
+                CliError::new("with --password-stdin, pass --totp CODE or --recovery-code")
+            })?;
+            let password = prompt::secrets_from_stdin(1, "the password")?.remove(0);
+            (password, SecondFactor::Totp(code))
+        }
+    } else {
+        let password = prompt::hidden("Password: ")?;
+        let factor = if args.recovery_code {
+            SecondFactor::RecoveryCode(prompt::hidden("Recovery code: ")?)
+        } else {
+            match args.totp {
+                Some(code) => SecondFactor::Totp(code),
+                None => SecondFactor::Totp(prompt::visible("Authenticator code: ")?),
+            }
+        };
+        (password, factor)
+    };
+    let summary = restore_backup(
+        BufReader::new(file),
+        data,
+        RestoreRequest {
+            username,
+            password,
+            second_factor,
+        },
+        runtime.clock.as_ref(),
+    )?;
+    let backup = &summary.backup;
+    println!(
+        "Restored the backup made {} into {}; the store verifies.",
+        backup.created_at.format("%Y-%m-%d %H:%M UTC"),
+        data.display()
+    );
+    println!(
+        "  {} members, {} visits, {} bookings, {} audit entries",
+        backup.members, backup.visits, backup.bookings, backup.audit_entries
+    );
+    println!("  backup size: {} bytes", backup.bytes);
+    println!("  backup SHA-256: {}", backup.sha256_hex());
+    println!("  audit checkpoint now: {}", summary.checkpoint);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,281 @@
+//! `frontdesk restore`: a backup back into an empty data directory, without a running store.
+//!
+//! A manager proves who they are against the copies of their wraps in the backup's header
+//! (password, then a fresh authenticator code or an unused recovery code). The tables are
+//! rebuilt in a working directory inside the data directory, checked with `verify_store`,
+//! the restore is audited, and only then is the file renamed into place: a failure at any
+//! point leaves the data directory as it was.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use redb::Durability;
+use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
+
+use super::ServiceError;
+use super::backup::{BackupError, BackupFile, BackupHeader, BackupSummary, Keyholder, read_payload};
+use super::integrity::verify_store;
+use super::login::SecondFactor;
+use crate::audit::{Actor, AuditAction, AuditDraft, Checkpoint, Origin, Outcome, entry_hash};
+use crate::auth::password::{burn_equivalent_time, derive_key_encryption_key};
+use crate::auth::recovery::normalize_recovery_code;
+use crate::auth::totp::{CodeCheck, TotpSecret, verify_code};
+use crate::clock::Clock;
+use crate::domain::access::normalize_username;
+use crate::store::records::StoreKeyWrap;
+use crate::store::{ReadAccess, Store, StoreError, StoreWriter};
+use crate::vault::{KeyEncryptionKey, StoreKey, UnlockedVault, WrapContext, unwrap_store_key};
+
+/// Where the store is rebuilt before it is moved into place; inside the data directory so
+/// the final rename stays on one file system.
+const WORK_DIR_NAME: &str = ".frontdesk-restore";
+
+/// The manager restoring, and how they prove it.
+pub struct RestoreRequest {
+    pub username: String,
+    pub password: SecretString,
+    pub second_factor: SecondFactor,
+}
+
+impl std::fmt::Debug for RestoreRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestoreRequest").finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RestoreSummary {
+    /// What the backup held, counted while it was read.
+    pub backup: BackupSummary,
+    /// The restored audit log's checkpoint, including the restore's own entry.
+    pub checkpoint: Checkpoint,
+}
+
+/// How the manager's second factor was accepted, to be recorded in the restored store so
+/// the same code cannot be used again.
+enum AcceptedFactor {
+    Totp { step: u64 },
+    RecoveryCode { index: u8 },
+}
+
+/// Restores the backup read from `input` into `data_dir`, which must hold no store.
+pub fn restore_backup(
+    input: impl Read,
+    data_dir: &Path,
+    request: RestoreRequest,
+    clock: &dyn Clock,
+) -> Result<RestoreSummary, ServiceError> {
+    if Store::exists_in(data_dir) {
+        return Err(BackupError::StoreExists(data_dir.to_path_buf()).into());
+    }
+    let file = BackupFile::read_header(input)?;
+    let now = clock.now();
+    let (vault, holder, factor) = unlock(&file.header, &request, now)?;
+    crate::store::ensure_private_dir(data_dir)?;
+    let work = WorkDir::create(data_dir)?;
+    let backup = {
+        let store = Store::create(work.path())?;
+        let backup = read_payload(file.open_payload(vault.store_key()), |name, kind, rows| {
+            let mut writer = store.write()?;
+            // Only the last commit below needs to reach the disk; a crash before it leaves a
+            // working directory that the next restore discards.
+            writer
+                .raw_transaction()
+                .set_durability(Durability::None)
+                .map_err(|err| StoreError::Io(err.to_string()))?;
+            writer.load_table_rows(name, kind, rows)?;
+            Ok(writer.commit()?)
+        })?;
+        store.write()?.commit()?;
+        backup
+    };
+    // Reopening runs the forward migrations for a backup made under an older schema.
+    let mut store = Store::open(work.path())?;
+    let report = verify_store(&mut store, None)?;
+    if !report.is_ok() {
+        let problem = report
+            .lines()
+            .into_iter()
+            .find(|line| line.contains("FAILED"))
+            .unwrap_or_else(|| "verify failed".to_owned());
+        return Err(BackupError::FailedVerification(problem).into());
+    }
+    let mut writer = store.write()?;
+    record_restore(&mut writer, &holder, factor, now)?;
+    let entry = writer.append_audit(restore_draft(&writer, &holder, &backup)?, now)?;
+    writer.commit()?;
+    drop(store);
+    let checkpoint = Checkpoint {
+        count: entry.seq,
+        head: entry_hash(&entry),
+    };
+    work.move_into_place(data_dir)?;
+    Ok(RestoreSummary { backup, checkpoint })
+}
+
+/// Finds the manager in the header and checks their password and second factor. Every
+/// failure is the same error, after about the same work.
+fn unlock(
+    header: &BackupHeader,
+    request: &RestoreRequest,
+    now: DateTime<Utc>,
+) -> Result<(UnlockedVault, Keyholder, AcceptedFactor), ServiceError> {
+    let holder = normalize_username(&request.username)
+        .ok()
+        .and_then(|name| header.keyholder(&name));
+    let Some(holder) = holder else {
+        burn_equivalent_time(&request.password);
+        return Err(BackupError::WrongCredential.into());
+    };
+    let store_key = unwrap_wrap(
+        request.password.expose_secret().as_bytes(),
+        &holder.password_wrap,
+        WrapContext::Staff {
+            staff_id: holder.staff_id,
+        },
+    )
+    .ok_or(BackupError::WrongCredential)?;
+    let vault = UnlockedVault::new(store_key);
+    let factor = match &request.second_factor {
+        SecondFactor::Totp(code) => {
+            let secret = vault
+                .open_staff_secret(holder.staff_id, &holder.totp_secret)
+                .ok()
+                .and_then(|bytes| TotpSecret::from_bytes(&bytes).ok())
+                .ok_or(BackupError::WrongCredential)?;
+            let seconds = u64::try_from(now.timestamp()).unwrap_or(0);
+            match verify_code(&secret, code, seconds, holder.totp_last_used_step) {
+                CodeCheck::Accepted { step } => AcceptedFactor::Totp { step },
+                CodeCheck::Replayed | CodeCheck::Invalid => {
+                    return Err(BackupError::WrongCredential.into());
+                }
+            }
+        }
+        SecondFactor::RecoveryCode(typed) => {
+            let code = normalize_recovery_code(typed.expose_secret())
+                .ok_or(BackupError::WrongCredential)?;
+            // Each unused code's wrap is tried in turn: only the right code opens its own.
+            let index = holder
+                .recovery_wraps
+                .iter()
+                .find(|candidate| {
+                    unwrap_wrap(
+                        code.as_bytes(),
+                        &candidate.wrap,
+                        WrapContext::RecoveryCode {
+                            staff_id: holder.staff_id,
+                            index: candidate.index,
+                        },
+                    )
+                    .is_some_and(|key| {
+                        bool::from(key.key().expose().ct_eq(vault.store_key().key().expose()))
+                    })
+                })
+                .map(|candidate| candidate.index)
+                .ok_or(BackupError::WrongCredential)?;
+            AcceptedFactor::RecoveryCode { index }
+        }
+    };
+    Ok((vault, holder.clone(), factor))
+}
+
+/// The store key from one wrap, or `None` for a wrong secret, an altered wrap or stored
+/// derivation parameters outside the accepted range.
+fn unwrap_wrap(secret: &[u8], wrap: &StoreKeyWrap, context: WrapContext) -> Option<StoreKey> {
+    let kek = derive_key_encryption_key(secret, &wrap.salt, wrap.params.into()).ok()?;
+    unwrap_store_key(&KeyEncryptionKey::from_bytes(kek), &wrap.sealed, context).ok()
+}
+
+/// Marks the code just used as used in the restored store, so it cannot open it again.
+fn record_restore(
+    writer: &mut StoreWriter,
+    holder: &Keyholder,
+    factor: AcceptedFactor,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut staff = writer
+        .staff(holder.staff_id)?
+        .ok_or(BackupError::Damaged("the restoring manager's account is missing"))?;
+    match factor {
+        AcceptedFactor::Totp { step } => staff.totp.last_used_step = Some(step),
+        AcceptedFactor::RecoveryCode { index } => {
+            if let Some(slot) = staff.recovery_codes.get_mut(usize::from(index)) {
+                slot.used_at = Some(now);
+            }
+        }
+    }
+    staff.updated_at = now;
+    writer.put_staff(&staff)?;
+    Ok(())
+}
+
+fn restore_draft(
+    writer: &StoreWriter,
+    holder: &Keyholder,
+    backup: &BackupSummary,
+) -> Result<AuditDraft, ServiceError> {
+    let staff = writer
+        .staff(holder.staff_id)?
+        .ok_or(BackupError::Damaged("the restoring manager's account is missing"))?;
+    Ok(AuditDraft {
+        actor: Actor::Staff {
+            staff_id: staff.id,
+            username: staff.username,
+        },
+        origin: Origin::Cli {
+            command: "restore".to_owned(),
+        },
+        action: AuditAction::BackupRestored,
+        outcome: Outcome::Ok,
+        objects: Vec::new(),
+        fields: Vec::new(),
+        detail: Some(format!(
+            "backup made {}: {}",
+            backup.created_at.to_rfc3339(),
+            backup.describe()
+        )),
+    })
+}
+
+/// The working directory; removed on drop unless its store was moved into place.
+struct WorkDir {
+    path: PathBuf,
+}
+
+impl WorkDir {
+    fn create(data_dir: &Path) -> Result<Self, ServiceError> {
+        let path = data_dir.join(WORK_DIR_NAME);
+        // Left behind by a restore that was killed part-way; it never held the live store.
+        if path.exists() {
+            fs::remove_dir_all(&path).map_err(BackupError::io_error(
+                "remove an unfinished restore's working directory",
+            ))?;
+        }
+        Ok(Self { path })
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn move_into_place(self, data_dir: &Path) -> Result<(), ServiceError> {
+        let target = Store::file_in(data_dir);
+        // Checked again at the last moment: a store created meanwhile is never replaced.
+        if target.exists() {
+            return Err(BackupError::StoreExists(data_dir.to_path_buf()).into());
+        }
+        fs::rename(Store::file_in(&self.path), &target)
+            .map_err(BackupError::io_error("move the restored store into place"))?;
+        Ok(())
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        // Best effort: a leftover directory is discarded by the next restore anyway.
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
