@@ -94,7 +94,10 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
 
 /// `FILE.partial` beside the target, so a half-written backup never carries the real name.
 fn partial_path(out: &Path) -> PathBuf {
-    let mut name = out.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = out
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".partial");
     out.with_file_name(name)
 }

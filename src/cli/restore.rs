@@ -49,8 +49,7 @@ pub fn run(data: &Path, runtime: &Runtime, args: RestoreArgs) -> Result<ExitCode
     };
     let (password, second_factor) = if args.password_stdin {
         if args.recovery_code {
-            let mut lines =
-                prompt::secrets_from_stdin(2, "the password, then a recovery code")?;
+            let mut lines = prompt::secrets_from_stdin(2, "the password, then a recovery code")?;
             let code = lines.remove(1);
             (lines.remove(0), SecondFactor::RecoveryCode(code))
         } else {

@@ -427,8 +427,7 @@ impl<R: Read> PayloadReader<R> {
                 continue;
             }
             let available = (self.chunk.len() - self.position).min(out.len());
-            out[..available]
-                .copy_from_slice(&self.chunk[self.position..self.position + available]);
+            out[..available].copy_from_slice(&self.chunk[self.position..self.position + available]);
             self.position += available;
             out = &mut out[available..];
         }
@@ -723,7 +722,6 @@ impl From<crate::vault::VaultError> for BackupError {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -785,7 +783,10 @@ mod tests {
         let file = file_with(100, 2000);
         assert!(file.len() > 3 * CHUNK_LEN);
         let summary = read(&file).unwrap();
-        assert_eq!((summary.tables, summary.rows, summary.visits), (1, 100, 100));
+        assert_eq!(
+            (summary.tables, summary.rows, summary.visits),
+            (1, 100, 100)
+        );
         assert_eq!(summary.bytes, file.len() as u64);
         assert_eq!(summary.sha256, <[u8; 32]>::from(Sha256::digest(&file)));
     }

@@ -16,7 +16,9 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
 use super::ServiceError;
-use super::backup::{BackupError, BackupFile, BackupHeader, BackupSummary, Keyholder, read_payload};
+use super::backup::{
+    BackupError, BackupFile, BackupHeader, BackupSummary, Keyholder, read_payload,
+};
 use super::integrity::verify_store;
 use super::login::SecondFactor;
 use crate::audit::{Actor, AuditAction, AuditDraft, Checkpoint, Origin, Outcome, entry_hash};
@@ -196,9 +198,9 @@ fn record_restore(
     factor: AcceptedFactor,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mut staff = writer
-        .staff(holder.staff_id)?
-        .ok_or(BackupError::Damaged("the restoring manager's account is missing"))?;
+    let mut staff = writer.staff(holder.staff_id)?.ok_or(BackupError::Damaged(
+        "the restoring manager's account is missing",
+    ))?;
     match factor {
         AcceptedFactor::Totp { step } => staff.totp.last_used_step = Some(step),
         AcceptedFactor::RecoveryCode { index } => {
@@ -217,9 +219,9 @@ fn restore_draft(
     holder: &Keyholder,
     backup: &BackupSummary,
 ) -> Result<AuditDraft, ServiceError> {
-    let staff = writer
-        .staff(holder.staff_id)?
-        .ok_or(BackupError::Damaged("the restoring manager's account is missing"))?;
+    let staff = writer.staff(holder.staff_id)?.ok_or(BackupError::Damaged(
+        "the restoring manager's account is missing",
+    ))?;
     Ok(AuditDraft {
         actor: Actor::Staff {
             staff_id: staff.id,

@@ -71,11 +71,7 @@ pub struct ChunkSealer {
 }
 
 impl ChunkSealer {
-    pub fn new(
-        key: &BackupKey,
-        nonce: &[u8; STREAM_NONCE_LEN],
-        associated_data: Vec<u8>,
-    ) -> Self {
+    pub fn new(key: &BackupKey, nonce: &[u8; STREAM_NONCE_LEN], associated_data: Vec<u8>) -> Self {
         Self {
             encryptor: EncryptorBE32::from_aead(key.cipher(), nonce.into()),
             associated_data,
@@ -119,11 +115,7 @@ pub struct ChunkOpener {
 }
 
 impl ChunkOpener {
-    pub fn new(
-        key: &BackupKey,
-        nonce: &[u8; STREAM_NONCE_LEN],
-        associated_data: Vec<u8>,
-    ) -> Self {
+    pub fn new(key: &BackupKey, nonce: &[u8; STREAM_NONCE_LEN], associated_data: Vec<u8>) -> Self {
         Self {
             decryptor: DecryptorBE32::from_aead(key.cipher(), nonce.into()),
             associated_data,
