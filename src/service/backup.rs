@@ -32,7 +32,7 @@ use crate::domain::access::{Operation, Role};
 use crate::ids::RecordId;
 use crate::store::records::StoreKeyWrap;
 use crate::store::schema::{AUDIT, BOOKINGS, MEMBERS, SCHEMA_VERSION, VISITS};
-use crate::store::{ReadAccess, SnapshotEvent, TableKind};
+use crate::store::{RawRow, ReadAccess, SnapshotEvent, TableKind};
 use crate::vault::backup_stream::{
     BACKUP_SALT_LEN, BackupKey, CHUNK_TAG_LEN, ChunkOpener, ChunkSealer, STREAM_NONCE_LEN,
     keyholder_tag,
@@ -400,7 +400,7 @@ impl<R: Read> PayloadReader<R> {
             _ => return Err(BackupError::Damaged("a chunk has an unknown marker")),
         };
         let len = u32::from_le_bytes([frame[1], frame[2], frame[3], frame[4]]) as usize;
-        if len < CHUNK_TAG_LEN || len > CHUNK_LEN + CHUNK_TAG_LEN {
+        if !(CHUNK_TAG_LEN..=CHUNK_LEN + CHUNK_TAG_LEN).contains(&len) {
             return Err(BackupError::Damaged("a chunk has an impossible length"));
         }
         let mut sealed = vec![0u8; len];
@@ -559,13 +559,13 @@ impl Tally {
 /// checks every count the backup states about itself.
 pub(super) fn read_payload<R: Read>(
     mut payload: PayloadReader<R>,
-    mut load: impl FnMut(&str, TableKind, &[(Vec<u8>, Vec<u8>)]) -> Result<(), ServiceError>,
+    mut load: impl FnMut(&str, TableKind, &[RawRow]) -> Result<(), ServiceError>,
 ) -> Result<BackupSummary, ServiceError> {
     /// Rows handed over at once: bounded memory, few table opens.
     const BATCH_ROWS: usize = 4096;
     let mut tally = Tally::default();
     let mut current: Option<(String, TableKind, u64)> = None;
-    let mut batch: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut batch: Vec<RawRow> = Vec::new();
     loop {
         match payload.next_item()? {
             PayloadItem::TableStart { name, kind } => {

@@ -17,7 +17,7 @@ use redb::{ConcurrencyMode, Database, DatabaseError, ReadableDatabase};
 pub use codec::decode as decode_record;
 pub(crate) use codec::encode as encode_record;
 pub use error::StoreError;
-pub use snapshot::{SnapshotEvent, TableKind, known_tables};
+pub use snapshot::{RawRow, SnapshotEvent, TableKind, known_tables};
 pub use transactions::{AuditStream, ReadAccess, StoreReader, StoreWriter};
 
 /// The store's file name inside the data directory.

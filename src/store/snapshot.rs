@@ -11,6 +11,9 @@ use super::StoreError;
 use super::schema::*;
 use super::transactions::{StoreReader, StoreWriter};
 
+/// One row's key and value bytes, exactly as redb stores them.
+pub type RawRow = (Vec<u8>, Vec<u8>);
+
 /// Whether a table maps each key to one value or to a set of values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableKind {
@@ -70,7 +73,7 @@ macro_rules! snapshot_tables {
             tx: &WriteTransaction,
             name: &str,
             kind: TableKind,
-            rows: &[(Vec<u8>, Vec<u8>)],
+            rows: &[RawRow],
         ) -> Result<bool, StoreError> {
             $(if kind == TableKind::Plain && name == $plain.name() {
                 load_plain(tx, $plain, rows)?;
@@ -175,7 +178,7 @@ fn misfit(table: &str) -> StoreError {
 fn load_plain<K: Key + 'static, V: Value + 'static>(
     tx: &WriteTransaction,
     table: TableDefinition<K, V>,
-    rows: &[(Vec<u8>, Vec<u8>)],
+    rows: &[RawRow],
 ) -> Result<(), StoreError> {
     let mut opened = tx.open_table(table)?;
     for (key, value) in rows {
@@ -190,7 +193,7 @@ fn load_plain<K: Key + 'static, V: Value + 'static>(
 fn load_multimap<K: Key + 'static, V: Key + 'static>(
     tx: &WriteTransaction,
     table: MultimapTableDefinition<K, V>,
-    rows: &[(Vec<u8>, Vec<u8>)],
+    rows: &[RawRow],
 ) -> Result<(), StoreError> {
     let mut opened = tx.open_multimap_table(table)?;
     for (key, value) in rows {
@@ -236,7 +239,7 @@ impl StoreWriter {
         &mut self,
         name: &str,
         kind: TableKind,
-        rows: &[(Vec<u8>, Vec<u8>)],
+        rows: &[RawRow],
     ) -> Result<(), StoreError> {
         if load_known(self.raw_transaction(), name, kind, rows)? {
             Ok(())
@@ -253,7 +256,7 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
-    fn export(store: &Store) -> Vec<(String, TableKind, Vec<(Vec<u8>, Vec<u8>)>)> {
+    fn export(store: &Store) -> Vec<(String, TableKind, Vec<RawRow>)> {
         let mut tables = Vec::new();
         store
             .read()
