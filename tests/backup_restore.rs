@@ -253,6 +253,7 @@ fn a_busy_shop_comes_back_whole_verified_and_with_the_restore_audited() {
             password: SecretString::from(MANAGER_PASSWORD.to_owned()),
             second_factor: SecondFactor::Totp(code),
             origin: frontdesk::audit::Origin::Local,
+            ssh_key: None,
         })
         .unwrap();
     let found = again.search_members(&session, "0199").unwrap();
@@ -377,6 +378,7 @@ fn every_wrong_credential_gets_the_same_sentence_and_a_recovery_code_works() {
         password: SecretString::from(MANAGER_PASSWORD.to_owned()),
         second_factor: SecondFactor::RecoveryCode(SecretString::from(code)),
         origin: frontdesk::audit::Origin::Local,
+        ssh_key: None,
     });
     assert!(matches!(reused, Err(ServiceError::InvalidCredentials)));
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::Utc;
 use common::phone_code;
 use common::ssh::{Client, LoginOutcome};
-use pty::{INIT_PASSWORD, Terminal, init_manager, init_shop};
+use pty::{INIT_PASSWORD, Terminal, init_manager};
 
 /// A loopback port free a moment ago.
 fn free_port() -> u16 {
@@ -97,7 +97,8 @@ async fn beside_a_running_server_other_commands_help_and_sigterm_closes_cleanly(
     let data = dir.path().join("data");
     let config = dir.path().join("config");
     std::fs::create_dir_all(&config).expect("config dir");
-    let secret = init_shop(&data);
+    let owner = init_manager(&data);
+    let secret = owner.secret.clone();
     let port = free_port();
     let mut server = Server::start(&data, port);
 
@@ -128,6 +129,42 @@ async fn beside_a_running_server_other_commands_help_and_sigterm_closes_cleanly(
     assert!(verify.status.success(), "{report}");
     assert!(report.contains("audit log: OK"), "{report}");
     assert!(report.contains("not checked while"), "{report}");
+
+    // So does `backup` (with a recovery code: this step's authenticator code is for SSH below).
+    let backup_file = dir.path().join("shop.fdbackup");
+    let mut backup = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .args(["backup", "--out"])
+        .arg(&backup_file)
+        .args([
+            "--user",
+            "owner",
+            "--password-stdin",
+            "--totp",
+            &owner.recovery_codes[0],
+        ])
+        .env("FRONTDESK_DATA", &data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("backup runs");
+    {
+        use std::io::Write;
+        backup
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{INIT_PASSWORD}\n").as_bytes())
+            .expect("password");
+    }
+    let backed_up = backup.wait_with_output().expect("backup finishes");
+    assert!(
+        backed_up.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&backed_up.stdout),
+        String::from_utf8_lossy(&backed_up.stderr)
+    );
+    assert!(backup_file.is_file());
 
     // A second server on the same store is refused.
     let second = Command::new(env!("CARGO_BIN_EXE_frontdesk"))

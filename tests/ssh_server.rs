@@ -23,16 +23,22 @@ fn manager_code(shop: &Shop) -> String {
     phone_code(&shop.manager_secret, shop.clock.now_for_tests())
 }
 
-/// Logs the manager in over SSH and opens a terminal; moves the clock on so the next login's
-/// code is not a replay.
-async fn manager_terminal(shop: &Shop, served: &TestServer, cols: u16, rows: u16) -> Client {
+/// Logs the manager in over SSH; moves the clock on so the next login's code is not a replay.
+async fn manager_logged_in(shop: &Shop, served: &TestServer) -> Client {
     let mut client = Client::connect(served.addr).await;
-    let code = manager_code(shop);
     assert_eq!(
-        client.login(MANAGER, MANAGER_PASSWORD, &code).await,
+        client
+            .login(MANAGER, MANAGER_PASSWORD, &manager_code(shop))
+            .await,
         LoginOutcome::Accepted
     );
     shop.next_step();
+    client
+}
+
+/// The manager logged in over SSH with a terminal open at Today.
+async fn manager_terminal(shop: &Shop, served: &TestServer, cols: u16, rows: u16) -> Client {
+    let mut client = manager_logged_in(shop, served).await;
     client
         .open_terminal(cols, rows, "xterm-256color", &[])
         .await;
@@ -264,13 +270,7 @@ async fn failures_on_separate_connections_add_up_to_the_same_throttle() {
     );
     // Once the delay has passed, the right credentials work again.
     shop.clock.advance(chrono::Duration::minutes(10));
-    let mut client = Client::connect(served.addr).await;
-    assert_eq!(
-        client
-            .login(MANAGER, MANAGER_PASSWORD, &manager_code(&shop))
-            .await,
-        LoginOutcome::Accepted
-    );
+    manager_logged_in(&shop, &served).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -363,13 +363,7 @@ async fn a_session_that_panics_ends_alone_and_the_others_carry_on() {
 async fn a_shell_without_a_terminal_is_told_to_ask_for_one() {
     let shop = open_shop();
     let served = serve(&shop);
-    let mut client = Client::connect(served.addr).await;
-    assert_eq!(
-        client
-            .login(MANAGER, MANAGER_PASSWORD, &manager_code(&shop))
-            .await,
-        LoginOutcome::Accepted
-    );
+    let mut client = manager_logged_in(&shop, &served).await;
     client.open_without_terminal().await;
     let message = client.wait_closed().await;
     assert!(message.contains("needs a terminal"), "{message}");
@@ -381,13 +375,7 @@ async fn a_shell_without_a_terminal_is_told_to_ask_for_one() {
 async fn no_color_from_the_client_gives_a_screen_without_colour() {
     let shop = open_shop();
     let served = serve(&shop);
-    let mut client = Client::connect(served.addr).await;
-    assert_eq!(
-        client
-            .login(MANAGER, MANAGER_PASSWORD, &manager_code(&shop))
-            .await,
-        LoginOutcome::Accepted
-    );
+    let mut client = manager_logged_in(&shop, &served).await;
     client
         .open_terminal(100, 30, "xterm-256color", &[("NO_COLOR", "1")])
         .await;

@@ -5,10 +5,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{CliError, Runtime, prompt};
+use super::{CliError, Runtime, prompt, tui};
 use crate::audit::Origin;
 use crate::service::{BackupSummary, LoginRequest, SecondFactor, Service, Session};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+use crate::transport::server_marker::ServerMarker;
 
 const AFTER_HELP: &str = "\
 The backup is one consistent snapshot of the whole store, encrypted: it reveals nothing \
@@ -32,7 +33,7 @@ pub struct BackupArgs {
     /// Read your password from the first line of standard input (for scripts).
     #[arg(long, requires_all = ["user", "totp"])]
     password_stdin: bool,
-    /// Your current authenticator code (prompted for when absent).
+    /// Your current authenticator code, or one of your recovery codes (prompted for when absent).
     #[arg(long, value_name = "CODE")]
     totp: Option<String>,
 }
@@ -40,7 +41,15 @@ pub struct BackupArgs {
 /// The one place the backup command opens the store, so it can be switched to a mode that
 /// works beside a running server.
 fn open_store(data: &Path) -> Result<Store, CliError> {
-    Ok(Store::open(data)?)
+    match Store::open(data) {
+        // Beside a running `frontdesk serve`, share the file; the snapshot is still one
+        // consistent read transaction.
+        Err(StoreError::InUse(_)) if ServerMarker::running(data).is_some() => {
+            Ok(Store::open_shared(data)?)
+        }
+        Err(StoreError::InUse(_)) => Err(tui::in_use(data)),
+        other => Ok(other?),
+    }
 }
 
 pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode, CliError> {
@@ -61,17 +70,18 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
     };
     let code = match args.totp {
         Some(code) => code,
-        None => prompt::visible("Authenticator code: ")?,
+        None => prompt::visible("Authenticator code (or a recovery code): ")?,
     };
     let store = open_store(data)?;
     let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
     let session = service.login(LoginRequest {
         username,
         password,
-        second_factor: SecondFactor::Totp(code),
+        second_factor: SecondFactor::from_typed(&code),
         origin: Origin::Cli {
             command: "backup".to_owned(),
         },
+        ssh_key: None,
     })?;
     let written = write_tested_backup(&service, &session, &args.out);
     service.logout(&session)?;

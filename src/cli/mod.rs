@@ -6,8 +6,8 @@ mod demo;
 mod init;
 mod passwd;
 mod prompt;
-mod serve;
 mod restore;
+mod serve;
 mod tui;
 mod verify;
 

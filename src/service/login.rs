@@ -34,6 +34,19 @@ pub enum SecondFactor {
     RecoveryCode(SecretString),
 }
 
+impl SecondFactor {
+    /// What a person typed into the one "code" field: six digits are an authenticator code,
+    /// anything else is tried as a recovery code.
+    pub fn from_typed(typed: &str) -> SecondFactor {
+        let typed = typed.trim();
+        if typed.len() == 6 && typed.bytes().all(|b| b.is_ascii_digit()) {
+            SecondFactor::Totp(typed.to_owned())
+        } else {
+            SecondFactor::RecoveryCode(SecretString::from(typed.to_owned()))
+        }
+    }
+}
+
 pub struct LoginRequest {
     pub username: String,
     pub password: SecretString,

@@ -109,12 +109,7 @@ impl Connection {
 
     /// Runs the service's login off the async threads (argon2 is slow on purpose).
     async fn log_in(&mut self, user: &str, password: SecretString, code: &str) -> Auth {
-        let code = code.trim();
-        let second_factor = if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-            SecondFactor::Totp(code.to_owned())
-        } else {
-            SecondFactor::RecoveryCode(SecretString::from(code.to_owned()))
-        };
+        let second_factor = SecondFactor::from_typed(code);
         let ssh_key = self
             .progress
             .verified_key
@@ -245,8 +240,13 @@ async fn finish_channel(handle: &Handle, channel: ChannelId, last_bytes: &[u8], 
     let _ = handle.close(channel).await;
 }
 
-fn keyboard_interactive_only() -> MethodSet {
-    MethodSet::from(&[MethodKind::KeyboardInteractive][..])
+/// "Accepted so far; now the keyboard-interactive form" (partial success), whatever was
+/// offered: the answer never says whether a password was right.
+fn go_on_to_the_code_form() -> Auth {
+    Auth::Reject {
+        proceed_with_methods: Some(MethodSet::from(&[MethodKind::KeyboardInteractive][..])),
+        partial_success: true,
+    }
 }
 
 fn text(bytes: &Bytes) -> Zeroizing<String> {
@@ -257,10 +257,7 @@ impl russh::server::Handler for Connection {
     type Error = russh::Error;
 
     async fn auth_none(&mut self, _user: &str) -> Result<Auth, Self::Error> {
-        Ok(Auth::Reject {
-            proceed_with_methods: None,
-            partial_success: false,
-        })
+        Ok(Auth::reject())
     }
 
     async fn auth_publickey_offered(
@@ -274,14 +271,7 @@ impl russh::server::Handler for Connection {
             tokio::task::spawn_blocking(move || service.ssh_key_offered_is_known(&user, &key))
                 .await
                 .unwrap_or(false);
-        Ok(if known {
-            Auth::Accept
-        } else {
-            Auth::Reject {
-                proceed_with_methods: None,
-                partial_success: false,
-            }
-        })
+        Ok(if known { Auth::Accept } else { Auth::reject() })
     }
 
     async fn auth_publickey(
@@ -292,19 +282,13 @@ impl russh::server::Handler for Connection {
         // russh has checked the signature: this client holds the key. Password and code
         // still decide, so the answer is "go on", never "in".
         self.progress.verified_key = Some((user.to_owned(), fingerprint(key.public_key)));
-        Ok(Auth::Reject {
-            proceed_with_methods: Some(keyboard_interactive_only()),
-            partial_success: true,
-        })
+        Ok(go_on_to_the_code_form())
     }
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
         // Not checked yet: the code comes next, and both are checked together.
         self.progress.password = Some((user.to_owned(), SecretString::from(password.to_owned())));
-        Ok(Auth::Reject {
-            proceed_with_methods: Some(keyboard_interactive_only()),
-            partial_success: true,
-        })
+        Ok(go_on_to_the_code_form())
     }
 
     async fn auth_keyboard_interactive<'a>(

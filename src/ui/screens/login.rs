@@ -102,12 +102,7 @@ impl LoginScreen {
             None => return LoginSubmit::Incomplete,
         };
         use secrecy::ExposeSecret;
-        let typed = code.expose_secret().trim();
-        let second_factor = if typed.len() == 6 && typed.chars().all(|c| c.is_ascii_digit()) {
-            SecondFactor::Totp(typed.to_owned())
-        } else {
-            SecondFactor::RecoveryCode(code)
-        };
+        let second_factor = SecondFactor::from_typed(code.expose_secret());
         self.error = None;
         LoginSubmit::Ready {
             username,
