@@ -78,6 +78,10 @@ impl ColourDepth {
         let bg = self.reduce(cell.bg);
         cell.fg = if fg == bg && cell.fg != cell.bg && bg != Color::Reset {
             contrasting(bg)
+        } else if fg == Color::Black && cell.fg != Color::Black && bg == Color::Reset {
+            // A dim colour meant as quiet text would turn black, which vanishes on the dark
+            // backgrounds most terminals have; dark grey stays quiet and readable on both.
+            Color::DarkGray
         } else {
             fg
         };
@@ -280,6 +284,23 @@ impl<B: Backend> Backend for ColourDepthBackend<B> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn quiet_text_reduced_to_sixteen_colours_stays_readable_on_the_terminals_background() {
+        let mut cell = Cell::default();
+        cell.fg = Color::Rgb(0x3a, 0x3a, 0x4a);
+        ColourDepth::Ansi16.reduce_cell(&mut cell);
+        assert_eq!(cell.fg, Color::DarkGray);
+        let mut black = Cell::default();
+        black.fg = Color::Black;
+        black.bg = Color::Cyan;
+        ColourDepth::Ansi16.reduce_cell(&mut black);
+        assert_eq!(
+            black.fg,
+            Color::Black,
+            "black chosen on purpose stays black"
+        );
+    }
+
     use super::*;
     use proptest::prelude::*;
     use ratatui::backend::TestBackend;
