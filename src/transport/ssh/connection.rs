@@ -101,7 +101,7 @@ impl Connection {
             vec![(PASSWORD_PROMPT.into(), false), (CODE_PROMPT.into(), false)]
         };
         Auth::Partial {
-            name: "frontdesk".into(),
+            name: "frontdesk staff login".into(),
             instructions: "".into(),
             prompts: prompts.into(),
         }
