@@ -10,12 +10,8 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use common::ssh::{Client, LoginOutcome, TestServer, serve, serve_with};
 use common::*;
-use frontdesk::domain::catalog::ServiceCategory;
-use frontdesk::domain::money::Money;
 use frontdesk::domain::vehicle::VehicleKind;
-use frontdesk::service::{
-    BayInput, BookingRequest, LocalStart, MemberInput, ServiceInput, VehicleInput,
-};
+use frontdesk::service::{BookingRequest, LocalStart, MemberInput, VehicleInput};
 use frontdesk::transport::ssh::{EventInspector, Limits};
 use frontdesk::ui::Event;
 
@@ -64,33 +60,7 @@ async fn cashier_terminal(shop: &Shop, served: &TestServer, secret: &[u8]) -> Cl
 fn shop_with_a_booking() -> Shop {
     let shop = open_shop();
     let manager = shop.manager();
-    let wash = shop
-        .service
-        .save_service(
-            &manager,
-            ServiceInput {
-                id: None,
-                name: "Exterior wash".to_owned(),
-                category: ServiceCategory::Exterior,
-                duration_minutes: 30,
-                price: Money::from_minor(2000),
-                earns_points: true,
-                active: true,
-            },
-        )
-        .expect("service")
-        .id;
-    shop.service
-        .save_bay(
-            &manager,
-            BayInput {
-                id: None,
-                name: "Bay 1".to_owned(),
-                services: vec![wash],
-                active: true,
-            },
-        )
-        .expect("bay");
+    let wash = shop.exterior_wash_in_one_bay(&manager);
     let member = shop
         .service
         .create_member(

@@ -9,14 +9,14 @@ use chrono::{NaiveDate, NaiveDateTime};
 use common::ui::{Desk, buffer_text};
 use common::*;
 use crossterm::event::KeyCode;
-use frontdesk::domain::catalog::{PaymentMethod, ServiceCategory};
+use frontdesk::domain::catalog::PaymentMethod;
 use frontdesk::domain::money::Money;
 use frontdesk::domain::sanitize::is_unsafe_char;
 use frontdesk::domain::vehicle::VehicleKind;
 use frontdesk::ids::RecordId;
 use frontdesk::service::{
-    BayInput, BookingRequest, CheckoutInput, CheckoutLine, ConsentPurpose, LocalStart,
-    MemberDetail, MemberInput, PackageSale, PlanSale, ServiceInput, Session, VehicleInput,
+    BookingRequest, CheckoutInput, CheckoutLine, ConsentPurpose, LocalStart, MemberDetail,
+    MemberInput, PackageSale, PlanSale, Session, VehicleInput,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -61,33 +61,7 @@ fn counter() -> Counter {
     let shop = open_shop();
     let manager = shop.manager();
     let cashier_secret = shop.add_cashier(&manager);
-    let wash = shop
-        .service
-        .save_service(
-            &manager,
-            ServiceInput {
-                id: None,
-                name: "Exterior wash".to_owned(),
-                category: ServiceCategory::Exterior,
-                duration_minutes: 30,
-                price: Money::from_minor(2000),
-                earns_points: true,
-                active: true,
-            },
-        )
-        .expect("service")
-        .id;
-    shop.service
-        .save_bay(
-            &manager,
-            BayInput {
-                id: None,
-                name: "Bay 1".to_owned(),
-                services: vec![wash],
-                active: true,
-            },
-        )
-        .expect("bay");
+    let wash = shop.exterior_wash_in_one_bay(&manager);
     let wang = member(
         &shop,
         &manager,

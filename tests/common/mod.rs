@@ -11,10 +11,13 @@ use chrono::{DateTime, TimeZone, Utc};
 use frontdesk::audit::Origin;
 use frontdesk::clock::ManualClock;
 use frontdesk::domain::access::Role;
+use frontdesk::domain::catalog::ServiceCategory;
+use frontdesk::domain::money::Money;
 use frontdesk::entropy::SeededEntropy;
+use frontdesk::ids::RecordId;
 use frontdesk::service::{
-    InitialSetup, LoginRequest, NewStaff, SecondFactor, Service, ServiceError, Session,
-    StaffCredentials,
+    BayInput, InitialSetup, LoginRequest, NewStaff, SecondFactor, Service, ServiceError,
+    ServiceInput, Session, StaffCredentials,
 };
 use frontdesk::store::Store;
 use hmac::{KeyInit, Mac};
@@ -175,6 +178,39 @@ impl Shop {
             )
             .expect("create cashier");
         credentials_secret(&credentials)
+    }
+
+    /// "Exterior wash" (30 minutes, 20.00) done in "Bay 1": the least a shop needs to take
+    /// bookings. Returns the service.
+    pub fn exterior_wash_in_one_bay(&self, manager: &Session) -> RecordId {
+        let wash = self
+            .service
+            .save_service(
+                manager,
+                ServiceInput {
+                    id: None,
+                    name: "Exterior wash".to_owned(),
+                    category: ServiceCategory::Exterior,
+                    duration_minutes: 30,
+                    price: Money::from_minor(2000),
+                    earns_points: true,
+                    active: true,
+                },
+            )
+            .expect("service")
+            .id;
+        self.service
+            .save_bay(
+                manager,
+                BayInput {
+                    id: None,
+                    name: "Bay 1".to_owned(),
+                    services: vec![wash],
+                    active: true,
+                },
+            )
+            .expect("bay");
+        wash
     }
 
     pub fn cashier(&self, secret: &[u8]) -> Session {
