@@ -243,6 +243,15 @@ mod tests {
     use super::*;
     use redb::ReadableDatabase;
 
+    /// The schema version a file records, read the way `open` reads it.
+    fn stored_version(tx: &redb::ReadTransaction) -> Option<u32> {
+        tx.open_table(schema::META)
+            .unwrap()
+            .get(schema::META_SCHEMA_VERSION)
+            .unwrap()
+            .map(|v| schema::read_version(v.value()).unwrap())
+    }
+
     #[test]
     fn a_schema_1_file_is_migrated_forward_and_a_newer_one_refused() {
         let dir = tempfile::tempdir().unwrap();
@@ -263,12 +272,7 @@ mod tests {
         {
             let db = Database::open(Store::file_in(dir.path())).unwrap();
             let tx = db.begin_read().unwrap();
-            let version = tx
-                .open_table(schema::META)
-                .unwrap()
-                .get(schema::META_SCHEMA_VERSION)
-                .unwrap()
-                .map(|v| schema::read_version(v.value()).unwrap());
+            let version = stored_version(&tx);
             assert_eq!(version, Some(schema::SCHEMA_VERSION));
             assert!(tx.open_table(schema::BOOKINGS).is_ok());
             assert!(tx.open_table(schema::LEDGER).is_ok());
@@ -310,12 +314,7 @@ mod tests {
         drop(Store::open(dir.path()).unwrap());
         let db = Database::open(Store::file_in(dir.path())).unwrap();
         let tx = db.begin_read().unwrap();
-        let version = tx
-            .open_table(schema::META)
-            .unwrap()
-            .get(schema::META_SCHEMA_VERSION)
-            .unwrap()
-            .map(|v| schema::read_version(v.value()).unwrap());
+        let version = stored_version(&tx);
         assert_eq!(version, Some(schema::SCHEMA_VERSION));
         assert!(tx.open_table(schema::SALES).is_ok());
         assert!(tx.open_table(schema::CONSENTS).is_ok());
@@ -345,12 +344,7 @@ mod tests {
         drop(Store::open(dir.path()).unwrap());
         let db = Database::open(Store::file_in(dir.path())).unwrap();
         let tx = db.begin_read().unwrap();
-        let version = tx
-            .open_table(schema::META)
-            .unwrap()
-            .get(schema::META_SCHEMA_VERSION)
-            .unwrap()
-            .map(|v| schema::read_version(v.value()).unwrap());
+        let version = stored_version(&tx);
         assert_eq!(version, Some(4));
         let keys = tx.open_table(schema::STAFF_SSH_KEYS).unwrap();
         assert!(redb::ReadableTableMetadata::is_empty(&keys).unwrap());
