@@ -233,6 +233,96 @@ fn members_are_found_by_every_kind_of_lookup() {
 }
 
 #[test]
+fn a_cashier_cannot_spell_out_a_masked_name_by_searching_letter_by_letter() {
+    let shop = open_shop();
+    let manager = shop.manager();
+    let secret = shop.add_cashier(&manager);
+    let cashier = shop.cashier(&secret);
+    let zebulon = shop
+        .service
+        .create_member(
+            &manager,
+            MemberInput {
+                name: "Zebulon Quinby".to_owned(),
+                ..MemberInput::default()
+            },
+        )
+        .unwrap();
+    let wang = shop
+        .service
+        .create_member(
+            &manager,
+            MemberInput {
+                name: "王小明".to_owned(),
+                ..MemberInput::default()
+            },
+        )
+        .unwrap();
+    shop.service.wait_for_name_index();
+    let find =
+        |session: &frontdesk::service::Session, query: &str| -> Vec<frontdesk::ids::RecordId> {
+            shop.service
+                .search_members(session, query)
+                .unwrap()
+                .members
+                .iter()
+                .map(|m| m.id)
+                .collect()
+        };
+    // The attack: each next letter of the hidden family name, tried in turn.
+    for query in [
+        "Zebulon Qa",
+        "Zebulon Qu",
+        "Zebulon Qui",
+        "Zebulon Quin",
+        "qu",
+        "quinb",
+    ] {
+        assert!(find(&cashier, query).is_empty(), "{query}");
+    }
+    for query in ["王小", "小明", "小"] {
+        assert!(find(&cashier, query).is_empty(), "{query}");
+    }
+    // What the cashier is shown ("Zebulon Q.", "王**") and whole names still find them.
+    for query in ["zeb", "Zebulon", "Zebulon Q", "Quinby", "Zebulon Quinby"] {
+        assert_eq!(find(&cashier, query), vec![zebulon.id], "{query}");
+    }
+    for query in ["王", "王小明"] {
+        assert_eq!(find(&cashier, query), vec![wang.id], "{query}");
+    }
+    // A manager sees names in full, so prefixes are no secret.
+    assert_eq!(find(&manager, "Zebulon Qu"), vec![zebulon.id]);
+    assert_eq!(find(&manager, "王小"), vec![wang.id]);
+}
+
+#[test]
+fn searches_are_counted_per_session_and_never_written_down() {
+    let shop = open_shop();
+    let manager = shop.manager();
+    let secret = shop.add_cashier(&manager);
+    let cashier = shop.cashier(&secret);
+    sample_member(&shop, &manager);
+    for query in ["5678", "Smith", "john", "  "] {
+        shop.service.search_members(&cashier, query).unwrap();
+    }
+    shop.service.logout(&cashier).unwrap();
+    let reader = shop.service.store().read().unwrap();
+    let mut logout_detail = None;
+    let mut texts = String::new();
+    for (_, bytes) in reader.audit_stream().unwrap() {
+        let entry = frontdesk::audit::decode(&bytes).unwrap();
+        texts.push_str(&format!("{:?}\n", entry.detail));
+        if entry.action == frontdesk::audit::AuditAction::Logout {
+            logout_detail = entry.detail.clone();
+        }
+    }
+    assert_eq!(logout_detail.as_deref(), Some("member searches: 3"));
+    for query in ["5678", "Smith", "john"] {
+        assert!(!texts.contains(query), "{query} written to the audit log");
+    }
+}
+
+#[test]
 fn the_name_index_is_rebuilt_after_a_restart() {
     let shop = open_shop();
     let manager = shop.manager();

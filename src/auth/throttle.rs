@@ -73,8 +73,28 @@ impl LoginThrottle {
         }
     }
 
-    /// Resets the consecutive count and any delay; failures stay counted for the hourly cap.
-    pub fn record_success(&mut self) {
+    /// Checks the limits and, if the attempt may go ahead, counts it as a failure at once, so
+    /// attempts made in parallel each see the ones before them. The caller stores the result in
+    /// the same transaction that read it, before any credential is checked, and calls
+    /// [`LoginThrottle::record_success`] with the same instant if the attempt succeeds.
+    pub fn reserve(&mut self, now: DateTime<Utc>) -> Result<(), Throttled> {
+        self.check(now)?;
+        self.record_failure(now);
+        Ok(())
+    }
+
+    /// The attempt reserved at `reserved_at` succeeded: it no longer counts as a failure, and
+    /// the consecutive count and any delay reset. Earlier failures stay counted for the hourly
+    /// cap.
+    pub fn record_success(&mut self, reserved_at: DateTime<Utc>) {
+        let reserved_at = reserved_at.timestamp();
+        if let Some(position) = self
+            .recent_failures
+            .iter()
+            .rposition(|&failure| failure == reserved_at)
+        {
+            self.recent_failures.remove(position);
+        }
         self.consecutive_failures = 0;
         self.blocked_until = None;
     }
@@ -184,7 +204,8 @@ mod tests {
                 throttle.record_failure(now);
                 now += Duration::seconds(10);
             }
-            throttle.record_success();
+            // A success reserved at a moment with no failure releases nothing.
+            throttle.record_success(now + Duration::seconds(5));
         }
         assert_eq!(throttle.consecutive_failures(), 0);
         // 100 failures between 09:00:00 and 09:16:30; the first leaves the window at 10:00:00.
@@ -208,7 +229,7 @@ mod tests {
             throttle.record_failure(now);
         }
         assert!(throttle.check(now).is_err());
-        throttle.record_success();
+        throttle.record_success(now - Duration::seconds(1));
         assert_eq!(throttle.check(now), Ok(()));
         assert_eq!(throttle.consecutive_failures(), 0);
         assert!(!throttle.is_stale(now));
@@ -246,6 +267,45 @@ mod tests {
         // A clock step backwards must not release the account early.
         throttle.record_failure(now - Duration::seconds(600));
         assert_eq!(retry_after(&throttle, now), 900);
+    }
+
+    #[test]
+    fn a_reserved_attempt_counts_as_a_failure_until_it_succeeds() {
+        let mut throttle = LoginThrottle::new();
+        let now = start();
+        // Six attempts reserved in parallel, none settled yet: the seventh must wait, exactly
+        // as it would after six failures one after another.
+        for _ in 0..6 {
+            assert_eq!(throttle.reserve(now), Ok(()));
+        }
+        assert_eq!(throttle.reserve(now).unwrap_err().retry_after_seconds, 2);
+        assert_eq!(throttle.recent_failures.len(), 6);
+        // One of them succeeds: it stops counting, and the run and its delay end.
+        throttle.record_success(now);
+        assert_eq!(throttle.recent_failures.len(), 5);
+        assert_eq!(throttle.consecutive_failures(), 0);
+        assert_eq!(throttle.reserve(now), Ok(()));
+    }
+
+    #[test]
+    fn reservations_never_pass_the_hourly_cap() {
+        let mut throttle = LoginThrottle::new();
+        let first = start();
+        let mut accepted = 0;
+        let mut now = first;
+        for _ in 0..400 {
+            if throttle.reserve(now).is_ok() {
+                accepted += 1;
+                // Every fourth attempt succeeds, so no delay ever builds up.
+                if accepted % 4 == 0 {
+                    throttle.record_success(now);
+                }
+            }
+            now += Duration::seconds(3);
+        }
+        // 400 attempts over 20 minutes: 100 failures fill the hour, and the successes among
+        // the accepted ones do not count against it.
+        assert_eq!(accepted - accepted / 4, HOURLY_LIMIT);
     }
 
     #[test]

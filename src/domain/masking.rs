@@ -3,8 +3,9 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::name::is_cjk;
+use super::name::{fold, is_cjk};
 use super::phone::Phone;
+use super::sanitize::sanitize_line;
 
 const MASK: char = '*';
 
@@ -35,6 +36,63 @@ pub fn mask_name(name: &str) -> String {
             None => (*first).to_owned(),
         },
     }
+}
+
+/// Whether a name search by a role that sees names masked may find `name`. The query is
+/// folded with its spaces removed, as the name index compares it. It may be a whole token of
+/// the name (the given name, the family name, the whole name) or a prefix of what
+/// [`mask_name`] shows of one; never a prefix reaching into a hidden part, or searching letter
+/// by letter would spell out what the mask hides.
+pub fn name_query_within_mask(name: &str, folded_query: &str) -> bool {
+    if folded_query.is_empty() {
+        return false;
+    }
+    let folded = fold(&sanitize_line(name));
+    let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut tokens: Vec<(String, usize)> = Vec::new();
+    let all_chars: usize = words.iter().map(|w| w.chars().count()).sum();
+    if folded.chars().any(is_cjk) {
+        // Only the first character shows, and only when there is more than one.
+        let first_shown = usize::from(all_chars > 1);
+        for (index, word) in words.iter().enumerate() {
+            tokens.push(((*word).to_owned(), if index == 0 { first_shown } else { 0 }));
+        }
+        tokens.push((words.concat(), first_shown));
+    } else {
+        let last = words.len().saturating_sub(1);
+        for (index, word) in words.iter().enumerate() {
+            let shown = match (index, words.len()) {
+                (0, 1) => 1,
+                (0, _) => usize::MAX,
+                (i, _) if i == last => 1,
+                _ => 0,
+            };
+            tokens.push(((*word).to_owned(), shown));
+            // Hyphenated parts: the first shows as far as its word does, later ones only
+            // when the whole word shows.
+            for (part_index, part) in word.split('-').enumerate() {
+                let part_shown = if part_index == 0 || shown == usize::MAX {
+                    shown
+                } else {
+                    0
+                };
+                tokens.push((part.to_owned(), part_shown));
+            }
+        }
+        let whole_shown = match words.as_slice() {
+            [only] => only.chars().count().min(1),
+            [first, _] => first.chars().count() + 1,
+            [first, ..] => first.chars().count(),
+            [] => 0,
+        };
+        tokens.push((words.concat(), whole_shown));
+    }
+    tokens.iter().any(|(token, shown)| {
+        token == folded_query || {
+            let visible: String = token.chars().take(*shown).collect();
+            visible.starts_with(folded_query)
+        }
+    })
 }
 
 /// `138****5678` for 10 or more national digits; `****5678` for 8 or 9; `****78` for 6 or 7
@@ -208,7 +266,71 @@ mod tests {
         proptest::collection::vec("[A-Za-zÀ-ÿ]{1,10}", 1..5)
     }
 
+    #[test]
+    fn masked_name_search_takes_whole_tokens_and_what_the_mask_shows() {
+        let allowed = |name: &str, query: &str| name_query_within_mask(name, query);
+        // Cashiers see "Zebulon Q.".
+        for query in [
+            "zebulon",
+            "zeb",
+            "z",
+            "zebulonq",
+            "q",
+            "quinby",
+            "zebulonquinby",
+        ] {
+            assert!(allowed("Zebulon Quinby", query), "{query}");
+        }
+        for query in ["qu", "quin", "zebulonqu", "zebulonquin", ""] {
+            assert!(!allowed("Zebulon Quinby", query), "{query}");
+        }
+        // Middle names are hidden entirely: only the whole word finds them.
+        assert!(allowed("Mary Ann van Dyke", "ann"));
+        assert!(!allowed("Mary Ann van Dyke", "an"));
+        assert!(allowed("Mary Ann van Dyke", "mary"));
+        assert!(!allowed("Mary Ann van Dyke", "marya"));
+        // One word shows one letter.
+        assert!(allowed("Madonna", "m"));
+        assert!(!allowed("Madonna", "ma"));
+        assert!(allowed("Madonna", "madonna"));
+        // Hyphens: a shown word shows its parts; a family name shows its initial.
+        assert!(allowed("Mary-Jane Smith-Jones", "jane"));
+        assert!(allowed("Mary-Jane Smith-Jones", "ja"));
+        assert!(allowed("Mary-Jane Smith-Jones", "jones"));
+        assert!(!allowed("Mary-Jane Smith-Jones", "jo"));
+        assert!(!allowed("Mary-Jane Smith-Jones", "sm"));
+        // CJK: the first character, or the whole name.
+        assert!(allowed("王小明", "王"));
+        assert!(allowed("王小明", "王小明"));
+        assert!(!allowed("王小明", "王小"));
+        // A one-character name shows nothing, but is its own whole token.
+        assert!(allowed("张", "张"));
+        assert!(!allowed("欧阳 娜娜", "娜"));
+        assert!(allowed("欧阳 娜娜", "娜娜"));
+        assert!(allowed("欧阳 娜娜", "欧阳娜娜"));
+    }
+
     proptest! {
+        /// Whatever a masked search matches beyond whole tokens, the masked name shows.
+        #[test]
+        fn a_masked_search_match_reveals_nothing_the_mask_hides(
+            words in latin_name(),
+            cut in 1usize..30,
+        ) {
+            let name = words.join(" ");
+            let folded = fold(&name);
+            let whole: String = folded.split(' ').collect();
+            let query: String = whole.chars().take(cut).collect();
+            let tokens: Vec<String> = folded.split(' ').map(str::to_owned).collect();
+            if name_query_within_mask(&name, &query) && !tokens.contains(&query) && query != whole {
+                let shown: String = fold(&mask_name(&name))
+                    .chars()
+                    .filter(|c| !matches!(c, ' ' | '*' | '.'))
+                    .collect();
+                prop_assert!(shown.starts_with(&query), "{name:?} {query:?} shown {shown:?}");
+            }
+        }
+
         #[test]
         fn cjk_names_reveal_only_the_first_of_several_characters(name in cjk_name()) {
             let masked = mask_name(&name);

@@ -86,15 +86,15 @@ fn length_rule(password: &str) -> Option<PasswordRejected> {
 /// user inputs scores 0 whatever zxcvbn thinks of the word itself.
 fn assess(password: &str, user_inputs: &[&str]) -> (u8, Option<String>) {
     let folded = password.trim().to_lowercase();
-    let personal: Vec<String> = user_inputs
-        .iter()
-        .map(|input| input.trim().to_lowercase())
+    let personal: Vec<String> = guessable_variants(user_inputs)
+        .into_iter()
         .filter(|input| input.chars().count() >= PERSONAL_MIN_CHARS)
         .collect();
     if personal.contains(&folded) {
         return (0, Some(PERSONAL_HINT.to_owned()));
     }
-    let estimate = zxcvbn::zxcvbn(password, user_inputs);
+    let dictionary: Vec<&str> = personal.iter().map(String::as_str).collect();
+    let estimate = zxcvbn::zxcvbn(password, &dictionary);
     let score = u8::from(estimate.score());
     if score >= MIN_ACCEPTED_SCORE {
         return (score, None);
@@ -107,6 +107,36 @@ fn assess(password: &str, user_inputs: &[&str]) -> (u8, Option<String>) {
             .map_or_else(|| GENERIC_HINT.to_owned(), one_sentence)
     };
     (score, Some(hint))
+}
+
+/// What an attacker makes of each input first: the whole, lower-cased; its words; and the
+/// words run together or joined by a separator ("Sparkling Shine" → `sparklingshine`,
+/// `sparkling-shine`), which zxcvbn would otherwise not connect with the name.
+fn guessable_variants(user_inputs: &[&str]) -> Vec<String> {
+    let mut variants = Vec::new();
+    let mut add = |variant: String| {
+        if !variant.is_empty() && !variants.contains(&variant) {
+            variants.push(variant);
+        }
+    };
+    for input in user_inputs {
+        let folded = input.trim().to_lowercase();
+        let words: Vec<&str> = folded
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .collect();
+        add(words.concat());
+        if words.len() > 1 {
+            for separator in ["-", "_", ".", " "] {
+                add(words.join(separator));
+            }
+        }
+        for word in &words {
+            add((*word).to_owned());
+        }
+        add(folded);
+    }
+    variants
 }
 
 /// zxcvbn's warning and its first suggestion, joined into one sentence.
@@ -272,6 +302,32 @@ mod tests {
         ));
         // It is the user input that makes this one guessable.
         assert!(check_new_password("frontdeskmanager", &[]).is_ok());
+    }
+
+    #[test]
+    fn the_shop_name_run_together_or_reordered_is_refused() {
+        let inputs = ["owner", "Sparkling Shine"];
+        for password in [
+            "sparklingshine1",
+            "SparklingShine2026",
+            "sparkling-shine!",
+            "shinesparkling",
+            "Sparkling_Shine_1",
+        ] {
+            let error = check_new_password(password, &inputs).expect_err(password);
+            assert!(
+                matches!(error, PasswordRejected::TooGuessable { .. }),
+                "{password}"
+            );
+        }
+        // The same words are no weakness in a shop with another name.
+        assert_eq!(
+            check_new_password(
+                "sparkling shine harbour kettle",
+                &["owner", "Sparkle Car Wash"]
+            ),
+            Ok(())
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
+use super::login_gate::GatePass;
 use super::session::SessionRecord;
 use super::staff::wrap_for_credential;
 use super::{Service, ServiceError, Session};
@@ -22,8 +23,8 @@ use crate::auth::session_rules::{SessionClock, SessionState};
 use crate::auth::totp::{CodeCheck, TotpSecret, verify_code};
 use crate::domain::access::{Operation, normalize_username};
 use crate::domain::password_policy::check_new_password;
-use crate::store::ReadAccess;
 use crate::store::records::StaffRecord;
+use crate::store::{ReadAccess, StoreWriter};
 use crate::vault::{KeyEncryptionKey, UnlockedVault, WrapContext, unwrap_store_key};
 
 /// The second factor offered with the password.
@@ -109,6 +110,25 @@ impl FailureReason {
     }
 }
 
+/// An attempt already counted against a typed name, holding that name's gate until dropped.
+struct ReservedAttempt<'a> {
+    key: String,
+    reserved_at: DateTime<Utc>,
+    _pass: GatePass<'a>,
+}
+
+/// The second factor that checked out, to be consumed in the login's write transaction.
+enum AcceptedFactor {
+    Totp {
+        step: u64,
+    },
+    /// The slot's hash too, so a code list replaced meanwhile is not mistaken for this one.
+    RecoveryCode {
+        index: usize,
+        hash: String,
+    },
+}
+
 /// The SSH key part of a login, decided after password and second factor check out.
 enum SshKeyCheck {
     /// `listed` is the fingerprint of the account's key the connection proved, if any.
@@ -141,37 +161,72 @@ impl Service {
         }
     }
 
-    /// Records a failed attempt against the typed name and answers with the one message.
+    /// Counts an attempt against `typed_name` before any credential is checked: the limits are
+    /// checked and the attempt recorded as a failure in one write transaction, behind the
+    /// name's gate, so parallel attempts never get past the throttle or the hourly cap.
+    /// A refusal is audited in that same transaction.
+    fn reserve_attempt(
+        &self,
+        typed_name: &str,
+        origin: &Origin,
+    ) -> Result<ReservedAttempt<'_>, ServiceError> {
+        let key = throttle_key(typed_name);
+        let pass = self.login_gate.enter(&key);
+        let now = self.clock.now();
+        let mut writer = self.store.write()?;
+        let mut throttle = writer.login_throttle(&key)?;
+        if let Err(throttled) = throttle.reserve(now) {
+            let staff = match normalize_username(typed_name) {
+                Ok(name) => writer.staff_by_username(&name)?,
+                Err(_) => None,
+            };
+            writer.append_audit(
+                AuditDraft {
+                    actor: staff
+                        .as_ref()
+                        .map(Self::staff_actor)
+                        .unwrap_or_else(Self::unnamed_actor),
+                    origin: origin.clone(),
+                    action: AuditAction::LoginThrottled,
+                    outcome: Outcome::Denied,
+                    objects: staff.map(|s| vec![s.id.to_string()]).unwrap_or_default(),
+                    fields: Vec::new(),
+                    detail: None,
+                },
+                now,
+            )?;
+            writer.commit()?;
+            return Err(ServiceError::Throttled(throttled));
+        }
+        writer.put_login_throttle(&key, &throttle, now)?;
+        writer.commit()?;
+        Ok(ReservedAttempt {
+            key,
+            reserved_at: now,
+            _pass: pass,
+        })
+    }
+
+    /// A typed name that matches no account may be a password typed in the wrong box, so it
+    /// is never written down.
+    fn unnamed_actor() -> Actor {
+        Actor::Anonymous {
+            attempted_username: "(unknown)".to_owned(),
+        }
+    }
+
+    /// Audits a failed attempt and answers with the one message. The attempt was already
+    /// counted when it was reserved.
     fn refuse_login(
         &self,
-        key: &str,
         staff: Option<&StaffRecord>,
         reason: FailureReason,
         origin: &Origin,
         action: AuditAction,
     ) -> ServiceError {
-        let now = self.clock.now();
         let recorded = (|| -> Result<(), ServiceError> {
             let mut writer = self.store.write()?;
-            let mut throttle = writer.login_throttle(key)?;
-            throttle.record_failure(now);
-            writer.put_login_throttle(key, &throttle, now)?;
-            writer.append_audit(
-                AuditDraft {
-                    // A typed name that matches no account may be a password typed in the
-                    // wrong box, so it is never written down.
-                    actor: staff.map(Self::staff_actor).unwrap_or(Actor::Anonymous {
-                        attempted_username: "(unknown)".to_owned(),
-                    }),
-                    origin: origin.clone(),
-                    action,
-                    outcome: Outcome::Failed,
-                    objects: staff.map(|s| vec![s.id.to_string()]).unwrap_or_default(),
-                    fields: Vec::new(),
-                    detail: Some(reason.as_str().to_owned()),
-                },
-                now,
-            )?;
+            Self::append_login_failure(&mut writer, staff, reason, origin, action, self.now())?;
             writer.commit()?;
             Ok(())
         })();
@@ -181,8 +236,46 @@ impl Service {
         }
     }
 
-    /// Re-checks a logged-in staff member's password; a wrong one counts toward the account's
-    /// throttle like a failed login and is audited as `failure`.
+    fn append_login_failure(
+        writer: &mut StoreWriter,
+        staff: Option<&StaffRecord>,
+        reason: FailureReason,
+        origin: &Origin,
+        action: AuditAction,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        writer.append_audit(
+            AuditDraft {
+                actor: staff
+                    .map(Self::staff_actor)
+                    .unwrap_or_else(Self::unnamed_actor),
+                origin: origin.clone(),
+                action,
+                outcome: Outcome::Failed,
+                objects: staff.map(|s| vec![s.id.to_string()]).unwrap_or_default(),
+                fields: Vec::new(),
+                detail: Some(reason.as_str().to_owned()),
+            },
+            now,
+        )?;
+        Ok(())
+    }
+
+    /// The reserved attempt succeeded: inside the caller's transaction, it stops counting as
+    /// a failure and the run of failures ends.
+    fn settle_success(
+        writer: &mut StoreWriter,
+        attempt: &ReservedAttempt<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let mut throttle = writer.login_throttle(&attempt.key)?;
+        throttle.record_success(attempt.reserved_at);
+        writer.put_login_throttle(&attempt.key, &throttle, now)?;
+        Ok(())
+    }
+
+    /// Re-checks a logged-in staff member's password as a counted attempt: a wrong one counts
+    /// toward the account's throttle like a failed login and is audited as `failure`.
     fn confirm_password(
         &self,
         staff: &StaffRecord,
@@ -190,45 +283,16 @@ impl Service {
         origin: &Origin,
         failure: AuditAction,
     ) -> Result<(), ServiceError> {
+        let attempt = self.reserve_attempt(&staff.username, origin)?;
         match verify_password(password, &staff.password_hash) {
-            Ok(Verification::Valid { .. }) => Ok(()),
-            _ => Err(self.refuse_login(
-                &staff.username,
-                Some(staff),
-                FailureReason::WrongPassword,
-                origin,
-                failure,
-            )),
-        }
-    }
-
-    /// Refuses early when the typed name is being throttled; the refusal is audited.
-    fn check_throttle(&self, key: &str, origin: &Origin) -> Result<(), ServiceError> {
-        let now = self.clock.now();
-        let throttle = self.store.read()?.login_throttle(key)?;
-        if let Err(throttled) = throttle.check(now) {
-            let staff = self.store.read()?.staff_by_username(key)?;
-            let mut draft = AuditDraft {
-                actor: staff
-                    .as_ref()
-                    .map(Self::staff_actor)
-                    .unwrap_or(Actor::Anonymous {
-                        attempted_username: "(unknown)".to_owned(),
-                    }),
-                origin: origin.clone(),
-                action: AuditAction::LoginThrottled,
-                outcome: Outcome::Denied,
-                objects: Vec::new(),
-                fields: Vec::new(),
-                detail: None,
-            };
-            if let Some(staff) = staff {
-                draft.objects = vec![staff.id.to_string()];
+            Ok(Verification::Valid { .. }) => {
+                let mut writer = self.store.write()?;
+                Self::settle_success(&mut writer, &attempt, self.now())?;
+                writer.commit()?;
+                Ok(())
             }
-            self.audit_alone(draft)?;
-            return Err(ServiceError::Throttled(throttled));
+            _ => Err(self.refuse_login(Some(staff), FailureReason::WrongPassword, origin, failure)),
         }
-        Ok(())
     }
 
     /// The store key from this staff member's password, when the store is still locked.
@@ -254,9 +318,8 @@ impl Service {
     /// Logs a staff member in with password and second factor; the first login after the
     /// process starts also unlocks the store.
     pub fn login(&self, request: LoginRequest) -> Result<Session, ServiceError> {
-        let key = throttle_key(&request.username);
         let origin = request.origin.clone();
-        self.check_throttle(&key, &origin)?;
+        let attempt = self.reserve_attempt(&request.username, &origin)?;
         let already_unlocked = self.vault_if_unlocked();
         // A locked store costs a second argon2 run (the key unwrap); failures pay it too.
         let argon_runs = if already_unlocked.is_some() { 1 } else { 2 };
@@ -269,159 +332,102 @@ impl Service {
             Ok(name) => self.store.read()?.staff_by_username(&name)?,
             Err(_) => None,
         };
-        let Some(mut staff) = found else {
+        let Some(staff) = found else {
             burn(argon_runs);
             return Err(self.refuse_login(
-                &key,
                 None,
                 FailureReason::UnknownUser,
                 &origin,
                 AuditAction::LoginFailed,
             ));
         };
+        let refuse =
+            |reason| self.refuse_login(Some(&staff), reason, &origin, AuditAction::LoginFailed);
         let needs_upgrade = match verify_password(&request.password, &staff.password_hash) {
             Ok(Verification::Valid { needs_upgrade }) => needs_upgrade,
             Ok(Verification::Invalid) => {
                 burn(argon_runs - 1);
-                return Err(self.refuse_login(
-                    &key,
-                    Some(&staff),
-                    FailureReason::WrongPassword,
-                    &origin,
-                    AuditAction::LoginFailed,
-                ));
+                return Err(refuse(FailureReason::WrongPassword));
             }
             Err(_) => {
                 burn(argon_runs);
-                return Err(self.refuse_login(
-                    &key,
-                    Some(&staff),
-                    FailureReason::UnusablePasswordHash,
-                    &origin,
-                    AuditAction::LoginFailed,
-                ));
+                return Err(refuse(FailureReason::UnusablePasswordHash));
             }
         };
         if staff.disabled {
             burn(argon_runs - 1);
-            return Err(self.refuse_login(
-                &key,
-                Some(&staff),
-                FailureReason::DisabledAccount,
-                &origin,
-                AuditAction::LoginFailed,
-            ));
+            return Err(refuse(FailureReason::DisabledAccount));
         }
         let vault = match already_unlocked {
             Some(vault) => vault,
             None => Self::unwrap_with_password(&staff, &request.password)?,
         };
-        let now = self.clock.now();
-        let mut audit_actions = vec![AuditAction::LoginSucceeded];
-        match &request.second_factor {
-            SecondFactor::Totp(code) => {
-                let secret = TotpSecret::from_bytes(
-                    &vault.open_staff_secret(staff.id, &staff.totp.sealed_secret)?,
-                )
-                .map_err(|e| ServiceError::Credential(e.to_string()))?;
-                match verify_code(&secret, code, unix_seconds(now), staff.totp.last_used_step) {
-                    CodeCheck::Accepted { step } => {
-                        staff.totp.last_used_step = Some(step);
-                        if staff.totp.activated_at.is_none() {
-                            staff.totp.activated_at = Some(now);
-                            audit_actions.push(AuditAction::TotpActivated);
-                        }
-                    }
-                    CodeCheck::Replayed => {
-                        return Err(self.refuse_login(
-                            &key,
-                            Some(&staff),
-                            FailureReason::ReplayedCode,
-                            &origin,
-                            AuditAction::LoginFailed,
-                        ));
-                    }
-                    CodeCheck::Invalid => {
-                        return Err(self.refuse_login(
-                            &key,
-                            Some(&staff),
-                            FailureReason::WrongCode,
-                            &origin,
-                            AuditAction::LoginFailed,
-                        ));
-                    }
-                }
-            }
-            SecondFactor::RecoveryCode(code) => {
-                let matched = normalize_recovery_code(code.expose_secret()).and_then(|code| {
-                    staff.recovery_codes.iter().position(|slot| {
-                        slot.used_at.is_none() && verify_recovery_code(code.expose(), &slot.hash)
-                    })
-                });
-                match matched {
-                    Some(index) => {
-                        staff.recovery_codes[index].used_at = Some(now);
-                        audit_actions.push(AuditAction::RecoveryCodeUsed);
-                    }
-                    None => {
-                        return Err(self.refuse_login(
-                            &key,
-                            Some(&staff),
-                            FailureReason::WrongRecoveryCode,
-                            &origin,
-                            AuditAction::LoginFailed,
-                        ));
-                    }
-                }
-            }
-        }
+        let factor = match self.check_second_factor(&staff, &vault, &request.second_factor)? {
+            Ok(factor) => factor,
+            Err(reason) => return Err(refuse(reason)),
+        };
         let ssh_key_used = match self.check_ssh_key(&staff, &request)? {
             SshKeyCheck::Passed { listed } => listed,
-            SshKeyCheck::Refused(reason) => {
-                return Err(self.refuse_login(
-                    &key,
+            SshKeyCheck::Refused(reason) => return Err(refuse(reason)),
+        };
+        let now = self.clock.now();
+        let mut writer = self.store.write()?;
+        // The record as it is now, not as read before the argon2 work: a parallel login may
+        // have used the code meanwhile, and only one of them may have it.
+        let outcome = match writer
+            .staff(staff.id)?
+            .filter(|current| current.password_hash == staff.password_hash && !current.disabled)
+        {
+            Some(mut current) => Self::consume_second_factor(&mut current, &factor, now)
+                .map(|actions| (current, actions)),
+            None => Err(FailureReason::WrongPassword),
+        };
+        let (mut staff, mut audit_actions) = match outcome {
+            Ok(consumed) => consumed,
+            Err(reason) => {
+                Self::append_login_failure(
+                    &mut writer,
                     Some(&staff),
                     reason,
                     &origin,
                     AuditAction::LoginFailed,
-                ));
+                    now,
+                )?;
+                writer.commit()?;
+                return Err(ServiceError::InvalidCredentials);
             }
         };
+        audit_actions.insert(0, AuditAction::LoginSucceeded);
         if needs_upgrade {
             self.upgrade_password_hashes(&mut staff, &vault, &request.password)?;
         }
         staff.updated_at = now;
-        let staff_for_audit = staff.clone();
-        {
-            let mut writer = self.store.write()?;
-            let mut throttle = writer.login_throttle(&key)?;
-            throttle.record_success();
-            writer.put_login_throttle(&key, &throttle, now)?;
-            writer.put_staff(&staff)?;
-            for action in audit_actions {
-                let mut draft = AuditDraft {
-                    actor: Self::staff_actor(&staff_for_audit),
-                    origin: origin.clone(),
-                    action,
-                    outcome: Outcome::Ok,
-                    objects: vec![staff.id.to_string()],
-                    fields: Vec::new(),
-                    detail: None,
-                };
-                if action == AuditAction::LoginSucceeded {
-                    let notes: Vec<String> = [
-                        ssh_key_used.as_ref().map(|fp| format!("SSH key {fp}")),
-                        needs_upgrade.then(|| "password hash upgraded".to_owned()),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                    draft.detail = (!notes.is_empty()).then(|| notes.join("; "));
-                }
-                writer.append_audit(draft, now)?;
+        Self::settle_success(&mut writer, &attempt, now)?;
+        writer.put_staff(&staff)?;
+        for action in audit_actions {
+            let mut draft = AuditDraft {
+                actor: Self::staff_actor(&staff),
+                origin: origin.clone(),
+                action,
+                outcome: Outcome::Ok,
+                objects: vec![staff.id.to_string()],
+                fields: Vec::new(),
+                detail: None,
+            };
+            if action == AuditAction::LoginSucceeded {
+                let notes: Vec<String> = [
+                    ssh_key_used.as_ref().map(|fp| format!("SSH key {fp}")),
+                    needs_upgrade.then(|| "password hash upgraded".to_owned()),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                draft.detail = (!notes.is_empty()).then(|| notes.join("; "));
             }
-            writer.commit()?;
+            writer.append_audit(draft, now)?;
         }
+        writer.commit()?;
+        drop(attempt);
         self.adopt_vault(vault);
         let idle_minutes = self.settings().map(|s| s.idle_lock_minutes).unwrap_or(5);
         let session = Session::from_key(self.entropy.array::<16>()?);
@@ -438,9 +444,77 @@ impl Service {
                 locked_by_hand: false,
                 stepped_up_at: Some(now),
                 must_change_password: staff.must_change_password,
+                member_searches: 0,
             },
         );
         Ok(session)
+    }
+
+    /// Whether the offered code is one of the staff member's; nothing is consumed yet.
+    fn check_second_factor(
+        &self,
+        staff: &StaffRecord,
+        vault: &UnlockedVault,
+        offered: &SecondFactor,
+    ) -> Result<Result<AcceptedFactor, FailureReason>, ServiceError> {
+        Ok(match offered {
+            SecondFactor::Totp(code) => {
+                let secret = TotpSecret::from_bytes(
+                    &vault.open_staff_secret(staff.id, &staff.totp.sealed_secret)?,
+                )
+                .map_err(|e| ServiceError::Credential(e.to_string()))?;
+                let now = unix_seconds(self.clock.now());
+                match verify_code(&secret, code, now, staff.totp.last_used_step) {
+                    CodeCheck::Accepted { step } => Ok(AcceptedFactor::Totp { step }),
+                    CodeCheck::Replayed => Err(FailureReason::ReplayedCode),
+                    CodeCheck::Invalid => Err(FailureReason::WrongCode),
+                }
+            }
+            SecondFactor::RecoveryCode(code) => normalize_recovery_code(code.expose_secret())
+                .and_then(|code| {
+                    staff.recovery_codes.iter().enumerate().find(|(_, slot)| {
+                        slot.used_at.is_none() && verify_recovery_code(code.expose(), &slot.hash)
+                    })
+                })
+                .map(|(index, slot)| AcceptedFactor::RecoveryCode {
+                    index,
+                    hash: slot.hash.clone(),
+                })
+                .ok_or(FailureReason::WrongRecoveryCode),
+        })
+    }
+
+    /// Marks the checked code used on the record as read inside the login's write
+    /// transaction — a compare-and-set: if a parallel login used it first, this one fails.
+    /// Returns the audit actions the use adds.
+    fn consume_second_factor(
+        staff: &mut StaffRecord,
+        factor: &AcceptedFactor,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AuditAction>, FailureReason> {
+        let mut actions = Vec::new();
+        match factor {
+            &AcceptedFactor::Totp { step } => {
+                if staff.totp.last_used_step.is_some_and(|last| step <= last) {
+                    return Err(FailureReason::ReplayedCode);
+                }
+                staff.totp.last_used_step = Some(step);
+                if staff.totp.activated_at.is_none() {
+                    staff.totp.activated_at = Some(now);
+                    actions.push(AuditAction::TotpActivated);
+                }
+            }
+            AcceptedFactor::RecoveryCode { index, hash } => {
+                let slot = staff
+                    .recovery_codes
+                    .get_mut(*index)
+                    .filter(|slot| slot.used_at.is_none() && slot.hash == *hash)
+                    .ok_or(FailureReason::WrongRecoveryCode)?;
+                slot.used_at = Some(now);
+                actions.push(AuditAction::RecoveryCodeUsed);
+            }
+        }
+        Ok(actions)
     }
 
     /// Over SSH, the listed key the connection proved (`None` when it proved none or one that is
@@ -503,7 +577,7 @@ impl Service {
                 outcome: Outcome::Ok,
                 objects: Vec::new(),
                 fields: Vec::new(),
-                detail: None,
+                detail: Some(format!("member searches: {}", record.member_searches)),
             })?;
         }
         Ok(())
@@ -542,7 +616,6 @@ impl Service {
             self.sessions.remove(session);
             return Err(ServiceError::SessionEnded);
         }
-        self.check_throttle(&record.username, &record.origin)?;
         let staff = self.store.read()?.staff(record.staff_id)?;
         let Some(staff) = staff.filter(|s| !s.disabled && s.session_epoch == record.epoch) else {
             self.sessions.remove(session);
@@ -564,11 +637,13 @@ impl Service {
         })
     }
 
-    /// Confirms a sensitive action with a fresh authenticator code.
+    /// Confirms a sensitive action with a fresh authenticator code. The code is a counted
+    /// attempt and is consumed like a login's.
     pub fn step_up(&self, session: &Session, code: &str) -> Result<(), ServiceError> {
         let caller = self.authorize(session, Operation::ChangeOwnPassword)?;
         let vault = self.unlocked_vault()?;
-        let mut staff = self
+        let attempt = self.reserve_attempt(&caller.username, &caller.origin)?;
+        let staff = self
             .store
             .read()?
             .staff(caller.staff_id)?
@@ -577,23 +652,44 @@ impl Service {
         let secret =
             TotpSecret::from_bytes(&vault.open_staff_secret(staff.id, &staff.totp.sealed_secret)?)
                 .map_err(|e| ServiceError::Credential(e.to_string()))?;
-        match verify_code(&secret, code, unix_seconds(now), staff.totp.last_used_step) {
-            CodeCheck::Accepted { step } => {
-                staff.totp.last_used_step = Some(step);
-                let draft = caller.draft(AuditAction::StepUp);
-                self.write_audited(|writer, _| Ok(writer.put_staff(&staff)?), draft)?;
-                self.sessions
-                    .update(session, |r| r.stepped_up_at = Some(now));
-                Ok(())
-            }
-            CodeCheck::Replayed | CodeCheck::Invalid => Err(self.refuse_login(
-                &caller.username,
+        let refuse = |reason| {
+            self.refuse_login(
                 Some(&staff),
-                FailureReason::WrongCode,
+                reason,
                 &caller.origin,
                 AuditAction::StepUpFailed,
-            )),
+            )
+        };
+        let step = match verify_code(&secret, code, unix_seconds(now), staff.totp.last_used_step) {
+            CodeCheck::Accepted { step } => step,
+            CodeCheck::Replayed => return Err(refuse(FailureReason::ReplayedCode)),
+            CodeCheck::Invalid => return Err(refuse(FailureReason::WrongCode)),
+        };
+        let mut writer = self.store.write()?;
+        let mut current = writer
+            .staff(caller.staff_id)?
+            .ok_or(ServiceError::SessionEnded)?;
+        if let Err(reason) =
+            Self::consume_second_factor(&mut current, &AcceptedFactor::Totp { step }, now)
+        {
+            Self::append_login_failure(
+                &mut writer,
+                Some(&current),
+                reason,
+                &caller.origin,
+                AuditAction::StepUpFailed,
+                now,
+            )?;
+            writer.commit()?;
+            return Err(ServiceError::InvalidCredentials);
         }
+        Self::settle_success(&mut writer, &attempt, now)?;
+        writer.put_staff(&current)?;
+        writer.append_audit(caller.draft(AuditAction::StepUp), now)?;
+        writer.commit()?;
+        self.sessions
+            .update(session, |r| r.stepped_up_at = Some(now));
+        Ok(())
     }
 
     /// Changes the caller's own password. The store key is re-wrapped under the new one, so
@@ -636,7 +732,20 @@ impl Service {
         let epoch = staff.session_epoch;
         let mut draft = caller.draft(AuditAction::PasswordChanged);
         draft.objects = vec![staff.id.to_string()];
-        self.write_audited(|writer, _| Ok(writer.put_staff(&staff)?), draft)?;
+        self.write_audited(
+            |writer, _| {
+                // Only the password and what follows from it change; a code used meanwhile
+                // stays used.
+                let mut current = writer.staff(staff.id)?.ok_or(ServiceError::SessionEnded)?;
+                current.password_hash = staff.password_hash.clone();
+                current.store_key_wrap = staff.store_key_wrap.clone();
+                current.must_change_password = false;
+                current.session_epoch = epoch;
+                current.updated_at = now;
+                Ok(writer.put_staff(&current)?)
+            },
+            draft,
+        )?;
         self.sessions.remove_staff(staff.id, Some(session));
         self.sessions.update(session, |r| {
             r.epoch = epoch;

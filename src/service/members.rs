@@ -9,6 +9,7 @@ use super::{Caller, Service, ServiceError};
 use crate::audit::AuditAction;
 use crate::domain::access::Operation;
 use crate::domain::email::normalize_email;
+use crate::domain::masking::name_query_within_mask;
 use crate::domain::name::{fold_query, normalize_name};
 use crate::domain::phone::Phone;
 use crate::domain::plate::normalize_plate;
@@ -120,6 +121,15 @@ fn apply_change<T, V>(
         Change::Clear => {
             *slot = None;
             Ok(true)
+        }
+    }
+}
+
+/// Appends the ids not already in `found`, keeping the order in which they were found.
+fn add_new(found: &mut Vec<RecordId>, ids: Vec<RecordId>) {
+    for id in ids {
+        if !found.contains(&id) {
+            found.push(id);
         }
     }
 }
@@ -533,14 +543,12 @@ impl Service {
         let caller = self.authorize(session, Operation::SearchMembers)?;
         let vault = self.unlocked_vault()?;
         let query = sanitize_line(query);
+        if !query.trim().is_empty() {
+            self.sessions.update(session, |r| {
+                r.member_searches = r.member_searches.saturating_add(1);
+            });
+        }
         let mut found: Vec<RecordId> = Vec::new();
-        let mut add = |ids: Vec<RecordId>| {
-            for id in ids {
-                if !found.contains(&id) {
-                    found.push(id);
-                }
-            }
-        };
         if query.is_empty() {
             return Ok(SearchResults {
                 members: Vec::new(),
@@ -553,46 +561,69 @@ impl Service {
         };
         let number_text = query.trim_start_matches(['#', 'M', 'm']);
         if !number_text.is_empty() && number_text.chars().all(|c| c.is_ascii_digit()) {
-            add(lookup(BlindIndexKind::MemberNumber, number_text)?);
+            add_new(
+                &mut found,
+                lookup(BlindIndexKind::MemberNumber, number_text)?,
+            );
         }
         let phone_like = query
             .chars()
             .all(|c| c.is_ascii_digit() || " +-().".contains(c));
         let digits: String = query.chars().filter(char::is_ascii_digit).collect();
         if phone_like && digits.len() == 4 {
-            add(lookup(BlindIndexKind::PhoneLast4, &digits)?);
+            add_new(&mut found, lookup(BlindIndexKind::PhoneLast4, &digits)?);
         }
         if phone_like
             && digits.len() >= 6
             && let Ok(phone) = Phone::parse(&query)
         {
-            add(lookup(BlindIndexKind::PhoneFull, phone.national())?);
+            add_new(
+                &mut found,
+                lookup(BlindIndexKind::PhoneFull, phone.national())?,
+            );
         }
         if query.contains('@')
             && let Ok(email) = normalize_email(&query)
         {
-            add(lookup(BlindIndexKind::Email, &email)?);
+            add_new(&mut found, lookup(BlindIndexKind::Email, &email)?);
         }
         if query.chars().any(|c| c.is_ascii_digit())
             && !phone_like
             && let Ok(plate) = normalize_plate(&query)
         {
-            add(lookup(BlindIndexKind::Plate, &plate)?);
+            add_new(&mut found, lookup(BlindIndexKind::Plate, &plate)?);
         }
+        let found_by_key = found.len();
+        // A role that sees names masked may only find a name by what the mask shows or by a
+        // whole token, so name matches are checked one by one and more are fetched to check.
+        let names_masked = !caller.role.sees_full_personal_data();
         // A multi-word query ("john sm") matches the whole-name token, which has no spaces.
         let folded: String = fold_query(&query).split_whitespace().collect();
         if !folded.is_empty() && !phone_like {
-            add(self.names.search(&folded, SEARCH_LIMIT));
+            let candidates = if names_masked {
+                SEARCH_LIMIT * 4
+            } else {
+                SEARCH_LIMIT
+            };
+            add_new(&mut found, self.names.search(&folded, candidates));
         }
-        found.truncate(SEARCH_LIMIT);
         let masker = Masker::for_role(caller.role);
         let today = self.today();
-        let mut members = Vec::with_capacity(found.len());
-        for id in found {
+        let mut members = Vec::with_capacity(found.len().min(SEARCH_LIMIT));
+        for (position, id) in found.into_iter().enumerate() {
+            if members.len() == SEARCH_LIMIT {
+                break;
+            }
             let Some(record) = reader.member(id)? else {
                 continue;
             };
             let (key, opened) = Self::open_member_fields(&vault, &record)?;
+            if names_masked
+                && position >= found_by_key
+                && !name_query_within_mask(&opened.name, &folded)
+            {
+                continue;
+            }
             let mut plates = Vec::new();
             for vehicle in reader.vehicles_of(id)? {
                 plates.push(masker.plate(&Self::open_plate(&key, &vehicle)?));

@@ -14,6 +14,7 @@ mod demo;
 mod error;
 pub mod integrity;
 mod login;
+mod login_gate;
 mod members;
 mod name_search;
 mod plans;
@@ -70,6 +71,7 @@ pub use ssh_keys::{MAX_SSH_KEYS_PER_STAFF, SshKeyView, SshKeysView};
 pub use staff::{LANGUAGES, NewStaff, StaffSummary};
 pub use views::{BirthdayView, MemberDetail, MemberSummary, SearchResults, ShownText, VehicleView};
 
+use login_gate::LoginGate;
 use name_search::NameSearch;
 use session::SessionRegistry;
 
@@ -81,6 +83,7 @@ pub struct Service {
     vault: RwLock<Option<Arc<UnlockedVault>>>,
     names: Arc<NameSearch>,
     sessions: SessionRegistry,
+    login_gate: LoginGate,
 }
 
 impl std::fmt::Debug for Service {
@@ -133,6 +136,7 @@ impl Service {
             vault: RwLock::new(None),
             names: Arc::new(NameSearch::default()),
             sessions: SessionRegistry::default(),
+            login_gate: LoginGate::default(),
         }
     }
 

@@ -45,6 +45,9 @@ pub(super) struct SessionRecord {
     pub locked_by_hand: bool,
     pub stepped_up_at: Option<DateTime<Utc>>,
     pub must_change_password: bool,
+    /// Member searches made in this session: a count only, never what was searched for.
+    /// It goes into the logout entry of the audit log.
+    pub member_searches: u32,
 }
 
 impl SessionRecord {

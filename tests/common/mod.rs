@@ -232,3 +232,17 @@ impl ClockExt for ManualClock {
         frontdesk::clock::Clock::now(self)
     }
 }
+
+/// Every audit entry's action, oldest first, read straight from the store.
+pub fn audit_actions(store: &Store) -> Vec<frontdesk::audit::AuditAction> {
+    let reader = store.read().expect("read transaction");
+    reader
+        .audit_stream()
+        .expect("audit stream")
+        .map(|(_, bytes)| {
+            frontdesk::audit::decode(&bytes)
+                .expect("audit entry")
+                .action
+        })
+        .collect()
+}
