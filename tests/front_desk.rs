@@ -296,12 +296,21 @@ fn booking_states_move_as_the_desk_expects() {
     // The old slot is free again.
     desk.book(desk.exterior, Some(desk.bay1), local("2026-11-23 11:00"))
         .unwrap();
+    // A reason may name the customer: it is shown to staff but sealed in the file.
     let cancelled = desk
         .shop
         .service
-        .cancel_booking(&desk.manager, booking.id, "customer called")
+        .cancel_booking(&desk.manager, booking.id, "Mrs Quixotely called")
         .unwrap();
-    assert!(matches!(cancelled.state, BookingState::Cancelled { .. }));
+    assert!(matches!(
+        &cancelled.state,
+        BookingState::Cancelled { reason, .. } if reason == "Mrs Quixotely called"
+    ));
+    let file = std::fs::read(frontdesk::store::Store::file_in(desk.shop.dir.path())).unwrap();
+    assert!(
+        !file.windows(9).any(|w| w == b"Quixotely"),
+        "the cancel reason is in the store file in plain text"
+    );
     desk.book(desk.exterior, Some(desk.bay1), local("2026-11-23 14:00"))
         .unwrap();
 

@@ -4,6 +4,8 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
+use data_encoding::BASE64;
+use zeroize::Zeroizing;
 
 use super::{Caller, Service, ServiceError, Session};
 use crate::audit::AuditAction;
@@ -17,6 +19,7 @@ use crate::ids::RecordId;
 use crate::store::records::{BookingRecord, BookingState, ScheduleSettings};
 use crate::store::schema::{BAYS, BOOKINGS, MEMBER_BOOKINGS, SERVICES};
 use crate::store::{ReadAccess, StoreWriter};
+use crate::vault::{FieldContext, Sealed, UnlockedVault};
 
 /// The longest a catalog service may take; bounds how far back an overlap check looks.
 const LONGEST_SERVICE_MINUTES: i64 = 8 * 60;
@@ -181,7 +184,16 @@ impl Service {
             end: booking.end,
             start_local: format_local(context_tz, booking.start),
             end_local: format_local(context_tz, booking.end),
-            state: booking.state.clone(),
+            state: match &booking.state {
+                BookingState::Cancelled { at, reason } => BookingState::Cancelled {
+                    at: *at,
+                    reason: self
+                        .vault_if_unlocked()
+                        .map(|vault| shown_cancel_reason(&vault, booking.id, reason))
+                        .unwrap_or_default(),
+                },
+                other => other.clone(),
+            },
             walk_in: booking.walk_in,
         })
     }
@@ -443,6 +455,8 @@ impl Service {
                 "say why the booking is cancelled (e.g. \"customer called\")",
             ));
         }
+        let vault = self.unlocked_vault()?;
+        let reason: Zeroizing<String> = Zeroizing::new(reason.chars().take(120).collect());
         self.transition(
             session,
             booking,
@@ -451,7 +465,12 @@ impl Service {
                 BookingState::Booked | BookingState::CheckedIn { .. } => {
                     Ok(BookingState::Cancelled {
                         at: now,
-                        reason: reason.chars().take(120).collect(),
+                        reason: seal_cancel_reason(
+                            &vault,
+                            record.id,
+                            &reason,
+                            self.entropy.as_ref(),
+                        )?,
                     })
                 }
                 ref other => Err(ServiceError::invalid(format!(
@@ -643,4 +662,45 @@ impl Service {
         bookings.sort_by_key(|b| std::cmp::Reverse(b.start));
         bookings.iter().map(|b| self.booking_view(tz, b)).collect()
     }
+}
+
+/// Marks a cancel reason kept sealed in the booking record. Typed text never holds a control
+/// character, so reasons that earlier versions stored in plain text are still told apart.
+const SEALED_REASON_MARK: &str = "\u{0}sealed:";
+
+fn cancel_reason_context(booking: RecordId) -> FieldContext<'static> {
+    FieldContext::new("bookings", "cancel_reason", booking)
+}
+
+/// A cancel reason may name the customer ("Mrs Li called"), so it is sealed like a note.
+fn seal_cancel_reason(
+    vault: &UnlockedVault,
+    booking: RecordId,
+    reason: &str,
+    entropy: &dyn crate::entropy::Entropy,
+) -> Result<String, ServiceError> {
+    let sealed = vault.seal_operational_text(cancel_reason_context(booking), reason, entropy)?;
+    Ok(format!(
+        "{SEALED_REASON_MARK}{}",
+        BASE64.encode(&sealed.to_bytes())
+    ))
+}
+
+/// The reason as staff typed it; one stored in plain text by an earlier version as it is, and
+/// nothing for one that cannot be opened.
+fn shown_cancel_reason(vault: &UnlockedVault, booking: RecordId, stored: &str) -> String {
+    let Some(encoded) = stored.strip_prefix(SEALED_REASON_MARK) else {
+        return stored.to_owned();
+    };
+    BASE64
+        .decode(encoded.as_bytes())
+        .ok()
+        .and_then(|bytes| Sealed::from_bytes(&bytes).ok())
+        .and_then(|sealed| {
+            vault
+                .open_operational_text(cancel_reason_context(booking), &sealed)
+                .ok()
+        })
+        .map(|text| text.to_string())
+        .unwrap_or_default()
 }

@@ -10,7 +10,7 @@ use crate::ids::RecordId;
 use crate::vault::VaultError;
 use crate::vault::blind_index::{BlindIndexKind, BlindIndexer, BlindToken};
 use crate::vault::keys::{Key256, KeyEncryptionKey, MemberKey, StoreKey};
-use crate::vault::sealed::{Sealed, open_with, seal_with};
+use crate::vault::sealed::{FieldContext, Sealed, into_text, open_with, seal_with};
 
 const STORE_KEY_WRAP_DOMAIN: &[u8] = b"frontdesk-store-key-wrap-v1";
 const MEMBER_KEY_WRAP_DOMAIN: &[u8] = b"frontdesk-member-key-wrap-v1";
@@ -134,8 +134,13 @@ pub struct UnlockedVault {
     store_key: StoreKey,
     member_wrap_key: Key256,
     staff_secret_key: Key256,
+    operational_text_key: Key256,
     blind: BlindIndexer,
 }
+
+/// HKDF info for the key that seals free text staff write about the shop's operations
+/// (why a booking was cancelled), which may name a customer.
+const OPERATIONAL_TEXT_INFO: &[u8] = b"frontdesk operational-text v1";
 
 /// HKDF info for the key that seals staff TOTP secrets; distinct from every other derivation.
 const STAFF_SECRET_INFO: &[u8] = b"frontdesk staff-secret v1";
@@ -151,6 +156,7 @@ impl UnlockedVault {
         Self {
             member_wrap_key: member_wrap_key(&store_key),
             staff_secret_key: store_key.key().derive_subkey(STAFF_SECRET_INFO),
+            operational_text_key: store_key.key().derive_subkey(OPERATIONAL_TEXT_INFO),
             blind: BlindIndexer::from_store_key(&store_key),
             store_key,
         }
@@ -208,6 +214,35 @@ impl UnlockedVault {
         sealed: &Sealed,
     ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         open_with(&self.staff_secret_key, &staff_secret_aad(staff_id), sealed)
+    }
+}
+
+impl UnlockedVault {
+    /// Seals free text written about the shop's operations, bound to where it is stored.
+    pub fn seal_operational_text(
+        &self,
+        context: FieldContext<'_>,
+        text: &str,
+        entropy: &dyn Entropy,
+    ) -> Result<Sealed, VaultError> {
+        seal_with(
+            &self.operational_text_key,
+            &context.associated_data(),
+            text.as_bytes(),
+            entropy,
+        )
+    }
+
+    pub fn open_operational_text(
+        &self,
+        context: FieldContext<'_>,
+        sealed: &Sealed,
+    ) -> Result<Zeroizing<String>, VaultError> {
+        into_text(open_with(
+            &self.operational_text_key,
+            &context.associated_data(),
+            sealed,
+        )?)
     }
 }
 

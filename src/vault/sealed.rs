@@ -169,7 +169,13 @@ pub fn open_field_string(
     context: FieldContext<'_>,
     sealed: &Sealed,
 ) -> Result<Zeroizing<String>, VaultError> {
-    let mut plaintext = open_field(key, context, sealed)?;
+    into_text(open_field(key, context, sealed)?)
+}
+
+/// Opened bytes as text; bytes that are not UTF-8 are wiped, not kept in an error.
+pub(crate) fn into_text(
+    mut plaintext: Zeroizing<Vec<u8>>,
+) -> Result<Zeroizing<String>, VaultError> {
     match String::from_utf8(std::mem::take(&mut *plaintext)) {
         Ok(text) => Ok(Zeroizing::new(text)),
         Err(err) => {
