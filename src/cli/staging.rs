@@ -126,3 +126,65 @@ fn clear_files(build: &Path) -> Result<(), CliError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_committed_store_takes_its_place_and_the_build_directory_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("shop");
+        let staged = StagedStore::begin(&data).unwrap();
+        fs::write(Store::file_in(staged.dir()), b"new store").unwrap();
+        staged.commit().unwrap();
+        assert_eq!(entries(&data), [crate::store::STORE_FILE_NAME]);
+        assert_eq!(fs::read(Store::file_in(&data)).unwrap(), b"new store");
+        let again = StagedStore::begin(&data).err().unwrap();
+        assert!(again.0.contains("already exists"), "{again}");
+    }
+
+    #[test]
+    fn a_store_that_appeared_meanwhile_is_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("shop");
+        let staged = StagedStore::begin(&data).unwrap();
+        fs::write(Store::file_in(staged.dir()), b"new store").unwrap();
+        fs::write(Store::file_in(&data), b"their store").unwrap();
+        let err = staged.commit().unwrap_err();
+        assert!(err.0.contains("another store appeared"), "{err}");
+        assert_eq!(fs::read(Store::file_in(&data)).unwrap(), b"their store");
+        assert_eq!(entries(&data), [crate::store::STORE_FILE_NAME]);
+    }
+
+    #[test]
+    fn an_abandoned_build_leaves_nothing_and_a_second_builder_is_turned_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("shop");
+        let staged = StagedStore::begin(&data).unwrap();
+        fs::write(Store::file_in(staged.dir()), b"half made").unwrap();
+        let second = StagedStore::begin(&data).err().unwrap();
+        assert!(second.0.contains("another frontdesk command"), "{second}");
+        // The refused one touched nothing of the first one's.
+        assert!(Store::file_in(staged.dir()).exists());
+        drop(staged);
+        assert!(!data.exists());
+
+        // A data directory that was there before stays, with what else it holds.
+        fs::create_dir(&data).unwrap();
+        fs::write(data.join("notes.txt"), b"").unwrap();
+        let staged = StagedStore::begin(&data).unwrap();
+        fs::write(Store::file_in(staged.dir()), b"half made").unwrap();
+        drop(staged);
+        assert_eq!(entries(&data), ["notes.txt"]);
+    }
+}
