@@ -1,8 +1,9 @@
 //! `frontdesk demo`: a demo store with invented customers, for trying the desk out and for the
 //! benchmarks. It is built in a private scratch directory inside the data directory and moved
-//! into place only when complete, so an interrupted run never leaves a half-made store behind.
+//! into place only once it is complete and its staff logins have been printed, so an
+//! interrupted run, or one whose output went nowhere, never leaves a store behind.
 
-use std::fs::{self, File};
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -10,14 +11,12 @@ use std::time::Instant;
 
 use clap::Args;
 use secrecy::ExposeSecret;
+use zeroize::Zeroizing;
 
-use super::{CliError, Runtime};
+use super::staging::StagedStore;
+use super::{CliError, Runtime, write_stdout};
 use crate::service::{DemoOptions, DemoProgress, DemoReport, DemoStage, MAX_DEMO_MEMBERS, Service};
-use crate::store::{Store, StoreError};
-
-/// Scratch directory inside the data directory while the demo is being built.
-const BUILD_DIR: &str = ".frontdesk-demo-build";
-const LOCK_FILE: &str = "build.lock";
+use crate::store::Store;
 /// Runs at least this big report their progress on standard error.
 const PROGRESS_FROM_MEMBERS: u64 = 20_000;
 
@@ -33,13 +32,6 @@ pub struct DemoArgs {
     /// from the operating system, seed or not.
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
-}
-
-fn io_error(what: &str, path: &Path, err: std::io::Error) -> CliError {
-    CliError::new(format!(
-        "could not {what} {} ({err}); check the data directory's permissions and free space",
-        path.display()
-    ))
 }
 
 /// Thousands separators for counts.
@@ -110,70 +102,16 @@ impl ProgressLine {
 
     fn finish(&mut self) {
         if self.enabled && self.terminal && self.last.is_some() {
-            eprintln!();
-        }
-    }
-}
-
-/// Removes what an earlier, interrupted build left in the scratch directory.
-fn clear_build_dir(build: &Path) -> Result<(), CliError> {
-    let entries = fs::read_dir(build).map_err(|e| io_error("read", build, e))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        if name == LOCK_FILE {
-            continue;
-        }
-        if path.is_file() {
-            fs::remove_file(&path).map_err(|e| io_error("remove", &path, e))?;
-        }
-    }
-    Ok(())
-}
-
-/// Moves the finished store into the data directory without ever replacing one that appeared
-/// there meanwhile.
-fn move_into_place(built: &Path, data: &Path) -> Result<(), CliError> {
-    let target = Store::file_in(data);
-    match fs::hard_link(built, &target) {
-        Ok(()) => {
-            fs::remove_file(built).map_err(|e| io_error("remove", built, e))?;
-            // Make the new name itself survive a power cut (the file's data already does).
-            if let Ok(dir) = File::open(data) {
-                let _ = dir.sync_all();
-            }
-            Ok(())
-        }
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
-            Err(StoreError::AlreadyInitialised(data.to_path_buf()).into())
-        }
-        // A file system without hard links: check, then rename.
-        Err(_) if target.exists() => Err(StoreError::AlreadyInitialised(data.to_path_buf()).into()),
-        Err(_) => {
-            fs::rename(built, &target).map_err(|e| io_error("move the demo store to", &target, e))
+            let _ = writeln!(std::io::stderr());
         }
     }
 }
 
 pub fn run(data: &Path, runtime: &Runtime, args: DemoArgs) -> Result<ExitCode, CliError> {
-    if Store::exists_in(data) {
-        return Err(StoreError::AlreadyInitialised(data.to_path_buf()).into());
-    }
-    crate::store::ensure_private_dir(data)?;
-    let build = data.join(BUILD_DIR);
-    crate::store::ensure_private_dir(&build)?;
-    let lock_path = build.join(LOCK_FILE);
-    let lock = File::create(&lock_path).map_err(|e| io_error("create", &lock_path, e))?;
-    if lock.try_lock().is_err() {
-        return Err(CliError::new(format!(
-            "another `frontdesk demo` is building a store in {}; wait for it to finish",
-            data.display()
-        )));
-    }
-    clear_build_dir(&build)?;
+    let staged = StagedStore::begin(data)?;
     let started = Instant::now();
     let mut progress = ProgressLine::new(args.members);
-    let store = Store::create(&build)?;
+    let store = Store::create(staged.dir())?;
     let result = Service::create_demo(
         store,
         runtime.clock.clone(),
@@ -182,84 +120,104 @@ pub fn run(data: &Path, runtime: &Runtime, args: DemoArgs) -> Result<ExitCode, C
             members: args.members,
             seed: args.seed,
         },
-        &build,
+        staged.dir(),
         &mut |p| progress.show(p),
     );
     progress.finish();
-    let finished = result.map_err(CliError::from).and_then(|report| {
-        move_into_place(&Store::file_in(&build), data)?;
-        Ok(report)
-    });
-    let _ = clear_build_dir(&build);
-    drop(lock);
-    let _ = fs::remove_file(&lock_path);
-    let _ = fs::remove_dir(&build);
-    let report = finished?;
+    let report = result?;
     if progress.enabled {
-        eprintln!("built in {} s", started.elapsed().as_secs());
+        let _ = writeln!(
+            std::io::stderr(),
+            "built in {} s",
+            started.elapsed().as_secs()
+        );
     }
-    print_report(data, &report);
+    let text = report_text(data, &report)
+        .map_err(|_| CliError::new("could not lay out the demo's report; nothing was created"))?;
+    write_stdout(&text).map_err(|err| {
+        CliError::new(format!(
+            "could not write the demo's staff logins to standard output ({err}); nothing was created — run `frontdesk demo` again with its output going to a terminal or a file"
+        ))
+    })?;
+    // Only now, with the logins in the person's hands, does the store take its place.
+    staged.commit()?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_report(data: &Path, report: &DemoReport) {
+/// What the person at the terminal is told, staff passwords and authenticator secrets
+/// included: it is zeroed when dropped.
+fn report_text(data: &Path, report: &DemoReport) -> Result<Zeroizing<String>, std::fmt::Error> {
     let counts = &report.counts;
-    println!(
+    let mut text = Zeroizing::new(String::new());
+    let out = &mut *text;
+    writeln!(
+        out,
         "Demo store created in {}: every person, phone, plate and visit in it is invented.",
         data.display()
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "Shop: {} ({}, {}), flagged DEMO on every screen.",
         report.shop_name, report.timezone, report.currency
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "Data: {} members, {} vehicles, {} visits over three years, {} bookings around today,",
         grouped(counts.members),
         grouped(counts.vehicles),
         grouped(counts.visits),
         grouped(counts.bookings)
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "      {} points ledger entries ({} redemptions, {} expired lots), {} plans, {} packages.",
         grouped(counts.ledger_entries),
         grouped(counts.redemptions),
         grouped(counts.expiries),
         grouped(counts.plans),
         grouped(counts.packages)
-    );
-    println!(
-        "Seed: {} (`frontdesk demo --seed {}` in another empty directory makes the same data).",
-        report.seed, report.seed
-    );
-    println!();
-    println!("Staff logins, ready to use (each authenticator activates at its first login):");
+    )?;
+    writeln!(
+        out,
+        "Seed: {} (`frontdesk demo --seed {}` in another empty directory makes the same data on {}, shop time).",
+        report.seed, report.seed, report.data_date
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Staff logins, ready to use (each authenticator activates at its first login):"
+    )?;
     for login in &report.logins {
         let enrolment = &login.credentials.enrolment;
-        println!();
-        println!("  user:          {} ({})", login.username, login.role);
-        println!("  password:      {}", login.password.expose_secret());
-        println!("  otpauth URI:   {}", enrolment.otpauth_uri.as_str());
-        println!("  base32 secret: {}", enrolment.secret_base32.as_str());
+        writeln!(out)?;
+        writeln!(out, "  user:          {} ({})", login.username, login.role)?;
+        writeln!(out, "  password:      {}", login.password.expose_secret())?;
+        writeln!(out, "  otpauth URI:   {}", enrolment.otpauth_uri.as_str())?;
+        writeln!(out, "  base32 secret: {}", enrolment.secret_base32.as_str())?;
     }
-    println!();
-    println!(
+    writeln!(out)?;
+    writeln!(
+        out,
         "Add the URI or secret to an authenticator app, or get the current code with `oathtool --totp -b SECRET`."
-    );
-    println!();
-    println!("Sample lookups to try in the search box:");
+    )?;
+    writeln!(out)?;
+    writeln!(out, "Sample lookups to try in the search box:")?;
     for lookup in &report.lookups {
         let label = format!("{}:", lookup.kind.as_str());
-        println!(
+        writeln!(
+            out,
             "  {label:<8} {}   (member #{})",
             lookup.query, lookup.member_number
-        );
+        )?;
     }
-    println!();
-    println!(
+    writeln!(out)?;
+    writeln!(
+        out,
         "Next: run `frontdesk --data {}` (from the source tree: `cargo run --release -- --data {}`) and log in as manager or cashier.",
         data.display(),
         data.display()
-    );
+    )?;
+    Ok(text)
 }
 
 #[cfg(test)]

@@ -1,9 +1,12 @@
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Args;
+use zeroize::Zeroizing;
 
-use super::{CliError, Runtime, prompt};
+use super::staging::StagedStore;
+use super::{CliError, Runtime, prompt, write_stdout};
 use crate::audit::Origin;
 use crate::service::{InitialSetup, Service, StaffCredentials};
 use crate::store::Store;
@@ -48,8 +51,11 @@ pub fn run(data: &Path, runtime: &Runtime, args: InitArgs) -> Result<ExitCode, C
         demo: false,
     };
     setup.validate()?;
-    let store = Store::create(data)?;
-    let result = Service::initialise(
+    // Built aside and moved into place only once the manager's second factor has been
+    // written out: a store nobody was shown the credentials of would lock everyone out.
+    let staged = StagedStore::begin(data)?;
+    let store = Store::create(staged.dir())?;
+    let (service, credentials) = Service::initialise(
         store,
         runtime.clock.clone(),
         runtime.entropy.clone(),
@@ -57,36 +63,45 @@ pub fn run(data: &Path, runtime: &Runtime, args: InitArgs) -> Result<ExitCode, C
         Origin::Cli {
             command: "init".to_owned(),
         },
-    );
-    match result {
-        Ok((_service, credentials)) => {
-            print_credentials(&credentials);
-            println!("\nStore created in {}.", data.display());
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(err) => {
-            // Remove the empty file so the next attempt starts clean.
-            let _ = std::fs::remove_file(Store::file_in(data));
-            Err(err.into())
-        }
-    }
+    )?;
+    // The name index thread holds the store open; the file must be closed before it moves.
+    service.wait_for_name_index();
+    drop(service);
+    let text = credentials_text(&credentials)
+        .and_then(|mut text| {
+            writeln!(text, "\nStore created in {}.", data.display())?;
+            Ok(text)
+        })
+        .map_err(|_| CliError::new("could not lay out the credentials; nothing was created"))?;
+    write_stdout(&text).map_err(|err| {
+        CliError::new(format!(
+            "could not write the new manager's credentials to standard output ({err}); nothing was created — run init again with its output going to a terminal or a file"
+        ))
+    })?;
+    staged.commit()?;
+    Ok(ExitCode::SUCCESS)
 }
 
-/// Shows a new staff member's second factor exactly once.
-pub fn print_credentials(credentials: &StaffCredentials) {
+/// A new staff member's second factor, to be shown exactly once; zeroed when dropped.
+fn credentials_text(credentials: &StaffCredentials) -> Result<Zeroizing<String>, std::fmt::Error> {
     let enrolment = &credentials.enrolment;
-    println!(
+    let mut text = Zeroizing::new(String::new());
+    let out = &mut *text;
+    writeln!(
+        out,
         "Set up the authenticator app (shown once; it activates at the first login with a valid code)."
-    );
-    println!();
-    println!("{}", enrolment.qr_text.as_str());
-    println!("otpauth URI:   {}", enrolment.otpauth_uri.as_str());
-    println!("base32 secret: {}", enrolment.secret_base32.as_str());
-    println!();
-    println!(
+    )?;
+    writeln!(out)?;
+    writeln!(out, "{}", enrolment.qr_text.as_str())?;
+    writeln!(out, "otpauth URI:   {}", enrolment.otpauth_uri.as_str())?;
+    writeln!(out, "base32 secret: {}", enrolment.secret_base32.as_str())?;
+    writeln!(out)?;
+    writeln!(
+        out,
         "Recovery codes (each works once, in place of an authenticator code; keep them somewhere safe):"
-    );
+    )?;
     for code in &credentials.recovery_codes {
-        println!("  {}", code.expose());
+        writeln!(out, "  {}", code.expose())?;
     }
+    Ok(text)
 }

@@ -8,9 +8,11 @@ mod passwd;
 mod prompt;
 mod restore;
 mod serve;
+mod staging;
 mod tui;
 mod verify;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -80,6 +82,14 @@ impl From<crate::store::StoreError> for CliError {
     fn from(err: crate::store::StoreError) -> Self {
         Self(err.to_string())
     }
+}
+
+/// Writes `text` to standard output and flushes it. Unlike `print!`, which panics, a closed
+/// pipe or a full disk comes back as an error for the command to report.
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
 }
 
 /// Resolves the data directory: `--data`, else `FRONTDESK_DATA` (both via clap), else the

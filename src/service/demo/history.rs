@@ -129,7 +129,8 @@ fn on_grid(open: i64, ms: i64) -> i64 {
 
 /// Fills the bays for the 14 days before today, today and the 14 after. Each bay takes one
 /// car at a time with the booking rules' buffer after it, so no two bookings that hold a bay
-/// overlap; cancelled and no-show ones free their slot.
+/// overlap; cancelled and no-show ones free their slot. Bookings before `as_of` (the end of
+/// the history) have their outcome; later ones are still to come.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn plan_bookings(
     shop: &Shop,
@@ -138,12 +139,12 @@ pub(super) fn plan_bookings(
     calendar: &Calendar,
     seed: u64,
     members: u64,
-    now: DateTime<Utc>,
+    as_of: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<Vec<PlannedBooking>, ServiceError> {
     let dice = Dice::new(seed, Stream::Bookings);
     let tz = shop.tz;
-    let now_ms = now.timestamp_millis();
+    let as_of_ms = as_of.timestamp_millis();
     // A few bookings a day for a small shop (about 14 at 2,000 members); from ~15,000
     // members on the bays are as busy as they get (about 50 a day on the five bays).
     let scale = (6 + members / 100).saturating_mul(1000) / 150;
@@ -178,7 +179,7 @@ pub(super) fn plan_bookings(
                         continue;
                     }
                     if let Some(booking) = plan_one(
-                        &dice, calendar, seed, members, now_ms, bay, service, start, end,
+                        &dice, calendar, seed, members, as_of_ms, bay, service, start, end,
                     )? {
                         planned.push(booking);
                     }
@@ -196,19 +197,19 @@ fn plan_one(
     calendar: &Calendar,
     seed: u64,
     members: u64,
-    now_ms: i64,
+    as_of_ms: i64,
     bay: usize,
     service: usize,
     start: i64,
     end: i64,
 ) -> Result<Option<PlannedBooking>, ServiceError> {
-    let past = start <= now_ms;
+    let past = start <= as_of_ms;
     let walk_in = past && dice.chance(250)?;
     let created = if walk_in {
         start
     } else {
         let lead = dice.between(60, 7 * 24 * 60)? * MINUTE_MS;
-        (start - lead).min(now_ms - dice.between(0, 180)? * MINUTE_MS)
+        (start - lead).min(as_of_ms - dice.between(0, 180)? * MINUTE_MS)
     };
     let joined = members_joined_before(calendar, seed, members, created);
     if joined == 0 {
@@ -216,7 +217,7 @@ fn plan_one(
     }
     let member = dice.below(joined)?;
     let roll = dice.below(100)?;
-    let outcome = if end <= now_ms {
+    let outcome = if end <= as_of_ms {
         if !walk_in && roll < 6 {
             Outcome::Cancelled {
                 at: at_ms(dice.between(created, start - MINUTE_MS)?),
@@ -224,20 +225,20 @@ fn plan_one(
             }
         } else if !walk_in && roll < 10 {
             Outcome::NoShow {
-                at: at_ms((start + dice.between(15, 60)? * MINUTE_MS).min(now_ms)),
+                at: at_ms((start + dice.between(15, 60)? * MINUTE_MS).min(as_of_ms)),
             }
         } else {
             Outcome::Completed {
-                checkout_at: at_ms((end + dice.between(0, 300)? * 1000).min(now_ms)),
+                checkout_at: at_ms((end + dice.between(0, 300)? * 1000).min(as_of_ms)),
             }
         }
-    } else if start <= now_ms {
+    } else if start <= as_of_ms {
         Outcome::CheckedIn {
             at: at_ms((start - dice.between(0, 8)? * MINUTE_MS).max(created)),
         }
     } else if roll < 5 {
         Outcome::Cancelled {
-            at: at_ms(dice.between(created, now_ms)?),
+            at: at_ms(dice.between(created, as_of_ms)?),
             reason: dice.pick(CANCEL_REASONS)?,
         }
     } else {
@@ -454,7 +455,7 @@ pub(super) fn generate_member(
 
     // When they came: the visit they joined at, then walk-ins at their own rate while they
     // kept coming (a quarter drift away at some point).
-    let now_ms = ctx.now.timestamp_millis();
+    let as_of_ms = ctx.as_of.timestamp_millis();
     let join_b = calendar.business(join);
     let total_b = calendar.total();
     let end_b = if dice.chance(250)? {
@@ -468,7 +469,7 @@ pub(super) fn generate_member(
     let walk_ins = per_year * active_days * dice.between(500, 1500)? / (365 * 1000);
     let mut events: Vec<(i64, Source)> = Vec::new();
     events.push((
-        (join + dice.between(15, 40)? * MINUTE_MS).min(now_ms - 1),
+        (join + dice.between(15, 40)? * MINUTE_MS).min(as_of_ms - 1),
         Source::Walk,
     ));
     for _ in 0..walk_ins {
@@ -502,7 +503,7 @@ pub(super) fn generate_member(
         record.validate().map_err(bug)?;
         let until = (sold + i64::from(months) * 30 * DAY_MS)
             .min(end_ms)
-            .min(now_ms);
+            .min(as_of_ms);
         let washes = (until - sold) / DAY_MS * dice.between(10, 25)? / 100;
         let (from_b, to_b) = (calendar.business(sold), calendar.business(until));
         for _ in 0..washes {
@@ -758,7 +759,7 @@ pub(super) fn generate_member(
         }
         out.counts.visits += 1;
     }
-    points.expire_until(ctx.now, tz, &mut stats, dice.entropy())?;
+    points.expire_until(ctx.as_of, tz, &mut stats, dice.entropy())?;
     if stats.points_balance != points.wallet.balance() {
         return Err(bug("points balance"));
     }

@@ -13,9 +13,12 @@
 //!
 //! Randomness: the seed (given, or drawn from the OS and reported) drives every choice of
 //! *data* — people, cars, visit times, bookings, record ids — so the same seed on the same day
-//! gives the same members, numbers and sample lookups. Key material never comes from the seed:
-//! the store key, member keys, nonces, salts, staff passwords and TOTP secrets always come from
-//! the injected OS entropy, so knowing a seed never helps to open a demo store's file.
+//! gives the same members, numbers and sample lookups. The day is the only other input: the
+//! history runs up to the start of today in the shop's zone, never up to the moment of the
+//! build, and nothing depends on how many threads generate it or in which order they finish.
+//! Key material never comes from the seed: the store key, member keys, nonces, salts, staff
+//! passwords and TOTP secrets always come from the injected OS entropy, so knowing a seed
+//! never helps to open a demo store's file.
 
 mod dice;
 mod history;
@@ -30,7 +33,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
 
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{DateTime, Months, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
 use redb::Durability;
 use secrecy::SecretString;
 
@@ -194,6 +198,9 @@ pub struct DemoReport {
     pub timezone: String,
     pub currency: String,
     pub seed: u64,
+    /// The shop's day the data was made for: the history runs up to its start, and the same
+    /// seed on this day makes the same data.
+    pub data_date: NaiveDate,
     pub counts: DemoCounts,
     /// The manager first, then the cashier.
     pub logins: Vec<DemoLogin>,
@@ -209,7 +216,8 @@ pub(super) struct Context<'a> {
     calendar: &'a Calendar,
     history_start_ms: i64,
     bucket_ms: i64,
-    now: DateTime<Utc>,
+    /// Where the invented history ends: the start of `today` in the shop's zone.
+    as_of: DateTime<Utc>,
     today: NaiveDate,
     vault: &'a UnlockedVault,
     /// Key material: member keys and nonces. Never the seeded stream.
@@ -320,6 +328,12 @@ fn os_passphrase(keys: &dyn Entropy) -> Result<SecretString, EntropyError> {
     Ok(SecretString::from(people::passphrase(&mut draw)?))
 }
 
+/// The start of `today` in the shop's zone (or the first moment of it, where the clocks skip
+/// midnight).
+fn data_as_of(tz: Tz, today: NaiveDate) -> Result<DateTime<Utc>, ServiceError> {
+    shop::local_instant(tz, today, NaiveTime::MIN).ok_or_else(|| bug("the start of today"))
+}
+
 fn bug(what: &str) -> ServiceError {
     ServiceError::invalid(format!(
         "the demo generator lost track of {what}; this is a bug, please report it"
@@ -383,12 +397,13 @@ impl Service {
         // file is closed when this returns.
         service.wait_for_name_index();
         drop(service);
-        let (counts, lookups) = result?;
+        let (counts, lookups, data_date) = result?;
         Ok(DemoReport {
             shop_name: shop::SHOP_NAME.to_owned(),
             timezone: shop::TIMEZONE.to_owned(),
             currency: shop::CURRENCY.to_owned(),
             seed,
+            data_date,
             counts,
             logins,
             lookups,
@@ -405,17 +420,21 @@ impl Service {
         scratch: &Path,
         progress: &mut dyn FnMut(DemoProgress),
         logins: &mut Vec<DemoLogin>,
-    ) -> Result<(DemoCounts, Vec<DemoLookup>), ServiceError> {
+    ) -> Result<(DemoCounts, Vec<DemoLookup>, NaiveDate), ServiceError> {
         let vault = self.unlocked_vault()?;
         let keys = self.entropy.as_ref();
         let now = self.clock.now();
         let tz = self.shop_zone()?;
         let today = now.with_timezone(&tz).date_naive();
+        // The invented history runs up to the start of today, not up to this moment: every
+        // draw that scales with "how long the shop has been open" would otherwise change with
+        // the second the demo is built, and with it the data a seed makes.
+        let as_of = data_as_of(tz, today)?;
         let first_day = today
             .checked_sub_months(Months::new(HISTORY_MONTHS))
             .ok_or_else(|| bug("the calendar"))?;
         let schedule = ScheduleSettings::default();
-        let calendar = Calendar::new(tz, &schedule.hours, first_day, now);
+        let calendar = Calendar::new(tz, &schedule.hours, first_day, as_of);
         if calendar.total() <= 0 {
             return Err(bug("the opening hours"));
         }
@@ -477,11 +496,11 @@ impl Service {
             &calendar,
             seed,
             members,
-            now,
+            as_of,
             today,
         )?;
         let bookings_of = history::bookings_by_member(&bookings);
-        let span = now.timestamp_millis() - history_start_ms + 1;
+        let span = as_of.timestamp_millis() - history_start_ms + 1;
         let context = Context {
             seed,
             members,
@@ -490,7 +509,7 @@ impl Service {
             calendar: &calendar,
             history_start_ms,
             bucket_ms: span / VISIT_BUCKETS as i64 + 1,
-            now,
+            as_of,
             today,
             vault: &vault,
             keys,
@@ -522,7 +541,7 @@ impl Service {
         ));
         writer.append_audit(draft, self.clock.now())?;
         writer.commit()?;
-        Ok((counts, sample_lookups(&context)?))
+        Ok((counts, sample_lookups(&context)?, today))
     }
 
     /// Generates members on `workers` threads and writes them here, one transaction per chunk,
