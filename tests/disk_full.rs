@@ -5,7 +5,8 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::sync::{Arc, Barrier};
+use std::thread;
 
 use common::ssh::{Client, serve};
 use common::*;
@@ -153,6 +154,54 @@ fn a_login_during_a_full_disk_says_so_whether_or_not_the_password_was_right() {
         .expect("the same code works once the disk has room: it was never used");
     assert!(is_member(&shop, &again, 1));
     assert!(!is_member(&shop, &again, 2));
+}
+
+#[test]
+fn sessions_sharing_one_service_all_hear_of_the_full_disk_and_none_is_told_wrong_credentials() {
+    let disk = DiskSwitch::new();
+    let shop = shop_on(&disk);
+    let manager = manager(&shop);
+    add_member(&shop, &manager, 1).expect("member 1");
+    let code = phone_code(&shop.manager_secret, shop.clock.now_for_tests());
+
+    disk.fill();
+    let start = Barrier::new(4);
+    let outcomes: Vec<Result<(), ServiceError>> = thread::scope(|scope| {
+        let attempts: Vec<_> = (0..4u32)
+            .map(|n| {
+                let (shop, manager, code, start) = (&shop, &manager, &code, &start);
+                scope.spawn(move || {
+                    start.wait();
+                    match n {
+                        0 | 1 => add_member(shop, manager, 10 + n),
+                        2 => shop.login(MANAGER, MANAGER_PASSWORD, code).map(|_| ()),
+                        _ => shop.login(MANAGER, "not the password", code).map(|_| ()),
+                    }
+                })
+            })
+            .collect();
+        attempts
+            .into_iter()
+            .map(|attempt| attempt.join().expect("no session panics"))
+            .collect()
+    });
+    for (n, outcome) in outcomes.iter().enumerate() {
+        match outcome {
+            Err(err) => assert!(
+                err.is_storage_failure(),
+                "session {n} is told about the disk: {err}"
+            ),
+            Ok(()) => panic!("session {n} claims a change saved on a full disk"),
+        }
+    }
+
+    disk.free();
+    add_member(&shop, &manager, 20).expect("saves again");
+    let again = shop
+        .login(MANAGER, MANAGER_PASSWORD, &code)
+        .expect("no failure was counted against the account while the disk was full");
+    assert!(is_member(&shop, &again, 1) && is_member(&shop, &again, 20));
+    assert!(!is_member(&shop, &again, 10) && !is_member(&shop, &again, 11));
 }
 
 #[test]

@@ -38,7 +38,7 @@ pub enum StoreError {
     /// The disk refused a read or write for another reason. As with a full disk, the change
     /// under way was not saved and the store reopens itself at the next attempt.
     #[error(
-        "the disk holding the store failed ({0}): nothing of this change was saved; check the disk and try again"
+        "the disk holding the store reported an error ({0}): nothing of this change was saved; check the disk and try again"
     )]
     StorageFailed(String),
 }
@@ -58,10 +58,10 @@ impl From<redb::Error> for StoreError {
             redb::Error::Io(io) => StoreError::StorageFailed(io.to_string()),
             redb::Error::Backend(err) => StoreError::StorageFailed(err.to_string()),
             redb::Error::PreviousIo => {
-                StoreError::StorageFailed("an earlier read or write of the store failed".to_owned())
+                StoreError::StorageFailed("after an earlier failed read or write".to_owned())
             }
             redb::Error::DatabaseClosed => StoreError::StorageFailed(
-                "the store was being reopened after a disk error".to_owned(),
+                "the store was reopened after a disk error during this read".to_owned(),
             ),
             other => StoreError::Io(other.to_string()),
         }
