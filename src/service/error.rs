@@ -35,8 +35,13 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("The user name `{0}` is already taken; choose another.")]
     UsernameTaken(String),
+    /// Nothing of the change was saved; the store reopens itself once there is room.
+    #[error(
+        "The disk is full: nothing of this change was saved; free space on the disk and try again."
+    )]
+    DiskFull,
     #[error("{0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("{0}")]
     Vault(#[from] VaultError),
     #[error("{0}")]
@@ -50,5 +55,23 @@ pub enum ServiceError {
 impl ServiceError {
     pub fn invalid(message: impl Into<String>) -> Self {
         ServiceError::InvalidInput(message.into())
+    }
+
+    /// The disk under the store failed (or is full): nothing was saved, and trying again later
+    /// may work. Never a verdict on what the person typed.
+    pub fn is_storage_failure(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::DiskFull | ServiceError::Store(StoreError::StorageFailed(_))
+        )
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::DiskFull => ServiceError::DiskFull,
+            other => ServiceError::Store(other),
+        }
     }
 }

@@ -29,6 +29,18 @@ pub enum StoreError {
     NewerVersion { found: u32, supported: u32 },
     #[error("could not read or write the store: {0}")]
     Io(String),
+    /// The disk (or this user's quota) has no room left. The store reopens itself once there
+    /// is room again; nothing committed before is lost.
+    #[error(
+        "the disk is full: nothing of this change was saved; free space on the disk and try again"
+    )]
+    DiskFull,
+    /// The disk refused a read or write for another reason. As with a full disk, the change
+    /// under way was not saved and the store reopens itself at the next attempt.
+    #[error(
+        "the disk holding the store reported an error ({0}): nothing of this change was saved; check the disk and try again"
+    )]
+    StorageFailed(String),
 }
 
 impl From<redb::Error> for StoreError {
@@ -42,6 +54,15 @@ impl From<redb::Error> for StoreError {
                 found: u32::from(version),
                 supported: 0,
             },
+            redb::Error::Io(io) if super::file::is_disk_full(&io) => StoreError::DiskFull,
+            redb::Error::Io(io) => StoreError::StorageFailed(io.to_string()),
+            redb::Error::Backend(err) => StoreError::StorageFailed(err.to_string()),
+            redb::Error::PreviousIo => {
+                StoreError::StorageFailed("after an earlier failed read or write".to_owned())
+            }
+            redb::Error::DatabaseClosed => StoreError::StorageFailed(
+                "the store was reopened after a disk error during this read".to_owned(),
+            ),
             other => StoreError::Io(other.to_string()),
         }
     }

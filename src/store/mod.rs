@@ -3,16 +3,22 @@
 
 mod codec;
 mod error;
+mod file;
 pub mod records;
 pub mod schema;
 mod snapshot;
+#[doc(hidden)]
+pub mod testing;
 mod transactions;
 
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock, TryLockError};
 
-use redb::{ConcurrencyMode, Database, DatabaseError, ReadableDatabase};
+use redb::{ConcurrencyMode, Database, DatabaseError, ReadableDatabase, StorageBackend};
+
+use file::{FileAccess, FileHealth};
 
 pub use codec::decode as decode_record;
 pub(crate) use codec::encode as encode_record;
@@ -26,10 +32,41 @@ pub const STORE_FILE_NAME: &str = "frontdesk.redb";
 /// Enough page cache for the hot tables of a large shop while keeping resident memory modest.
 const CACHE_BYTES: usize = 128 * 1024 * 1024;
 
+/// How often one operation tries to reopen a failed store while other threads are starting
+/// transactions, before it reports the failure and leaves the reopen to the next operation.
+const REOPEN_ATTEMPTS: usize = 16;
+
 pub struct Store {
-    db: Database,
+    live: RwLock<Live>,
     path: PathBuf,
     sharing: Sharing,
+    access: FileAccess,
+}
+
+/// The open database and what its file has been through. After a failed read or write redb
+/// refuses everything until the database is reopened, so the next operation reopens it.
+struct Live {
+    /// `None` after a failed reopen: the next operation tries again.
+    db: Option<Database>,
+    health: Arc<FileHealth>,
+}
+
+impl Live {
+    fn usable(&self) -> Option<&Database> {
+        self.db.as_ref().filter(|_| self.health.failure().is_none())
+    }
+
+    /// Why the database cannot be used now.
+    fn refusal(&self) -> StoreError {
+        self.health
+            .failure()
+            .map(|failure| failure.to_error())
+            .unwrap_or_else(not_reopened)
+    }
+}
+
+fn not_reopened() -> StoreError {
+    StoreError::StorageFailed("the store could not be opened again".to_owned())
 }
 
 /// How this process shares the file with other frontdesk processes.
@@ -61,19 +98,40 @@ impl Store {
     /// Creates a new, empty store in `dir` (creating the directory, private to this user, if
     /// needed). Refuses to touch a directory that already holds a store.
     pub fn create(dir: &Path) -> Result<Store, StoreError> {
+        Self::create_with(dir, FileAccess::Plain)
+    }
+
+    /// [`Store::create`] on a backend the caller makes (a new one for each reopen), for tests
+    /// that make the disk fail; see [`testing::DiskSwitch`].
+    #[doc(hidden)]
+    pub fn create_with_backend(
+        dir: &Path,
+        backends: impl Fn(&Path) -> Result<Box<dyn StorageBackend>, DatabaseError>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Result<Store, StoreError> {
+        Self::create_with(dir, FileAccess::Custom(Box::new(backends)))
+    }
+
+    fn create_with(dir: &Path, access: FileAccess) -> Result<Store, StoreError> {
         ensure_private_dir(dir)?;
         let path = Self::file_in(dir);
         if path.exists() {
             return Err(StoreError::AlreadyInitialised(dir.to_path_buf()));
         }
-        let db = builder()
-            .create(&path)
-            .map_err(|err| open_error(dir, &path, err))?;
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|err| open_error(dir, &path, err.into()))?;
         restrict_to_owner(&path)?;
+        let live = open_database(&access, dir, &path, Sharing::Exclusive, Emptiness::Allowed)?;
         let store = Store {
-            db,
+            live: RwLock::new(live),
             path,
             sharing: Sharing::Exclusive,
+            access,
         };
         let tx = store.begin_write_raw()?;
         schema::create_all(&tx)?;
@@ -92,7 +150,25 @@ impl Store {
         Self::open_with(dir, Sharing::BesideServer)
     }
 
+    /// [`Store::open`] or [`Store::open_shared`] on a backend the caller makes (a new one for
+    /// each reopen), for tests that make the disk fail; see [`testing::DiskSwitch`].
+    #[doc(hidden)]
+    pub fn open_with_backend(
+        dir: &Path,
+        sharing: Sharing,
+        backends: impl Fn(&Path) -> Result<Box<dyn StorageBackend>, DatabaseError>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Result<Store, StoreError> {
+        Self::open_on(dir, sharing, FileAccess::Custom(Box::new(backends)))
+    }
+
     fn open_with(dir: &Path, sharing: Sharing) -> Result<Store, StoreError> {
+        Self::open_on(dir, sharing, FileAccess::Plain)
+    }
+
+    fn open_on(dir: &Path, sharing: Sharing, access: FileAccess) -> Result<Store, StoreError> {
         if !dir.is_dir() {
             return Err(StoreError::DataDirMissing(dir.to_path_buf()));
         }
@@ -100,14 +176,13 @@ impl Store {
         if !path.is_file() {
             return Err(StoreError::NotInitialised(dir.to_path_buf()));
         }
-        let mut builder = builder();
-        if sharing == Sharing::BesideServer {
-            builder.set_concurrency_mode(ConcurrencyMode::MultiWriter);
-        }
-        let db = builder
-            .open(&path)
-            .map_err(|err| open_error(dir, &path, err))?;
-        let store = Store { db, path, sharing };
+        let live = open_database(&access, dir, &path, sharing, Emptiness::Refused)?;
+        let store = Store {
+            live: RwLock::new(live),
+            path,
+            sharing,
+            access,
+        };
         let tx = store.begin_write_raw()?;
         let found = schema::migrate(&tx)?;
         if found == schema::SCHEMA_VERSION {
@@ -127,24 +202,72 @@ impl Store {
     }
 
     pub fn read(&self) -> Result<StoreReader, StoreError> {
-        Ok(StoreReader::new(self.db.begin_read()?))
+        self.with_database(|db, health| {
+            let tx = db.begin_read().map_err(|err| noted(health, err))?;
+            Ok(StoreReader::new(tx))
+        })
     }
 
     /// A write transaction. Nothing is visible to others until [`StoreWriter::commit`].
     pub fn write(&self) -> Result<StoreWriter, StoreError> {
-        Ok(StoreWriter::new(self.begin_write_raw()?))
+        self.with_database(|db, health| {
+            Ok(StoreWriter::new(
+                begin_write_on(db, health)?,
+                Arc::clone(health),
+            ))
+        })
     }
 
     fn begin_write_raw(&self) -> Result<redb::WriteTransaction, StoreError> {
-        let mut tx = self.db.begin_write()?;
-        // Records allocator state with each commit so reopening after a power cut is quick.
-        tx.set_quick_repair(true);
-        Ok(tx)
+        self.with_database(begin_write_on)
+    }
+
+    /// Runs `begin` on the database, reopening it first if an earlier read or write failed.
+    /// While the disk is still full (or the file still failing) the answer is that failure.
+    fn with_database<T>(
+        &self,
+        begin: impl Fn(&Database, &Arc<FileHealth>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        for _ in 0..REOPEN_ATTEMPTS {
+            {
+                let live = self.live.read().unwrap_or_else(PoisonError::into_inner);
+                if let Some(db) = live.usable() {
+                    return begin(db, &live.health);
+                }
+            }
+            // Never wait for the exclusive lock: a thread inside `begin` may be waiting for a
+            // write transaction whose owner needs a read lock to finish. Those threads are
+            // quick against a failed file (redb refuses them at once), so look again soon.
+            match self.live.try_write() {
+                Ok(mut live) => reopen(&self.access, &self.path, self.sharing, &mut live)?,
+                Err(TryLockError::Poisoned(poisoned)) => reopen(
+                    &self.access,
+                    &self.path,
+                    self.sharing,
+                    &mut poisoned.into_inner(),
+                )?,
+                Err(TryLockError::WouldBlock) => std::thread::yield_now(),
+            }
+        }
+        let live = self.live.read().unwrap_or_else(PoisonError::into_inner);
+        match live.usable() {
+            Some(db) => begin(db, &live.health),
+            None => Err(live.refusal()),
+        }
+    }
+
+    /// The database for work that needs it to itself, reopened first if it failed.
+    fn database_mut(&mut self) -> Result<&mut Database, StoreError> {
+        let live = self.live.get_mut().unwrap_or_else(PoisonError::into_inner);
+        reopen(&self.access, &self.path, self.sharing, live)?;
+        // `reopen` succeeds only with a database in place.
+        live.db.as_mut().ok_or_else(not_reopened)
     }
 
     /// Rewrites the file without free pages, so deleted ciphertext is not left behind.
     pub fn compact(&mut self) -> Result<(), StoreError> {
-        while self.db.compact()? {}
+        let db = self.database_mut()?;
+        while db.compact()? {}
         Ok(())
     }
 
@@ -154,21 +277,106 @@ impl Store {
         if self.sharing == Sharing::BesideServer {
             return Err(StoreError::InUse(self.path.clone()));
         }
-        self.db
+        self.database_mut()?
             .check_integrity()
             .map_err(|err| StoreError::from(redb::Error::from(err)))
     }
 }
 
-fn builder() -> redb::Builder {
+fn builder(sharing: Sharing) -> redb::Builder {
     let mut builder = Database::builder();
     builder.set_cache_size(CACHE_BYTES);
+    if sharing == Sharing::BesideServer {
+        builder.set_concurrency_mode(ConcurrencyMode::MultiWriter);
+    }
     builder
+}
+
+/// Whether an empty file may become a new database: only when `create` has just made it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Emptiness {
+    Allowed,
+    Refused,
+}
+
+fn open_database(
+    access: &FileAccess,
+    dir: &Path,
+    path: &Path,
+    sharing: Sharing,
+    emptiness: Emptiness,
+) -> Result<Live, StoreError> {
+    let (file, health) = access
+        .watched(path)
+        .map_err(|err| open_error(dir, path, err))?;
+    if emptiness == Emptiness::Refused
+        && file
+            .len()
+            .map_err(|err| open_error(dir, path, err.into()))?
+            == 0
+    {
+        return Err(StoreError::Corrupt("the store file is empty".to_owned()));
+    }
+    let db = builder(sharing)
+        .create_with_backend(file)
+        .map_err(|err| open_error(dir, path, err))?;
+    Ok(Live {
+        db: Some(db),
+        health,
+    })
+}
+
+/// Closes a database whose file failed and opens it again. redb holds the file until the last
+/// write transaction on it ends, so until then this reports the failure and changes nothing;
+/// if the open fails (the disk is still full), the next operation tries again.
+fn reopen(
+    access: &FileAccess,
+    path: &Path,
+    sharing: Sharing,
+    live: &mut Live,
+) -> Result<(), StoreError> {
+    if live.usable().is_some() {
+        return Ok(());
+    }
+    if let Some(db) = live.db.take() {
+        // Its error repeats the failure already noted, or says a write transaction is still
+        // running elsewhere: `is_closed` tells the two apart.
+        let _ = db.close();
+    }
+    if !live.health.is_closed() {
+        return Err(live.refusal());
+    }
+    let dir = path.parent().unwrap_or(path);
+    *live = open_database(access, dir, path, sharing, Emptiness::Refused)?;
+    Ok(())
+}
+
+fn begin_write_on(
+    db: &Database,
+    health: &Arc<FileHealth>,
+) -> Result<redb::WriteTransaction, StoreError> {
+    let mut tx = db.begin_write().map_err(|err| noted(health, err))?;
+    // Records allocator state with each commit so reopening after a power cut is quick.
+    tx.set_quick_repair(true);
+    Ok(tx)
+}
+
+/// redb's error as a [`StoreError`]; one that says the file failed earlier marks it for
+/// reopening even if the watch missed the cause.
+fn noted(health: &FileHealth, err: redb::TransactionError) -> StoreError {
+    let err = StoreError::from(err);
+    if let StoreError::StorageFailed(reason) = &err {
+        health.record(file::FileFailure::Other(reason.clone()));
+    }
+    health.explain(err)
 }
 
 fn open_error(dir: &Path, path: &Path, err: DatabaseError) -> StoreError {
     match err {
         DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(path.to_path_buf()),
+        DatabaseError::Storage(redb::StorageError::Io(io)) if file::is_disk_full(&io) => {
+            StoreError::DiskFull
+        }
         DatabaseError::Storage(redb::StorageError::Io(io))
             if io.kind() == ErrorKind::PermissionDenied =>
         {
@@ -241,7 +449,128 @@ fn restrict_to_owner(_path: &Path) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::RecordId;
     use redb::ReadableDatabase;
+    use testing::DiskSwitch;
+
+    fn visit(n: u128) -> RecordId {
+        RecordId::from_u128(n)
+    }
+
+    /// Stores visit `n` in a transaction of its own.
+    fn save_visit(store: &Store, n: u128) -> Result<(), StoreError> {
+        let mut writer = store.write()?;
+        writer.put(schema::VISITS, visit(n), &format!("visit {n}"))?;
+        writer.commit()
+    }
+
+    fn has_visit(store: &Store, n: u128) -> bool {
+        store
+            .read()
+            .unwrap()
+            .bytes_by_id(schema::VISITS, n)
+            .unwrap()
+            .is_some()
+    }
+
+    #[test]
+    fn a_full_disk_fails_the_change_and_the_store_reopens_itself_once_space_is_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = DiskSwitch::new();
+        let store = Store::create_with_backend(dir.path(), disk.backends()).unwrap();
+        save_visit(&store, 1).unwrap();
+        save_visit(&store, 2).unwrap();
+
+        disk.fill();
+        let failed = save_visit(&store, 3).unwrap_err();
+        assert!(matches!(failed, StoreError::DiskFull), "{failed}");
+        assert_eq!(
+            failed.to_string(),
+            "the disk is full: nothing of this change was saved; free space on the disk and try again"
+        );
+        // Every later attempt says the same, not redb's "close and re-open the database".
+        for _ in 0..2 {
+            let again = save_visit(&store, 4).unwrap_err();
+            assert!(matches!(again, StoreError::DiskFull), "{again}");
+        }
+
+        disk.free();
+        save_visit(&store, 5).unwrap();
+        assert!(has_visit(&store, 1) && has_visit(&store, 2) && has_visit(&store, 5));
+        assert!(!has_visit(&store, 3) && !has_visit(&store, 4));
+        drop(store);
+
+        // What was acknowledged is in the file itself, for the next process too.
+        let reopened = Store::open(dir.path()).unwrap();
+        assert!(has_visit(&reopened, 1) && has_visit(&reopened, 2) && has_visit(&reopened, 5));
+        assert!(!has_visit(&reopened, 3) && !has_visit(&reopened, 4));
+    }
+
+    #[test]
+    fn a_store_shared_beside_the_server_reopens_shared_after_a_full_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::create(dir.path()).unwrap());
+        let disk = DiskSwitch::new();
+        let store =
+            Store::open_with_backend(dir.path(), Sharing::BesideServer, disk.backends()).unwrap();
+        save_visit(&store, 1).unwrap();
+
+        disk.fill();
+        assert!(matches!(save_visit(&store, 2), Err(StoreError::DiskFull)));
+        disk.free();
+        save_visit(&store, 3).unwrap();
+
+        // Still shared: a command beside the server can open the file while it is open here.
+        assert_eq!(store.sharing(), Sharing::BesideServer);
+        let beside = Store::open_shared(dir.path()).unwrap();
+        assert!(has_visit(&beside, 1) && has_visit(&beside, 3) && !has_visit(&beside, 2));
+        assert!(matches!(Store::open(dir.path()), Err(StoreError::InUse(_))));
+    }
+
+    #[test]
+    fn a_reader_alive_across_the_reopen_gets_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = DiskSwitch::new();
+        let store = Store::create_with_backend(dir.path(), disk.backends()).unwrap();
+        save_visit(&store, 1).unwrap();
+        let old_reader = store.read().unwrap();
+
+        disk.fill();
+        assert!(matches!(save_visit(&store, 2), Err(StoreError::DiskFull)));
+        disk.free();
+        save_visit(&store, 3).unwrap();
+
+        // Its snapshot is gone with the old database; it says so instead of reading on.
+        match old_reader.bytes_by_id(schema::VISITS, 3) {
+            Ok(found) => assert!(found.is_none(), "an old snapshot never sees a later commit"),
+            Err(err) => assert!(matches!(err, StoreError::StorageFailed(_)), "{err}"),
+        }
+        assert!(has_visit(&store, 1) && has_visit(&store, 3));
+    }
+
+    #[test]
+    fn compaction_after_a_full_disk_reopens_the_store_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = DiskSwitch::new();
+        let mut store = Store::create_with_backend(dir.path(), disk.backends()).unwrap();
+        save_visit(&store, 1).unwrap();
+        disk.fill();
+        assert!(matches!(save_visit(&store, 2), Err(StoreError::DiskFull)));
+        assert!(matches!(store.compact(), Err(StoreError::DiskFull)));
+        disk.free();
+        store.compact().unwrap();
+        assert!(store.check_integrity().unwrap());
+        assert!(has_visit(&store, 1) && !has_visit(&store, 2));
+    }
+
+    #[test]
+    fn an_empty_store_file_is_refused_as_damaged_not_made_into_a_new_store() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(Store::file_in(dir.path()), b"").unwrap();
+        let refused = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(refused, StoreError::Corrupt(_)), "{refused}");
+        assert_eq!(fs::metadata(Store::file_in(dir.path())).unwrap().len(), 0);
+    }
 
     /// The schema version a file records, read the way `open` reads it.
     fn stored_version(tx: &redb::ReadTransaction) -> Option<u32> {

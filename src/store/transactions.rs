@@ -7,7 +7,10 @@ use redb::{
     ReadableTableMetadata, WriteTransaction,
 };
 
+use std::sync::Arc;
+
 use super::StoreError;
+use super::file::FileHealth;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -492,15 +495,19 @@ impl_read_access!(StoreWriter);
 /// describe, or not at all.
 pub struct StoreWriter {
     tx: WriteTransaction,
+    health: Arc<FileHealth>,
 }
 
 impl StoreWriter {
-    pub(super) fn new(tx: WriteTransaction) -> Self {
-        Self { tx }
+    pub(super) fn new(tx: WriteTransaction, health: Arc<FileHealth>) -> Self {
+        Self { tx, health }
     }
 
     pub fn commit(self) -> Result<(), StoreError> {
-        Ok(self.tx.commit()?)
+        let health = self.health;
+        self.tx
+            .commit()
+            .map_err(|err| health.explain(StoreError::from(err)))
     }
 
     /// The underlying redb transaction, for bulk loaders inside the crate that insert many

@@ -208,6 +208,9 @@ pub fn describe_error(error: &ServiceError, lang: Language) -> String {
         ServiceError::NotFound(_) => {
             Some(lang.tr("That record is no longer there; it may have been removed. Search again."))
         }
+        ServiceError::DiskFull => Some(lang.tr(
+            "The disk is full: nothing of this change was saved; free space on the disk and try again.",
+        )),
         _ => None,
     };
     match fixed {

@@ -306,7 +306,7 @@ fn store_error<E>(err: E) -> ServiceError
 where
     StoreError: From<E>,
 {
-    ServiceError::Store(StoreError::from(err))
+    ServiceError::from(StoreError::from(err))
 }
 
 /// A write transaction whose commit is not made durable; the last commit of the build is.

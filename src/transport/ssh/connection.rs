@@ -133,6 +133,22 @@ impl Connection {
                 self.authenticated.store(true, Ordering::SeqCst);
                 Auth::Accept
             }
+            // Not a refusal: the disk under the store failed. Say so above the form and ask
+            // again, so the person can retry once the disk has room.
+            Ok(Err(err)) if err.is_storage_failure() => {
+                self.shared.log(&format!(
+                    "a login over SSH from {} could not be recorded: {err}",
+                    self.peer
+                ));
+                match self.prompts(user) {
+                    Auth::Partial { name, prompts, .. } => Auth::Partial {
+                        name,
+                        instructions: err.to_string().into(),
+                        prompts,
+                    },
+                    other => other,
+                }
+            }
             Ok(Err(ServiceError::Throttled(_))) | Ok(Err(_)) | Err(_) => {
                 self.shared
                     .log(&format!("a login over SSH from {} was refused", self.peer));
