@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -7,7 +8,9 @@ fn main() -> ExitCode {
     match frontdesk::cli::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("frontdesk: {err}");
+            // `eprintln!` would panic on a closed or full standard error; there is nowhere
+            // left to report that, so the exit status alone says it failed.
+            let _ = writeln!(std::io::stderr(), "frontdesk: {err}");
             ExitCode::FAILURE
         }
     }

@@ -50,8 +50,9 @@ pub fn run(data: &Path, runtime: &Runtime, args: PasswdArgs) -> Result<ExitCode,
     let changed = service.change_own_password(&session, &current, &new);
     service.logout(&session)?;
     changed?;
-    println!(
-        "Password changed. Use the new password from now on; the old one no longer unlocks anything."
+    // The change is made; a closed output only loses the confirmation.
+    let _ = super::write_stdout(
+        "Password changed. Use the new password from now on; the old one no longer unlocks anything.\n",
     );
     Ok(ExitCode::SUCCESS)
 }

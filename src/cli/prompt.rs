@@ -1,6 +1,6 @@
 //! Reading secrets from the terminal (without echo) or from standard input for scripts.
 
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 
 use secrecy::SecretString;
 use zeroize::Zeroizing;
@@ -48,16 +48,15 @@ pub fn new_password(prompt: &str) -> Result<SecretString, CliError> {
         if first.expose_secret() == second.expose_secret() {
             return Ok(first);
         }
-        eprintln!("The two passwords differ; try again.");
+        let _ = writeln!(std::io::stderr(), "The two passwords differ; try again.");
     }
 }
 
 /// Prompts for a visible line (a user name, a code).
 pub fn visible(prompt: &str) -> Result<String, CliError> {
-    use std::io::Write;
-    eprint!("{prompt}");
-    std::io::stderr()
-        .flush()
+    let mut stderr = std::io::stderr();
+    write!(stderr, "{prompt}")
+        .and_then(|()| stderr.flush())
         .map_err(|err| CliError::new(format!("could not write to the terminal: {err}")))?;
     let mut line = String::new();
     std::io::stdin()
