@@ -15,8 +15,18 @@ use frontdesk::transport::ssh::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
-/// Far longer than any limit set in these tests; reached only when something is broken.
+/// Far longer than any short limit set in these tests; reached only when something is broken.
 const PATIENCE: Duration = Duration::from_secs(5);
+
+/// Limits whose clocks never run out during a test, so held connections stay however slow
+/// the machine is.
+fn patient_limits() -> Limits {
+    Limits {
+        handshake_timeout: Duration::from_secs(3600),
+        login_grace: Duration::from_secs(3600),
+        ..Limits::default()
+    }
+}
 
 fn loopback(last: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))
@@ -137,7 +147,11 @@ async fn a_client_that_stalls_in_the_key_exchange_is_closed_after_the_login_grac
     );
     let mut stalling = TcpStream::connect(served.addr).await.expect("connects");
     read_greeting(&mut stalling).await;
-    send_version_and_stall(&mut stalling).await;
+    // A version line, then nothing: the server's key exchange offer goes unanswered.
+    stalling
+        .write_all(b"SSH-2.0-stalling\r\n")
+        .await
+        .expect("sends its version");
     assert!(
         read_until_closed(&mut stalling).await.is_some(),
         "the server closes a connection stuck in the key exchange"
@@ -148,7 +162,7 @@ async fn a_client_that_stalls_in_the_key_exchange_is_closed_after_the_login_grac
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_may_hold_only_a_few_connections_that_have_not_logged_in() {
     let shop = open_shop();
-    let served = serve(&shop);
+    let served = serve_with(&shop, patient_limits(), None);
     let here = loopback(1);
     let mut held = Vec::new();
     for _ in 0..Limits::default().waiting_per_address {
@@ -174,7 +188,7 @@ async fn one_address_may_hold_only_a_few_connections_that_have_not_logged_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_every_slot_taken_by_silent_clients_staff_still_log_in_and_work() {
     let shop = open_shop();
-    let served = serve(&shop);
+    let served = serve_with(&shop, patient_limits(), None);
     let max_sessions = Limits::default().max_sessions;
     let mut silent = Vec::new();
     for index in 0..max_sessions + 6 {
@@ -202,7 +216,7 @@ async fn connections_still_logging_in_leave_the_reserved_slots_to_staff() {
     let shop = open_shop();
     let limits = Limits {
         max_sessions: 6,
-        ..Limits::default()
+        ..patient_limits()
     };
     assert_eq!(limits.waiting_limit(), 2, "4 of 6 are kept for staff");
     let served = serve_with(&shop, limits, None);

@@ -306,7 +306,7 @@ impl AcceptedConnection {
             admission: Some(self.admission.clone()),
         };
         let handshake = tokio::time::timeout_at(
-            self.accepted_at + self.limits.handshake_timeout,
+            self.accepted_at + self.limits.handshake_timeout.min(self.limits.login_grace),
             russh::server::run_stream(self.config.clone(), stream, handler),
         );
         let running = tokio::select! {
