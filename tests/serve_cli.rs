@@ -277,3 +277,39 @@ async fn the_counter_screen_shows_a_change_made_over_ssh_without_a_key_press() {
     assert!(farewell.contains("shutting down"), "{farewell}");
     assert!(counter.wait_exit(), "serve exits cleanly");
 }
+
+#[test]
+fn serve_beside_an_open_counter_screen_says_the_counter_has_the_store() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).expect("config dir");
+    init_manager(&data);
+    let counter = Terminal::spawn(&[], &data, &config, 100, 30);
+    counter.wait_for("Log in");
+
+    let serve = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .args([
+            "serve",
+            "--headless",
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .env("FRONTDESK_DATA", &data)
+        .env("FRONTDESK_CONFIG", data.join("no-config"))
+        .output()
+        .expect("serve runs");
+    let said = String::from_utf8_lossy(&serve.stderr).into_owned();
+    assert!(!serve.status.success(), "{said}");
+    assert!(said.contains("counter screen"), "{said}");
+    assert!(said.contains("close it first"), "{said}");
+    assert!(
+        !said.contains("frontdesk serve is running"),
+        "it is not another server: {said}"
+    );
+    assert!(!data.join("serve.lock").exists(), "the marker went with it");
+    assert!(
+        counter.screen().contains("Log in"),
+        "the counter screen carries on"
+    );
+}

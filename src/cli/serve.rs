@@ -28,12 +28,16 @@ pub struct ServeArgs {
     /// No counter screen on this terminal: serve SSH clients only (for a service manager).
     #[arg(long)]
     headless: bool,
-    /// Connections open at once, logged in or not.
+    /// Connections open at once, logged in or not. A quarter of them (at least 4) are kept
+    /// for staff who have logged in: connections still logging in never take those.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_sessions)]
     max_sessions: usize,
     /// New connections one address may open per minute.
     #[arg(long, value_name = "N", default_value_t = Limits::default().connections_per_minute)]
     connections_per_minute: usize,
+    /// Connections one address may hold open at once before they have logged in.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().waiting_per_address)]
+    waiting_per_address: usize,
     /// Close an SSH connection that sends nothing for this many minutes (the screen locks
     /// itself much sooner).
     #[arg(long, value_name = "MINUTES", default_value_t = 30)]
@@ -77,7 +81,9 @@ pub fn run(
         .map_err(|err| CliError::new(err.to_string()))?;
     let store = match Store::open_shared(data) {
         Ok(store) => store,
-        Err(StoreError::InUse(_)) => return Err(tui::in_use(data)),
+        // This process holds the server marker, so the holder is not a server: it is the
+        // counter screen (or another frontdesk command).
+        Err(StoreError::InUse(_)) => return Err(held_by_another_process(data)),
         Err(err) => return Err(err.into()),
     };
     let service = Arc::new(Service::new(
@@ -102,6 +108,7 @@ pub fn run(
         limits: Limits {
             max_sessions: args.max_sessions.max(1),
             connections_per_minute: args.connections_per_minute.max(1),
+            waiting_per_address: args.waiting_per_address.max(1),
             idle_timeout: Duration::from_secs(args.idle_timeout.max(1) * 60),
             ..Limits::default()
         },
@@ -138,6 +145,13 @@ pub fn run(
     drop(service);
     println!("frontdesk serve: stopped; every session was told and the store is closed");
     Ok(ExitCode::SUCCESS)
+}
+
+fn held_by_another_process(data: &Path) -> CliError {
+    CliError::new(format!(
+        "the store in {} is open in another frontdesk process, most likely the counter screen; close it first (or log in there), then start frontdesk serve again",
+        data.display()
+    ))
 }
 
 /// SIGTERM (and, headless, SIGINT and SIGHUP) tells every session and stops the server.

@@ -5,7 +5,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 
 use bytes::Bytes;
@@ -21,7 +20,7 @@ use zeroize::Zeroizing;
 use super::Shared;
 use super::colour_depth::ColourDepth;
 use super::limits::Admission;
-use super::session::{self, Outgoing, SessionInput, SessionStart, restore_sequence};
+use super::session::{self, Outgoing, SessionInput, SessionStart, WindowSize, restore_sequence};
 use crate::audit::Origin;
 use crate::auth::ssh_key::fingerprint;
 use crate::service::{LoginRequest, SecondFactor, ServiceError, Session};
@@ -43,15 +42,13 @@ struct AuthProgress {
 
 struct Pty {
     term: String,
-    width: u16,
-    height: u16,
+    size: WindowSize,
 }
 
 pub(super) struct Connection {
     shared: Arc<Shared>,
     peer: SocketAddr,
-    _admission: Admission,
-    authenticated: Arc<AtomicBool>,
+    admission: Admission,
     progress: AuthProgress,
     logged_in: Option<(String, Session)>,
     channel: Option<ChannelId>,
@@ -62,17 +59,11 @@ pub(super) struct Connection {
 }
 
 impl Connection {
-    pub(super) fn new(
-        shared: Arc<Shared>,
-        peer: SocketAddr,
-        admission: Admission,
-        authenticated: Arc<AtomicBool>,
-    ) -> Self {
+    pub(super) fn new(shared: Arc<Shared>, peer: SocketAddr, admission: Admission) -> Self {
         Self {
             shared,
             peer,
-            _admission: admission,
-            authenticated,
+            admission,
             progress: AuthProgress::default(),
             logged_in: None,
             channel: None,
@@ -130,7 +121,7 @@ impl Connection {
                 self.shared
                     .log(&format!("{} logged in over SSH from {}", user, self.peer));
                 self.logged_in = Some((user.to_owned(), session));
-                self.authenticated.store(true, Ordering::SeqCst);
+                self.admission.logged_in();
                 Auth::Accept
             }
             // Not a refusal: the disk under the store failed. Say so above the form and ask
@@ -192,7 +183,7 @@ impl Connection {
             env,
             service: self.shared.service.clone(),
             session,
-            size: (pty.width, pty.height),
+            size: pty.size,
             colour_depth,
             hub: self.shared.hub.clone(),
             inspector: self.shared.inspector.clone(),
@@ -232,7 +223,9 @@ impl Drop for Connection {
 async fn pump(handle: Handle, channel: ChannelId, mut pending: UnboundedReceiver<Outgoing>) {
     while let Some(message) = pending.recv().await {
         match message {
-            Outgoing::Bytes(bytes) => {
+            Outgoing::Bytes(mut frame) => {
+                // The frame counts as in flight until russh has taken its bytes.
+                let bytes = std::mem::take(&mut frame.bytes);
                 if handle.data(channel, bytes).await.is_err() {
                     return;
                 }
@@ -361,8 +354,7 @@ impl russh::server::Handler for Connection {
     ) -> Result<(), Self::Error> {
         self.pty = Some(Pty {
             term: term.to_owned(),
-            width: clamp_cells(col_width),
-            height: clamp_cells(row_height),
+            size: WindowSize::requested(col_width, row_height),
         });
         session.channel_success(channel)?;
         Ok(())
@@ -435,12 +427,11 @@ impl russh::server::Handler for Connection {
         _pix_height: u32,
         _session: &mut SshSession,
     ) -> Result<(), Self::Error> {
-        let (width, height) = (clamp_cells(col_width), clamp_cells(row_height));
+        let size = WindowSize::requested(col_width, row_height);
         if let Some(pty) = &mut self.pty {
-            pty.width = width;
-            pty.height = height;
+            pty.size = size;
         }
-        self.send_to_session(SessionInput::Resize { width, height });
+        self.send_to_session(SessionInput::Resize(size));
         Ok(())
     }
 
@@ -484,9 +475,4 @@ fn refuse_channel(
     session.eof(channel)?;
     session.close(channel)?;
     Ok(())
-}
-
-/// Window sizes come from the client; keep them within what a terminal can be.
-fn clamp_cells(cells: u32) -> u16 {
-    u16::try_from(cells).unwrap_or(u16::MAX).clamp(1, 1000)
 }

@@ -9,16 +9,18 @@ pub mod limits;
 pub mod session;
 pub mod terminal_input;
 
-use std::net::{SocketAddr, TcpListener as StdTcpListener};
+use std::net::{Shutdown, SocketAddr, TcpListener as StdTcpListener, TcpStream as StdTcpStream};
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use russh::server::Config;
 use russh::{MethodKind, MethodSet, SshId};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
 pub use colour_depth::ColourDepth;
@@ -27,7 +29,7 @@ pub use limits::Limits;
 pub use session::EventInspector;
 
 use self::connection::Connection;
-use self::limits::ConnectionGate;
+use self::limits::{Admission, ConnectionGate};
 use crate::clock::Clock;
 use crate::entropy::Entropy;
 use crate::service::Service;
@@ -249,6 +251,7 @@ async fn accept_loop(
                 continue;
             }
         };
+        let accepted_at = tokio::time::Instant::now();
         let admission = match gate.admit(peer.ip(), Instant::now()) {
             Ok(admission) => admission,
             Err(refusal) => {
@@ -258,36 +261,175 @@ async fn accept_loop(
             }
         };
         let _ = socket.set_nodelay(true);
-        let authenticated = Arc::new(AtomicBool::new(false));
-        let handler = Connection::new(shared.clone(), peer, admission, authenticated.clone());
-        let config = config.clone();
-        let grace = gate.limits().login_grace;
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let running = match russh::server::run_stream(config, socket, handler).await {
-                Ok(running) => running,
-                Err(err) => {
-                    shared.log(&format!("an SSH handshake from {peer} failed: {err}"));
+        let connection = AcceptedConnection {
+            shared: shared.clone(),
+            config: config.clone(),
+            limits: gate.limits(),
+            peer,
+            accepted_at,
+            admission,
+        };
+        tokio::spawn(connection.serve(socket));
+    }
+}
+
+/// How long an unauthenticated client gets to read "login took too long" before its socket
+/// is shut.
+const FAREWELL_TIME: Duration = Duration::from_secs(1);
+
+/// One connection from accept to close; the login clock runs from the moment of accept.
+struct AcceptedConnection {
+    shared: Arc<Shared>,
+    config: Arc<Config>,
+    limits: Limits,
+    peer: SocketAddr,
+    accepted_at: tokio::time::Instant,
+    admission: Admission,
+}
+
+impl AcceptedConnection {
+    async fn serve(self, socket: TcpStream) {
+        let peer = self.peer;
+        // A second descriptor for the same socket: shutting it down ends russh's reads even
+        // in the middle of a key exchange, when russh takes no orders from its handle.
+        let (socket, closer) = match split_off_closer(socket) {
+            Ok(pair) => pair,
+            Err(err) => {
+                self.shared
+                    .log(&format!("a connection from {peer} failed at once: {err}"));
+                return;
+            }
+        };
+        let handler = Connection::new(self.shared.clone(), peer, self.admission.clone());
+        let stream = Listening {
+            inner: socket,
+            admission: Some(self.admission.clone()),
+        };
+        let handshake = tokio::time::timeout_at(
+            self.accepted_at + self.limits.handshake_timeout.min(self.limits.login_grace),
+            russh::server::run_stream(self.config.clone(), stream, handler),
+        );
+        let running = tokio::select! {
+            outcome = handshake => match outcome {
+                Ok(Ok(running)) => running,
+                Ok(Err(err)) => {
+                    self.shared
+                        .log(&format!("an SSH handshake from {peer} failed: {err}"));
                     return;
                 }
-            };
-            let handle = running.handle();
-            let watchdog = tokio::spawn(async move {
-                tokio::time::sleep(grace).await;
-                if !authenticated.load(Ordering::SeqCst) {
-                    let _ = handle
-                        .disconnect(
+                Err(_) => {
+                    self.shared.log(&format!(
+                        "closed a connection from {peer} that sent no SSH greeting in time"
+                    ));
+                    return;
+                }
+            },
+            () = self.admission.evicted() => {
+                self.shared.log(&format!(
+                    "closed a silent connection from {peer} to make room for another"
+                ));
+                return;
+            }
+        };
+        let mut running = running;
+        if !self.admission.spoke() {
+            // Pushed out just as its greeting arrived.
+            let _ = closer.shutdown(Shutdown::Both);
+            let _ = running.await;
+            return;
+        }
+        let login_deadline = self.accepted_at + self.limits.login_grace;
+        let outcome = tokio::select! {
+            outcome = &mut running => outcome,
+            () = tokio::time::sleep_until(login_deadline) => {
+                if self.admission.is_logged_in() {
+                    running.await
+                } else {
+                    self.shared.log(&format!("{peer} did not log in in time; closed"));
+                    let handle = running.handle();
+                    let _ = tokio::time::timeout(
+                        FAREWELL_TIME,
+                        handle.disconnect(
                             russh::Disconnect::ByApplication,
                             "login took too long".to_owned(),
                             String::new(),
-                        )
-                        .await;
+                        ),
+                    )
+                    .await;
+                    match tokio::time::timeout(FAREWELL_TIME, &mut running).await {
+                        Ok(outcome) => outcome,
+                        Err(_) => {
+                            let _ = closer.shutdown(Shutdown::Both);
+                            running.await
+                        }
+                    }
                 }
-            });
-            if let Err(err) = running.await {
-                shared.log(&format!("the SSH connection from {peer} ended: {err}"));
             }
-            watchdog.abort();
-        });
+        };
+        if let Err(err) = outcome {
+            self.shared
+                .log(&format!("the SSH connection from {peer} ended: {err}"));
+        }
+    }
+}
+
+fn split_off_closer(socket: TcpStream) -> std::io::Result<(TcpStream, StdTcpStream)> {
+    let socket = socket.into_std()?;
+    let closer = socket.try_clone()?;
+    Ok((TcpStream::from_std(socket)?, closer))
+}
+
+/// The client's socket as russh reads it; the first bytes that arrive mark the connection
+/// as one that has spoken, which can no longer be pushed out to make room.
+struct Listening {
+    inner: TcpStream,
+    admission: Option<Admission>,
+}
+
+impl AsyncRead for Listening {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(())))
+            && buf.filled().len() > before
+            && let Some(admission) = self.admission.take()
+        {
+            admission.spoke();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Listening {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
