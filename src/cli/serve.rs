@@ -95,7 +95,7 @@ pub fn run(
     let hub = Hub::new();
     let log: Option<ServerLog> = args
         .headless
-        .then(|| Arc::new(|line: &str| eprintln!("frontdesk serve: {line}")) as ServerLog);
+        .then(|| Arc::new(|line: &str| log_line(line)) as ServerLog);
     let fingerprint = host_key.fingerprint.clone();
     let server = SshServer::start(SshServerConfig {
         service: service.clone(),
@@ -119,15 +119,13 @@ pub fn run(
     })
     .map_err(|err| CliError::new(err.to_string()))?;
     let address = server.local_addr();
-    println!("frontdesk serve: listening on {address} for SSH");
-    println!("host key fingerprint: {fingerprint}");
-    println!(
-        "staff connect with: ssh -p {} USER@THIS-HOST (password, then authenticator code)",
+    say(&format!(
+        "frontdesk serve: listening on {address} for SSH\nhost key fingerprint: {fingerprint}\nstaff connect with: ssh -p {} USER@THIS-HOST (password, then authenticator code)\n",
         address.port()
-    );
+    ));
     let stop_requested = watch_for_stop_signals(&hub, args.headless)?;
     if args.headless {
-        println!("press Ctrl-C or send SIGTERM to stop");
+        say("press Ctrl-C or send SIGTERM to stop\n");
         // Waits for a signal; the sender lives as long as the signal thread.
         let _ = stop_requested.recv();
     } else {
@@ -143,8 +141,19 @@ pub fn run(
     }
     server.stop();
     drop(service);
-    println!("frontdesk serve: stopped; every session was told and the store is closed");
+    say("frontdesk serve: stopped; every session was told and the store is closed\n");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Tells the operator; a server started with its output closed (as a service) keeps serving.
+fn say(text: &str) {
+    let _ = super::write_stdout(text);
+}
+
+/// One line of the headless server's log, on standard error; never a panic when it is closed.
+fn log_line(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "frontdesk serve: {line}");
 }
 
 fn held_by_another_process(data: &Path) -> CliError {
