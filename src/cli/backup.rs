@@ -1,4 +1,3 @@
-use std::fs::{self, File, OpenOptions};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -7,6 +6,7 @@ use clap::Args;
 
 use super::{CliError, Runtime, prompt, tui};
 use crate::audit::Origin;
+use crate::private_file::{self, Existing, PrivateFile};
 use crate::service::{BackupSummary, LoginRequest, SecondFactor, Service, Session};
 use crate::store::{Store, StoreError};
 use crate::transport::server_marker::ServerMarker;
@@ -24,7 +24,7 @@ pub struct BackupArgs {
     /// Where to write the backup file.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
-    /// Replace FILE if it already exists.
+    /// Replace FILE if it already exists (a symbolic link at FILE is refused even then).
     #[arg(long)]
     force: bool,
     /// Your user name, a manager's (prompted for when absent).
@@ -53,12 +53,13 @@ fn open_store(data: &Path) -> Result<Store, CliError> {
 }
 
 pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode, CliError> {
-    if args.out.exists() && !args.force {
-        return Err(CliError::new(format!(
-            "{} already exists; choose another --out FILE, or pass --force to replace it",
-            args.out.display()
-        )));
-    }
+    let existing = if args.force {
+        Existing::Replace
+    } else {
+        Existing::Refuse
+    };
+    // Before any prompt or login: a code spent on a backup that cannot be written is wasted.
+    private_file::check_destination(&args.out, existing)?;
     let username = match args.user {
         Some(user) => user,
         None => prompt::visible("User name: ")?,
@@ -83,7 +84,7 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
         },
         ssh_key: None,
     })?;
-    let written = write_tested_backup(&service, &session, &args.out);
+    let written = write_tested_backup(&service, &session, &args.out, existing);
     service.logout(&session)?;
     let summary = written?;
     println!(
@@ -102,46 +103,17 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
     Ok(ExitCode::SUCCESS)
 }
 
-/// `FILE.partial` beside the target, so a half-written backup never carries the real name.
-fn partial_path(out: &Path) -> PathBuf {
-    let mut name = out
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".partial");
-    out.with_file_name(name)
-}
-
-/// Writes the backup to `FILE.partial`, reads it back and decrypts all of it, and only then
-/// renames it to `out`. On any failure the partial file is removed.
+/// Writes the backup as a new private file (see [`PrivateFile`]), reads it back through the
+/// same open file and decrypts all of it, and only then gives it its name. On any failure the
+/// partial file is removed.
 fn write_tested_backup(
     service: &Service,
     session: &Session,
     out: &Path,
+    existing: Existing,
 ) -> Result<BackupSummary, CliError> {
-    let partial = partial_path(out);
-    let result = write_and_check(service, session, &partial).and_then(|summary| {
-        fs::rename(&partial, out).map_err(|err| {
-            CliError::new(format!(
-                "could not rename {} to {}: {err}; check the directory and try again",
-                partial.display(),
-                out.display()
-            ))
-        })?;
-        Ok(summary)
-    });
-    if result.is_err() {
-        // Best effort: the error being returned matters more than a failed cleanup.
-        let _ = fs::remove_file(&partial);
-    }
-    result
-}
-
-fn write_and_check(
-    service: &Service,
-    session: &Session,
-    partial: &Path,
-) -> Result<BackupSummary, CliError> {
+    let mut file = PrivateFile::create(out, existing)?;
+    let partial = file.partial().to_path_buf();
     let io_error = |doing: &str| {
         let doing = doing.to_owned();
         move |err: std::io::Error| {
@@ -151,46 +123,17 @@ fn write_and_check(
             ))
         }
     };
-    let file = private_file(partial).map_err(io_error("create"))?;
-    let mut writer = BufWriter::new(file);
+    let mut writer = BufWriter::new(&mut file);
     let written = service.backup(session, &mut writer)?;
     writer.flush().map_err(io_error("write"))?;
-    let file = writer
-        .into_inner()
-        .map_err(|err| io_error("write")(err.into_error()))?;
-    file.sync_all().map_err(io_error("write"))?;
-    drop(file);
-    let mut reader = BufReader::new(File::open(partial).map_err(io_error("read back"))?);
+    drop(writer);
+    let mut reader = BufReader::new(file.read_back()?);
     let read_back = service.check_backup(session, &mut reader)?;
     if read_back != written {
         return Err(CliError::new(
             "the backup read back differs from what was written; the disk may be failing, so write it somewhere else",
         ));
     }
+    file.commit()?;
     Ok(written)
-}
-
-/// Creates (or truncates) a file only this user can read.
-fn private_file(path: &Path) -> std::io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_partial_file_sits_beside_the_target() {
-        assert_eq!(
-            partial_path(Path::new("/backups/shop.fdb")),
-            PathBuf::from("/backups/shop.fdb.partial")
-        );
-    }
 }

@@ -6,8 +6,13 @@
 //!
 //! ```text
 //! "FDBACKUP"  format version (u16)  header length (u32)  header (postcard, in the clear)
+//! header checksum: SHA-256 of everything before it (format 2 on; format 1 has none)
 //! chunk*      each: last-chunk flag (u8)  ciphertext length (u32)  ciphertext
 //! ```
+//!
+//! The checksum needs no key, so a header damaged on disk (a flipped bit in a key wrap, say)
+//! is reported as a damaged file before any credential is tried, not as a wrong password.
+//! It does not stop deliberate alteration: the encryption's associated data does that.
 //!
 //! The header holds what opening needs and nothing personal: when the backup was made, its
 //! schema version, the salt and nonce of the payload key, and copies of the managers' store-key
@@ -40,7 +45,10 @@ use crate::vault::backup_stream::{
 use crate::vault::{Sealed, StoreKey};
 
 const MAGIC: &[u8; 8] = b"FDBACKUP";
-const FORMAT_VERSION: u16 = 1;
+const FORMAT_VERSION: u16 = 2;
+/// The first format, without the header checksum; still read.
+const FORMAT_VERSION_UNCHECKED: u16 = 1;
+const HEADER_CHECKSUM_LEN: usize = 32;
 /// Plaintext bytes per sealed chunk: small enough to stream, large enough that the per-chunk
 /// tag and framing cost nothing.
 const CHUNK_LEN: usize = 64 * 1024;
@@ -85,6 +93,10 @@ pub enum BackupError {
         "A store already exists in {0}; restore only into an empty data directory (choose another --data DIR)."
     )]
     StoreExists(PathBuf),
+    #[error(
+        "{dir} is not empty (it holds {found}); restore only into an empty or new directory (choose another --data DIR)."
+    )]
+    DirectoryNotEmpty { dir: PathBuf, found: String },
     #[error(
         "The restored store failed its integrity check ({0}); nothing was restored. Use another copy of the backup."
     )]
@@ -268,6 +280,8 @@ fn encode_prefix(header: &BackupHeader) -> Result<Vec<u8>, BackupError> {
     prefix.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     prefix.extend_from_slice(&len.to_le_bytes());
     prefix.extend_from_slice(&encoded);
+    let checksum = Sha256::digest(&prefix);
+    prefix.extend_from_slice(&checksum);
     Ok(prefix)
 }
 
@@ -324,7 +338,7 @@ impl<R: Read> BackupFile<R> {
             return Err(BackupError::NotABackup);
         }
         let version = u16::from_le_bytes([fixed[8], fixed[9]]);
-        if version != FORMAT_VERSION {
+        if version != FORMAT_VERSION && version != FORMAT_VERSION_UNCHECKED {
             return Err(BackupError::UnsupportedFormat { found: version });
         }
         let len = u32::from_le_bytes([fixed[10], fixed[11], fixed[12], fixed[13]]);
@@ -333,6 +347,16 @@ impl<R: Read> BackupFile<R> {
         }
         let mut encoded = vec![0u8; len as usize];
         read_exact_or_truncated(&mut input, &mut encoded)?;
+        let mut prefix = fixed.to_vec();
+        prefix.extend_from_slice(&encoded);
+        if version == FORMAT_VERSION {
+            let mut checksum = [0u8; HEADER_CHECKSUM_LEN];
+            read_exact_or_truncated(&mut input, &mut checksum)?;
+            if Sha256::digest(&prefix).as_slice() != checksum.as_slice() {
+                return Err(BackupError::Damaged("the header's checksum does not match"));
+            }
+            prefix.extend_from_slice(&checksum);
+        }
         let header: BackupHeader = postcard::from_bytes(&encoded)
             .map_err(|_| BackupError::Damaged("the header does not decode"))?;
         if header.schema_version > SCHEMA_VERSION {
@@ -341,8 +365,6 @@ impl<R: Read> BackupFile<R> {
                 supported: SCHEMA_VERSION,
             });
         }
-        let mut prefix = fixed.to_vec();
-        prefix.extend_from_slice(&encoded);
         Ok(Self {
             header,
             prefix,
@@ -742,8 +764,12 @@ mod tests {
 
     /// A payload of `rows` rows of `size` bytes in one table, sealed as `backup` would.
     fn file_with(rows: usize, size: usize) -> Vec<u8> {
+        file_after(encode_prefix(&header()).unwrap(), rows, size)
+    }
+
+    /// The same payload after a given clear prefix.
+    fn file_after(prefix: Vec<u8>, rows: usize, size: usize) -> Vec<u8> {
         let header = header();
-        let prefix = encode_prefix(&header).unwrap();
         let mut file = Vec::new();
         let mut out = DigestWriter {
             inner: &mut file,
@@ -843,6 +869,38 @@ mod tests {
             BackupFile::read_header(&file[..]),
             Err(BackupError::UnsupportedFormat { found: 9 })
         ));
+    }
+
+    #[test]
+    fn a_damaged_header_is_named_damaged_before_any_key_is_tried() {
+        let file = file_with(1, 10);
+        let header_len = u32::from_le_bytes(file[10..14].try_into().unwrap()) as usize;
+        for at in [
+            14,
+            14 + header_len / 2,
+            14 + header_len - 1,
+            14 + header_len + 5,
+        ] {
+            let mut altered = file.clone();
+            altered[at] ^= 0x01;
+            let err = BackupFile::read_header(&altered[..]).err();
+            assert!(
+                matches!(
+                    err,
+                    Some(BackupError::Damaged("the header's checksum does not match"))
+                ),
+                "flip at {at}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_format_1_backup_without_the_header_checksum_still_reads() {
+        let prefix = encode_prefix(&header()).unwrap();
+        let mut unchecked = prefix[..prefix.len() - HEADER_CHECKSUM_LEN].to_vec();
+        unchecked[8..10].copy_from_slice(&FORMAT_VERSION_UNCHECKED.to_le_bytes());
+        let file = file_after(unchecked, 3, 100);
+        assert_eq!(read(&file).unwrap().rows, 3);
     }
 
     #[test]

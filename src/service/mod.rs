@@ -63,7 +63,7 @@ pub use members::{Change, MemberInput, MemberUpdate, VehicleInput};
 pub use plans::{PackageSale, PlanSale};
 pub use points::PointsView;
 pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally};
-pub use restore::{RestoreRequest, RestoreSummary, restore_backup};
+pub use restore::{RestoreRequest, RestoreSummary, check_restore_target, restore_backup};
 pub use session::{Session, SessionInfo, SessionStatus};
 pub use setup::{InitialSetup, StaffCredentials};
 pub use ssh_keys::{MAX_SSH_KEYS_PER_STAFF, SshKeyView, SshKeysView};
