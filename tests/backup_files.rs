@@ -196,3 +196,111 @@ fn a_backup_is_a_new_private_file_and_never_written_through_a_link() {
     assert_eq!(mode(&out), 0o600);
     assert!(!partial.exists());
 }
+
+/// Makes the store unwritable while it lives: the file 0400 and its directory 0500, and, since
+/// root ignores those bits, the file immutable too (`chattr +i`, which stops root as well).
+/// Undone on drop, so the temporary directory can be removed.
+struct ReadOnlyStore {
+    data: PathBuf,
+    immutable: bool,
+}
+
+impl ReadOnlyStore {
+    /// `None` when running as root on a file system without the immutable attribute: then
+    /// nothing here could stop this process writing the store, and there is nothing to prove.
+    fn make(data: &Path) -> Option<ReadOnlyStore> {
+        let file = Store::file_in(data);
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o400)).unwrap();
+        fs::set_permissions(data, fs::Permissions::from_mode(0o500)).unwrap();
+        let mut guard = ReadOnlyStore {
+            data: data.to_path_buf(),
+            immutable: false,
+        };
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } == 0 {
+            let made = Command::new("chattr").arg("+i").arg(&file).status();
+            if !made.is_ok_and(|status| status.success()) {
+                eprintln!("skipped: running as root where chattr +i is not available");
+                return None;
+            }
+            guard.immutable = true;
+        }
+        Some(guard)
+    }
+}
+
+impl Drop for ReadOnlyStore {
+    fn drop(&mut self) {
+        let file = Store::file_in(&self.data);
+        if self.immutable {
+            let _ = Command::new("chattr").arg("-i").arg(&file).status();
+        }
+        let _ = fs::set_permissions(&self.data, fs::Permissions::from_mode(0o700));
+        let _ = fs::set_permissions(&file, fs::Permissions::from_mode(0o600));
+    }
+}
+
+#[test]
+fn verify_and_backup_work_on_a_store_they_may_not_write_and_leave_it_untouched() {
+    let shop = init_shop();
+    // `init` may exit while its name-index thread still holds the store, leaving it to be
+    // repaired at the next writable open; a read-only store cannot be repaired, so settle it
+    // the way the counter's next start would.
+    drop(Store::open(&shop.data).unwrap());
+    let file = Store::file_in(&shop.data);
+    let Some(read_only) = ReadOnlyStore::make(&shop.data) else {
+        return;
+    };
+    // Proof that the store really cannot be written by this process (root included).
+    assert!(
+        fs::OpenOptions::new().write(true).open(&file).is_err(),
+        "the store file must be unwritable for this test"
+    );
+    let bytes = fs::read(&file).unwrap();
+    let modified = fs::metadata(&file).unwrap().modified().unwrap();
+
+    let verified = frontdesk(&shop.data, &["verify"], "");
+    let report = text(&verified);
+    assert!(verified.status.success(), "{report}");
+    assert!(report.contains("store is read-only"), "{report}");
+    assert!(report.contains("audit log: OK"), "{report}");
+    assert!(report.contains("verify: OK"), "{report}");
+
+    let out = shop.dir.path().join("shop.fdbackup");
+    let refused = shop.backup(&out, "AAAA-BBBB-CCCC-DDDD", false);
+    assert!(!refused.status.success());
+    assert!(!out.exists());
+    let made = shop.backup(&out, &shop.recovery_codes[0], false);
+    let made_text = text(&made);
+    assert!(made.status.success(), "{made_text}");
+    assert!(made_text.contains("read back"), "{made_text}");
+    assert!(
+        made_text.contains("could be recorded in its audit log"),
+        "{made_text}"
+    );
+    assert_eq!(mode(&out), 0o600);
+
+    assert_eq!(
+        fs::read(&file).unwrap(),
+        bytes,
+        "the store is byte for byte as it was"
+    );
+    assert_eq!(fs::metadata(&file).unwrap().modified().unwrap(), modified);
+    drop(read_only);
+
+    // The backup restores, with the same recovery code: nothing could mark it used.
+    let restored = shop.dir.path().join("restored");
+    let done = frontdesk(
+        &restored,
+        &[
+            "restore",
+            out.to_str().unwrap(),
+            "--user",
+            "owner",
+            "--password-stdin",
+            "--recovery-code",
+        ],
+        &format!("{PASSWORD}\n{}\n", shop.recovery_codes[0]),
+    );
+    assert!(done.status.success(), "{}", text(&done));
+}

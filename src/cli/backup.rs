@@ -1,4 +1,4 @@
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -7,8 +7,10 @@ use clap::Args;
 use super::{CliError, Runtime, prompt, tui};
 use crate::audit::Origin;
 use crate::private_file::{self, Existing, PrivateFile};
-use crate::service::{BackupSummary, LoginRequest, SecondFactor, Service, Session};
-use crate::store::{Store, StoreError};
+use crate::service::{
+    BackupSummary, LoginRequest, ReadOnlyBackup, RestoreRequest, SecondFactor, Service, Session,
+};
+use crate::store::{ReadOnlyStore, Store, StoreError};
 use crate::transport::server_marker::ServerMarker;
 
 const AFTER_HELP: &str = "\
@@ -38,17 +40,50 @@ pub struct BackupArgs {
     totp: Option<String>,
 }
 
+/// The store as the backup command could open it.
+enum OpenedStore {
+    Writable(Store),
+    /// A store this process may not write: backed up without a login or audit entry.
+    ReadOnly(ReadOnlyStore),
+}
+
 /// The one place the backup command opens the store, so it can be switched to a mode that
 /// works beside a running server.
-fn open_store(data: &Path) -> Result<Store, CliError> {
+fn open_store(data: &Path) -> Result<OpenedStore, CliError> {
     match Store::open(data) {
         // Beside a running `frontdesk serve`, share the file; the snapshot is still one
         // consistent read transaction.
         Err(StoreError::InUse(_)) if ServerMarker::running(data).is_some() => {
-            Ok(Store::open_shared(data)?)
+            Ok(OpenedStore::Writable(Store::open_shared(data)?))
         }
         Err(StoreError::InUse(_)) => Err(tui::in_use(data)),
-        other => Ok(other?),
+        Err(StoreError::DataDirNotWritable { .. }) => {
+            Ok(OpenedStore::ReadOnly(ReadOnlyStore::open(data)?))
+        }
+        other => Ok(OpenedStore::Writable(other?)),
+    }
+}
+
+/// Who makes the backup: a logged-in manager's session, or a manager's proven credentials
+/// on a read-only store.
+enum Maker<'a> {
+    Session(&'a Service, &'a Session),
+    ReadOnly(&'a ReadOnlyBackup<'a>),
+}
+
+impl Maker<'_> {
+    fn backup(&self, out: &mut impl Write) -> Result<BackupSummary, CliError> {
+        Ok(match self {
+            Maker::Session(service, session) => service.backup(session, out)?,
+            Maker::ReadOnly(maker) => maker.backup(out)?,
+        })
+    }
+
+    fn check_backup(&self, input: &mut impl Read) -> Result<BackupSummary, CliError> {
+        Ok(match self {
+            Maker::Session(service, session) => service.check_backup(session, input)?,
+            Maker::ReadOnly(maker) => maker.check_backup(input)?,
+        })
     }
 }
 
@@ -73,20 +108,43 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
         Some(code) => code,
         None => prompt::visible("Authenticator code (or a recovery code): ")?,
     };
-    let store = open_store(data)?;
-    let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
-    let session = service.login(LoginRequest {
-        username,
-        password,
-        second_factor: SecondFactor::from_typed(&code),
-        origin: Origin::Cli {
-            command: "backup".to_owned(),
-        },
-        ssh_key: None,
-    })?;
-    let written = write_tested_backup(&service, &session, &args.out, existing);
-    service.logout(&session)?;
-    let summary = written?;
+    let mut read_only_note = None;
+    let summary = match open_store(data)? {
+        OpenedStore::Writable(store) => {
+            let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
+            let session = service.login(LoginRequest {
+                username,
+                password,
+                second_factor: SecondFactor::from_typed(&code),
+                origin: Origin::Cli {
+                    command: "backup".to_owned(),
+                },
+                ssh_key: None,
+            })?;
+            let written =
+                write_tested_backup(&Maker::Session(&service, &session), &args.out, existing);
+            service.logout(&session)?;
+            written?
+        }
+        OpenedStore::ReadOnly(store) => {
+            let credentials = RestoreRequest {
+                username,
+                password,
+                second_factor: SecondFactor::from_typed(&code),
+            };
+            let maker = ReadOnlyBackup::unlock(
+                &store,
+                &credentials,
+                runtime.clock.as_ref(),
+                runtime.entropy.as_ref(),
+            )?;
+            let summary = write_tested_backup(&Maker::ReadOnly(&maker), &args.out, existing)?;
+            read_only_note = Some(
+                "The store is read-only here, so neither this login nor the backup could be recorded in its audit log.",
+            );
+            summary
+        }
+    };
     println!(
         "Backup written to {} and read back: every part decrypts and the counts match.",
         args.out.display()
@@ -97,6 +155,9 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
     );
     println!("  size: {} bytes", summary.bytes);
     println!("  SHA-256: {}", summary.sha256_hex());
+    if let Some(note) = read_only_note {
+        println!("{note}");
+    }
     println!(
         "To restore it: frontdesk restore FILE --data EMPTY_DIR, with a manager's password and authenticator code (or one of their recovery codes)."
     );
@@ -107,8 +168,7 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
 /// same open file and decrypts all of it, and only then gives it its name. On any failure the
 /// partial file is removed.
 fn write_tested_backup(
-    service: &Service,
-    session: &Session,
+    maker: &Maker<'_>,
     out: &Path,
     existing: Existing,
 ) -> Result<BackupSummary, CliError> {
@@ -124,11 +184,11 @@ fn write_tested_backup(
         }
     };
     let mut writer = BufWriter::new(&mut file);
-    let written = service.backup(session, &mut writer)?;
+    let written = maker.backup(&mut writer)?;
     writer.flush().map_err(io_error("write"))?;
     drop(writer);
     let mut reader = BufReader::new(file.read_back()?);
-    let read_back = service.check_backup(session, &mut reader)?;
+    let read_back = maker.check_backup(&mut reader)?;
     if read_back != written {
         return Err(CliError::new(
             "the backup read back differs from what was written; the disk may be failing, so write it somewhere else",

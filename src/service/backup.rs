@@ -31,18 +31,22 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use super::restore::{RestoreRequest, unlock_keyholder};
 use super::{Service, ServiceError, Session};
 use crate::audit::AuditAction;
+use crate::clock::Clock;
+use crate::domain::access::normalize_username;
 use crate::domain::access::{Operation, Role};
+use crate::entropy::Entropy;
 use crate::ids::RecordId;
-use crate::store::records::StoreKeyWrap;
+use crate::store::records::{StaffRecord, StoreKeyWrap};
 use crate::store::schema::{AUDIT, BOOKINGS, MEMBERS, SCHEMA_VERSION, VISITS};
-use crate::store::{RawRow, ReadAccess, SnapshotEvent, TableKind};
+use crate::store::{RawRow, ReadAccess, ReadOnlyStore, SnapshotEvent, StoreReader, TableKind};
 use crate::vault::backup_stream::{
     BACKUP_SALT_LEN, BackupKey, CHUNK_TAG_LEN, ChunkOpener, ChunkSealer, STREAM_NONCE_LEN,
     keyholder_tag,
 };
-use crate::vault::{Sealed, StoreKey};
+use crate::vault::{Sealed, StoreKey, UnlockedVault};
 
 const MAGIC: &[u8; 8] = b"FDBACKUP";
 const FORMAT_VERSION: u16 = 2;
@@ -631,6 +635,110 @@ pub(super) fn read_payload<R: Read>(
     Ok(tally.summary(&header, bytes, sha256))
 }
 
+/// One manager's ways into the backup, copied from their staff record; `None` for anyone
+/// who cannot open backups (not a manager, or disabled).
+pub(super) fn keyholder(staff: StaffRecord, username_tag: [u8; 32]) -> Option<Keyholder> {
+    if staff.role != Role::Manager || staff.disabled {
+        return None;
+    }
+    Some(Keyholder {
+        staff_id: staff.id,
+        username_tag,
+        password_wrap: staff.store_key_wrap,
+        totp_secret: staff.totp.sealed_secret,
+        totp_last_used_step: staff.totp.last_used_step,
+        recovery_wraps: staff
+            .recovery_codes
+            .into_iter()
+            .enumerate()
+            .filter(|(_, code)| code.used_at.is_none())
+            .filter_map(|(index, code)| {
+                Some(RecoveryWrap {
+                    index: u8::try_from(index).ok()?,
+                    wrap: code.store_key_wrap,
+                })
+            })
+            .collect(),
+    })
+}
+
+/// Writes the whole backup of `snapshot`, sealed under `store_key`, to `out`.
+fn write_backup(
+    snapshot: &StoreReader,
+    store_key: &StoreKey,
+    created_at: DateTime<Utc>,
+    entropy: &dyn Entropy,
+    out: &mut impl Write,
+) -> Result<BackupSummary, ServiceError> {
+    let salt = entropy.array::<BACKUP_SALT_LEN>()?;
+    let keyholders = snapshot
+        .all_staff()?
+        .into_iter()
+        .filter_map(|staff| {
+            let tag = keyholder_tag(&salt, &staff.username);
+            keyholder(staff, tag)
+        })
+        .collect();
+    let header = BackupHeader {
+        created_at,
+        schema_version: SCHEMA_VERSION,
+        salt,
+        stream_nonce: entropy.array::<STREAM_NONCE_LEN>()?,
+        keyholders,
+    };
+    let prefix = encode_prefix(&header)?;
+    let mut out = DigestWriter {
+        inner: out,
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
+    out.write_all(&prefix)?;
+    let key = BackupKey::derive(store_key, &header.salt);
+    let mut payload = PayloadWriter {
+        out,
+        sealer: ChunkSealer::new(&key, &header.stream_nonce, prefix),
+        pending: Zeroizing::new(Vec::with_capacity(CHUNK_LEN * 2)),
+    };
+    let mut tally = Tally::default();
+    let mut table_name = String::new();
+    snapshot.export_tables(&mut |event| -> Result<(), ServiceError> {
+        match event {
+            SnapshotEvent::TableStart { name, kind } => {
+                let len = u8::try_from(name.len())
+                    .map_err(|_| BackupError::Damaged("a table name is too long"))?;
+                payload.push(&[TAG_TABLE, kind.as_byte(), len])?;
+                payload.push(name.as_bytes())?;
+                table_name = name.to_owned();
+            }
+            SnapshotEvent::Row { key, value } => {
+                payload.push(&[TAG_ROW])?;
+                payload.push_field(key)?;
+                payload.push_field(value)?;
+            }
+            SnapshotEvent::TableEnd { rows } => {
+                payload.push(&[TAG_TABLE_END])?;
+                payload.push(&rows.to_le_bytes())?;
+                tally.table(&table_name, rows);
+            }
+        }
+        Ok(())
+    })?;
+    payload.push(&[TAG_FINISH])?;
+    payload.push(&tally.tables.to_le_bytes())?;
+    payload.push(&tally.rows.to_le_bytes())?;
+    let out = payload.finish()?;
+    Ok(tally.summary(&header, out.bytes, out.hasher.finalize().into()))
+}
+
+/// Reads a whole backup back with `store_key`, returning what it holds.
+fn check_backup_with(
+    store_key: &StoreKey,
+    input: &mut impl Read,
+) -> Result<BackupSummary, ServiceError> {
+    let file = BackupFile::read_header(input)?;
+    read_payload(file.open_payload(store_key), |_, _, _| Ok(()))
+}
+
 impl Service {
     /// Writes an encrypted backup of the whole store to `out`, from one read transaction: a
     /// consistent snapshot, however busy other sessions are meanwhile. Managers only. The
@@ -643,81 +751,14 @@ impl Service {
         let caller = self.authorize(session, Operation::MakeBackup)?;
         let vault = self.unlocked_vault()?;
         let snapshot = self.store.read()?;
-        let salt = self.entropy.array::<BACKUP_SALT_LEN>()?;
-        let keyholders = snapshot
-            .all_staff()?
-            .into_iter()
-            .filter(|staff| staff.role == Role::Manager && !staff.disabled)
-            .map(|staff| Keyholder {
-                staff_id: staff.id,
-                username_tag: keyholder_tag(&salt, &staff.username),
-                password_wrap: staff.store_key_wrap,
-                totp_secret: staff.totp.sealed_secret,
-                totp_last_used_step: staff.totp.last_used_step,
-                recovery_wraps: staff
-                    .recovery_codes
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(_, code)| code.used_at.is_none())
-                    .filter_map(|(index, code)| {
-                        Some(RecoveryWrap {
-                            index: u8::try_from(index).ok()?,
-                            wrap: code.store_key_wrap,
-                        })
-                    })
-                    .collect(),
-            })
-            .collect();
-        let header = BackupHeader {
-            created_at: self.clock.now(),
-            schema_version: SCHEMA_VERSION,
-            salt,
-            stream_nonce: self.entropy.array::<STREAM_NONCE_LEN>()?,
-            keyholders,
-        };
-        let prefix = encode_prefix(&header)?;
-        let mut out = DigestWriter {
-            inner: out,
-            hasher: Sha256::new(),
-            bytes: 0,
-        };
-        out.write_all(&prefix)?;
-        let key = BackupKey::derive(vault.store_key(), &header.salt);
-        let mut payload = PayloadWriter {
+        let summary = write_backup(
+            &snapshot,
+            vault.store_key(),
+            self.clock.now(),
+            self.entropy.as_ref(),
             out,
-            sealer: ChunkSealer::new(&key, &header.stream_nonce, prefix),
-            pending: Zeroizing::new(Vec::with_capacity(CHUNK_LEN * 2)),
-        };
-        let mut tally = Tally::default();
-        let mut table_name = String::new();
-        snapshot.export_tables(&mut |event| -> Result<(), ServiceError> {
-            match event {
-                SnapshotEvent::TableStart { name, kind } => {
-                    let len = u8::try_from(name.len())
-                        .map_err(|_| BackupError::Damaged("a table name is too long"))?;
-                    payload.push(&[TAG_TABLE, kind.as_byte(), len])?;
-                    payload.push(name.as_bytes())?;
-                    table_name = name.to_owned();
-                }
-                SnapshotEvent::Row { key, value } => {
-                    payload.push(&[TAG_ROW])?;
-                    payload.push_field(key)?;
-                    payload.push_field(value)?;
-                }
-                SnapshotEvent::TableEnd { rows } => {
-                    payload.push(&[TAG_TABLE_END])?;
-                    payload.push(&rows.to_le_bytes())?;
-                    tally.table(&table_name, rows);
-                }
-            }
-            Ok(())
-        })?;
+        )?;
         drop(snapshot);
-        payload.push(&[TAG_FINISH])?;
-        payload.push(&tally.tables.to_le_bytes())?;
-        payload.push(&tally.rows.to_le_bytes())?;
-        let out = payload.finish()?;
-        let summary = tally.summary(&header, out.bytes, out.hasher.finalize().into());
         let mut draft = caller.draft(AuditAction::BackupCreated);
         draft.detail = Some(summary.describe());
         self.audit_alone(draft)?;
@@ -733,8 +774,71 @@ impl Service {
     ) -> Result<BackupSummary, ServiceError> {
         self.authorize(session, Operation::MakeBackup)?;
         let vault = self.unlocked_vault()?;
-        let file = BackupFile::read_header(input)?;
-        read_payload(file.open_payload(vault.store_key()), |_, _, _| Ok(()))
+        check_backup_with(vault.store_key(), input)
+    }
+}
+
+/// Backups of a store this process may not write (a read-only file or file system). A
+/// manager proves who they are as for a restore, against their wraps in the store; since
+/// nothing can be written, neither that login nor the backup is recorded in the audit log,
+/// and an authenticator code is not marked as used.
+pub struct ReadOnlyBackup<'a> {
+    store: &'a ReadOnlyStore,
+    vault: UnlockedVault,
+    clock: &'a dyn Clock,
+    entropy: &'a dyn Entropy,
+}
+
+impl std::fmt::Debug for ReadOnlyBackup<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadOnlyBackup").finish_non_exhaustive()
+    }
+}
+
+impl<'a> ReadOnlyBackup<'a> {
+    /// Checks a manager's password and second factor against the store; every failure is
+    /// the same [`ServiceError::InvalidCredentials`].
+    pub fn unlock(
+        store: &'a ReadOnlyStore,
+        request: &RestoreRequest,
+        clock: &'a dyn Clock,
+        entropy: &'a dyn Entropy,
+    ) -> Result<Self, ServiceError> {
+        let username = normalize_username(&request.username).ok();
+        let holder = store
+            .read()?
+            .all_staff()?
+            .into_iter()
+            .filter(|staff| Some(&staff.username) == username.as_ref())
+            .find_map(|staff| keyholder(staff, [0; 32]));
+        let vault = match unlock_keyholder(holder.as_ref(), request, clock.now()) {
+            Ok((vault, _)) => vault,
+            Err(ServiceError::Backup(BackupError::WrongCredential)) => {
+                return Err(ServiceError::InvalidCredentials);
+            }
+            Err(other) => return Err(other),
+        };
+        Ok(Self {
+            store,
+            vault,
+            clock,
+            entropy,
+        })
+    }
+
+    pub fn backup(&self, out: &mut impl Write) -> Result<BackupSummary, ServiceError> {
+        let snapshot = self.store.read()?;
+        write_backup(
+            &snapshot,
+            self.vault.store_key(),
+            self.clock.now(),
+            self.entropy,
+            out,
+        )
+    }
+
+    pub fn check_backup(&self, input: &mut impl Read) -> Result<BackupSummary, ServiceError> {
+        check_backup_with(self.vault.store_key(), input)
     }
 }
 

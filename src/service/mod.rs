@@ -46,7 +46,7 @@ pub use audit_log::{
     AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_SCAN_BUDGET, AuditEntryView, AuditFilter, AuditPage,
     AuditVerification,
 };
-pub use backup::{BackupError, BackupSummary};
+pub use backup::{BackupError, BackupSummary, ReadOnlyBackup};
 pub use board::{BookingLabel, CustomerLabel, MemberCard, VehicleChoice};
 pub use bookings::{BookingRequest, BookingView, LocalStart, SlotOffer};
 pub use catalog::{BayInput, ServiceInput};

@@ -58,7 +58,7 @@ pub struct RestoreSummary {
 
 /// How the manager's second factor was accepted, to be recorded in the restored store so
 /// the same code cannot be used again.
-enum AcceptedFactor {
+pub(super) enum AcceptedFactor {
     Totp { step: u64 },
     RecoveryCode { index: u8 },
 }
@@ -165,6 +165,18 @@ fn unlock(
     let holder = normalize_username(&request.username)
         .ok()
         .and_then(|name| header.keyholder(&name));
+    let (vault, factor) = unlock_keyholder(holder, request, now)?;
+    let holder = holder.ok_or(BackupError::WrongCredential)?;
+    Ok((vault, holder.clone(), factor))
+}
+
+/// Checks the password and second factor against one manager's wraps (`None`: no such
+/// manager, answered after the same work as a wrong password).
+pub(super) fn unlock_keyholder(
+    holder: Option<&Keyholder>,
+    request: &RestoreRequest,
+    now: DateTime<Utc>,
+) -> Result<(UnlockedVault, AcceptedFactor), ServiceError> {
     let Some(holder) = holder else {
         burn_equivalent_time(&request.password);
         return Err(BackupError::WrongCredential.into());
@@ -218,7 +230,7 @@ fn unlock(
             AcceptedFactor::RecoveryCode { index }
         }
     };
-    Ok((vault, holder.clone(), factor))
+    Ok((vault, factor))
 }
 
 /// The store key from one wrap, or `None` for a wrong secret, an altered wrap or stored

@@ -3,6 +3,7 @@
 
 mod codec;
 mod error;
+mod read_only;
 pub mod records;
 pub mod schema;
 mod snapshot;
@@ -17,6 +18,7 @@ use redb::{ConcurrencyMode, Database, DatabaseError, ReadableDatabase};
 pub use codec::decode as decode_record;
 pub(crate) use codec::encode as encode_record;
 pub use error::StoreError;
+pub use read_only::ReadOnlyStore;
 pub use snapshot::{RawRow, SnapshotEvent, TableKind, known_tables};
 pub use transactions::{AuditStream, ReadAccess, StoreReader, StoreWriter};
 
@@ -170,7 +172,10 @@ fn open_error(dir: &Path, path: &Path, err: DatabaseError) -> StoreError {
     match err {
         DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(path.to_path_buf()),
         DatabaseError::Storage(redb::StorageError::Io(io))
-            if io.kind() == ErrorKind::PermissionDenied =>
+            if matches!(
+                io.kind(),
+                ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+            ) =>
         {
             StoreError::DataDirNotWritable {
                 path: dir.to_path_buf(),
