@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod entropy;
 pub mod ids;
+pub mod private_file;
 
 pub mod audit;
 pub mod auth;

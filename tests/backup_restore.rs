@@ -26,7 +26,7 @@ use frontdesk::service::{
     MemberInput, RestoreRequest, SecondFactor, Service, ServiceError, ServiceInput, Session,
     VehicleInput, restore_backup,
 };
-use frontdesk::store::{STORE_FILE_NAME, Store};
+use frontdesk::store::{ReadAccess, STORE_FILE_NAME, Store};
 use secrecy::SecretString;
 
 const NAME: &str = "Quintessa Marlowe-Vantongeren";
@@ -399,7 +399,7 @@ fn a_tampered_or_truncated_backup_is_refused_and_leaves_nothing_behind() {
         .unwrap_err()
     };
     let header_len = u32::from_le_bytes(file[10..14].try_into().unwrap()) as usize;
-    let payload = 14 + header_len + 5;
+    let payload = 14 + header_len + 32 + 5;
     for at in [payload + 10, (payload + file.len()) / 2, file.len() - 20] {
         let mut tampered = file.clone();
         tampered[at] ^= 0x40;
@@ -411,12 +411,16 @@ fn a_tampered_or_truncated_backup_is_refused_and_leaves_nothing_behind() {
         assert!(err.to_string().contains("damaged or was altered"), "{err}");
         assert_nothing_restored(&data);
     }
-    // A flipped byte in the clear header is caught too (as a damaged file or, when it lands in
-    // a wrap, as a credential that no longer opens it).
-    for at in [9, 20, 60, 200] {
+    // A flipped byte in the clear header is caught too, by its checksum, before any
+    // credential is tried.
+    for at in [20, 60, 200, 14 + header_len - 1] {
         let mut tampered = file.clone();
         tampered[at] ^= 0x01;
-        attempt(&tampered);
+        let err = attempt(&tampered);
+        assert!(
+            matches!(err, ServiceError::Backup(BackupError::Damaged(_))),
+            "byte {at}: {err}"
+        );
         assert_nothing_restored(&data);
     }
     for cut in [file.len() - 1, file.len() - 17, file.len() / 3] {
@@ -456,6 +460,148 @@ fn a_restore_never_replaces_an_existing_store() {
         std::fs::read(existing.join(STORE_FILE_NAME)).unwrap(),
         before
     );
+}
+
+#[test]
+fn a_damaged_key_wrap_in_the_header_is_named_damaged_not_a_wrong_credential() {
+    let shop = busy_shop();
+    let (file, _) = backup_bytes(&shop);
+    // The manager's password wrap is copied into the header as it is stored.
+    let manager = shop
+        .shop
+        .service
+        .store()
+        .read()
+        .unwrap()
+        .all_staff()
+        .unwrap()
+        .into_iter()
+        .find(|staff| staff.username == MANAGER)
+        .unwrap();
+    let wrap = &manager.store_key_wrap.sealed.ciphertext;
+    let at = file
+        .windows(wrap.len())
+        .position(|window| window == wrap.as_slice())
+        .expect("the wrap is in the header")
+        + wrap.len() / 2;
+    let mut damaged = file.clone();
+    damaged[at] ^= 0x01;
+    let target = tempfile::tempdir().unwrap();
+    let data = target.path().join("restored");
+    let err = restore(
+        &damaged,
+        &data,
+        &shop.shop,
+        request(MANAGER, MANAGER_PASSWORD, manager_code(&shop.shop)),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, ServiceError::Backup(BackupError::Damaged(_))),
+        "{err}"
+    );
+    assert!(err.to_string().contains("damaged"), "{err}");
+    assert!(!err.to_string().contains("password"), "{err}");
+    assert_nothing_restored(&data);
+}
+
+#[test]
+fn a_restore_into_a_directory_holding_anything_is_refused_and_touches_nothing() {
+    let shop = busy_shop();
+    let (file, _) = backup_bytes(&shop);
+    let target = tempfile::tempdir().unwrap();
+    let data = target.path().join("documents");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("taxes-2025.pdf"), b"keep me").unwrap();
+    std::fs::create_dir(data.join("photos")).unwrap();
+    let err = restore(
+        &file,
+        &data,
+        &shop.shop,
+        request(MANAGER, MANAGER_PASSWORD, manager_code(&shop.shop)),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ServiceError::Backup(BackupError::DirectoryNotEmpty { .. })
+        ),
+        "{err}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("not empty")
+            && message.contains("photos, taxes-2025.pdf")
+            && message.contains("empty or new directory"),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read(data.join("taxes-2025.pdf")).unwrap(),
+        b"keep me"
+    );
+    assert!(!data.join(STORE_FILE_NAME).exists());
+    assert_eq!(std::fs::read_dir(&data).unwrap().count(), 2);
+
+    // An existing empty directory is fine, and so is one holding only a killed restore's
+    // working directory.
+    let empty = target.path().join("empty");
+    std::fs::create_dir_all(empty.join(".frontdesk-restore")).unwrap();
+    restore(
+        &file,
+        &empty,
+        &shop.shop,
+        request(MANAGER, MANAGER_PASSWORD, manager_code(&shop.shop)),
+    )
+    .unwrap();
+    assert!(empty.join(STORE_FILE_NAME).exists());
+    assert!(!empty.join(".frontdesk-restore").exists());
+}
+
+#[test]
+fn the_code_that_restored_a_store_is_spent_in_it() {
+    let shop = busy_shop();
+    let (file, _) = backup_bytes(&shop);
+    let target = tempfile::tempdir().unwrap();
+    let data = target.path().join("restored");
+    let code = phone_code(&shop.shop.manager_secret, shop.shop.clock.now_for_tests());
+    restore(
+        &file,
+        &data,
+        &shop.shop,
+        request(MANAGER, MANAGER_PASSWORD, SecondFactor::Totp(code.clone())),
+    )
+    .unwrap();
+    let restored = Service::new(
+        Store::open(&data).unwrap(),
+        shop.shop.clock.clone(),
+        Arc::new(SeededEntropy::new(9)),
+    );
+    let login = |code: &str| {
+        restored.login(frontdesk::service::LoginRequest {
+            username: MANAGER.to_owned(),
+            password: SecretString::from(MANAGER_PASSWORD.to_owned()),
+            second_factor: SecondFactor::Totp(code.to_owned()),
+            origin: frontdesk::audit::Origin::Local,
+            ssh_key: None,
+        })
+    };
+    let replayed = login(&code);
+    assert!(
+        matches!(replayed, Err(ServiceError::InvalidCredentials)),
+        "{replayed:?}"
+    );
+    let reader = restored.store().read().unwrap();
+    let (_, last) = reader.audit_stream().unwrap().last().unwrap();
+    let last = decode(&last).unwrap();
+    assert_eq!(last.action, AuditAction::LoginFailed);
+    assert_eq!(
+        last.detail.as_deref(),
+        Some("authenticator code already used")
+    );
+    drop(reader);
+    // The next code the phone shows works: the refusal was the replay, nothing else.
+    shop.shop.next_step();
+    let next = phone_code(&shop.shop.manager_secret, shop.shop.clock.now_for_tests());
+    login(&next).unwrap();
 }
 
 /// Lets another session commit a new member the moment the backup starts writing.

@@ -1,5 +1,4 @@
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -7,8 +6,11 @@ use clap::Args;
 
 use super::{CliError, Runtime, prompt, tui};
 use crate::audit::Origin;
-use crate::service::{BackupSummary, LoginRequest, SecondFactor, Service, Session};
-use crate::store::{Store, StoreError};
+use crate::private_file::{self, Existing, PrivateFile};
+use crate::service::{
+    BackupSummary, LoginRequest, ReadOnlyBackup, RestoreRequest, SecondFactor, Service, Session,
+};
+use crate::store::{ReadOnlyStore, Store, StoreError};
 use crate::transport::server_marker::ServerMarker;
 
 const AFTER_HELP: &str = "\
@@ -24,7 +26,7 @@ pub struct BackupArgs {
     /// Where to write the backup file.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
-    /// Replace FILE if it already exists.
+    /// Replace FILE if it already exists (a symbolic link at FILE is refused even then).
     #[arg(long)]
     force: bool,
     /// Your user name, a manager's (prompted for when absent).
@@ -38,27 +40,61 @@ pub struct BackupArgs {
     totp: Option<String>,
 }
 
+/// The store as the backup command could open it.
+enum OpenedStore {
+    Writable(Store),
+    /// A store this process may not write: backed up without a login or audit entry.
+    ReadOnly(ReadOnlyStore),
+}
+
 /// The one place the backup command opens the store, so it can be switched to a mode that
 /// works beside a running server.
-fn open_store(data: &Path) -> Result<Store, CliError> {
+fn open_store(data: &Path) -> Result<OpenedStore, CliError> {
     match Store::open(data) {
         // Beside a running `frontdesk serve`, share the file; the snapshot is still one
         // consistent read transaction.
         Err(StoreError::InUse(_)) if ServerMarker::running(data).is_some() => {
-            Ok(Store::open_shared(data)?)
+            Ok(OpenedStore::Writable(Store::open_shared(data)?))
         }
         Err(StoreError::InUse(_)) => Err(tui::in_use(data)),
-        other => Ok(other?),
+        Err(StoreError::DataDirNotWritable { .. }) => {
+            Ok(OpenedStore::ReadOnly(ReadOnlyStore::open(data)?))
+        }
+        other => Ok(OpenedStore::Writable(other?)),
+    }
+}
+
+/// Who makes the backup: a logged-in manager's session, or a manager's proven credentials
+/// on a read-only store.
+enum Maker<'a> {
+    Session(&'a Service, &'a Session),
+    ReadOnly(&'a ReadOnlyBackup<'a>),
+}
+
+impl Maker<'_> {
+    fn backup(&self, out: &mut impl Write) -> Result<BackupSummary, CliError> {
+        Ok(match self {
+            Maker::Session(service, session) => service.backup(session, out)?,
+            Maker::ReadOnly(maker) => maker.backup(out)?,
+        })
+    }
+
+    fn check_backup(&self, input: &mut impl Read) -> Result<BackupSummary, CliError> {
+        Ok(match self {
+            Maker::Session(service, session) => service.check_backup(session, input)?,
+            Maker::ReadOnly(maker) => maker.check_backup(input)?,
+        })
     }
 }
 
 pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode, CliError> {
-    if args.out.exists() && !args.force {
-        return Err(CliError::new(format!(
-            "{} already exists; choose another --out FILE, or pass --force to replace it",
-            args.out.display()
-        )));
-    }
+    let existing = if args.force {
+        Existing::Replace
+    } else {
+        Existing::Refuse
+    };
+    // Before any prompt or login: a code spent on a backup that cannot be written is wasted.
+    private_file::check_destination(&args.out, existing)?;
     let username = match args.user {
         Some(user) => user,
         None => prompt::visible("User name: ")?,
@@ -72,20 +108,43 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
         Some(code) => code,
         None => prompt::visible("Authenticator code (or a recovery code): ")?,
     };
-    let store = open_store(data)?;
-    let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
-    let session = service.login(LoginRequest {
-        username,
-        password,
-        second_factor: SecondFactor::from_typed(&code),
-        origin: Origin::Cli {
-            command: "backup".to_owned(),
-        },
-        ssh_key: None,
-    })?;
-    let written = write_tested_backup(&service, &session, &args.out);
-    service.logout(&session)?;
-    let summary = written?;
+    let mut read_only_note = None;
+    let summary = match open_store(data)? {
+        OpenedStore::Writable(store) => {
+            let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
+            let session = service.login(LoginRequest {
+                username,
+                password,
+                second_factor: SecondFactor::from_typed(&code),
+                origin: Origin::Cli {
+                    command: "backup".to_owned(),
+                },
+                ssh_key: None,
+            })?;
+            let written =
+                write_tested_backup(&Maker::Session(&service, &session), &args.out, existing);
+            service.logout(&session)?;
+            written?
+        }
+        OpenedStore::ReadOnly(store) => {
+            let credentials = RestoreRequest {
+                username,
+                password,
+                second_factor: SecondFactor::from_typed(&code),
+            };
+            let maker = ReadOnlyBackup::unlock(
+                &store,
+                &credentials,
+                runtime.clock.as_ref(),
+                runtime.entropy.as_ref(),
+            )?;
+            let summary = write_tested_backup(&Maker::ReadOnly(&maker), &args.out, existing)?;
+            read_only_note = Some(
+                "The store is read-only here, so neither this login nor the backup could be recorded in its audit log.",
+            );
+            summary
+        }
+    };
     println!(
         "Backup written to {} and read back: every part decrypts and the counts match.",
         args.out.display()
@@ -96,52 +155,25 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
     );
     println!("  size: {} bytes", summary.bytes);
     println!("  SHA-256: {}", summary.sha256_hex());
+    if let Some(note) = read_only_note {
+        println!("{note}");
+    }
     println!(
         "To restore it: frontdesk restore FILE --data EMPTY_DIR, with a manager's password and authenticator code (or one of their recovery codes)."
     );
     Ok(ExitCode::SUCCESS)
 }
 
-/// `FILE.partial` beside the target, so a half-written backup never carries the real name.
-fn partial_path(out: &Path) -> PathBuf {
-    let mut name = out
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".partial");
-    out.with_file_name(name)
-}
-
-/// Writes the backup to `FILE.partial`, reads it back and decrypts all of it, and only then
-/// renames it to `out`. On any failure the partial file is removed.
+/// Writes the backup as a new private file (see [`PrivateFile`]), reads it back through the
+/// same open file and decrypts all of it, and only then gives it its name. On any failure the
+/// partial file is removed.
 fn write_tested_backup(
-    service: &Service,
-    session: &Session,
+    maker: &Maker<'_>,
     out: &Path,
+    existing: Existing,
 ) -> Result<BackupSummary, CliError> {
-    let partial = partial_path(out);
-    let result = write_and_check(service, session, &partial).and_then(|summary| {
-        fs::rename(&partial, out).map_err(|err| {
-            CliError::new(format!(
-                "could not rename {} to {}: {err}; check the directory and try again",
-                partial.display(),
-                out.display()
-            ))
-        })?;
-        Ok(summary)
-    });
-    if result.is_err() {
-        // Best effort: the error being returned matters more than a failed cleanup.
-        let _ = fs::remove_file(&partial);
-    }
-    result
-}
-
-fn write_and_check(
-    service: &Service,
-    session: &Session,
-    partial: &Path,
-) -> Result<BackupSummary, CliError> {
+    let mut file = PrivateFile::create(out, existing)?;
+    let partial = file.partial().to_path_buf();
     let io_error = |doing: &str| {
         let doing = doing.to_owned();
         move |err: std::io::Error| {
@@ -151,46 +183,17 @@ fn write_and_check(
             ))
         }
     };
-    let file = private_file(partial).map_err(io_error("create"))?;
-    let mut writer = BufWriter::new(file);
-    let written = service.backup(session, &mut writer)?;
+    let mut writer = BufWriter::new(&mut file);
+    let written = maker.backup(&mut writer)?;
     writer.flush().map_err(io_error("write"))?;
-    let file = writer
-        .into_inner()
-        .map_err(|err| io_error("write")(err.into_error()))?;
-    file.sync_all().map_err(io_error("write"))?;
-    drop(file);
-    let mut reader = BufReader::new(File::open(partial).map_err(io_error("read back"))?);
-    let read_back = service.check_backup(session, &mut reader)?;
+    drop(writer);
+    let mut reader = BufReader::new(file.read_back()?);
+    let read_back = maker.check_backup(&mut reader)?;
     if read_back != written {
         return Err(CliError::new(
             "the backup read back differs from what was written; the disk may be failing, so write it somewhere else",
         ));
     }
+    file.commit()?;
     Ok(written)
-}
-
-/// Creates (or truncates) a file only this user can read.
-fn private_file(path: &Path) -> std::io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_partial_file_sits_beside_the_target() {
-        assert_eq!(
-            partial_path(Path::new("/backups/shop.fdb")),
-            PathBuf::from("/backups/shop.fdb.partial")
-        );
-    }
 }

@@ -78,6 +78,12 @@ impl From<crate::service::ServiceError> for CliError {
     }
 }
 
+impl From<crate::private_file::PrivateFileError> for CliError {
+    fn from(err: crate::private_file::PrivateFileError) -> Self {
+        Self(err.to_string())
+    }
+}
+
 impl From<crate::store::StoreError> for CliError {
     fn from(err: crate::store::StoreError) -> Self {
         Self(err.to_string())

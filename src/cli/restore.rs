@@ -6,11 +6,13 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{CliError, Runtime, prompt};
-use crate::service::{RestoreRequest, SecondFactor, restore_backup};
+use crate::service::{
+    RestoreRequest, SecondFactor, ServiceError, check_restore_target, restore_backup,
+};
 
 const AFTER_HELP: &str = "\
-Restores into an empty data directory only (--data DIR, or FRONTDESK_DATA); it never \
-replaces an existing store. You need the user name and password of a manager who had an \
+Restores into a new or empty data directory only (--data DIR, or FRONTDESK_DATA); it never \
+replaces an existing store and refuses a directory that holds anything. You need the user name and password of a manager who had an \
 account when the backup was made, plus that manager's authenticator code, or one of their \
 recovery codes (--recovery-code). The restored store is verified (audit chain and records) \
 before it is put in place, and the restore is recorded in its audit log.";
@@ -37,6 +39,8 @@ pub struct RestoreArgs {
 }
 
 pub fn run(data: &Path, runtime: &Runtime, args: RestoreArgs) -> Result<ExitCode, CliError> {
+    // Before any prompt: credentials typed for a restore that cannot happen are wasted.
+    check_restore_target(data).map_err(ServiceError::from)?;
     let file = File::open(&args.file).map_err(|err| {
         CliError::new(format!(
             "could not open the backup {}: {err}; check the file name",

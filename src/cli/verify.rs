@@ -5,8 +5,8 @@ use clap::Args;
 
 use super::CliError;
 use crate::audit::Checkpoint;
-use crate::service::integrity::verify_store;
-use crate::store::{Store, StoreError};
+use crate::service::integrity::{verify_read_only, verify_store};
+use crate::store::{ReadOnlyStore, Store, StoreError};
 use crate::transport::server_marker::ServerMarker;
 
 #[derive(Debug, Args)]
@@ -25,14 +25,18 @@ pub fn run(data: &Path, args: VerifyArgs) -> Result<ExitCode, CliError> {
                 .map_err(|err| CliError::new(err.to_string()))
         })
         .transpose()?;
-    // Beside a running `frontdesk serve`, share the file rather than fail.
-    let mut store = match Store::open(data) {
+    let report = match Store::open(data) {
+        // Beside a running `frontdesk serve`, share the file rather than fail.
         Err(StoreError::InUse(_)) if ServerMarker::running(data).is_some() => {
-            Store::open_shared(data)?
+            verify_store(&mut Store::open_shared(data)?, checkpoint.as_ref())?
         }
-        other => other?,
+        // A store this process may not write is still checked, read-only; only redb's
+        // structural check, which repairs as it reads, is left out (and the report says so).
+        Err(StoreError::DataDirNotWritable { .. }) => {
+            verify_read_only(&ReadOnlyStore::open(data)?, checkpoint.as_ref())?
+        }
+        other => verify_store(&mut other?, checkpoint.as_ref())?,
     };
-    let report = verify_store(&mut store, checkpoint.as_ref())?;
     for line in report.lines() {
         println!("{line}");
     }

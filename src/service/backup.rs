@@ -6,8 +6,13 @@
 //!
 //! ```text
 //! "FDBACKUP"  format version (u16)  header length (u32)  header (postcard, in the clear)
+//! header checksum: SHA-256 of everything before it (format 2 on; format 1 has none)
 //! chunk*      each: last-chunk flag (u8)  ciphertext length (u32)  ciphertext
 //! ```
+//!
+//! The checksum needs no key, so a header damaged on disk (a flipped bit in a key wrap, say)
+//! is reported as a damaged file before any credential is tried, not as a wrong password.
+//! It does not stop deliberate alteration: the encryption's associated data does that.
 //!
 //! The header holds what opening needs and nothing personal: when the backup was made, its
 //! schema version, the salt and nonce of the payload key, and copies of the managers' store-key
@@ -26,21 +31,28 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use super::restore::{RestoreRequest, unlock_keyholder};
 use super::{Service, ServiceError, Session};
 use crate::audit::AuditAction;
+use crate::clock::Clock;
+use crate::domain::access::normalize_username;
 use crate::domain::access::{Operation, Role};
+use crate::entropy::Entropy;
 use crate::ids::RecordId;
-use crate::store::records::StoreKeyWrap;
+use crate::store::records::{StaffRecord, StoreKeyWrap};
 use crate::store::schema::{AUDIT, BOOKINGS, MEMBERS, SCHEMA_VERSION, VISITS};
-use crate::store::{RawRow, ReadAccess, SnapshotEvent, TableKind};
+use crate::store::{RawRow, ReadAccess, ReadOnlyStore, SnapshotEvent, StoreReader, TableKind};
 use crate::vault::backup_stream::{
     BACKUP_SALT_LEN, BackupKey, CHUNK_TAG_LEN, ChunkOpener, ChunkSealer, STREAM_NONCE_LEN,
     keyholder_tag,
 };
-use crate::vault::{Sealed, StoreKey};
+use crate::vault::{Sealed, StoreKey, UnlockedVault};
 
 const MAGIC: &[u8; 8] = b"FDBACKUP";
-const FORMAT_VERSION: u16 = 1;
+const FORMAT_VERSION: u16 = 2;
+/// The first format, without the header checksum; still read.
+const FORMAT_VERSION_UNCHECKED: u16 = 1;
+const HEADER_CHECKSUM_LEN: usize = 32;
 /// Plaintext bytes per sealed chunk: small enough to stream, large enough that the per-chunk
 /// tag and framing cost nothing.
 const CHUNK_LEN: usize = 64 * 1024;
@@ -85,6 +97,10 @@ pub enum BackupError {
         "A store already exists in {0}; restore only into an empty data directory (choose another --data DIR)."
     )]
     StoreExists(PathBuf),
+    #[error(
+        "{dir} is not empty (it holds {found}); restore only into an empty or new directory (choose another --data DIR)."
+    )]
+    DirectoryNotEmpty { dir: PathBuf, found: String },
     #[error(
         "The restored store failed its integrity check ({0}); nothing was restored. Use another copy of the backup."
     )]
@@ -268,6 +284,8 @@ fn encode_prefix(header: &BackupHeader) -> Result<Vec<u8>, BackupError> {
     prefix.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     prefix.extend_from_slice(&len.to_le_bytes());
     prefix.extend_from_slice(&encoded);
+    let checksum = Sha256::digest(&prefix);
+    prefix.extend_from_slice(&checksum);
     Ok(prefix)
 }
 
@@ -324,7 +342,7 @@ impl<R: Read> BackupFile<R> {
             return Err(BackupError::NotABackup);
         }
         let version = u16::from_le_bytes([fixed[8], fixed[9]]);
-        if version != FORMAT_VERSION {
+        if version != FORMAT_VERSION && version != FORMAT_VERSION_UNCHECKED {
             return Err(BackupError::UnsupportedFormat { found: version });
         }
         let len = u32::from_le_bytes([fixed[10], fixed[11], fixed[12], fixed[13]]);
@@ -333,6 +351,16 @@ impl<R: Read> BackupFile<R> {
         }
         let mut encoded = vec![0u8; len as usize];
         read_exact_or_truncated(&mut input, &mut encoded)?;
+        let mut prefix = fixed.to_vec();
+        prefix.extend_from_slice(&encoded);
+        if version == FORMAT_VERSION {
+            let mut checksum = [0u8; HEADER_CHECKSUM_LEN];
+            read_exact_or_truncated(&mut input, &mut checksum)?;
+            if Sha256::digest(&prefix).as_slice() != checksum.as_slice() {
+                return Err(BackupError::Damaged("the header's checksum does not match"));
+            }
+            prefix.extend_from_slice(&checksum);
+        }
         let header: BackupHeader = postcard::from_bytes(&encoded)
             .map_err(|_| BackupError::Damaged("the header does not decode"))?;
         if header.schema_version > SCHEMA_VERSION {
@@ -341,8 +369,6 @@ impl<R: Read> BackupFile<R> {
                 supported: SCHEMA_VERSION,
             });
         }
-        let mut prefix = fixed.to_vec();
-        prefix.extend_from_slice(&encoded);
         Ok(Self {
             header,
             prefix,
@@ -609,6 +635,110 @@ pub(super) fn read_payload<R: Read>(
     Ok(tally.summary(&header, bytes, sha256))
 }
 
+/// One manager's ways into the backup, copied from their staff record; `None` for anyone
+/// who cannot open backups (not a manager, or disabled).
+pub(super) fn keyholder(staff: StaffRecord, username_tag: [u8; 32]) -> Option<Keyholder> {
+    if staff.role != Role::Manager || staff.disabled {
+        return None;
+    }
+    Some(Keyholder {
+        staff_id: staff.id,
+        username_tag,
+        password_wrap: staff.store_key_wrap,
+        totp_secret: staff.totp.sealed_secret,
+        totp_last_used_step: staff.totp.last_used_step,
+        recovery_wraps: staff
+            .recovery_codes
+            .into_iter()
+            .enumerate()
+            .filter(|(_, code)| code.used_at.is_none())
+            .filter_map(|(index, code)| {
+                Some(RecoveryWrap {
+                    index: u8::try_from(index).ok()?,
+                    wrap: code.store_key_wrap,
+                })
+            })
+            .collect(),
+    })
+}
+
+/// Writes the whole backup of `snapshot`, sealed under `store_key`, to `out`.
+fn write_backup(
+    snapshot: &StoreReader,
+    store_key: &StoreKey,
+    created_at: DateTime<Utc>,
+    entropy: &dyn Entropy,
+    out: &mut impl Write,
+) -> Result<BackupSummary, ServiceError> {
+    let salt = entropy.array::<BACKUP_SALT_LEN>()?;
+    let keyholders = snapshot
+        .all_staff()?
+        .into_iter()
+        .filter_map(|staff| {
+            let tag = keyholder_tag(&salt, &staff.username);
+            keyholder(staff, tag)
+        })
+        .collect();
+    let header = BackupHeader {
+        created_at,
+        schema_version: SCHEMA_VERSION,
+        salt,
+        stream_nonce: entropy.array::<STREAM_NONCE_LEN>()?,
+        keyholders,
+    };
+    let prefix = encode_prefix(&header)?;
+    let mut out = DigestWriter {
+        inner: out,
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
+    out.write_all(&prefix)?;
+    let key = BackupKey::derive(store_key, &header.salt);
+    let mut payload = PayloadWriter {
+        out,
+        sealer: ChunkSealer::new(&key, &header.stream_nonce, prefix),
+        pending: Zeroizing::new(Vec::with_capacity(CHUNK_LEN * 2)),
+    };
+    let mut tally = Tally::default();
+    let mut table_name = String::new();
+    snapshot.export_tables(&mut |event| -> Result<(), ServiceError> {
+        match event {
+            SnapshotEvent::TableStart { name, kind } => {
+                let len = u8::try_from(name.len())
+                    .map_err(|_| BackupError::Damaged("a table name is too long"))?;
+                payload.push(&[TAG_TABLE, kind.as_byte(), len])?;
+                payload.push(name.as_bytes())?;
+                table_name = name.to_owned();
+            }
+            SnapshotEvent::Row { key, value } => {
+                payload.push(&[TAG_ROW])?;
+                payload.push_field(key)?;
+                payload.push_field(value)?;
+            }
+            SnapshotEvent::TableEnd { rows } => {
+                payload.push(&[TAG_TABLE_END])?;
+                payload.push(&rows.to_le_bytes())?;
+                tally.table(&table_name, rows);
+            }
+        }
+        Ok(())
+    })?;
+    payload.push(&[TAG_FINISH])?;
+    payload.push(&tally.tables.to_le_bytes())?;
+    payload.push(&tally.rows.to_le_bytes())?;
+    let out = payload.finish()?;
+    Ok(tally.summary(&header, out.bytes, out.hasher.finalize().into()))
+}
+
+/// Reads a whole backup back with `store_key`, returning what it holds.
+fn check_backup_with(
+    store_key: &StoreKey,
+    input: &mut impl Read,
+) -> Result<BackupSummary, ServiceError> {
+    let file = BackupFile::read_header(input)?;
+    read_payload(file.open_payload(store_key), |_, _, _| Ok(()))
+}
+
 impl Service {
     /// Writes an encrypted backup of the whole store to `out`, from one read transaction: a
     /// consistent snapshot, however busy other sessions are meanwhile. Managers only. The
@@ -621,81 +751,14 @@ impl Service {
         let caller = self.authorize(session, Operation::MakeBackup)?;
         let vault = self.unlocked_vault()?;
         let snapshot = self.store.read()?;
-        let salt = self.entropy.array::<BACKUP_SALT_LEN>()?;
-        let keyholders = snapshot
-            .all_staff()?
-            .into_iter()
-            .filter(|staff| staff.role == Role::Manager && !staff.disabled)
-            .map(|staff| Keyholder {
-                staff_id: staff.id,
-                username_tag: keyholder_tag(&salt, &staff.username),
-                password_wrap: staff.store_key_wrap,
-                totp_secret: staff.totp.sealed_secret,
-                totp_last_used_step: staff.totp.last_used_step,
-                recovery_wraps: staff
-                    .recovery_codes
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(_, code)| code.used_at.is_none())
-                    .filter_map(|(index, code)| {
-                        Some(RecoveryWrap {
-                            index: u8::try_from(index).ok()?,
-                            wrap: code.store_key_wrap,
-                        })
-                    })
-                    .collect(),
-            })
-            .collect();
-        let header = BackupHeader {
-            created_at: self.clock.now(),
-            schema_version: SCHEMA_VERSION,
-            salt,
-            stream_nonce: self.entropy.array::<STREAM_NONCE_LEN>()?,
-            keyholders,
-        };
-        let prefix = encode_prefix(&header)?;
-        let mut out = DigestWriter {
-            inner: out,
-            hasher: Sha256::new(),
-            bytes: 0,
-        };
-        out.write_all(&prefix)?;
-        let key = BackupKey::derive(vault.store_key(), &header.salt);
-        let mut payload = PayloadWriter {
+        let summary = write_backup(
+            &snapshot,
+            vault.store_key(),
+            self.clock.now(),
+            self.entropy.as_ref(),
             out,
-            sealer: ChunkSealer::new(&key, &header.stream_nonce, prefix),
-            pending: Zeroizing::new(Vec::with_capacity(CHUNK_LEN * 2)),
-        };
-        let mut tally = Tally::default();
-        let mut table_name = String::new();
-        snapshot.export_tables(&mut |event| -> Result<(), ServiceError> {
-            match event {
-                SnapshotEvent::TableStart { name, kind } => {
-                    let len = u8::try_from(name.len())
-                        .map_err(|_| BackupError::Damaged("a table name is too long"))?;
-                    payload.push(&[TAG_TABLE, kind.as_byte(), len])?;
-                    payload.push(name.as_bytes())?;
-                    table_name = name.to_owned();
-                }
-                SnapshotEvent::Row { key, value } => {
-                    payload.push(&[TAG_ROW])?;
-                    payload.push_field(key)?;
-                    payload.push_field(value)?;
-                }
-                SnapshotEvent::TableEnd { rows } => {
-                    payload.push(&[TAG_TABLE_END])?;
-                    payload.push(&rows.to_le_bytes())?;
-                    tally.table(&table_name, rows);
-                }
-            }
-            Ok(())
-        })?;
+        )?;
         drop(snapshot);
-        payload.push(&[TAG_FINISH])?;
-        payload.push(&tally.tables.to_le_bytes())?;
-        payload.push(&tally.rows.to_le_bytes())?;
-        let out = payload.finish()?;
-        let summary = tally.summary(&header, out.bytes, out.hasher.finalize().into());
         let mut draft = caller.draft(AuditAction::BackupCreated);
         draft.detail = Some(summary.describe());
         self.audit_alone(draft)?;
@@ -711,8 +774,71 @@ impl Service {
     ) -> Result<BackupSummary, ServiceError> {
         self.authorize(session, Operation::MakeBackup)?;
         let vault = self.unlocked_vault()?;
-        let file = BackupFile::read_header(input)?;
-        read_payload(file.open_payload(vault.store_key()), |_, _, _| Ok(()))
+        check_backup_with(vault.store_key(), input)
+    }
+}
+
+/// Backups of a store this process may not write (a read-only file or file system). A
+/// manager proves who they are as for a restore, against their wraps in the store; since
+/// nothing can be written, neither that login nor the backup is recorded in the audit log,
+/// and an authenticator code is not marked as used.
+pub struct ReadOnlyBackup<'a> {
+    store: &'a ReadOnlyStore,
+    vault: UnlockedVault,
+    clock: &'a dyn Clock,
+    entropy: &'a dyn Entropy,
+}
+
+impl std::fmt::Debug for ReadOnlyBackup<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadOnlyBackup").finish_non_exhaustive()
+    }
+}
+
+impl<'a> ReadOnlyBackup<'a> {
+    /// Checks a manager's password and second factor against the store; every failure is
+    /// the same [`ServiceError::InvalidCredentials`].
+    pub fn unlock(
+        store: &'a ReadOnlyStore,
+        request: &RestoreRequest,
+        clock: &'a dyn Clock,
+        entropy: &'a dyn Entropy,
+    ) -> Result<Self, ServiceError> {
+        let username = normalize_username(&request.username).ok();
+        let holder = store
+            .read()?
+            .all_staff()?
+            .into_iter()
+            .filter(|staff| Some(&staff.username) == username.as_ref())
+            .find_map(|staff| keyholder(staff, [0; 32]));
+        let vault = match unlock_keyholder(holder.as_ref(), request, clock.now()) {
+            Ok((vault, _)) => vault,
+            Err(ServiceError::Backup(BackupError::WrongCredential)) => {
+                return Err(ServiceError::InvalidCredentials);
+            }
+            Err(other) => return Err(other),
+        };
+        Ok(Self {
+            store,
+            vault,
+            clock,
+            entropy,
+        })
+    }
+
+    pub fn backup(&self, out: &mut impl Write) -> Result<BackupSummary, ServiceError> {
+        let snapshot = self.store.read()?;
+        write_backup(
+            &snapshot,
+            self.vault.store_key(),
+            self.clock.now(),
+            self.entropy,
+            out,
+        )
+    }
+
+    pub fn check_backup(&self, input: &mut impl Read) -> Result<BackupSummary, ServiceError> {
+        check_backup_with(self.vault.store_key(), input)
     }
 }
 
@@ -742,8 +868,12 @@ mod tests {
 
     /// A payload of `rows` rows of `size` bytes in one table, sealed as `backup` would.
     fn file_with(rows: usize, size: usize) -> Vec<u8> {
+        file_after(encode_prefix(&header()).unwrap(), rows, size)
+    }
+
+    /// The same payload after a given clear prefix.
+    fn file_after(prefix: Vec<u8>, rows: usize, size: usize) -> Vec<u8> {
         let header = header();
-        let prefix = encode_prefix(&header).unwrap();
         let mut file = Vec::new();
         let mut out = DigestWriter {
             inner: &mut file,
@@ -843,6 +973,38 @@ mod tests {
             BackupFile::read_header(&file[..]),
             Err(BackupError::UnsupportedFormat { found: 9 })
         ));
+    }
+
+    #[test]
+    fn a_damaged_header_is_named_damaged_before_any_key_is_tried() {
+        let file = file_with(1, 10);
+        let header_len = u32::from_le_bytes(file[10..14].try_into().unwrap()) as usize;
+        for at in [
+            14,
+            14 + header_len / 2,
+            14 + header_len - 1,
+            14 + header_len + 5,
+        ] {
+            let mut altered = file.clone();
+            altered[at] ^= 0x01;
+            let err = BackupFile::read_header(&altered[..]).err();
+            assert!(
+                matches!(
+                    err,
+                    Some(BackupError::Damaged("the header's checksum does not match"))
+                ),
+                "flip at {at}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_format_1_backup_without_the_header_checksum_still_reads() {
+        let prefix = encode_prefix(&header()).unwrap();
+        let mut unchecked = prefix[..prefix.len() - HEADER_CHECKSUM_LEN].to_vec();
+        unchecked[8..10].copy_from_slice(&FORMAT_VERSION_UNCHECKED.to_le_bytes());
+        let file = file_after(unchecked, 3, 100);
+        assert_eq!(read(&file).unwrap().rows, 3);
     }
 
     #[test]

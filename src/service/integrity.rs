@@ -8,7 +8,9 @@ use crate::domain::loyalty::{LedgerEntry, Wallet};
 use crate::ids::RecordId;
 use crate::store::records::{BookingRecord, MemberRecord, MemberStats, VehicleRecord};
 use crate::store::schema::{BOOKINGS, MEMBER_STATS, MEMBERS, STAFF, VEHICLES};
-use crate::store::{ReadAccess, Sharing, Store, StoreError, decode_record};
+use crate::store::{
+    ReadAccess, ReadOnlyStore, Sharing, Store, StoreError, StoreReader, decode_record,
+};
 
 /// The outcome of each check, in the order they ran.
 #[derive(Debug)]
@@ -27,6 +29,8 @@ pub enum FileCheck {
     Damaged,
     /// The check repairs as it reads, so it cannot run while `frontdesk serve` has the file.
     SkippedWhileServed,
+    /// Nor on a store this process may not write.
+    SkippedReadOnly,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +55,7 @@ impl IntegrityReport {
                     .to_owned()
             }
             FileCheck::SkippedWhileServed => "store file: not checked while `frontdesk serve` has it open (records and the audit chain are checked below; stop the server for the full check)".to_owned(),
+            FileCheck::SkippedReadOnly => "store file: not checked, because the store is read-only here and redb's check repairs as it reads (records and the audit chain are checked below; make the store writable for the full check)".to_owned(),
         }];
         lines.push(match &self.records {
             Ok(counts) => format!(
@@ -84,7 +89,23 @@ pub fn verify_store(
     } else {
         FileCheck::Damaged
     };
-    let reader = store.read()?;
+    verify_snapshot(file, store.read()?, checkpoint)
+}
+
+/// The same checks on a store opened read-only, without redb's structural check (which
+/// writes); the file is left exactly as it was.
+pub fn verify_read_only(
+    store: &ReadOnlyStore,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<IntegrityReport, StoreError> {
+    verify_snapshot(FileCheck::SkippedReadOnly, store.read()?, checkpoint)
+}
+
+fn verify_snapshot(
+    file: FileCheck,
+    reader: StoreReader,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<IntegrityReport, StoreError> {
     let records = check_records(&reader);
     let mut stream = reader.audit_stream()?;
     let report = verify_chain(&mut stream, checkpoint);

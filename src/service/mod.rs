@@ -47,7 +47,7 @@ pub use audit_log::{
     AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_SCAN_BUDGET, AuditEntryView, AuditFilter, AuditPage,
     AuditVerification,
 };
-pub use backup::{BackupError, BackupSummary};
+pub use backup::{BackupError, BackupSummary, ReadOnlyBackup};
 pub use board::{BookingLabel, CustomerLabel, MemberCard, VehicleChoice};
 pub use bookings::{BookingRequest, BookingView, LocalStart, SlotOffer};
 pub use catalog::{BayInput, ServiceInput};
@@ -64,7 +64,7 @@ pub use members::{Change, MemberInput, MemberUpdate, VehicleInput};
 pub use plans::{PackageSale, PlanSale};
 pub use points::PointsView;
 pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally};
-pub use restore::{RestoreRequest, RestoreSummary, restore_backup};
+pub use restore::{RestoreRequest, RestoreSummary, check_restore_target, restore_backup};
 pub use session::{Session, SessionInfo, SessionStatus};
 pub use setup::{InitialSetup, StaffCredentials};
 pub use ssh_keys::{MAX_SSH_KEYS_PER_STAFF, SshKeyView, SshKeysView};

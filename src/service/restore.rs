@@ -58,21 +58,58 @@ pub struct RestoreSummary {
 
 /// How the manager's second factor was accepted, to be recorded in the restored store so
 /// the same code cannot be used again.
-enum AcceptedFactor {
+pub(super) enum AcceptedFactor {
     Totp { step: u64 },
     RecoveryCode { index: u8 },
 }
 
-/// Restores the backup read from `input` into `data_dir`, which must hold no store.
+/// Names shown of what is in the way, before "and N more".
+const SHOWN_ENTRIES: usize = 3;
+
+/// Checks that `data_dir` is new or empty, so a restore can go there; the restore command
+/// asks before any prompt. A working directory left by a restore that was killed part-way is
+/// not in the way: the next restore discards it.
+pub fn check_restore_target(data_dir: &Path) -> Result<(), BackupError> {
+    if Store::exists_in(data_dir) {
+        return Err(BackupError::StoreExists(data_dir.to_path_buf()));
+    }
+    let entries = match fs::read_dir(data_dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(BackupError::io_error("read the data directory")(err)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(BackupError::io_error("read the data directory"))?;
+        let name = entry.file_name();
+        if name != WORK_DIR_NAME {
+            names.push(name.to_string_lossy().into_owned());
+        }
+    }
+    if names.is_empty() {
+        return Ok(());
+    }
+    names.sort();
+    let more = names.len().saturating_sub(SHOWN_ENTRIES);
+    names.truncate(SHOWN_ENTRIES);
+    let mut found = names.join(", ");
+    if more > 0 {
+        found.push_str(&format!(" and {more} more"));
+    }
+    Err(BackupError::DirectoryNotEmpty {
+        dir: data_dir.to_path_buf(),
+        found,
+    })
+}
+
+/// Restores the backup read from `input` into `data_dir`, which must be new or empty.
 pub fn restore_backup(
     input: impl Read,
     data_dir: &Path,
     request: RestoreRequest,
     clock: &dyn Clock,
 ) -> Result<RestoreSummary, ServiceError> {
-    if Store::exists_in(data_dir) {
-        return Err(BackupError::StoreExists(data_dir.to_path_buf()).into());
-    }
+    check_restore_target(data_dir)?;
     let file = BackupFile::read_header(input)?;
     let now = clock.now();
     let (vault, holder, factor) = unlock(&file.header, &request, now)?;
@@ -128,6 +165,18 @@ fn unlock(
     let holder = normalize_username(&request.username)
         .ok()
         .and_then(|name| header.keyholder(&name));
+    let (vault, factor) = unlock_keyholder(holder, request, now)?;
+    let holder = holder.ok_or(BackupError::WrongCredential)?;
+    Ok((vault, holder.clone(), factor))
+}
+
+/// Checks the password and second factor against one manager's wraps (`None`: no such
+/// manager, answered after the same work as a wrong password).
+pub(super) fn unlock_keyholder(
+    holder: Option<&Keyholder>,
+    request: &RestoreRequest,
+    now: DateTime<Utc>,
+) -> Result<(UnlockedVault, AcceptedFactor), ServiceError> {
     let Some(holder) = holder else {
         burn_equivalent_time(&request.password);
         return Err(BackupError::WrongCredential.into());
@@ -181,7 +230,7 @@ fn unlock(
             AcceptedFactor::RecoveryCode { index }
         }
     };
-    Ok((vault, holder.clone(), factor))
+    Ok((vault, factor))
 }
 
 /// The store key from one wrap, or `None` for a wrong secret, an altered wrap or stored
@@ -271,6 +320,11 @@ impl WorkDir {
         }
         fs::rename(Store::file_in(&self.path), &target)
             .map_err(BackupError::io_error("move the restored store into place"))?;
+        // Make the new name itself survive a power cut (the file's data already does). Best
+        // effort: the store is in place, so failing the restore now would mislead.
+        if let Ok(dir) = fs::File::open(data_dir) {
+            let _ = dir.sync_all();
+        }
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 mod codec;
 mod error;
 mod file;
+mod read_only;
 pub mod records;
 pub mod schema;
 mod snapshot;
@@ -23,6 +24,7 @@ use file::{FileAccess, FileHealth};
 pub use codec::decode as decode_record;
 pub(crate) use codec::encode as encode_record;
 pub use error::StoreError;
+pub use read_only::ReadOnlyStore;
 pub use snapshot::{RawRow, SnapshotEvent, TableKind, known_tables};
 pub use transactions::{AuditStream, ReadAccess, StoreReader, StoreWriter};
 
@@ -378,7 +380,10 @@ fn open_error(dir: &Path, path: &Path, err: DatabaseError) -> StoreError {
             StoreError::DiskFull
         }
         DatabaseError::Storage(redb::StorageError::Io(io))
-            if io.kind() == ErrorKind::PermissionDenied =>
+            if matches!(
+                io.kind(),
+                ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+            ) =>
         {
             StoreError::DataDirNotWritable {
                 path: dir.to_path_buf(),
