@@ -145,22 +145,23 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
             summary
         }
     };
-    println!(
-        "Backup written to {} and read back: every part decrypts and the counts match.",
-        args.out.display()
+    let mut report = format!(
+        "Backup written to {} and read back: every part decrypts and the counts match.\n  {} members, {} visits, {} bookings, {} audit entries\n  size: {} bytes\n  SHA-256: {}\n",
+        args.out.display(),
+        summary.members,
+        summary.visits,
+        summary.bookings,
+        summary.audit_entries,
+        summary.bytes,
+        summary.sha256_hex()
     );
-    println!(
-        "  {} members, {} visits, {} bookings, {} audit entries",
-        summary.members, summary.visits, summary.bookings, summary.audit_entries
-    );
-    println!("  size: {} bytes", summary.bytes);
-    println!("  SHA-256: {}", summary.sha256_hex());
     if let Some(note) = read_only_note {
-        println!("{note}");
+        report.push_str(note);
+        report.push('\n');
     }
-    println!(
-        "To restore it: frontdesk restore FILE --data EMPTY_DIR, with a manager's password and authenticator code (or one of their recovery codes)."
-    );
+    report.push_str("To restore it: frontdesk restore FILE --data EMPTY_DIR, with a manager's password and authenticator code (or one of their recovery codes).\n");
+    // The backup is written and tested; a closed output only loses this summary.
+    let _ = super::write_stdout(&report);
     Ok(ExitCode::SUCCESS)
 }
 

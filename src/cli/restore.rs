@@ -86,17 +86,18 @@ pub fn run(data: &Path, runtime: &Runtime, args: RestoreArgs) -> Result<ExitCode
         runtime.clock.as_ref(),
     )?;
     let backup = &summary.backup;
-    println!(
-        "Restored the backup made {} into {}; the store verifies.",
+    // The store is restored and verified; a closed output only loses this summary.
+    let _ = super::write_stdout(&format!(
+        "Restored the backup made {} into {}; the store verifies.\n  {} members, {} visits, {} bookings, {} audit entries\n  backup size: {} bytes\n  backup SHA-256: {}\n  audit checkpoint now: {}\n",
         backup.created_at.format("%Y-%m-%d %H:%M UTC"),
-        data.display()
-    );
-    println!(
-        "  {} members, {} visits, {} bookings, {} audit entries",
-        backup.members, backup.visits, backup.bookings, backup.audit_entries
-    );
-    println!("  backup size: {} bytes", backup.bytes);
-    println!("  backup SHA-256: {}", backup.sha256_hex());
-    println!("  audit checkpoint now: {}", summary.checkpoint);
+        data.display(),
+        backup.members,
+        backup.visits,
+        backup.bookings,
+        backup.audit_entries,
+        backup.bytes,
+        backup.sha256_hex(),
+        summary.checkpoint
+    ));
     Ok(ExitCode::SUCCESS)
 }

@@ -37,9 +37,13 @@ pub fn run(data: &Path, args: VerifyArgs) -> Result<ExitCode, CliError> {
         }
         other => verify_store(&mut other?, checkpoint.as_ref())?,
     };
-    for line in report.lines() {
-        println!("{line}");
-    }
+    let mut text = report.lines().join("\n");
+    text.push('\n');
+    super::write_stdout(&text).map_err(|err| {
+        CliError::new(format!(
+            "could not write the verification report to standard output ({err}); run verify again with its output going to a terminal or a file"
+        ))
+    })?;
     if report.is_ok() {
         Ok(ExitCode::SUCCESS)
     } else {
