@@ -429,7 +429,15 @@ pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
         });
     }
     let probe = dir.join(".frontdesk-write-test");
-    fs::write(&probe, b"").map_err(not_writable)?;
+    // A leftover probe, or a link planted in its place, is removed, never written through.
+    if fs::symlink_metadata(&probe).is_ok() {
+        fs::remove_file(&probe).map_err(not_writable)?;
+    }
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(not_writable)?;
     fs::remove_file(&probe).map_err(not_writable)?;
     Ok(())
 }
@@ -454,6 +462,18 @@ fn restrict_to_owner(_path: &Path) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_write_probe_never_writes_through_a_planted_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious");
+        fs::write(&target, b"keep me").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join(".frontdesk-write-test")).unwrap();
+        ensure_private_dir(dir.path()).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"keep me");
+        assert!(fs::symlink_metadata(dir.path().join(".frontdesk-write-test")).is_err());
+    }
     use crate::ids::RecordId;
     use redb::ReadableDatabase;
     use testing::DiskSwitch;
