@@ -3,40 +3,14 @@
 //! a file unless asked, and checked before any login, so a refused destination spends no code.
 
 use std::fs;
-use std::io::Write;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
+mod common;
+
+use common::binary::{INIT_ARGS, SCRIPT_PASSWORD as PASSWORD, printed, run_frontdesk};
 use frontdesk::store::Store;
-
-const PASSWORD: &str = "otter sunrise gravel window";
-
-fn frontdesk(data: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("FRONTDESK_DATA")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    if let Some(mut pipe) = child.stdin.take() {
-        // The binary may refuse and exit before reading; a closed pipe is not a test failure.
-        let _ = pipe.write_all(stdin.as_bytes());
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 /// A new shop made by `frontdesk init`, and the owner's recovery codes, which log in without
 /// depending on the wall clock.
@@ -49,30 +23,15 @@ struct Shop {
 fn init_shop() -> Shop {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("shop");
-    let init = frontdesk(
-        &data,
-        &[
-            "init",
-            "--shop",
-            "Sparkle Car Wash",
-            "--timezone",
-            "America/Vancouver",
-            "--currency",
-            "CAD",
-            "--manager",
-            "owner",
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-    assert!(init.status.success(), "{}", text(&init));
-    let recovery_codes: Vec<String> = text(&init)
+    let init = run_frontdesk(&data, INIT_ARGS, &format!("{PASSWORD}\n"));
+    assert!(init.status.success(), "{}", printed(&init));
+    let recovery_codes: Vec<String> = printed(&init)
         .lines()
         .map(str::trim)
         .filter(|line| line.len() == 19 && line.matches('-').count() == 3)
         .map(str::to_owned)
         .collect();
-    assert_eq!(recovery_codes.len(), 10, "{}", text(&init));
+    assert_eq!(recovery_codes.len(), 10, "{}", printed(&init));
     Shop {
         dir,
         data,
@@ -95,7 +54,7 @@ impl Shop {
         if force {
             args.push("--force");
         }
-        frontdesk(&self.data, &args, &format!("{PASSWORD}\n"))
+        run_frontdesk(&self.data, &args, &format!("{PASSWORD}\n"))
     }
 
     /// Every audit entry so far: a login, failed or not, adds one.
@@ -134,7 +93,7 @@ fn a_backup_is_a_new_private_file_and_never_written_through_a_link() {
     for force in [false, true] {
         let refused = shop.backup(&out, unused_code, force);
         assert!(!refused.status.success());
-        let message = text(&refused);
+        let message = printed(&refused);
         assert!(
             message.contains("shop.fdbackup.partial already exists"),
             "{message}"
@@ -150,7 +109,7 @@ fn a_backup_is_a_new_private_file_and_never_written_through_a_link() {
     for force in [false, true] {
         let refused = shop.backup(&out, unused_code, force);
         assert!(!refused.status.success());
-        let message = text(&refused);
+        let message = printed(&refused);
         assert!(message.contains("symbolic link"), "{message}");
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
         assert!(is_symlink(&out));
@@ -162,7 +121,7 @@ fn a_backup_is_a_new_private_file_and_never_written_through_a_link() {
     let missing = shop.dir.path().join("no-such-dir").join("shop.fdbackup");
     let refused = shop.backup(&missing, unused_code, false);
     assert!(!refused.status.success());
-    let message = text(&refused);
+    let message = printed(&refused);
     assert!(
         message.contains("no-such-dir") && message.contains("does not exist"),
         "{message}"
@@ -175,7 +134,7 @@ fn a_backup_is_a_new_private_file_and_never_written_through_a_link() {
 
     // The real thing: a new file only the owner can read, and no partial file left.
     let made = shop.backup(&out, &shop.recovery_codes[0], false);
-    assert!(made.status.success(), "{}", text(&made));
+    assert!(made.status.success(), "{}", printed(&made));
     assert_eq!(mode(&out), 0o600);
     assert!(!partial.exists());
     let first = fs::read(&out).unwrap();
@@ -184,14 +143,18 @@ fn a_backup_is_a_new_private_file_and_never_written_through_a_link() {
     let entries = shop.audit_entries();
     let refused = shop.backup(&out, &shop.recovery_codes[1], false);
     assert!(!refused.status.success());
-    assert!(text(&refused).contains("--force"), "{}", text(&refused));
+    assert!(
+        printed(&refused).contains("--force"),
+        "{}",
+        printed(&refused)
+    );
     assert_eq!(fs::read(&out).unwrap(), first);
     assert_eq!(shop.audit_entries(), entries);
 
     // ... and replaced with it, by a new private file in its place.
     fs::set_permissions(&out, fs::Permissions::from_mode(0o644)).unwrap();
     let replaced = shop.backup(&out, &shop.recovery_codes[1], true);
-    assert!(replaced.status.success(), "{}", text(&replaced));
+    assert!(replaced.status.success(), "{}", printed(&replaced));
     assert_ne!(fs::read(&out).unwrap(), first);
     assert_eq!(mode(&out), 0o600);
     assert!(!partial.exists());
@@ -259,8 +222,8 @@ fn verify_and_backup_work_on_a_store_they_may_not_write_and_leave_it_untouched()
     let bytes = fs::read(&file).unwrap();
     let modified = fs::metadata(&file).unwrap().modified().unwrap();
 
-    let verified = frontdesk(&shop.data, &["verify"], "");
-    let report = text(&verified);
+    let verified = run_frontdesk(&shop.data, &["verify"], "");
+    let report = printed(&verified);
     assert!(verified.status.success(), "{report}");
     assert!(report.contains("store is read-only"), "{report}");
     assert!(report.contains("audit log: OK"), "{report}");
@@ -271,7 +234,7 @@ fn verify_and_backup_work_on_a_store_they_may_not_write_and_leave_it_untouched()
     assert!(!refused.status.success());
     assert!(!out.exists());
     let made = shop.backup(&out, &shop.recovery_codes[0], false);
-    let made_text = text(&made);
+    let made_text = printed(&made);
     assert!(made.status.success(), "{made_text}");
     assert!(made_text.contains("read back"), "{made_text}");
     assert!(
@@ -290,7 +253,7 @@ fn verify_and_backup_work_on_a_store_they_may_not_write_and_leave_it_untouched()
 
     // The backup restores, with the same recovery code: nothing could mark it used.
     let restored = shop.dir.path().join("restored");
-    let done = frontdesk(
+    let done = run_frontdesk(
         &restored,
         &[
             "restore",
@@ -302,5 +265,5 @@ fn verify_and_backup_work_on_a_store_they_may_not_write_and_leave_it_untouched()
         ],
         &format!("{PASSWORD}\n{}\n", shop.recovery_codes[0]),
     );
-    assert!(done.status.success(), "{}", text(&done));
+    assert!(done.status.success(), "{}", printed(&done));
 }

@@ -7,10 +7,10 @@ mod common;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use common::binary::{printed, run_frontdesk};
 use common::*;
 use frontdesk::audit::{AuditAction, decode};
 use frontdesk::clock::Clock;
@@ -670,55 +670,14 @@ fn the_backup_is_one_snapshot_while_another_session_commits() {
     assert_eq!(report.records.unwrap().members, 1);
 }
 
-fn frontdesk(data: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("FRONTDESK_DATA")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    if let Some(mut pipe) = child.stdin.take() {
-        // The binary may refuse and exit before reading; a closed pipe is not a test failure.
-        let _ = pipe.write_all(stdin.as_bytes());
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 #[test]
 fn the_binary_backs_up_and_restores_from_a_script() {
     const PASSWORD: &str = "otter sunrise gravel window";
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("shop");
-    let init = frontdesk(
-        &data,
-        &[
-            "init",
-            "--shop",
-            "Sparkle Car Wash",
-            "--timezone",
-            "America/Vancouver",
-            "--currency",
-            "CAD",
-            "--manager",
-            "owner",
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-    assert!(init.status.success(), "{}", text(&init));
-    let secret_line = text(&init)
+    let init = run_frontdesk(&data, common::binary::INIT_ARGS, &format!("{PASSWORD}\n"));
+    assert!(init.status.success(), "{}", printed(&init));
+    let secret_line = printed(&init)
         .lines()
         .find(|l| l.starts_with("base32 secret:"))
         .expect("secret printed")
@@ -739,8 +698,8 @@ fn the_binary_backs_up_and_restores_from_a_script() {
         "--totp",
         &code,
     ];
-    let made = frontdesk(&data, &backup_args, &format!("{PASSWORD}\n"));
-    let made_text = text(&made);
+    let made = run_frontdesk(&data, &backup_args, &format!("{PASSWORD}\n"));
+    let made_text = printed(&made);
     assert!(made.status.success(), "{made_text}");
     assert!(made_text.contains("SHA-256: "), "{made_text}");
     assert!(made_text.contains("read back"), "{made_text}");
@@ -749,9 +708,9 @@ fn the_binary_backs_up_and_restores_from_a_script() {
     assert!(!dir.path().join("shop.fdbackup.partial").exists());
 
     // Refuses to overwrite without --force (checked before any login).
-    let again = frontdesk(&data, &backup_args, &format!("{PASSWORD}\n"));
+    let again = run_frontdesk(&data, &backup_args, &format!("{PASSWORD}\n"));
     assert!(!again.status.success());
-    assert!(text(&again).contains("--force"), "{}", text(&again));
+    assert!(printed(&again).contains("--force"), "{}", printed(&again));
 
     // Restore into an empty directory with the next code the phone shows.
     let restored = dir.path().join("restored");
@@ -765,25 +724,29 @@ fn the_binary_backs_up_and_restores_from_a_script() {
         "--totp",
         &next,
     ];
-    let done = frontdesk(&restored, &restore_args, &format!("{PASSWORD}\n"));
-    assert!(done.status.success(), "{}", text(&done));
+    let done = run_frontdesk(&restored, &restore_args, &format!("{PASSWORD}\n"));
+    assert!(done.status.success(), "{}", printed(&done));
     assert!(
-        text(&done).contains("audit checkpoint now:"),
+        printed(&done).contains("audit checkpoint now:"),
         "{}",
-        text(&done)
+        printed(&done)
     );
-    let verified = frontdesk(&restored, &["verify"], "");
-    assert!(verified.status.success(), "{}", text(&verified));
+    let verified = run_frontdesk(&restored, &["verify"], "");
+    assert!(verified.status.success(), "{}", printed(&verified));
 
     // A second restore onto it is refused with one clear sentence and a non-zero exit.
-    let refused = frontdesk(&restored, &restore_args, &format!("{PASSWORD}\n"));
+    let refused = run_frontdesk(&restored, &restore_args, &format!("{PASSWORD}\n"));
     assert!(!refused.status.success());
-    let refused_text = text(&refused);
+    let refused_text = printed(&refused);
     assert!(
         refused_text.contains("already exists") && refused_text.lines().count() == 1,
         "{refused_text}"
     );
 
-    let help = frontdesk(&data, &["restore", "--help"], "");
-    assert!(text(&help).contains("recovery code"), "{}", text(&help));
+    let help = run_frontdesk(&data, &["restore", "--help"], "");
+    assert!(
+        printed(&help).contains("recovery code"),
+        "{}",
+        printed(&help)
+    );
 }

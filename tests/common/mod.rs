@@ -2,6 +2,7 @@
 //! clock, seeded entropy, and an independent TOTP implementation to play the phone.
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod ssh;
 pub mod ui;
 
