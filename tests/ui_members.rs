@@ -286,6 +286,27 @@ fn search_results_are_masked_for_the_cashier() {
 }
 
 #[test]
+fn a_cashier_typing_into_a_hidden_surname_finds_nothing_and_is_told_why() {
+    let counter = counter();
+    let mut desk = counter.cashier_desk();
+    search(&mut desk, "John Sm");
+    let screen = frame_text(&desk);
+    assert!(screen.contains("No member matches"), "{screen}");
+    assert!(
+        screen.contains("Names are found by a whole name, or by as much of one as you are shown."),
+        "{screen}"
+    );
+    insta::assert_snapshot!("search_cashier_past_the_mask", screen);
+    // What the mask shows still finds the member.
+    desk.key(KeyCode::Backspace);
+    assert!(
+        frame_text(&desk).contains("John S."),
+        "{}",
+        frame_text(&desk)
+    );
+}
+
+#[test]
 fn search_at_the_smallest_and_a_large_terminal() {
     let counter = counter();
     let mut desk = counter.manager_desk();

@@ -553,6 +553,7 @@ impl Service {
             return Ok(SearchResults {
                 members: Vec::new(),
                 names_complete: self.names.is_ready(),
+                names_masked: !caller.role.sees_full_personal_data(),
             });
         }
         let reader = self.store.read()?;
@@ -643,6 +644,7 @@ impl Service {
         Ok(SearchResults {
             members,
             names_complete: self.names.is_ready(),
+            names_masked,
         })
     }
 

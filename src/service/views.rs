@@ -158,6 +158,9 @@ pub struct SearchResults {
     /// `false` while the name index is still being built after unlock: name matches may be
     /// missing, phone/plate/number matches are complete.
     pub names_complete: bool,
+    /// The caller sees names masked, so a name is found only by a whole name or by what the
+    /// mask shows of it (see `domain::masking::name_query_within_mask`).
+    pub names_masked: bool,
 }
 
 #[derive(Debug, Clone)]

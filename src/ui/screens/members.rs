@@ -27,6 +27,7 @@ pub struct MembersView {
     results: Vec<MemberSummary>,
     /// `false` while the name index builds: name matches may be missing.
     names_complete: bool,
+    names_masked: bool,
     cursor: RowCursor,
 }
 
@@ -44,6 +45,7 @@ impl MembersView {
                 .with_placeholder("phone, last 4 digits, plate, name or member number"),
             results: Vec::new(),
             names_complete: true,
+            names_masked: false,
             cursor: RowCursor::new(0),
         }
     }
@@ -65,6 +67,7 @@ impl MembersView {
                     .map(|m| m.id);
                 self.results = found.members;
                 self.names_complete = found.names_complete;
+                self.names_masked = found.names_masked;
                 self.cursor.set_len(self.results.len());
                 // Keep the same member selected when a refresh reorders nothing.
                 self.cursor.selected = selected_id
@@ -184,18 +187,30 @@ impl View for MembersView {
         frame.render_widget(Paragraph::new(Line::from(status)), status_row);
 
         if self.results.is_empty() {
-            render_empty_state(self.query.is_empty(), frame, table_area, rx);
+            render_empty_state(
+                self.query.is_empty(),
+                self.names_masked,
+                frame,
+                table_area,
+                rx,
+            );
         } else {
             render_results(&self.results, self.cursor.selected(), frame, table_area, rx);
         }
     }
 }
 
-fn render_empty_state(no_query: bool, frame: &mut Frame, area: Rect, rx: &RenderCx) {
+fn render_empty_state(
+    no_query: bool,
+    names_masked: bool,
+    frame: &mut Frame,
+    area: Rect,
+    rx: &RenderCx,
+) {
     let new_key = rx
         .key_hint(&[KeyContext::Members], Action::NewMember)
         .unwrap_or_default();
-    let lines = if no_query {
+    let mut lines = if no_query {
         vec![
             Line::from(""),
             Line::from(rx.tr(
@@ -222,6 +237,16 @@ fn render_empty_state(no_query: bool, frame: &mut Frame, area: Rect, rx: &Render
             )),
         ]
     };
+    if names_masked && !no_query {
+        // A masked role cannot find a name by a prefix reaching into its hidden part; say so,
+        // or a cashier typing a surname letter by letter would think the member is missing.
+        lines.insert(
+            2,
+            Line::from(
+                rx.tr("Names are found by a whole name, or by as much of one as you are shown."),
+            ),
+        );
+    }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
 }
 
