@@ -9,22 +9,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use common::binary::{INIT_ARGS as INIT, SCRIPT_PASSWORD as PASSWORD};
 use common::secret_from_base32;
-
-const PASSWORD: &str = "otter sunrise gravel window";
-
-const INIT: &[&str] = &[
-    "init",
-    "--shop",
-    "Sparkle Car Wash",
-    "--timezone",
-    "America/Vancouver",
-    "--currency",
-    "CAD",
-    "--manager",
-    "owner",
-    "--password-stdin",
-];
 
 const DEMO: &[&str] = &["demo", "--members", "20", "--seed", "3"];
 
