@@ -164,6 +164,17 @@ audit_actions! {
     PlanResumed => "plan.resumed",
     PlanCancelled => "plan.cancelled",
     PackageSold => "package.sold",
+    /// A plan or package product added to or changed on the price list.
+    PriceListChanged => "catalog.price_list_changed",
+    /// A receipt printed again, or sent to the printer.
+    ReceiptPrinted => "receipt.printed",
+    VisitRefunded => "visit.refunded",
+    ShiftOpened => "drawer.shift_opened",
+    /// A paid-out or a cash drop during a shift.
+    DrawerMovement => "drawer.movement",
+    ShiftClosed => "drawer.shift_closed",
+    /// A manager approved a cashier's action at the cashier's screen.
+    ApprovalGranted => "approval.granted",
     BayChanged => "catalog.bay_changed",
     ServiceChanged => "catalog.service_changed",
     DemoStoreGenerated => "store.demo_generated",

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::field_error::FieldError;
 use crate::domain::money::Money;
+use crate::domain::tax::TaxClass;
 use crate::domain::sanitize::sanitize_line;
 use crate::ids::RecordId;
 
@@ -82,6 +83,7 @@ pub struct ServiceItem {
     pub price: Money,
     pub earns_points: bool,
     pub active: bool,
+    pub tax_class: TaxClass,
 }
 
 impl ServiceItem {
@@ -103,6 +105,7 @@ impl ServiceItem {
             price,
             earns_points,
             active,
+            tax_class: TaxClass::Standard,
         };
         item.validate()?;
         Ok(item)

@@ -10,6 +10,7 @@ use crate::domain::catalog::ServiceItem;
 use crate::domain::money::{Money, MoneyError};
 use crate::domain::plans::{Package, Plan, package_covers, plan_covers};
 use crate::domain::sanitize::sanitize_line;
+use crate::domain::tax::{InvoiceTax, TaxError, TaxSettings, TaxableLine, tax_invoice};
 use crate::ids::RecordId;
 
 /// The most units of one service on one line; a real visit never comes near it, and it keeps a
@@ -58,6 +59,7 @@ pub struct CheckoutRequest {
     pub points_balance: i64,
     /// What one point is worth when redeemed as money off.
     pub point_value: Money,
+    pub tax: TaxSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,8 +95,14 @@ pub struct PricedCheckout {
     pub points_used: i64,
     /// Money taken off the total by a `Points` redemption; a reward's value is its covered line.
     pub points_value: Money,
-    /// What the customer pays: `subtotal - discount - points_value`, never negative.
+    /// `subtotal - discount - points_value`, never negative: what the customer pays at list
+    /// prices, before any tax added on top (tax-inclusive shops: tax included).
     pub total: Money,
+    /// Each tax by name on the reduced total, and the pre-tax amount.
+    pub tax: InvoiceTax,
+    /// What the customer owes: `total` plus tax added on top (equal to `total` when prices
+    /// include tax or there is none). Tenders settle this.
+    pub amount_due: Money,
     /// The spend that earns points; see [`price_checkout`].
     pub eligible_spend: Money,
     /// One entry per wash taken under a plan (an id repeats for several washes), so the caller
@@ -138,6 +146,8 @@ pub enum CheckoutError {
     RewardServiceNotInBasket,
     #[error(transparent)]
     Money(#[from] MoneyError),
+    #[error(transparent)]
+    Tax(#[from] TaxError),
 }
 
 /// Prices a visit.
@@ -148,10 +158,12 @@ pub enum CheckoutError {
 /// unit of its service. Then the discount comes off the subtotal, then a points redemption,
 /// which must fit within both the balance and what is left to pay (refused, never capped).
 ///
-/// Earned points must not be paid for with discounts or points, so the eligible spend is the
-/// amount paid in proportion to the point-earning lines:
-/// `eligible = floor(total × earning_line_amounts / subtotal)` in integer maths (zero when the
-/// subtotal is zero). It never exceeds the total, nor the earning lines' own amounts.
+/// Tax comes last, on what is left after the discount and points (see [`tax_invoice`]).
+///
+/// Earned points must not be paid for with discounts, points or tax, so the eligible spend is
+/// the pre-tax amount paid in proportion to the point-earning lines:
+/// `eligible = floor(net × earning_line_amounts / subtotal)` in integer maths (zero when the
+/// subtotal is zero). It never exceeds the net, nor the earning lines' own amounts.
 pub fn price_checkout(req: &CheckoutRequest) -> Result<PricedCheckout, CheckoutError> {
     if req.lines.is_empty() {
         return Err(CheckoutError::EmptyBasket);
@@ -319,14 +331,29 @@ pub fn price_checkout(req: &CheckoutRequest) -> Result<PricedCheckout, CheckoutE
         points_value = value;
     }
     let total = after_discount.checked_sub(points_value)?;
+    let taxable: Vec<TaxableLine> = lines
+        .iter()
+        .map(|line| TaxableLine {
+            amount: line.amount,
+            class: req
+                .lines
+                .iter()
+                .find(|requested| requested.service.id == line.service_id)
+                .map(|requested| requested.service.tax_class.clone())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let tax = tax_invoice(&req.tax, &taxable, discount.checked_add(points_value)?)?;
+    let amount_due = tax.amount_due;
+    let net = tax.net;
 
     let eligible_spend = if subtotal.is_zero() {
         Money::ZERO
     } else {
-        let proportional = i128::from(total.minor_units())
+        let proportional = i128::from(net.minor_units())
             * i128::from(earning_amount.minor_units())
             / i128::from(subtotal.minor_units());
-        // 0 ≤ total ≤ subtotal and 0 ≤ earning ≤ subtotal, so this lies within 0..=total.
+        // 0 ≤ net ≤ subtotal and 0 ≤ earning ≤ subtotal, so this lies within 0..=net.
         Money::from_minor(
             i64::try_from(proportional.max(0)).map_err(|_| MoneyError::Overflow {
                 operation: "work out the spend that earns points for",
@@ -341,6 +368,8 @@ pub fn price_checkout(req: &CheckoutRequest) -> Result<PricedCheckout, CheckoutE
         points_used,
         points_value,
         total,
+        tax,
+        amount_due,
         eligible_spend,
         plan_uses,
         package_uses,
@@ -386,6 +415,7 @@ mod tests {
             price: money(price),
             earns_points,
             active: true,
+            tax_class: Default::default(),
         }
     }
 
@@ -420,6 +450,7 @@ mod tests {
             redemption: None,
             points_balance: 0,
             point_value: money(1),
+            tax: TaxSettings::default(),
         }
     }
 
@@ -429,7 +460,10 @@ mod tests {
             member: RecordId::from_u128(1),
             vehicle: CAR,
             services,
-            price_per_month: money(3999),
+            product: None,
+            months_per_term: 1,
+            price_per_term: money(3999),
+            tax_class: Default::default(),
             valid_from: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
             valid_until: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
             washes_per_day: DEFAULT_WASHES_PER_DAY,

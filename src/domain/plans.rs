@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::field_error::FieldError;
 use crate::domain::money::Money;
+use crate::domain::tax::TaxClass;
 use crate::ids::RecordId;
 
 pub const DEFAULT_WASHES_PER_DAY: u32 = 1;
@@ -33,7 +34,12 @@ pub struct Plan {
     pub member: RecordId,
     pub vehicle: RecordId,
     pub services: Vec<RecordId>,
-    pub price_per_month: Money,
+    /// The price-list product it was sold from; `None` for plans sold before the list existed.
+    pub product: Option<RecordId>,
+    /// The terms it was sold under, which renewals repeat whatever the list says now.
+    pub months_per_term: u32,
+    pub price_per_term: Money,
+    pub tax_class: TaxClass,
     pub valid_from: NaiveDate,
     /// The last day the plan covers (inclusive), in the shop's local calendar.
     pub valid_until: NaiveDate,
@@ -49,11 +55,11 @@ impl Plan {
                 "choose at least one service the plan covers",
             ));
         }
-        if self.price_per_month.is_negative() {
-            return Err(FieldError::new(
-                "price",
-                "the monthly price cannot be negative",
-            ));
+        if self.price_per_term.is_negative() {
+            return Err(FieldError::new("price", "the price cannot be negative"));
+        }
+        if self.months_per_term == 0 {
+            return Err(FieldError::new("months", "a term is at least 1 month"));
         }
         if self.valid_until < self.valid_from {
             return Err(FieldError::new(

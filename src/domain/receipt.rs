@@ -1,82 +1,452 @@
 //! The plain-text receipt for a priced visit: 40 columns, amounts right-aligned, and columns
 //! that still line up when service names are Chinese, Japanese or Korean (two columns each).
 
+use serde::{Deserialize, Serialize};
+
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::checkout::{Coverage, PricedCheckout, PricedLine};
 use crate::domain::currency::Currency;
 use crate::domain::money::Money;
 use crate::domain::sanitize::sanitize_line;
+use crate::domain::tax::{InvoiceTax, TaxAmount};
+use crate::domain::tender::{Settlement, Tender};
+
+/// The language receipts are printed in: a shop setting, not the cashier's screen language,
+/// because the customer reads it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReceiptLanguage {
+    #[default]
+    English,
+    SimplifiedChinese,
+}
+
+impl ReceiptLanguage {
+    pub const ALL: [ReceiptLanguage; 2] =
+        [ReceiptLanguage::English, ReceiptLanguage::SimplifiedChinese];
+
+    /// The locale tag, as staff languages are named.
+    pub fn tag(self) -> &'static str {
+        match self {
+            ReceiptLanguage::English => "en",
+            ReceiptLanguage::SimplifiedChinese => "zh-CN",
+        }
+    }
+
+    pub fn from_tag(tag: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|language| language.tag().eq_ignore_ascii_case(tag.trim()))
+    }
+}
 
 /// Receipt printers and the receipt pane are this many columns wide.
 pub const RECEIPT_WIDTH: usize = 40;
 
-/// A receipt. Every name is sanitised here, even if the caller already did; `member_label`
-/// must already be masked for the customer's eyes (the caller decides how much to show).
+/// What heads every receipt. `member_number` is the only thing about the customer a receipt
+/// shows: receipts leave the shop, so they carry no name, phone or plate.
+#[derive(Debug, Clone, Copy)]
+pub struct ReceiptHeader<'a> {
+    pub shop_name: &'a str,
+    pub currency: &'a Currency,
+    pub when_local: &'a str,
+    /// `None` for sales made before receipts were numbered.
+    pub number: Option<u64>,
+    pub member_number: Option<u64>,
+    pub language: ReceiptLanguage,
+    /// Printed again later: marked so, to tell it from the original.
+    pub reprint: bool,
+}
+
+/// The member's points after a visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PointsSummary {
+    pub used: i64,
+    pub earned: i64,
+    pub balance_after: i64,
+}
+
+/// A refunded line: name, units and the amount given back for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundReceiptLine {
+    pub name: String,
+    pub quantity: u32,
+    pub amount: Money,
+}
+
+/// What a refund receipt shows beyond its header.
+#[derive(Debug, Clone)]
+pub struct RefundReceipt<'a> {
+    pub original: Option<u64>,
+    pub lines: &'a [RefundReceiptLine],
+    pub net: Money,
+    pub taxes: &'a [TaxAmount],
+    pub tax_included: bool,
+    pub amount: Money,
+    pub tenders: &'a [Tender],
+    pub points_reversed: i64,
+    pub points_restored: i64,
+}
+
+/// Receipt wording in the shop's receipt language.
+struct Labels {
+    receipt: &'static str,
+    reprint: &'static str,
+    member: &'static str,
+    subtotal: &'static str,
+    discount: &'static str,
+    points_redeemed: &'static str,
+    included: &'static str,
+    net: &'static str,
+    total: &'static str,
+    tip: &'static str,
+    rounding: &'static str,
+    tendered: &'static str,
+    change: &'static str,
+    covered_by_plan: &'static str,
+    from_package: &'static str,
+    points_reward: &'static str,
+    price_adjusted: &'static str,
+    points_used: &'static str,
+    points_earned: &'static str,
+    points_balance: &'static str,
+    refund: &'static str,
+    refund_of: &'static str,
+    refunded_to: &'static str,
+    points_reversed: &'static str,
+    points_restored: &'static str,
+    cash: &'static str,
+    card: &'static str,
+    mobile: &'static str,
+    plan: &'static str,
+    package: &'static str,
+    points: &'static str,
+}
+
+const ENGLISH: Labels = Labels {
+    receipt: "Receipt",
+    reprint: "*** REPRINT ***",
+    member: "Member",
+    subtotal: "Subtotal",
+    discount: "Discount",
+    points_redeemed: "Points redeemed",
+    included: "incl.",
+    net: "Before tax",
+    total: "TOTAL",
+    tip: "Tip",
+    rounding: "Cash rounding",
+    tendered: "tendered",
+    change: "Change",
+    covered_by_plan: "covered by plan",
+    from_package: "from package",
+    points_reward: "points reward",
+    price_adjusted: "price adjusted",
+    points_used: "Points used",
+    points_earned: "Points earned",
+    points_balance: "Points balance",
+    refund: "REFUND",
+    refund_of: "Refund of receipt",
+    refunded_to: "Refunded to",
+    points_reversed: "Points taken back",
+    points_restored: "Points given back",
+    cash: "Cash",
+    card: "Card",
+    mobile: "Mobile",
+    plan: "Plan",
+    package: "Package",
+    points: "Points",
+};
+
+const CHINESE: Labels = Labels {
+    receipt: "收据",
+    reprint: "*** 重印 ***",
+    member: "会员",
+    subtotal: "小计",
+    discount: "折扣",
+    points_redeemed: "积分抵扣",
+    included: "含",
+    net: "不含税金额",
+    total: "合计",
+    tip: "小费",
+    rounding: "现金舍入",
+    tendered: "实收",
+    change: "找零",
+    covered_by_plan: "月卡抵扣",
+    from_package: "套餐抵扣",
+    points_reward: "积分兑换",
+    price_adjusted: "价格已调整",
+    points_used: "使用积分",
+    points_earned: "获得积分",
+    points_balance: "积分余额",
+    refund: "退款",
+    refund_of: "原收据",
+    refunded_to: "退回至",
+    points_reversed: "扣回积分",
+    points_restored: "退回积分",
+    cash: "现金",
+    card: "银行卡",
+    mobile: "移动支付",
+    plan: "月卡",
+    package: "套餐",
+    points: "积分",
+};
+
+fn labels(language: ReceiptLanguage) -> &'static Labels {
+    match language {
+        ReceiptLanguage::English => &ENGLISH,
+        ReceiptLanguage::SimplifiedChinese => &CHINESE,
+    }
+}
+
+/// The receipt for a paid visit. Every name is sanitised here, even if the caller already did.
 /// Points lines appear for a member, or whenever points moved.
-#[allow(clippy::too_many_arguments)] // mirrors the fields a receipt prints, all required
-pub fn receipt_text(
-    shop_name: &str,
-    currency: &Currency,
-    when_local: &str,
-    member_label: Option<&str>,
+pub fn visit_receipt(
+    header: &ReceiptHeader<'_>,
     priced: &PricedCheckout,
-    payment: PaymentMethod,
-    points_earned: i64,
-    points_balance_after: i64,
+    settlement: &Settlement,
+    points: Option<PointsSummary>,
 ) -> String {
-    let mut out = Vec::new();
-    for line in wrap(&sanitize_line(shop_name), RECEIPT_WIDTH) {
-        out.push(centered(&line));
-    }
-    out.extend(wrap(&sanitize_line(when_local), RECEIPT_WIDTH));
-    if let Some(label) = member_label {
-        out.extend(wrap(
-            &format!("Member: {}", sanitize_line(label)),
-            RECEIPT_WIDTH,
-        ));
-    }
-    out.push(rule('-'));
+    let words = labels(header.language);
+    let currency = header.currency;
+    let mut out = head(header);
     for line in &priced.lines {
-        push_item(&mut out, line, currency);
+        push_item(&mut out, line, currency, words);
     }
     out.push(rule('-'));
     push_row(
         &mut out,
-        "Subtotal",
+        words.subtotal,
         &priced.subtotal.format_amount(currency),
     );
     if !priced.discount.is_zero() {
-        push_row(&mut out, "Discount", &negated(priced.discount, currency));
+        push_row(&mut out, words.discount, &negated(priced.discount, currency));
     }
     if !priced.points_value.is_zero() {
         push_row(
             &mut out,
-            &format!("Points redeemed ({})", priced.points_used),
+            &format!("{} ({})", words.points_redeemed, priced.points_used),
             &negated(priced.points_value, currency),
         );
     }
-    out.push(rule('='));
-    push_row(&mut out, "TOTAL", &priced.total.format(currency));
-    push_row(&mut out, "Paid by", payment_label(payment));
-    if member_label.is_some() || priced.points_used != 0 || points_earned != 0 {
+    push_taxes(&mut out, &priced.tax.taxes, priced.tax.included, priced.tax.net, currency, words);
+    push_settlement(&mut out, settlement, currency, words);
+    let points = points.or_else(|| {
+        (priced.points_used != 0).then_some(PointsSummary {
+            used: priced.points_used,
+            earned: 0,
+            balance_after: 0,
+        })
+    });
+    if let Some(points) = points {
         out.push(rule('-'));
-        if priced.points_used != 0 {
-            push_row(&mut out, "Points used", &priced.points_used.to_string());
+        if points.used != 0 {
+            push_row(&mut out, words.points_used, &points.used.to_string());
         }
-        push_row(&mut out, "Points earned", &points_earned.to_string());
+        push_row(&mut out, words.points_earned, &points.earned.to_string());
+        if header.member_number.is_some() {
+            push_row(
+                &mut out,
+                words.points_balance,
+                &points.balance_after.to_string(),
+            );
+        }
+    }
+    finish(out)
+}
+
+/// The receipt for a plan or package sold or renewed: one item, its tax and its tenders.
+pub fn sale_receipt(
+    header: &ReceiptHeader<'_>,
+    item: &str,
+    detail: Option<&str>,
+    tax: &InvoiceTax,
+    settlement: &Settlement,
+) -> String {
+    let words = labels(header.language);
+    let currency = header.currency;
+    let mut out = head(header);
+    push_row(
+        &mut out,
+        &sanitize_line(item),
+        &tax.reduced_total.format_amount(currency),
+    );
+    if let Some(detail) = detail {
+        for line in wrap(&sanitize_line(detail), RECEIPT_WIDTH - 2) {
+            out.push(format!("  {line}"));
+        }
+    }
+    out.push(rule('-'));
+    push_taxes(&mut out, &tax.taxes, tax.included, tax.net, currency, words);
+    push_settlement(&mut out, settlement, currency, words);
+    finish(out)
+}
+
+/// The receipt for money, points and uses given back on an earlier visit.
+pub fn refund_receipt(header: &ReceiptHeader<'_>, refund: &RefundReceipt<'_>) -> String {
+    let words = labels(header.language);
+    let currency = header.currency;
+    let mut out = head(header);
+    out.push(centered(words.refund));
+    if let Some(original) = refund.original {
+        push_row(&mut out, words.refund_of, &format!("#{original}"));
+    }
+    out.push(rule('-'));
+    for line in refund.lines {
         push_row(
             &mut out,
-            "Points balance",
-            &points_balance_after.to_string(),
+            &sanitize_line(&line.name),
+            &negated(line.amount, currency),
+        );
+        if line.quantity > 1 {
+            out.push(format!("  {} x", line.quantity));
+        }
+    }
+    out.push(rule('-'));
+    if !refund.tax_included && !refund.taxes.is_empty() {
+        push_row(&mut out, words.subtotal, &negated(refund.net, currency));
+    }
+    for tax in refund.taxes {
+        let label = tax_label(tax, refund.tax_included, words);
+        push_row(&mut out, &label, &negated(tax.amount, currency));
+    }
+    out.push(rule('='));
+    push_row(&mut out, words.total, &negated(refund.amount, currency).to_string());
+    for tender in refund.tenders {
+        push_row(
+            &mut out,
+            &format!("{} {}", words.refunded_to, method_label(tender.method, words)),
+            &tender.amount.format_amount(currency),
         );
     }
+    if refund.points_reversed != 0 || refund.points_restored != 0 {
+        out.push(rule('-'));
+        if refund.points_reversed != 0 {
+            push_row(
+                &mut out,
+                words.points_reversed,
+                &refund.points_reversed.to_string(),
+            );
+        }
+        if refund.points_restored != 0 {
+            push_row(
+                &mut out,
+                words.points_restored,
+                &refund.points_restored.to_string(),
+            );
+        }
+    }
+    finish(out)
+}
+
+fn head(header: &ReceiptHeader<'_>) -> Vec<String> {
+    let words = labels(header.language);
+    let mut out = Vec::new();
+    for line in wrap(&sanitize_line(header.shop_name), RECEIPT_WIDTH) {
+        out.push(centered(&line));
+    }
+    if header.reprint {
+        out.push(centered(words.reprint));
+    }
+    let when = sanitize_line(header.when_local);
+    match header.number {
+        Some(number) => push_row(&mut out, &when, &format!("{} #{number}", words.receipt)),
+        None => out.extend(wrap(&when, RECEIPT_WIDTH)),
+    }
+    if let Some(number) = header.member_number {
+        out.push(format!("{} #{number}", words.member));
+    }
+    out.push(rule('-'));
+    out
+}
+
+fn finish(mut out: Vec<String>) -> String {
     out.push(rule('-'));
     let mut text = out.join("\n");
     text.push('\n');
     text
 }
 
-fn push_item(out: &mut Vec<String>, line: &PricedLine, currency: &Currency) {
+fn tax_label(tax: &TaxAmount, included: bool, words: &Labels) -> String {
+    let rate = percent_text(tax.basis_points);
+    let name = sanitize_line(&tax.name);
+    if included {
+        format!("{} {name} {rate}", words.included)
+    } else {
+        format!("{name} {rate}")
+    }
+}
+
+/// Basis points as a percentage without trailing zeros: 500 → "5%", 1250 → "12.5%".
+fn percent_text(basis_points: u32) -> String {
+    let whole = basis_points / 100;
+    let fraction = basis_points % 100;
+    if fraction == 0 {
+        format!("{whole}%")
+    } else if fraction % 10 == 0 {
+        format!("{whole}.{}%", fraction / 10)
+    } else {
+        format!("{whole}.{fraction:02}%")
+    }
+}
+
+fn push_taxes(
+    out: &mut Vec<String>,
+    taxes: &[TaxAmount],
+    included: bool,
+    net: Money,
+    currency: &Currency,
+    words: &Labels,
+) {
+    if taxes.is_empty() {
+        return;
+    }
+    if !included {
+        push_row(out, words.net, &net.format_amount(currency));
+    }
+    for tax in taxes {
+        push_row(out, &tax_label(tax, included, words), &tax.amount.format_amount(currency));
+    }
+}
+
+fn push_settlement(
+    out: &mut Vec<String>,
+    settlement: &Settlement,
+    currency: &Currency,
+    words: &Labels,
+) {
+    if !settlement.tip.is_zero() {
+        push_row(out, words.tip, &settlement.tip.format_amount(currency));
+    }
+    if !settlement.cash_rounding.is_zero() {
+        push_row(
+            out,
+            words.rounding,
+            &settlement.cash_rounding.format_amount(currency),
+        );
+    }
+    out.push(rule('='));
+    push_row(out, words.total, &settlement.charged.format(currency));
+    for tender in &settlement.tenders {
+        push_row(
+            out,
+            method_label(tender.method, words),
+            &tender.amount.format_amount(currency),
+        );
+        if let Some(tendered) = tender.tendered {
+            push_row(
+                out,
+                &format!("  {}", words.tendered),
+                &tendered.format_amount(currency),
+            );
+            push_row(
+                out,
+                &format!("  {}", words.change),
+                &tender.change.format_amount(currency),
+            );
+        }
+    }
+}
+
+fn push_item(out: &mut Vec<String>, line: &PricedLine, currency: &Currency, words: &Labels) {
     push_row(
         out,
         &sanitize_line(&line.name),
@@ -91,13 +461,13 @@ fn push_item(out: &mut Vec<String>, line: &PricedLine, currency: &Currency) {
         ));
     }
     match line.covered_by {
-        Some(Coverage::Plan(_)) => details.push("covered by plan".to_owned()),
-        Some(Coverage::Package(_)) => details.push("from package".to_owned()),
-        Some(Coverage::Reward(_)) => details.push("points reward".to_owned()),
+        Some(Coverage::Plan(_)) => details.push(words.covered_by_plan.to_owned()),
+        Some(Coverage::Package(_)) => details.push(words.from_package.to_owned()),
+        Some(Coverage::Reward(_)) => details.push(words.points_reward.to_owned()),
         None => {}
     }
     if line.overridden {
-        details.push("price adjusted".to_owned());
+        details.push(words.price_adjusted.to_owned());
     }
     if !details.is_empty() {
         for detail in wrap(&details.join(", "), RECEIPT_WIDTH - 2) {
@@ -106,14 +476,14 @@ fn push_item(out: &mut Vec<String>, line: &PricedLine, currency: &Currency) {
     }
 }
 
-fn payment_label(payment: PaymentMethod) -> &'static str {
+fn method_label(payment: PaymentMethod, words: &Labels) -> &'static str {
     match payment {
-        PaymentMethod::Cash => "Cash",
-        PaymentMethod::Card => "Card",
-        PaymentMethod::Mobile => "Mobile",
-        PaymentMethod::Plan => "Plan",
-        PaymentMethod::Package => "Package",
-        PaymentMethod::Points => "Points",
+        PaymentMethod::Cash => words.cash,
+        PaymentMethod::Card => words.card,
+        PaymentMethod::Mobile => words.mobile,
+        PaymentMethod::Plan => words.plan,
+        PaymentMethod::Package => words.package,
+        PaymentMethod::Points => words.points,
     }
 }
 
@@ -268,6 +638,7 @@ mod tests {
             price: Money::from_minor(price),
             earns_points: true,
             active: true,
+            tax_class: Default::default(),
         }
     }
 
@@ -287,7 +658,10 @@ mod tests {
             member: RecordId::from_u128(1),
             vehicle: car,
             services: vec![RecordId::from_u128(1)],
-            price_per_month: Money::from_minor(3999),
+            product: None,
+            months_per_term: 1,
+            price_per_term: Money::from_minor(3999),
+            tax_class: Default::default(),
             valid_from: day,
             valid_until: day,
             washes_per_day: 1,
@@ -307,6 +681,7 @@ mod tests {
             redemption: Some(Redemption::Points(150)),
             points_balance: 300,
             point_value: Money::from_minor(1),
+            tax: Default::default(),
         })
         .unwrap()
     }

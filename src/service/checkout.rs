@@ -19,12 +19,15 @@ use crate::domain::loyalty::{
 };
 use crate::domain::money::Money;
 use crate::domain::plans::{Package, Plan, PlanStatus};
-use crate::domain::receipt::receipt_text;
+use crate::domain::receipt::{PointsSummary, ReceiptHeader, visit_receipt};
+use crate::domain::tender::{Settlement, TenderRequest, settle};
 use crate::domain::sanitize::sanitize_line;
 use crate::domain::schedule::format_local;
 use crate::ids::RecordId;
 use crate::store::ReadAccess;
-use crate::store::records::{BookingRecord, BookingState, MemberStats, VisitRecord, VoidRecord};
+use crate::store::records::{
+    BookingRecord, BookingState, MemberStats, ReceiptFor, VisitRecord, VoidRecord,
+};
 use crate::store::schema::{
     BOOKINGS, MEMBER_PACKAGES, MEMBER_PLANS, MEMBER_STATS, MEMBER_VISITS, PACKAGES, PLANS,
     SERVICES, VEHICLE_VISITS, VISITS,
@@ -59,13 +62,21 @@ pub struct CheckoutInput {
     pub discount: Option<Discount>,
     pub adjustment_reason: Option<String>,
     pub points: Option<PointsUse>,
+    /// How the customer pays when `tenders` is empty: the whole amount, exactly, by this one
+    /// method (or nothing to pay when a plan, package or points cover the visit).
     pub payment: PaymentMethod,
+    /// Several tenders, cash last, with the cash handed over; empty means `payment` alone.
+    pub tenders: Vec<TenderRequest>,
+    /// Only when the shop takes tips; never taxed and earning no points.
+    pub tip: Money,
 }
 
 #[derive(Debug, Clone)]
 pub struct CheckoutReceipt {
     pub visit: RecordId,
+    pub receipt_number: u64,
     pub priced: PricedCheckout,
+    pub settlement: Settlement,
     pub points_earned: i64,
     /// The member's balance afterwards; `None` for a guest.
     pub points_balance: Option<i64>,
@@ -83,10 +94,36 @@ pub struct VisitView {
     pub vehicle: Option<RecordId>,
     pub services: Vec<String>,
     pub total: Money,
+    /// What the customer was charged: tax added on top, tip and cash rounding included.
+    pub charged: Money,
     pub payment: PaymentMethod,
+    pub receipt_number: Option<u64>,
     pub points_earned: i64,
     pub points_redeemed: i64,
     pub voided: bool,
+    /// Money given back by refunds so far.
+    pub refunded: Money,
+}
+
+/// The one method a history list shows: the tender that took the most, or what covered the
+/// visit when nothing was paid.
+pub(super) fn main_method(
+    priced: &PricedCheckout,
+    settlement: &Settlement,
+    requested: PaymentMethod,
+) -> PaymentMethod {
+    if let Some(tender) = settlement.tenders.iter().max_by_key(|t| t.amount) {
+        return tender.method;
+    }
+    if !priced.plan_uses.is_empty() {
+        PaymentMethod::Plan
+    } else if !priced.package_uses.is_empty() {
+        PaymentMethod::Package
+    } else if priced.points_used > 0 {
+        PaymentMethod::Points
+    } else {
+        requested
+    }
 }
 
 /// A shop-local day as the number stored in the plan-usage table.
@@ -138,6 +175,14 @@ impl Service {
         let now = self.clock.now();
         let tz = self.shop_zone()?;
         let settings = self.settings()?;
+        let till = self.till_settings()?;
+        if input.tip.is_negative() || (!input.tip.is_zero() && !till.tips) {
+            return Err(ServiceError::invalid(if input.tip.is_negative() {
+                "a tip cannot be negative"
+            } else {
+                "this shop does not take tips; a manager can turn tips on in settings"
+            }));
+        }
         let GatheredCheckout {
             booking,
             member,
@@ -166,7 +211,7 @@ impl Service {
         if adjusts {
             draft.fields = vec!["price_override".into()];
         }
-        let (priced, earned, balance) = self.write_audited(
+        let outcome = self.write_audited(
             |writer, _| {
                 let mut stats = match member {
                     Some(member) => stats_of(writer, member)?,
@@ -187,8 +232,22 @@ impl Service {
                     redemption,
                     points_balance,
                     point_value: Money::from_minor(policy.point_value_minor()),
+                    tax: till.tax.clone(),
                 };
                 let priced = price_checkout(&request).map_err(invalid)?;
+                let requests = if !input.tenders.is_empty() {
+                    input.tenders.clone()
+                } else if priced.amount_due.is_zero() && input.tip.is_zero() {
+                    Vec::new()
+                } else {
+                    vec![TenderRequest {
+                        method: input.payment,
+                        amount: None,
+                        tendered: None,
+                    }]
+                };
+                let settlement = settle(priced.amount_due, input.tip, &requests, till.cash_unit)
+                    .map_err(invalid)?;
                 let mut earned = 0;
                 let mut redeemed = 0;
                 if let Some(member) = member {
@@ -225,7 +284,7 @@ impl Service {
                     append_entries(writer, member, &mut stats, &entries)?;
                     stats.visits += 1;
                     stats.last_visit_at = Some(now);
-                    stats.spend.add(now, priced.total.minor_units());
+                    stats.spend.add(now, priced.tax.net.minor_units());
                     stats.spend.prune(now);
                     writer.put(MEMBER_STATS, member, &stats)?;
                     writer.link(MEMBER_VISITS, member, visit_id)?;
@@ -251,6 +310,8 @@ impl Service {
                 if let Some(vehicle) = vehicle {
                     writer.link(VEHICLE_VISITS, vehicle, visit_id)?;
                 }
+                let receipt_number = writer.issue_receipt(&ReceiptFor::Visit(visit_id))?;
+                let shift = writer.open_shift_id(caller.staff_id)?;
                 let visit = VisitRecord {
                     id: visit_id,
                     member,
@@ -258,32 +319,53 @@ impl Service {
                     booking: booking.as_ref().map(|b| b.id),
                     at: now,
                     staff: caller.staff_id,
+                    payment: main_method(&priced, &settlement, input.payment),
                     priced: priced.clone(),
-                    payment: input.payment,
+                    settlement: settlement.clone(),
+                    receipt_number: Some(receipt_number),
+                    shift,
                     adjustment_reason: adjustment_reason.clone(),
+                    approved_by: None,
                     points_earned: earned,
                     points_redeemed: redeemed,
                     voided: None,
+                    refunds: Vec::new(),
                 };
                 writer.put(VISITS, visit_id, &visit)?;
-                Ok((priced, earned, member.map(|_| stats.points_balance)))
+                Ok((
+                    priced,
+                    settlement,
+                    receipt_number,
+                    earned,
+                    member.map(|_| stats.points_balance),
+                ))
             },
             draft,
         )?;
-        let member_label = member_number.map(|n| format!("Member #{n}"));
-        let receipt = receipt_text(
-            &settings.shop_name,
-            &settings.currency,
-            &format_local(tz, now),
-            member_label.as_deref(),
+        let (priced, settlement, receipt_number, earned, balance) = outcome;
+        let receipt = visit_receipt(
+            &ReceiptHeader {
+                shop_name: &settings.shop_name,
+                currency: &settings.currency,
+                when_local: &format_local(tz, now),
+                number: Some(receipt_number),
+                member_number,
+                language: till.receipt_language,
+                reprint: false,
+            },
             &priced,
-            input.payment,
-            earned,
-            balance.unwrap_or(0),
+            &settlement,
+            balance.map(|balance_after| PointsSummary {
+                used: priced.points_used,
+                earned,
+                balance_after,
+            }),
         );
         Ok(CheckoutReceipt {
             visit: visit_id,
+            receipt_number,
             priced,
+            settlement,
             points_earned: earned,
             points_balance: balance,
             receipt,
@@ -317,6 +399,11 @@ impl Service {
                 if record.voided.is_some() {
                     return Err(ServiceError::invalid("this visit is already voided"));
                 }
+                if !record.refunds.is_empty() {
+                    return Err(ServiceError::invalid(
+                        "this visit has refunds; refund what is left instead of voiding it",
+                    ));
+                }
                 if let Some(member) = record.member {
                     draft.objects.push(member.to_string());
                     let (wallet, entries) = wallet_of(writer, member)?;
@@ -338,7 +425,7 @@ impl Service {
                     stats.visits = stats.visits.saturating_sub(1);
                     stats
                         .spend
-                        .subtract(record.at, record.priced.total.minor_units());
+                        .subtract(record.at, record.priced.tax.net.minor_units());
                     writer.put(MEMBER_STATS, member, &stats)?;
                 }
                 let day = day_key(record.at.with_timezone(&tz).date_naive());
@@ -379,10 +466,15 @@ impl Service {
                 vehicle: visit.vehicle,
                 services: visit.priced.lines.iter().map(|l| l.name.clone()).collect(),
                 total: visit.priced.total,
+                charged: visit.settlement.charged,
                 payment: visit.payment,
+                receipt_number: visit.receipt_number,
                 points_earned: visit.points_earned,
                 points_redeemed: visit.points_redeemed,
                 voided: visit.voided.is_some(),
+                refunded: Money::from_minor(
+                    visit.refunds.iter().map(|r| r.amount.minor_units()).sum(),
+                ),
             })
             .collect())
     }

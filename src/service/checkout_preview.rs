@@ -98,6 +98,7 @@ impl Service {
             redemption,
             points_balance: points_available.unwrap_or(0),
             point_value: Money::from_minor(policy.point_value_minor()),
+            tax: self.till_settings()?.tax,
         };
         let priced = price_checkout(&request).map_err(invalid)?;
         let points_to_earn = match &tier {

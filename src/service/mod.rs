@@ -25,6 +25,7 @@ mod session;
 mod setup;
 mod ssh_keys;
 mod staff;
+mod till;
 mod views;
 
 use std::sync::{Arc, RwLock};
@@ -61,7 +62,7 @@ pub use demo::{
 pub use error::ServiceError;
 pub use login::{LoginRequest, SecondFactor};
 pub use members::{Change, MemberInput, MemberUpdate, VehicleInput};
-pub use plans::{PackageSale, PlanSale};
+pub use plans::{PackageSale, PlanSale, SaleReceipt, SoldPackage, SoldPlan};
 pub use points::PointsView;
 pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally};
 pub use restore::{RestoreRequest, RestoreSummary, check_restore_target, restore_backup};

@@ -6,6 +6,7 @@ mod error;
 mod file;
 mod read_only;
 pub mod records;
+mod legacy;
 pub mod schema;
 mod snapshot;
 #[doc(hidden)]

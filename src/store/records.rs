@@ -8,6 +8,9 @@ use crate::domain::access::Role;
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::checkout::PricedCheckout;
 use crate::domain::currency::Currency;
+use crate::domain::receipt::ReceiptLanguage;
+use crate::domain::tax::{InvoiceTax, TaxAmount, TaxSettings};
+use crate::domain::tender::{Settlement, Tender};
 use crate::domain::loyalty::RollingSpend;
 use crate::domain::money::Money;
 use crate::domain::schedule::{BookingRules, Closure, OpeningHours};
@@ -197,13 +200,55 @@ pub struct VisitRecord {
     pub booking: Option<RecordId>,
     pub at: DateTime<Utc>,
     pub staff: RecordId,
+    /// Lines, reductions and tax, as priced when the visit was paid.
     pub priced: PricedCheckout,
+    /// The method that took the most money (or the plan, package or points that covered the
+    /// visit), for one-word history lists; the tenders are in `settlement`.
     pub payment: PaymentMethod,
+    pub settlement: Settlement,
+    /// `None` only for visits paid before receipts were numbered (schema 4 and older).
+    pub receipt_number: Option<u64>,
+    /// The cash-drawer shift the cash went into, if the cashier had one open.
+    pub shift: Option<RecordId>,
     /// Why a manager overrode a price or gave a discount.
     pub adjustment_reason: Option<String>,
+    /// The manager who approved an adjustment at a cashier's screen.
+    pub approved_by: Option<RecordId>,
     pub points_earned: i64,
     pub points_redeemed: i64,
     pub voided: Option<VoidRecord>,
+    pub refunds: Vec<RefundRecord>,
+}
+
+/// One unit count of one priced line given back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundedLine {
+    /// Index into the visit's `priced.lines`.
+    pub line: u32,
+    pub quantity: u32,
+}
+
+/// Money, points and uses given back for part or all of a visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundRecord {
+    pub id: RecordId,
+    pub at: DateTime<Utc>,
+    pub by: RecordId,
+    pub approved_by: Option<RecordId>,
+    pub reason: String,
+    pub receipt_number: u64,
+    pub lines: Vec<RefundedLine>,
+    /// The pre-tax part refunded.
+    pub net: Money,
+    pub taxes: Vec<TaxAmount>,
+    /// What the customer gets back: net plus tax (tax-inclusive shops: the gross part).
+    pub amount: Money,
+    pub tenders: Vec<Tender>,
+    pub points_reversed: i64,
+    pub points_restored: i64,
+    pub plan_uses_returned: Vec<RecordId>,
+    pub package_uses_returned: Vec<RecordId>,
+    pub shift: Option<RecordId>,
 }
 
 /// Per-member figures kept current in the same transaction as each visit.
@@ -239,10 +284,43 @@ pub struct SaleRecord {
     pub id: RecordId,
     pub kind: SaleKind,
     pub member: RecordId,
+    /// The price charged before any tax added on top (tax-inclusive shops: the whole price).
     pub amount: Money,
+    /// The method that took the most money; the tenders are in `settlement`.
     pub payment: PaymentMethod,
     pub staff: RecordId,
     pub at: DateTime<Utc>,
+    /// The price-list product sold; `None` for sales made before the price list existed.
+    pub product: Option<RecordId>,
+    /// Set when the price differs from the list: a manager's reason, kept with the sale.
+    pub off_list_reason: Option<String>,
+    pub approved_by: Option<RecordId>,
+    pub tax: InvoiceTax,
+    pub settlement: Settlement,
+    /// `None` only for sales made before receipts were numbered (schema 4 and older).
+    pub receipt_number: Option<u64>,
+    pub shift: Option<RecordId>,
+}
+
+/// What a receipt number was issued for, so any receipt can be printed again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReceiptFor {
+    Visit(RecordId),
+    Refund { visit: RecordId, refund: RecordId },
+    Sale(RecordId),
+}
+
+/// How the till works: taxes, cash rounding, tips, receipts. One per shop, in the meta table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TillSettings {
+    pub tax: TaxSettings,
+    /// The smallest coin cash totals round to (5 = 0.05 CAD); `None` rounds nothing.
+    pub cash_unit: Option<Money>,
+    pub tips: bool,
+    pub receipt_language: ReceiptLanguage,
+    /// A command that prints a receipt from its standard input (`lp -d receipt`); `None`
+    /// saves receipts as text files instead.
+    pub print_command: Option<String>,
 }
 
 /// What a member may be contacted about (SPEC section 8).

@@ -5,7 +5,7 @@ use redb::{MultimapTableDefinition, ReadableTable, TableDefinition, WriteTransac
 use super::StoreError;
 
 /// Bumped whenever a table or record layout changes; each bump adds a step to [`migrate`].
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub const STAFF: TableDefinition<u128, &[u8]> = TableDefinition::new("staff");
@@ -61,11 +61,24 @@ pub const CONSENTS: TableDefinition<(u128, u64), &[u8]> = TableDefinition::new("
 /// staff record, whose encoding is not self-describing, so older staff records still decode.
 pub const STAFF_SSH_KEYS: TableDefinition<u128, &[u8]> = TableDefinition::new("staff_ssh_keys");
 
+// Added in schema 5: the till — price list, receipts, cash drawers.
+/// Plan and package products the manager prices; cashiers sell only these.
+pub const PRODUCTS: TableDefinition<u128, &[u8]> = TableDefinition::new("products");
+/// Receipt number → what it was issued for. Numbers come from one counter in the same
+/// transaction as the sale or refund, so they have no gaps and no repeats.
+pub const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
+/// Cash-drawer shifts, keyed by a time-ordered id so a day's shifts are one range read.
+pub const SHIFTS: TableDefinition<u128, &[u8]> = TableDefinition::new("shifts");
+/// Staff id → that staff member's open shift, so a sale finds its drawer in one read.
+pub const OPEN_SHIFTS: TableDefinition<u128, u128> = TableDefinition::new("open_shifts");
+
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const META_SETTINGS: &str = "settings";
 pub const META_NEXT_MEMBER_NUMBER: &str = "next_member_number";
 pub const META_SCHEDULE: &str = "schedule";
 pub const META_POINTS_POLICY: &str = "points_policy";
+pub const META_TILL: &str = "till";
+pub const META_NEXT_RECEIPT_NUMBER: &str = "next_receipt_number";
 
 pub fn read_version(bytes: &[u8]) -> Result<u32, StoreError> {
     let raw: [u8; 4] = bytes
@@ -88,6 +101,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     create_front_desk_tables(tx)?;
     create_takings_and_consent_tables(tx)?;
     create_staff_ssh_key_table(tx)?;
+    create_till_tables(tx)?;
     tx.open_table(META)?
         .insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())?;
     Ok(())
@@ -120,6 +134,14 @@ fn create_takings_and_consent_tables(tx: &WriteTransaction) -> Result<(), StoreE
 
 fn create_staff_ssh_key_table(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(STAFF_SSH_KEYS)?;
+    Ok(())
+}
+
+fn create_till_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(PRODUCTS)?;
+    tx.open_table(RECEIPTS)?;
+    tx.open_table(SHIFTS)?;
+    tx.open_table(OPEN_SHIFTS)?;
     Ok(())
 }
 
@@ -159,6 +181,13 @@ pub fn migrate(tx: &WriteTransaction) -> Result<u32, StoreError> {
         // Schema 4 only adds the staff SSH key table: no staff member had a key before it,
         // so every account starts without one and without the requirement.
         create_staff_ssh_key_table(tx)?;
+    }
+    if found < 5 {
+        // Schema 5 adds tax classes to services, terms to plans, and tax, tenders and receipt
+        // numbers to visits and sales: those records are rewritten in the new layout. Older
+        // visits and sales keep no receipt number (numbering starts at 1 with the next sale).
+        create_till_tables(tx)?;
+        super::legacy::upgrade_records_to_5(tx)?;
     }
     if found < SCHEMA_VERSION {
         tx.open_table(META)?

@@ -54,6 +54,12 @@ pub trait ReadAccess {
         to_ms: i64,
     ) -> Result<Vec<RecordId>, StoreError>;
     fn plan_usage(&self, plan: RecordId, day: u32) -> Result<u32, StoreError>;
+    /// The stored bytes of what receipt `number` was issued for.
+    fn receipt_bytes(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Every issued receipt number with its stored bytes, in number order.
+    fn scan_receipts(&self, visit: &mut dyn FnMut(u64, &[u8]) -> bool) -> Result<(), StoreError>;
+    /// The staff member's open cash-drawer shift.
+    fn open_shift_id(&self, staff: RecordId) -> Result<Option<RecordId>, StoreError>;
     /// A member's ledger entries' stored bytes, in append order.
     fn ledger_bytes(&self, member: RecordId) -> Result<Vec<Vec<u8>>, StoreError>;
     /// The stored bytes under `key` in an append-only (key, sequence) table, in append order.
@@ -443,6 +449,35 @@ macro_rules! impl_read_access {
                     .unwrap_or(0))
             }
 
+            fn receipt_bytes(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError> {
+                Ok(self
+                    .tx
+                    .open_table(RECEIPTS)?
+                    .get(number)?
+                    .map(|v| v.value().to_vec()))
+            }
+
+            fn scan_receipts(
+                &self,
+                visit: &mut dyn FnMut(u64, &[u8]) -> bool,
+            ) -> Result<(), StoreError> {
+                for row in self.tx.open_table(RECEIPTS)?.iter()? {
+                    let (number, bytes) = row?;
+                    if !visit(number.value(), bytes.value()) {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+
+            fn open_shift_id(&self, staff: RecordId) -> Result<Option<RecordId>, StoreError> {
+                Ok(self
+                    .tx
+                    .open_table(OPEN_SHIFTS)?
+                    .get(staff.as_u128())?
+                    .map(|v| RecordId::from_u128(v.value())))
+            }
+
             fn scan_by_id(
                 &self,
                 table: redb::TableDefinition<u128, &[u8]>,
@@ -653,6 +688,52 @@ impl StoreWriter {
         })?;
         meta.insert(META_NEXT_MEMBER_NUMBER, next.to_le_bytes().as_slice())?;
         Ok(current)
+    }
+
+    /// Issues the next receipt number (1, 2, 3, …) for `what`. Called inside the sale's or
+    /// refund's own transaction, so a number is used exactly when the sale commits: no gaps,
+    /// no repeats, even with several sessions selling at once.
+    pub fn issue_receipt<T: Serialize>(&mut self, what: &T) -> Result<u64, StoreError> {
+        let number = {
+            let mut meta = self.tx.open_table(META)?;
+            let current = match meta.get(META_NEXT_RECEIPT_NUMBER)? {
+                Some(bytes) => {
+                    let raw: [u8; 8] = bytes.value().try_into().map_err(|_| {
+                        StoreError::Corrupt("the receipt number counter is unreadable".to_owned())
+                    })?;
+                    u64::from_le_bytes(raw)
+                }
+                None => 1,
+            };
+            let next = current.checked_add(1).ok_or_else(|| {
+                StoreError::Corrupt("the receipt number counter is out of range".to_owned())
+            })?;
+            meta.insert(META_NEXT_RECEIPT_NUMBER, next.to_le_bytes().as_slice())?;
+            current
+        };
+        let bytes = encode(what)?;
+        self.tx
+            .open_table(RECEIPTS)?
+            .insert(number, bytes.as_slice())?;
+        Ok(number)
+    }
+
+    /// Marks `shift` as the staff member's open drawer, or clears it with `None`.
+    pub fn set_open_shift(
+        &mut self,
+        staff: RecordId,
+        shift: Option<RecordId>,
+    ) -> Result<(), StoreError> {
+        let mut table = self.tx.open_table(OPEN_SHIFTS)?;
+        match shift {
+            Some(shift) => {
+                table.insert(staff.as_u128(), shift.as_u128())?;
+            }
+            None => {
+                table.remove(staff.as_u128())?;
+            }
+        }
+        Ok(())
     }
 
     /// Inserts or replaces a staff record and keeps the username index in step.

@@ -494,7 +494,10 @@ pub(super) fn generate_member(
             member,
             vehicle: vehicle_ids[0],
             services: PLAN_SERVICES.iter().map(|s| shop.services[*s].id).collect(),
-            price_per_month: Money::from_minor(PLAN_PRICE_PER_MONTH),
+            product: None,
+            months_per_term: 1,
+            price_per_term: Money::from_minor(PLAN_PRICE_PER_MONTH),
+            tax_class: Default::default(),
             valid_from,
             valid_until,
             washes_per_day: 1,
@@ -658,6 +661,7 @@ pub(super) fn generate_member(
             redemption,
             points_balance: available,
             point_value,
+            tax: Default::default(),
         };
         let priced = match price_checkout(&request) {
             Ok(priced) => priced,
@@ -745,12 +749,30 @@ pub(super) fn generate_member(
             } else {
                 ctx.cashier
             },
+            settlement: crate::domain::tender::Settlement {
+                tenders: if priced.amount_due.is_zero() {
+                    Vec::new()
+                } else {
+                    vec![crate::domain::tender::Tender {
+                        method: payment,
+                        amount: priced.amount_due,
+                        tendered: None,
+                        change: Money::ZERO,
+                    }]
+                },
+                charged: priced.amount_due,
+                ..Default::default()
+            },
             priced,
             payment,
+            receipt_number: None,
+            shift: None,
             adjustment_reason: None,
+            approved_by: None,
             points_earned: earned,
             points_redeemed: redeemed,
             voided: None,
+            refunds: Vec::new(),
         };
         spools.visit(ctx, at, visit, &encode_record(&record)?)?;
         out.member_visits.push((member.as_u128(), visit.as_u128()));

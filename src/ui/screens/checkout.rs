@@ -151,6 +151,8 @@ impl CheckoutView {
             adjustment_reason: self.adjustment_reason.clone(),
             points: self.points,
             payment: self.payment,
+            tenders: Vec::new(),
+            tip: Money::ZERO,
         }
     }
 

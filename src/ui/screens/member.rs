@@ -18,10 +18,12 @@ use super::checkout::CheckoutView;
 use super::member_dialogs::{Choice, DialogKind, MemberDialog};
 use super::member_form::{FormOutcome, MemberFormView, Outbox, VehicleFormView, vehicle_label};
 use super::members::{BIRTHDAY_MARKER, HIGHLIGHT, flex_widths, personal_cell, text_cell};
+use crate::domain::access::Role;
 use crate::domain::catalog::ServiceItem;
 use crate::domain::loyalty::{EntryKind, LedgerEntry};
 use crate::domain::money::Money;
 use crate::domain::plans::{Package, Plan, PlanStatus};
+use crate::domain::price_list::Product;
 use crate::ids::RecordId;
 use crate::service::{
     BirthdayView, BookingView, ConsentPurpose, ConsentView, MemberDetail, PointsView, ServiceError,
@@ -328,14 +330,6 @@ impl MemberView {
         Ok(())
     }
 
-    fn service_choices(&self) -> Vec<Choice> {
-        self.services
-            .iter()
-            .filter(|s| s.active)
-            .map(|s| (s.id, safe(&s.name).into_owned()))
-            .collect()
-    }
-
     /// Moves to `tab` and says what to pick when an action needs a row there first.
     fn needs_row(&mut self, tab: Tab, message: &'static str, cx: &mut Cx) {
         self.tab = tab;
@@ -399,11 +393,16 @@ impl MemberView {
             }
             Action::SellPlan => self.sell_or_renew_plan(cx),
             Action::SellPackage => {
-                let services = self.service_choices();
-                if services.is_empty() {
-                    cx.notice(cx.tr("There are no active services to sell a package of."));
+                let products = product_choices(cx, false);
+                if products.is_empty() {
+                    cx.notice(cx.tr(
+                        "There is no package on the price list; a manager adds packages in Settings.",
+                    ));
                 } else {
-                    let kind = DialogKind::SellPackage { services };
+                    let kind = DialogKind::SellPackage {
+                        products,
+                        manager: cx.role == Role::Manager,
+                    };
                     cx.push(MemberDialog::new(member, kind, cx.lang));
                 }
             }
@@ -483,7 +482,8 @@ impl MemberView {
         {
             let kind = DialogKind::RenewPlan {
                 plan: plan.id,
-                price_per_month: plan.price_per_month,
+                price_per_term: plan.price_per_term,
+                months_per_term: plan.months_per_term,
                 valid_until: plan.valid_until,
             };
             cx.push(MemberDialog::new(self.member, kind, cx.lang));
@@ -498,12 +498,18 @@ impl MemberView {
             cx.notice(cx.tr("Add a vehicle first: a plan belongs to one vehicle."));
             return;
         }
-        let services = self.service_choices();
-        if services.is_empty() {
-            cx.notice(cx.tr("There are no active services for a plan to cover."));
+        let products = product_choices(cx, true);
+        if products.is_empty() {
+            cx.notice(cx.tr(
+                "There is no plan on the price list; a manager adds plans in Settings.",
+            ));
             return;
         }
-        let kind = DialogKind::SellPlan { vehicles, services };
+        let kind = DialogKind::SellPlan {
+            vehicles,
+            products,
+            manager: cx.role == Role::Manager,
+        };
         cx.push(MemberDialog::new(self.member, kind, cx.lang));
     }
 
@@ -1062,10 +1068,18 @@ impl MemberView {
                         Some(v) => personal_cell(rx, &v.plate, detail.masked, PLATE),
                         None => text_cell(rx.tr("removed"), PLATE, rx.theme.muted),
                     };
-                    let terms = rx.lang.fill(
-                        "{price}/month",
-                        &[("price", &rx.money(plan.price_per_month))],
-                    );
+                    let terms = if plan.months_per_term == 1 {
+                        rx.lang
+                            .fill("{price}/month", &[("price", &rx.money(plan.price_per_term))])
+                    } else {
+                        rx.lang.fill(
+                            "{price}/{months} mo",
+                            &[
+                                ("price", &rx.money(plan.price_per_term)),
+                                ("months", &plan.months_per_term.to_string()),
+                            ],
+                        )
+                    };
                     let status_style = match plan.status {
                         PlanStatus::Active => rx.theme.ok,
                         PlanStatus::Suspended => rx.theme.warning,
@@ -1277,4 +1291,47 @@ fn booking_style(state: &BookingState, rx: &RenderCx) -> Style {
         BookingState::Cancelled { .. } => rx.theme.cancelled,
         BookingState::NoShow { .. } => rx.theme.no_show,
     }
+}
+
+/// The active plan (or package) products on the price list, labelled with their price and
+/// terms for the sale dialog.
+fn product_choices(cx: &mut Cx, plans: bool) -> Vec<Choice> {
+    let products = match cx.service.price_list() {
+        Ok(products) => products,
+        Err(error) => {
+            let text = describe_error(&error, cx.lang);
+            cx.notice(text);
+            return Vec::new();
+        }
+    };
+    products
+        .into_iter()
+        .filter(|product| product.active())
+        .filter_map(|product| match product {
+            Product::Plan(plan) if plans => Some((
+                plan.id,
+                cx.lang.fill(
+                    "{name} — {price} / {months} mo, {washes} a day",
+                    &[
+                        ("name", &safe(&plan.name)),
+                        ("price", &plan.price_per_term.format(&cx.shop.currency)),
+                        ("months", &plan.months_per_term.to_string()),
+                        ("washes", &plan.washes_per_day.to_string()),
+                    ],
+                ),
+            )),
+            Product::Package(package) if !plans => Some((
+                package.id,
+                cx.lang.fill(
+                    "{name} — {washes} washes, {price}",
+                    &[
+                        ("name", &safe(&package.name)),
+                        ("price", &package.price.format(&cx.shop.currency)),
+                        ("washes", &package.washes.to_string()),
+                    ],
+                ),
+            )),
+            _ => None,
+        })
+        .collect()
 }

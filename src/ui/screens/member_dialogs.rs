@@ -34,22 +34,43 @@ fn payment_options(lang: Language) -> Vec<String> {
         .collect()
 }
 
+/// A manager may sell at another price than the list's, with a reason; a cashier never sees
+/// the fields, so is never refused after filling them in.
+fn off_list_fields(form: Form, manager: bool) -> Form {
+    if !manager {
+        return form;
+    }
+    form.text(
+        "price",
+        "Other price",
+        TextInput::new()
+            .with_max(12)
+            .with_placeholder("empty: the list price"),
+    )
+    .text("reason", "Reason", TextInput::new().with_max(200))
+    .hint("A price off the list is kept with its reason and audited.")
+}
+
 /// One choice: an id and its label (already translated and safe to draw).
 pub type Choice = (RecordId, String);
 
 #[derive(Clone)]
 pub enum DialogKind {
+    /// `products`: the plan products on the price list. `manager`: may set another price.
     SellPlan {
         vehicles: Vec<Choice>,
-        services: Vec<Choice>,
+        products: Vec<Choice>,
+        manager: bool,
     },
     RenewPlan {
         plan: RecordId,
-        price_per_month: Money,
+        price_per_term: Money,
+        months_per_term: u32,
         valid_until: NaiveDate,
     },
     SellPackage {
-        services: Vec<Choice>,
+        products: Vec<Choice>,
+        manager: bool,
     },
     AdjustPoints {
         balance: i64,
@@ -67,68 +88,50 @@ pub struct MemberDialog {
 impl MemberDialog {
     pub fn new(member: RecordId, kind: DialogKind, lang: Language) -> Self {
         let form = match &kind {
-            DialogKind::SellPlan { vehicles, services } => {
-                let mut covers = vec![lang.tr("every service").to_owned()];
-                covers.extend(services.iter().map(|(_, name)| name.clone()));
-                Form::new()
+            DialogKind::SellPlan {
+                vehicles,
+                products,
+                manager,
+            } => {
+                let form = Form::new()
                     .choice(
                         "vehicle",
                         "Vehicle",
                         vehicles.iter().map(|(_, label)| label.clone()).collect(),
                         0,
                     )
-                    .choice("covers", "Covers", covers, 0)
+                    .choice(
+                        "product",
+                        "Plan",
+                        products.iter().map(|(_, label)| label.clone()).collect(),
+                        0,
+                    )
                     .text(
-                        "months",
-                        "Months",
+                        "terms",
+                        "Terms",
                         TextInput::new().with_max(2).with_value("1"),
                     )
-                    .text(
-                        "price",
-                        "Price a month",
-                        TextInput::new().with_max(12).with_placeholder("e.g. 39.00"),
-                    )
-                    .text(
-                        "washes_per_day",
-                        "Washes a day",
-                        TextInput::new().with_max(2).with_value("1"),
-                    )
-                    .choice("payment", "Payment", payment_options(lang), 0)
+                    .choice("payment", "Payment", payment_options(lang), 0);
+                off_list_fields(form, *manager)
             }
             DialogKind::RenewPlan { .. } => Form::new()
                 .text(
-                    "months",
-                    "Months",
+                    "terms",
+                    "Terms",
                     TextInput::new().with_max(2).with_value("1"),
                 )
                 .choice("payment", "Payment", payment_options(lang), 0),
-            DialogKind::SellPackage { services } => Form::new()
-                .choice(
-                    "service",
-                    "Service",
-                    services.iter().map(|(_, name)| name.clone()).collect(),
-                    0,
-                )
-                .text(
-                    "washes",
-                    "Washes",
-                    TextInput::new().with_max(3).with_value("10"),
-                )
-                .text(
-                    "price",
-                    "Price",
-                    TextInput::new()
-                        .with_max(12)
-                        .with_placeholder("e.g. 180.00"),
-                )
-                .text(
-                    "valid_months",
-                    "Valid for months",
-                    TextInput::new()
-                        .with_max(3)
-                        .with_placeholder("empty: never expires"),
-                )
-                .choice("payment", "Payment", payment_options(lang), 0),
+            DialogKind::SellPackage { products, manager } => {
+                let form = Form::new()
+                    .choice(
+                        "product",
+                        "Package",
+                        products.iter().map(|(_, label)| label.clone()).collect(),
+                        0,
+                    )
+                    .choice("payment", "Payment", payment_options(lang), 0);
+                off_list_fields(form, *manager)
+            }
             DialogKind::AdjustPoints { .. } => Form::new()
                 .text(
                     "points",
@@ -158,13 +161,6 @@ impl MemberDialog {
         }
     }
 
-    fn optional_whole_number(&mut self, key: &'static str, lang: Language) -> Option<Option<u32>> {
-        if self.form.value(key).trim().is_empty() {
-            return Some(None);
-        }
-        self.whole_number(key, lang).map(Some)
-    }
-
     fn money(&mut self, key: &'static str, cx: &Cx) -> Option<Money> {
         match Money::parse(self.form.value(key), &cx.shop.currency) {
             Ok(amount) => Some(amount),
@@ -173,6 +169,21 @@ impl MemberDialog {
                 None
             }
         }
+    }
+
+    /// `Some(None)`: sell at list price (the field is absent or empty).
+    fn off_list_price(&mut self, cx: &Cx) -> Option<Option<Money>> {
+        if !self.form.has("price") || self.form.value("price").trim().is_empty() {
+            return Some(None);
+        }
+        self.money("price", cx).map(Some)
+    }
+
+    fn reason(&self) -> Option<String> {
+        self.form
+            .has("reason")
+            .then(|| self.form.value("reason").trim().to_owned())
+            .filter(|reason| !reason.is_empty())
     }
 
     fn payment(&self) -> PaymentMethod {
@@ -188,30 +199,32 @@ impl MemberDialog {
         let lang = cx.lang;
         let kind = self.kind.clone();
         let result: Option<Result<String, ServiceError>> = match &kind {
-            DialogKind::SellPlan { vehicles, services } => {
+            DialogKind::SellPlan {
+                vehicles, products, ..
+            } => {
                 let vehicle = vehicles.get(self.form.choice_index("vehicle")).map(|v| v.0);
-                // Option 0 is "every service"; the rest follow the list.
-                let covers = match self.form.choice_index("covers") {
-                    0 => services.iter().map(|(id, _)| *id).collect(),
-                    n => services.get(n - 1).map(|(id, _)| *id).into_iter().collect(),
-                };
-                let months = self.whole_number("months", lang);
-                let price = self.money("price", cx);
-                let washes = self.whole_number("washes_per_day", lang);
-                match (vehicle, months, price, washes) {
-                    (Some(vehicle), Some(months), Some(price_per_month), Some(washes)) => {
+                let product = products.get(self.form.choice_index("product")).map(|p| p.0);
+                let terms = self.whole_number("terms", lang);
+                let price = self.off_list_price(cx);
+                match (vehicle, product, terms, price) {
+                    (Some(vehicle), Some(product), Some(terms), Some(price_override)) => {
                         let sale = PlanSale {
                             member: self.member,
                             vehicle,
-                            services: covers,
-                            months,
-                            price_per_month,
-                            washes_per_day: Some(washes),
+                            product,
+                            terms,
+                            price_override,
+                            override_reason: self.reason(),
                             payment: self.payment(),
+                            tenders: Vec::new(),
                         };
-                        Some(cx.service.sell_plan(cx.session, sale).map(|plan| {
-                            let until = plan.valid_until.format("%Y-%m-%d").to_string();
-                            lang.fill("Plan sold; valid until {date}.", &[("date", &until)])
+                        Some(cx.service.sell_plan(cx.session, sale).map(|sold| {
+                            let until = sold.plan.valid_until.format("%Y-%m-%d").to_string();
+                            let number = sold.receipt.receipt_number.to_string();
+                            lang.fill(
+                                "Plan sold; valid until {date}. Receipt #{number}.",
+                                &[("date", &until), ("number", &number)],
+                            )
                         }))
                     }
                     _ => None,
@@ -219,35 +232,36 @@ impl MemberDialog {
             }
             DialogKind::RenewPlan { plan, .. } => {
                 let plan = *plan;
-                self.whole_number("months", lang).map(|months| {
+                self.whole_number("terms", lang).map(|terms| {
                     cx.service
-                        .renew_plan(cx.session, plan, months, self.payment())
-                        .map(|plan| {
-                            let until = plan.valid_until.format("%Y-%m-%d").to_string();
-                            lang.fill("Plan renewed; valid until {date}.", &[("date", &until)])
+                        .renew_plan(cx.session, plan, terms, self.payment())
+                        .map(|sold| {
+                            let until = sold.plan.valid_until.format("%Y-%m-%d").to_string();
+                            let number = sold.receipt.receipt_number.to_string();
+                            lang.fill(
+                                "Plan renewed; valid until {date}. Receipt #{number}.",
+                                &[("date", &until), ("number", &number)],
+                            )
                         })
                 })
             }
-            DialogKind::SellPackage { services } => {
-                let service = services.get(self.form.choice_index("service")).map(|s| s.0);
-                let washes = self.whole_number("washes", lang);
-                let price = self.money("price", cx);
-                let valid_months = self.optional_whole_number("valid_months", lang);
-                match (service, washes, price, valid_months) {
-                    (Some(service), Some(washes), Some(price), Some(valid_months)) => {
+            DialogKind::SellPackage { products, .. } => {
+                let product = products.get(self.form.choice_index("product")).map(|p| p.0);
+                let price = self.off_list_price(cx);
+                match (product, price) {
+                    (Some(product), Some(price_override)) => {
                         let sale = PackageSale {
                             member: self.member,
-                            service,
-                            washes,
-                            price,
-                            valid_months,
+                            product,
+                            price_override,
+                            override_reason: self.reason(),
                             payment: self.payment(),
+                            tenders: Vec::new(),
                         };
-                        Some(
-                            cx.service
-                                .sell_package(cx.session, sale)
-                                .map(|_| lang.tr("Package sold.").to_owned()),
-                        )
+                        Some(cx.service.sell_package(cx.session, sale).map(|sold| {
+                            let number = sold.receipt.receipt_number.to_string();
+                            lang.fill("Package sold. Receipt #{number}.", &[("number", &number)])
+                        }))
                     }
                     _ => None,
                 }
@@ -324,21 +338,23 @@ impl MemberDialog {
     fn intro(&self, rx: &RenderCx) -> String {
         match &self.kind {
             DialogKind::SellPlan { .. } => rx
-                .tr("Unlimited washes of the covered services for one vehicle, paid now for the months chosen.")
+                .tr("Unlimited washes for one vehicle, from the price list, paid now for the terms chosen.")
                 .to_owned(),
             DialogKind::RenewPlan {
-                price_per_month,
+                price_per_term,
+                months_per_term,
                 valid_until,
                 ..
             } => rx.lang.fill(
-                "Valid until {date}; {price} a month, paid now for the months added.",
+                "Valid until {date}; {price} per {months} months, as sold, paid now for the terms added.",
                 &[
                     ("date", &valid_until.format("%Y-%m-%d").to_string()),
-                    ("price", &rx.money(*price_per_month)),
+                    ("price", &rx.money(*price_per_term)),
+                    ("months", &months_per_term.to_string()),
                 ],
             ),
             DialogKind::SellPackage { .. } => rx
-                .tr("A number of washes of one service, paid now, used at checkout.")
+                .tr("Washes of one service from the price list, paid now, used at checkout.")
                 .to_owned(),
             DialogKind::AdjustPoints { balance } => rx.lang.fill(
                 "Balance now {n} points. Manager only: a positive number adds, a negative one takes off.",

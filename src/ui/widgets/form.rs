@@ -116,6 +116,11 @@ impl Form {
     }
 
     /// The chosen index of a choice field (0 for an unknown key).
+    /// Whether the form has a field `key` (some fields appear only for some roles).
+    pub fn has(&self, key: &str) -> bool {
+        self.field(key).is_some()
+    }
+
     pub fn choice_index(&self, key: &str) -> usize {
         match self.field(key).map(|f| &f.kind) {
             Some(FieldKind::Choice { selected, .. }) => *selected,
