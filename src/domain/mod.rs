@@ -5,6 +5,7 @@ pub mod access;
 pub mod catalog;
 pub mod checkout;
 pub mod currency;
+pub mod drawer;
 pub mod email;
 pub mod field_error;
 pub mod loyalty;
@@ -18,6 +19,7 @@ pub mod plate;
 pub mod receipt;
 pub mod sanitize;
 pub mod schedule;
+pub mod tender;
 pub mod vehicle;
 
 pub use email::normalize_email;
