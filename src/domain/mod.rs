@@ -20,7 +20,6 @@ pub mod price_list;
 pub mod receipt;
 pub mod sanitize;
 pub mod schedule;
-pub mod tax;
 pub mod tender;
 pub mod vehicle;
 
