@@ -20,6 +20,7 @@ pub mod price_list;
 pub mod receipt;
 pub mod sanitize;
 pub mod schedule;
+pub mod tax;
 pub mod tender;
 pub mod vehicle;
 
