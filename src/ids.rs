@@ -13,6 +13,10 @@ use crate::entropy::{Entropy, EntropyError};
 pub struct RecordId(u128);
 
 impl RecordId {
+    /// Stands for "not stored yet" where a record is handed to the service to be created; no
+    /// generated id is ever zero (it starts with a non-zero timestamp).
+    pub const NEW: RecordId = RecordId(0);
+
     pub fn generate(at: DateTime<Utc>, entropy: &dyn Entropy) -> Result<Self, EntropyError> {
         let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
         let random = entropy.u128()?;

@@ -135,6 +135,8 @@ fn busy_shop() -> BusyShop {
                 adjustment_reason: None,
                 points: None,
                 payment: PaymentMethod::Card,
+                tenders: Vec::new(),
+                tip: Default::default(),
             },
         )
         .unwrap();

@@ -121,6 +121,8 @@ impl Desk {
                     adjustment_reason: None,
                     points: None,
                     payment,
+                    tenders: Vec::new(),
+                    tip: Default::default(),
                 },
             )
             .unwrap()
@@ -172,17 +174,25 @@ fn a_cashier_sees_only_their_own_takings_and_a_manager_sees_everyone_by_staff() 
             PlanSale {
                 member: ana,
                 vehicle: ana_car,
-                services: vec![desk.exterior],
-                months: 2,
-                price_per_month: Money::from_minor(3999),
-                washes_per_day: None,
+                product: common::plan_product(
+                    &desk.shop.service,
+                    &desk.manager,
+                    vec![desk.exterior],
+                    1,
+                    3999,
+                    1,
+                ),
+                terms: 2,
+                price_override: None,
+                override_reason: None,
                 payment: PaymentMethod::Card,
+                tenders: Vec::new(),
             },
         )
         .unwrap();
     desk.shop
         .service
-        .renew_plan(&cashier, plan.id, 1, PaymentMethod::Mobile)
+        .renew_plan(&cashier, plan.plan.id, 1, PaymentMethod::Mobile)
         .unwrap();
     desk.shop
         .service
@@ -190,11 +200,18 @@ fn a_cashier_sees_only_their_own_takings_and_a_manager_sees_everyone_by_staff() 
             &desk.manager,
             PackageSale {
                 member: ravi,
-                service: desk.full,
-                washes: 5,
-                price: Money::from_minor(20000),
-                valid_months: None,
+                product: common::package_product(
+                    &desk.shop.service,
+                    &desk.manager,
+                    desk.full,
+                    5,
+                    20000,
+                    None,
+                ),
+                price_override: None,
+                override_reason: None,
                 payment: PaymentMethod::Cash,
+                tenders: Vec::new(),
             },
         )
         .unwrap();
@@ -202,7 +219,7 @@ fn a_cashier_sees_only_their_own_takings_and_a_manager_sees_everyone_by_staff() 
     let refused = desk
         .shop
         .service
-        .renew_plan(&cashier, plan.id, 1, PaymentMethod::Points)
+        .renew_plan(&cashier, plan.plan.id, 1, PaymentMethod::Points)
         .unwrap_err();
     assert!(
         matches!(refused, ServiceError::InvalidInput(_)),

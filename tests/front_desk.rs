@@ -125,6 +125,8 @@ fn sale(member: Option<RecordId>, vehicle: Option<RecordId>, service: RecordId) 
         adjustment_reason: None,
         points: None,
         payment: PaymentMethod::Card,
+        tenders: Vec::new(),
+        tip: Default::default(),
     }
 }
 
@@ -650,6 +652,8 @@ fn checkout_earns_points_completes_the_booking_and_updates_statistics() {
                 adjustment_reason: None,
                 points: None,
                 payment: PaymentMethod::Cash,
+                tenders: Vec::new(),
+                tip: Default::default(),
             },
         )
         .unwrap();
@@ -704,6 +708,8 @@ fn checkout_earns_points_completes_the_booking_and_updates_statistics() {
             adjustment_reason: None,
             points: None,
             payment: PaymentMethod::Cash,
+            tenders: Vec::new(),
+            tip: Default::default(),
         },
     );
     assert!(again.is_err());
@@ -789,11 +795,19 @@ fn a_plan_covers_one_wash_a_day_and_never_applies_when_suspended() {
             PlanSale {
                 member,
                 vehicle,
-                services: vec![desk.exterior],
-                months: 1,
-                price_per_month: Money::from_minor(3999),
-                washes_per_day: None,
+                product: common::plan_product(
+                    &desk.shop.service,
+                    &desk.manager,
+                    vec![desk.exterior],
+                    1,
+                    3999,
+                    1,
+                ),
+                terms: 1,
+                price_override: None,
+                override_reason: None,
                 payment: PaymentMethod::Card,
+                tenders: Vec::new(),
             },
         )
         .unwrap();
@@ -829,7 +843,7 @@ fn a_plan_covers_one_wash_a_day_and_never_applies_when_suspended() {
     );
     desk.shop.clock.advance(Duration::days(1));
     let manager = desk.shop.manager();
-    desk.shop.service.suspend_plan(&manager, plan.id).unwrap();
+    desk.shop.service.suspend_plan(&manager, plan.plan.id).unwrap();
     assert_eq!(
         desk.pay(&manager, Some(member), Some(vehicle), desk.exterior)
             .unwrap()
@@ -852,7 +866,7 @@ fn a_plan_covers_one_wash_a_day_and_never_applies_when_suspended() {
             },
         )
         .unwrap();
-    desk.shop.service.resume_plan(&manager, plan.id).unwrap();
+    desk.shop.service.resume_plan(&manager, plan.plan.id).unwrap();
     assert_eq!(
         desk.pay(&manager, Some(member), Some(other.id), desk.exterior)
             .unwrap()
@@ -873,11 +887,18 @@ fn a_package_counts_down_and_then_charges() {
             &desk.manager,
             PackageSale {
                 member,
-                service: desk.full,
-                washes: 2,
-                price: Money::from_minor(8000),
-                valid_months: Some(6),
+                product: common::package_product(
+                    &desk.shop.service,
+                    &desk.manager,
+                    desk.full,
+                    2,
+                    8000,
+                    Some(6),
+                ),
+                price_override: None,
+                override_reason: None,
                 payment: PaymentMethod::Cash,
+                tenders: Vec::new(),
             },
         )
         .unwrap();
@@ -905,7 +926,7 @@ fn a_package_counts_down_and_then_charges() {
     assert_eq!(
         packages
             .iter()
-            .find(|p| p.id == package.id)
+            .find(|p| p.id == package.package.id)
             .unwrap()
             .remaining,
         0
@@ -966,11 +987,19 @@ fn every_manager_only_action_is_refused_for_a_cashier_and_audited() {
             PlanSale {
                 member,
                 vehicle,
-                services: vec![desk.exterior],
-                months: 1,
-                price_per_month: Money::from_minor(3000),
-                washes_per_day: None,
+                product: common::plan_product(
+                    &desk.shop.service,
+                    &desk.manager,
+                    vec![desk.exterior],
+                    1,
+                    3000,
+                    1,
+                ),
+                terms: 1,
+                price_override: None,
+                override_reason: None,
                 payment: PaymentMethod::Card,
+                tenders: Vec::new(),
             },
         )
         .unwrap();
@@ -997,6 +1026,8 @@ fn every_manager_only_action_is_refused_for_a_cashier_and_audited() {
                     adjustment_reason: Some("friend".into()),
                     points: None,
                     payment: PaymentMethod::Cash,
+                    tenders: Vec::new(),
+                    tip: Default::default(),
                 },
             )
             .map(drop),
@@ -1013,6 +1044,8 @@ fn every_manager_only_action_is_refused_for_a_cashier_and_audited() {
                     adjustment_reason: Some("friend".into()),
                     points: None,
                     payment: PaymentMethod::Cash,
+                    tenders: Vec::new(),
+                    tip: Default::default(),
                 },
             )
             .map(drop),
@@ -1021,8 +1054,8 @@ fn every_manager_only_action_is_refused_for_a_cashier_and_audited() {
             .service
             .adjust_points(&cashier, member, 50, "nice")
             .map(drop),
-        desk.shop.service.suspend_plan(&cashier, plan.id).map(drop),
-        desk.shop.service.cancel_plan(&cashier, plan.id).map(drop),
+        desk.shop.service.suspend_plan(&cashier, plan.plan.id).map(drop),
+        desk.shop.service.cancel_plan(&cashier, plan.plan.id).map(drop),
         desk.shop.service.run_points_expiry(&cashier).map(drop),
         desk.shop
             .service

@@ -267,11 +267,19 @@ impl Counter {
                 PlanSale {
                     member: self.john,
                     vehicle: self.john_car,
-                    services: vec![self.exterior],
-                    months: 1,
-                    price_per_month: Money::from_minor(3999),
-                    washes_per_day: None,
+                    product: common::plan_product(
+                        &self.shop.service,
+                        &self.manager,
+                        vec![self.exterior],
+                        1,
+                        3999,
+                        1,
+                    ),
+                    terms: 1,
+                    price_override: None,
+                    override_reason: None,
                     payment: PaymentMethod::Card,
+                    tenders: Vec::new(),
                 },
             )
             .unwrap();
@@ -460,6 +468,8 @@ fn a_total_that_changed_after_the_confirmation_is_not_charged() {
                 adjustment_reason: None,
                 points: None,
                 payment: PaymentMethod::Plan,
+                tenders: Vec::new(),
+                tip: Default::default(),
             },
         )
         .unwrap();

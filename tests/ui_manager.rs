@@ -99,6 +99,8 @@ fn pay(shop: &Shop, session: &Session, member: RecordId, service: RecordId, meth
                 adjustment_reason: None,
                 points: None,
                 payment: method,
+                tenders: Vec::new(),
+                tip: Default::default(),
             },
         )
         .expect("checkout");

@@ -103,6 +103,8 @@ fn counter() -> Counter {
                 adjustment_reason: None,
                 points: None,
                 payment: PaymentMethod::Card,
+                tenders: Vec::new(),
+                tip: Default::default(),
             },
         )
         .expect("checkout");
@@ -112,11 +114,12 @@ fn counter() -> Counter {
             PlanSale {
                 member: wang.id,
                 vehicle: wang_car,
-                services: vec![wash],
-                months: 2,
-                price_per_month: Money::from_minor(3900),
-                washes_per_day: None,
+                product: common::plan_product(&shop.service, &manager, vec![wash], 1, 3900, 1),
+                terms: 2,
+                price_override: None,
+                override_reason: None,
                 payment: PaymentMethod::Card,
+                tenders: Vec::new(),
             },
         )
         .expect("plan");
@@ -125,11 +128,11 @@ fn counter() -> Counter {
             &manager,
             PackageSale {
                 member: wang.id,
-                service: wash,
-                washes: 5,
-                price: Money::from_minor(9000),
-                valid_months: Some(6),
+                product: common::package_product(&shop.service, &manager, wash, 5, 9000, Some(6)),
+                price_override: None,
+                override_reason: None,
                 payment: PaymentMethod::Cash,
+                tenders: Vec::new(),
             },
         )
         .expect("package");
@@ -745,7 +748,7 @@ fn cashier_sells_a_plan_and_a_package() {
         .member_plans(&counter.manager, counter.smith)
         .expect("plans");
     assert_eq!(plans.len(), 1);
-    assert_eq!(plans[0].price_per_month, Money::from_minor(3900));
+    assert_eq!(plans[0].price_per_term, Money::from_minor(3900));
     assert_eq!(
         plans[0].valid_until,
         NaiveDate::from_ymd_opt(2027, 2, 22).unwrap()

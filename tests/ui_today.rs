@@ -210,6 +210,8 @@ fn morning() -> Morning {
                 adjustment_reason: None,
                 points: None,
                 payment: PaymentMethod::Card,
+                tenders: Vec::new(),
+                tip: Default::default(),
             },
         )
         .expect("checkout");

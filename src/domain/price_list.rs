@@ -60,6 +60,15 @@ impl Product {
         }
     }
 
+    /// The same product under another id (a new product gets its id from the service).
+    pub fn with_id(mut self, id: RecordId) -> Self {
+        match &mut self {
+            Product::Plan(plan) => plan.id = id,
+            Product::Package(package) => package.id = id,
+        }
+        self
+    }
+
     pub fn name(&self) -> &str {
         match self {
             Product::Plan(plan) => &plan.name,

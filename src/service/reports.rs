@@ -339,11 +339,27 @@ mod tests {
                 points_used: 0,
                 points_value: Money::ZERO,
                 total: Money::from_minor(total),
+                tax: Default::default(),
+                amount_due: Money::from_minor(total),
                 eligible_spend: Money::from_minor(total),
                 plan_uses: Vec::new(),
                 package_uses: Vec::new(),
             },
             payment,
+            settlement: crate::domain::tender::Settlement {
+                tenders: vec![crate::domain::tender::Tender {
+                    method: payment,
+                    amount: Money::from_minor(total),
+                    tendered: None,
+                    change: Money::ZERO,
+                }],
+                charged: Money::from_minor(total),
+                ..Default::default()
+            },
+            receipt_number: Some(1),
+            shift: None,
+            approved_by: None,
+            refunds: Vec::new(),
             adjustment_reason: Some("regular".into()),
             points_earned: 3,
             points_redeemed: 0,
@@ -364,6 +380,22 @@ mod tests {
             payment,
             staff: RecordId::from_u128(staff),
             at: at(),
+            product: None,
+            off_list_reason: None,
+            approved_by: None,
+            tax: Default::default(),
+            settlement: crate::domain::tender::Settlement {
+                tenders: vec![crate::domain::tender::Tender {
+                    method: payment,
+                    amount: Money::from_minor(amount),
+                    tendered: None,
+                    change: Money::ZERO,
+                }],
+                charged: Money::from_minor(amount),
+                ..Default::default()
+            },
+            receipt_number: Some(2),
+            shift: None,
         }
     }
 

@@ -87,10 +87,16 @@ impl Service {
             .ok_or(ServiceError::NotFound("price-list product"))
     }
 
-    /// Adds a product to the price list or changes one (manager). A product whose id is not
-    /// on file is added. Changing a product never changes a plan or package already sold.
+    /// Adds a product to the price list (give it [`RecordId::NEW`]; it gets an id here) or
+    /// changes one (manager). Changing a product never changes a plan or package already sold.
     pub fn save_product(&self, session: &Session, product: Product) -> Result<Product, ServiceError> {
         let caller = self.authorize(session, Operation::ChangeSettings)?;
+        let product = if product.id() == RecordId::NEW {
+            product.with_id(RecordId::generate(self.clock.now(), self.entropy.as_ref())?)
+        } else {
+            self.product(product.id())?;
+            product
+        };
         let product = product
             .normalised()
             .map_err(|e| ServiceError::invalid(e.to_string()))?;
