@@ -18,6 +18,7 @@ pub mod plate;
 pub mod receipt;
 pub mod sanitize;
 pub mod schedule;
+pub mod tax;
 pub mod vehicle;
 
 pub use email::normalize_email;
