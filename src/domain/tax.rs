@@ -41,7 +41,7 @@
 //! (the "Alabama paradox"). Raising the reduction by a unit can move one minor unit of reduction
 //! off a line, so a tax that applies to only some lines can rise by the rounding of that unit. A
 //! tax that applies to every line, or an invoice whose lines all share one class, never rises
-//! when the reduction grows.
+//! when the reduction grows (with inclusive prices, as long as the guard of rule 5 is not needed).
 
 use std::cmp::{Ordering, Reverse};
 
