@@ -21,6 +21,7 @@ pub mod receipt;
 pub mod sanitize;
 pub mod schedule;
 pub mod tax;
+pub mod tender;
 pub mod vehicle;
 
 pub use email::normalize_email;
