@@ -650,15 +650,15 @@ mod tests {
     fn a_schema_2_file_gains_the_sales_and_consent_tables_and_keeps_its_records_as_they_are() {
         let dir = tempfile::tempdir().unwrap();
         drop(Store::create(dir.path()).unwrap());
-        let visit_bytes: &[u8] = b"an already stored visit";
+        let booking_bytes: &[u8] = b"an already stored booking";
         {
             let db = Database::open(Store::file_in(dir.path())).unwrap();
             let tx = db.begin_write().unwrap();
             assert!(tx.delete_table(schema::SALES).unwrap());
             assert!(tx.delete_table(schema::CONSENTS).unwrap());
-            tx.open_table(schema::VISITS)
+            tx.open_table(schema::BOOKINGS)
                 .unwrap()
-                .insert(7u128, visit_bytes)
+                .insert(7u128, booking_bytes)
                 .unwrap();
             tx.open_table(schema::META)
                 .unwrap()
@@ -673,8 +673,8 @@ mod tests {
         assert_eq!(version, Some(schema::SCHEMA_VERSION));
         assert!(tx.open_table(schema::SALES).is_ok());
         assert!(tx.open_table(schema::CONSENTS).is_ok());
-        let visits = tx.open_table(schema::VISITS).unwrap();
-        assert_eq!(visits.get(7u128).unwrap().unwrap().value(), visit_bytes);
+        let bookings = tx.open_table(schema::BOOKINGS).unwrap();
+        assert_eq!(bookings.get(7u128).unwrap().unwrap().value(), booking_bytes);
     }
 
     #[test]
@@ -700,7 +700,7 @@ mod tests {
         let db = Database::open(Store::file_in(dir.path())).unwrap();
         let tx = db.begin_read().unwrap();
         let version = stored_version(&tx);
-        assert_eq!(version, Some(4));
+        assert_eq!(version, Some(schema::SCHEMA_VERSION));
         let keys = tx.open_table(schema::STAFF_SSH_KEYS).unwrap();
         assert!(redb::ReadableTableMetadata::is_empty(&keys).unwrap());
         let staff = tx.open_table(schema::STAFF).unwrap();

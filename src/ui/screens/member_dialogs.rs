@@ -108,7 +108,7 @@ impl MemberDialog {
                     )
                     .text(
                         "terms",
-                        "Terms",
+                        "Terms to buy",
                         TextInput::new().with_max(2).with_value("1"),
                     )
                     .choice("payment", "Payment", payment_options(lang), 0);
@@ -117,7 +117,7 @@ impl MemberDialog {
             DialogKind::RenewPlan { .. } => Form::new()
                 .text(
                     "terms",
-                    "Terms",
+                    "Terms to add",
                     TextInput::new().with_max(2).with_value("1"),
                 )
                 .choice("payment", "Payment", payment_options(lang), 0),
