@@ -843,7 +843,10 @@ fn a_plan_covers_one_wash_a_day_and_never_applies_when_suspended() {
     );
     desk.shop.clock.advance(Duration::days(1));
     let manager = desk.shop.manager();
-    desk.shop.service.suspend_plan(&manager, plan.plan.id).unwrap();
+    desk.shop
+        .service
+        .suspend_plan(&manager, plan.plan.id)
+        .unwrap();
     assert_eq!(
         desk.pay(&manager, Some(member), Some(vehicle), desk.exterior)
             .unwrap()
@@ -866,7 +869,10 @@ fn a_plan_covers_one_wash_a_day_and_never_applies_when_suspended() {
             },
         )
         .unwrap();
-    desk.shop.service.resume_plan(&manager, plan.plan.id).unwrap();
+    desk.shop
+        .service
+        .resume_plan(&manager, plan.plan.id)
+        .unwrap();
     assert_eq!(
         desk.pay(&manager, Some(member), Some(other.id), desk.exterior)
             .unwrap()
@@ -1054,8 +1060,14 @@ fn every_manager_only_action_is_refused_for_a_cashier_and_audited() {
             .service
             .adjust_points(&cashier, member, 50, "nice")
             .map(drop),
-        desk.shop.service.suspend_plan(&cashier, plan.plan.id).map(drop),
-        desk.shop.service.cancel_plan(&cashier, plan.plan.id).map(drop),
+        desk.shop
+            .service
+            .suspend_plan(&cashier, plan.plan.id)
+            .map(drop),
+        desk.shop
+            .service
+            .cancel_plan(&cashier, plan.plan.id)
+            .map(drop),
         desk.shop.service.run_points_expiry(&cashier).map(drop),
         desk.shop
             .service

@@ -175,6 +175,9 @@ audit_actions! {
     ShiftClosed => "drawer.shift_closed",
     /// A manager approved a cashier's action at the cashier's screen.
     ApprovalGranted => "approval.granted",
+    /// A manager's approval typed at a cashier's screen was refused (wrong password or code,
+    /// or not a manager); it counts toward that manager's login throttle.
+    ApprovalRefused => "approval.refused",
     BayChanged => "catalog.bay_changed",
     ServiceChanged => "catalog.service_changed",
     DemoStoreGenerated => "store.demo_generated",
@@ -249,6 +252,16 @@ impl AuditDraft {
             fields: Vec::new(),
             detail: None,
         }
+    }
+
+    /// Appends to the detail (`; ` between parts), so a caller's note such as who approved the
+    /// action survives the detail the action itself adds.
+    pub fn add_detail(&mut self, detail: impl Into<String>) {
+        let detail = detail.into();
+        self.detail = Some(match self.detail.take() {
+            Some(existing) => format!("{existing}; {detail}"),
+            None => detail,
+        });
     }
 
     /// Adds an object reference: a record id, member number or similar identifier.

@@ -99,6 +99,10 @@ pub enum Operation {
     EditOwnPreferences,
     /// Write an encrypted snapshot of the whole store to a file.
     MakeBackup,
+    /// Give back money, points and uses for chosen lines or an amount of a visit.
+    RefundVisit,
+    /// Open and close one's own cash-drawer shift, record paid-outs and drops.
+    UseCashDrawer,
 }
 
 impl Operation {
@@ -129,6 +133,8 @@ impl Operation {
             Operation::ReadAuditCheckpoint => "read_audit_checkpoint",
             Operation::EditOwnPreferences => "edit_own_preferences",
             Operation::MakeBackup => "make_backup",
+            Operation::RefundVisit => "refund_visit",
+            Operation::UseCashDrawer => "use_cash_drawer",
         }
     }
 
@@ -139,12 +145,12 @@ impl Operation {
             (
                 SearchMembers | OpenMember | CreateMember | EditMember | ManageVehicles
                 | ChangeOwnPassword | ConfirmIdentity | ManageBookings | Checkout | SellPlans
-                | ViewTakings | ReadAuditCheckpoint | EditOwnPreferences,
+                | ViewTakings | ReadAuditCheckpoint | EditOwnPreferences | UseCashDrawer,
                 _,
             ) => Rule::Allowed,
             (
                 ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog | OverridePrice | VoidVisit
-                | AdjustPoints | SuspendOrCancelPlan | RunMaintenance | MakeBackup,
+                | AdjustPoints | SuspendOrCancelPlan | RunMaintenance | MakeBackup | RefundVisit,
                 Role::Manager,
             ) => Rule::Allowed,
             (ResetStaffCredentials, Role::Manager) => Rule::AfterStepUp,
@@ -159,10 +165,25 @@ impl Operation {
                 | AdjustPoints
                 | SuspendOrCancelPlan
                 | RunMaintenance
-                | MakeBackup,
+                | MakeBackup
+                | RefundVisit,
                 Role::Cashier,
             ) => Rule::Denied,
         }
+    }
+}
+
+impl Operation {
+    /// Operations a cashier may do once when a manager approves it at the cashier's screen
+    /// with their own password and a fresh code (SPEC section 2).
+    pub fn manager_may_approve(self) -> bool {
+        matches!(
+            self,
+            Operation::OverridePrice
+                | Operation::RefundVisit
+                | Operation::VoidVisit
+                | Operation::AdjustPoints
+        )
     }
 }
 
@@ -193,6 +214,7 @@ mod tests {
             Operation::SuspendOrCancelPlan,
             Operation::RunMaintenance,
             Operation::MakeBackup,
+            Operation::RefundVisit,
         ] {
             assert_eq!(
                 operation.rule_for(Role::Cashier),
@@ -219,6 +241,7 @@ mod tests {
             Operation::ViewTakings,
             Operation::ReadAuditCheckpoint,
             Operation::EditOwnPreferences,
+            Operation::UseCashDrawer,
         ] {
             assert_eq!(operation.rule_for(Role::Cashier), Rule::Allowed);
             assert_eq!(operation.rule_for(Role::Manager), Rule::Allowed);

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::field_error::FieldError;
 use crate::domain::money::Money;
-use crate::domain::tax::TaxClass;
 use crate::domain::sanitize::sanitize_line;
+use crate::domain::tax::TaxClass;
 use crate::ids::RecordId;
 
 pub const NAME_MAX_CHARS: usize = 40;

@@ -350,8 +350,7 @@ pub fn price_checkout(req: &CheckoutRequest) -> Result<PricedCheckout, CheckoutE
     let eligible_spend = if subtotal.is_zero() {
         Money::ZERO
     } else {
-        let proportional = i128::from(net.minor_units())
-            * i128::from(earning_amount.minor_units())
+        let proportional = i128::from(net.minor_units()) * i128::from(earning_amount.minor_units())
             / i128::from(subtotal.minor_units());
         // 0 ≤ net ≤ subtotal and 0 ≤ earning ≤ subtotal, so this lies within 0..=net.
         Money::from_minor(

@@ -218,7 +218,11 @@ pub fn visit_receipt(
         &priced.subtotal.format_amount(currency),
     );
     if !priced.discount.is_zero() {
-        push_row(&mut out, words.discount, &negated(priced.discount, currency));
+        push_row(
+            &mut out,
+            words.discount,
+            &negated(priced.discount, currency),
+        );
     }
     if !priced.points_value.is_zero() {
         push_row(
@@ -227,7 +231,14 @@ pub fn visit_receipt(
             &negated(priced.points_value, currency),
         );
     }
-    push_taxes(&mut out, &priced.tax.taxes, priced.tax.included, priced.tax.net, currency, words);
+    push_taxes(
+        &mut out,
+        &priced.tax.taxes,
+        priced.tax.included,
+        priced.tax.net,
+        currency,
+        words,
+    );
     push_settlement(&mut out, settlement, currency, words);
     let points = points.or_else(|| {
         (priced.points_used != 0).then_some(PointsSummary {
@@ -309,11 +320,19 @@ pub fn refund_receipt(header: &ReceiptHeader<'_>, refund: &RefundReceipt<'_>) ->
         push_row(&mut out, &label, &negated(tax.amount, currency));
     }
     out.push(rule('='));
-    push_row(&mut out, words.total, &negated(refund.amount, currency).to_string());
+    push_row(
+        &mut out,
+        words.total,
+        &negated(refund.amount, currency).to_string(),
+    );
     for tender in refund.tenders {
         push_row(
             &mut out,
-            &format!("{} {}", words.refunded_to, method_label(tender.method, words)),
+            &format!(
+                "{} {}",
+                words.refunded_to,
+                method_label(tender.method, words)
+            ),
             &tender.amount.format_amount(currency),
         );
     }
@@ -403,7 +422,11 @@ fn push_taxes(
         push_row(out, words.net, &net.format_amount(currency));
     }
     for tax in taxes {
-        push_row(out, &tax_label(tax, included, words), &tax.amount.format_amount(currency));
+        push_row(
+            out,
+            &tax_label(tax, included, words),
+            &tax.amount.format_amount(currency),
+        );
     }
 }
 

@@ -20,9 +20,9 @@ use crate::domain::loyalty::{
 use crate::domain::money::Money;
 use crate::domain::plans::{Package, Plan, PlanStatus};
 use crate::domain::receipt::{PointsSummary, ReceiptHeader, visit_receipt};
-use crate::domain::tender::{Settlement, TenderRequest, settle};
 use crate::domain::sanitize::sanitize_line;
 use crate::domain::schedule::format_local;
+use crate::domain::tender::{Settlement, TenderRequest, settle};
 use crate::ids::RecordId;
 use crate::store::ReadAccess;
 use crate::store::records::{
@@ -164,14 +164,19 @@ impl Service {
             .as_deref()
             .map(sanitize_line)
             .filter(|r| !r.is_empty());
-        if adjusts {
-            self.authorize(session, Operation::OverridePrice)?;
+        // An adjustment is done under the caller that may adjust: the manager themself, or the
+        // cashier with a manager's approval, which this call uses up.
+        let caller = if adjusts {
+            let adjusting = self.authorize(session, Operation::OverridePrice)?;
             if adjustment_reason.is_none() {
                 return Err(ServiceError::invalid(
                     "say why the price is changed; the reason is kept with the visit",
                 ));
             }
-        }
+            adjusting
+        } else {
+            caller
+        };
         let now = self.clock.now();
         let tz = self.shop_zone()?;
         let settings = self.settings()?;
@@ -325,7 +330,7 @@ impl Service {
                     receipt_number: Some(receipt_number),
                     shift,
                     adjustment_reason: adjustment_reason.clone(),
-                    approved_by: None,
+                    approved_by: caller.approver_id(),
                     points_earned: earned,
                     points_redeemed: redeemed,
                     voided: None,

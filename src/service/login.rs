@@ -80,7 +80,7 @@ fn unix_seconds(at: DateTime<Utc>) -> u64 {
 
 /// Why a login failed, for the audit trail only; the caller always sees the same message.
 #[derive(Clone, Copy)]
-enum FailureReason {
+pub(super) enum FailureReason {
     UnknownUser,
     DisabledAccount,
     WrongPassword,
@@ -111,14 +111,14 @@ impl FailureReason {
 }
 
 /// An attempt already counted against a typed name, holding that name's gate until dropped.
-struct ReservedAttempt<'a> {
+pub(super) struct ReservedAttempt<'a> {
     key: String,
     reserved_at: DateTime<Utc>,
     _pass: GatePass<'a>,
 }
 
 /// The second factor that checked out, to be consumed in the login's write transaction.
-enum AcceptedFactor {
+pub(super) enum AcceptedFactor {
     Totp {
         step: u64,
     },
@@ -154,7 +154,7 @@ impl Service {
         self.names.start_build(Arc::clone(&self.store), vault);
     }
 
-    fn staff_actor(staff: &StaffRecord) -> Actor {
+    pub(super) fn staff_actor(staff: &StaffRecord) -> Actor {
         Actor::Staff {
             staff_id: staff.id,
             username: staff.username.clone(),
@@ -165,7 +165,7 @@ impl Service {
     /// checked and the attempt recorded as a failure in one write transaction, behind the
     /// name's gate, so parallel attempts never get past the throttle or the hourly cap.
     /// A refusal is audited in that same transaction.
-    fn reserve_attempt(
+    pub(super) fn reserve_attempt(
         &self,
         typed_name: &str,
         origin: &Origin,
@@ -217,7 +217,7 @@ impl Service {
 
     /// Audits a failed attempt and answers with the one message. The attempt was already
     /// counted when it was reserved.
-    fn refuse_login(
+    pub(super) fn refuse_login(
         &self,
         staff: Option<&StaffRecord>,
         reason: FailureReason,
@@ -236,7 +236,7 @@ impl Service {
         }
     }
 
-    fn append_login_failure(
+    pub(super) fn append_login_failure(
         writer: &mut StoreWriter,
         staff: Option<&StaffRecord>,
         reason: FailureReason,
@@ -263,7 +263,7 @@ impl Service {
 
     /// The reserved attempt succeeded: inside the caller's transaction, it stops counting as
     /// a failure and the run of failures ends.
-    fn settle_success(
+    pub(super) fn settle_success(
         writer: &mut StoreWriter,
         attempt: &ReservedAttempt<'_>,
         now: DateTime<Utc>,
@@ -451,7 +451,7 @@ impl Service {
     }
 
     /// Whether the offered code is one of the staff member's; nothing is consumed yet.
-    fn check_second_factor(
+    pub(super) fn check_second_factor(
         &self,
         staff: &StaffRecord,
         vault: &UnlockedVault,
@@ -487,7 +487,7 @@ impl Service {
     /// Marks the checked code used on the record as read inside the login's write
     /// transaction — a compare-and-set: if a parallel login used it first, this one fails.
     /// Returns the audit actions the use adds.
-    fn consume_second_factor(
+    pub(super) fn consume_second_factor(
         staff: &mut StaffRecord,
         factor: &AcceptedFactor,
         now: DateTime<Utc>,

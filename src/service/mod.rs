@@ -2,6 +2,7 @@
 //! matrix, masks personal data for the caller's role, and writes the audit trail — each
 //! change and its audit entry in one transaction.
 
+mod approval;
 mod audit_log;
 mod backup;
 mod board;
@@ -85,6 +86,7 @@ pub struct Service {
     names: Arc<NameSearch>,
     sessions: SessionRegistry,
     login_gate: LoginGate,
+    approvals: approval::Approvals,
 }
 
 impl std::fmt::Debug for Service {
@@ -104,6 +106,15 @@ struct Caller {
     username: String,
     role: Role,
     origin: Origin,
+    /// The manager who approved this one call at the caller's screen.
+    approved_by: Option<Approver>,
+}
+
+/// A manager who approved a cashier's action at the cashier's screen.
+#[derive(Debug, Clone)]
+struct Approver {
+    staff_id: RecordId,
+    username: String,
 }
 
 impl Caller {
@@ -122,8 +133,16 @@ impl Caller {
             outcome: Outcome::Ok,
             objects: Vec::new(),
             fields: Vec::new(),
-            detail: None,
+            detail: self
+                .approved_by
+                .as_ref()
+                .map(|manager| format!("approved by manager {}", manager.username)),
         }
+    }
+
+    /// The approving manager's id, for the record the approved action writes.
+    fn approver_id(&self) -> Option<RecordId> {
+        self.approved_by.as_ref().map(|manager| manager.staff_id)
     }
 }
 
@@ -138,6 +157,7 @@ impl Service {
             names: Arc::new(NameSearch::default()),
             sessions: SessionRegistry::default(),
             login_gate: LoginGate::default(),
+            approvals: approval::Approvals::default(),
         }
     }
 
@@ -200,25 +220,38 @@ impl Service {
             username: record.username.clone(),
             role: record.role,
             origin: record.origin.clone(),
+            approved_by: None,
         };
+        let mut caller = caller;
         match operation.rule_for(record.role) {
             Rule::Allowed => {}
             Rule::AfterStepUp if record.has_fresh_step_up(now) => {}
             Rule::AfterStepUp => return Err(ServiceError::StepUpRequired),
-            Rule::Denied => {
-                let mut draft = caller.draft(AuditAction::PermissionDenied);
-                draft.outcome = Outcome::Denied;
-                draft.detail = Some(format!("operation: {}", operation.as_str()));
-                self.audit_alone(draft)?;
-                return Err(ServiceError::Forbidden {
-                    role: record.role,
-                    operation: operation.as_str(),
-                });
+            Rule::Denied if operation.manager_may_approve() => {
+                match self.approvals.take(session, operation, now) {
+                    Some(approver) => caller.approved_by = Some(approver),
+                    None => return Err(self.deny(&caller, record.role, operation)),
+                }
             }
+            Rule::Denied => return Err(self.deny(&caller, record.role, operation)),
         }
         self.sessions
             .update(session, |record| record.clock.touch(now));
         Ok(caller)
+    }
+
+    /// Audits a refusal by the permission matrix and says who may do it.
+    fn deny(&self, caller: &Caller, role: Role, operation: Operation) -> ServiceError {
+        let mut draft = caller.draft(AuditAction::PermissionDenied);
+        draft.outcome = Outcome::Denied;
+        draft.detail = Some(format!("operation: {}", operation.as_str()));
+        if let Err(error) = self.audit_alone(draft) {
+            return error;
+        }
+        ServiceError::Forbidden {
+            role,
+            operation: operation.as_str(),
+        }
     }
 
     /// Writes one audit entry in a transaction of its own (for events that change nothing else).

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Months, Utc};
 
-use super::{Caller, Service, ServiceError, Session};
+use super::{Approver, Caller, Service, ServiceError, Session};
 use crate::audit::{AuditAction, AuditDraft};
 use crate::domain::access::Operation;
 use crate::domain::catalog::{PaymentMethod, ServiceItem};
@@ -93,11 +93,20 @@ struct SaleTerms {
     tax_class: TaxClass,
     product: RecordId,
     off_list_reason: Option<String>,
+    /// The manager who approved an off-list price at a cashier's screen.
+    approved_by: Option<Approver>,
     payment: PaymentMethod,
     tenders: Vec<TenderRequest>,
     /// The item as the receipt names it, and its detail line.
     item: String,
     detail: String,
+}
+
+/// The price a sale is made at, and why and by whose leave it is off the list.
+struct OffList {
+    price: Money,
+    reason: Option<String>,
+    approved_by: Option<Approver>,
 }
 
 impl Service {
@@ -111,19 +120,23 @@ impl Service {
         Ok(())
     }
 
-    /// The list price unless a manager set another with a reason; a cashier is refused here,
-    /// before anything is written.
+    /// The list price unless a manager set another with a reason (themself, or by approving
+    /// it at the cashier's screen); a cashier alone is refused here, before anything is written.
     fn sale_price(
         &self,
         session: &Session,
         list_price: Money,
         price_override: Option<Money>,
         reason: Option<&str>,
-    ) -> Result<(Money, Option<String>), ServiceError> {
+    ) -> Result<OffList, ServiceError> {
         let Some(price) = price_override.filter(|price| *price != list_price) else {
-            return Ok((list_price, None));
+            return Ok(OffList {
+                price: list_price,
+                reason: None,
+                approved_by: None,
+            });
         };
-        self.authorize(session, Operation::OverridePrice)?;
+        let adjusting = self.authorize(session, Operation::OverridePrice)?;
         if price.is_negative() {
             return Err(ServiceError::invalid(
                 "a price cannot be negative; enter 0 to give it free",
@@ -132,7 +145,11 @@ impl Service {
         let reason = reason.map(sanitize_line).filter(|r| !r.is_empty()).ok_or_else(|| {
             ServiceError::invalid("say why the price differs from the price list; the reason is kept with the sale")
         })?;
-        Ok((price, Some(reason)))
+        Ok(OffList {
+            price,
+            reason: Some(reason),
+            approved_by: adjusting.approved_by,
+        })
     }
 
     fn plan_product(&self, id: RecordId) -> Result<PlanProduct, ServiceError> {
@@ -214,7 +231,7 @@ impl Service {
             at: now,
             product: Some(terms.product),
             off_list_reason: terms.off_list_reason.clone(),
-            approved_by: None,
+            approved_by: terms.approved_by.as_ref().map(|manager| manager.staff_id),
             tax,
             settlement,
             receipt_number: Some(receipt_number),
@@ -222,7 +239,10 @@ impl Service {
         };
         writer.put(SALES, record.id, &record)?;
         draft.objects.push(record.id.to_string());
-        draft.detail = Some(format!(
+        if let Some(manager) = &terms.approved_by {
+            draft.add_detail(format!("approved by manager {}", manager.username));
+        }
+        draft.add_detail(format!(
             "receipt: {receipt_number}, price: {}, payment: {payment}{}",
             terms.amount.minor_units(),
             if terms.off_list_reason.is_some() {
@@ -272,7 +292,7 @@ impl Service {
                 "a plan is sold for at most 24 months at a time; sell fewer terms",
             ));
         }
-        let (price_per_term, off_list_reason) = self.sale_price(
+        let off_list = self.sale_price(
             session,
             product.price_per_term,
             sale.price_override,
@@ -281,6 +301,7 @@ impl Service {
         check_sale_payment(sale.payment)?;
         self.check_customer(Some(sale.member), Some(sale.vehicle))?;
         self.check_services(&product.services)?;
+        let price_per_term = off_list.price;
         let amount = price_per_term.checked_mul(sale.terms).map_err(invalid)?;
         let months = sale.terms * product.months_per_term;
         let now = self.clock.now();
@@ -309,7 +330,8 @@ impl Service {
             amount,
             tax_class: product.tax_class.clone(),
             product: product.id,
-            off_list_reason,
+            off_list_reason: off_list.reason,
+            approved_by: off_list.approved_by,
             payment: sale.payment,
             tenders: sale.tenders,
             item: product.name.clone(),
@@ -433,6 +455,7 @@ impl Service {
                     tax_class: renewed.tax_class.clone(),
                     product: renewed.product.unwrap_or(renewed.id),
                     off_list_reason: None,
+                    approved_by: None,
                     payment,
                     tenders: Vec::new(),
                     item: self.plan_name(renewed),
@@ -440,7 +463,8 @@ impl Service {
                 }))
             },
         )?;
-        let receipt = receipt.ok_or_else(|| ServiceError::invalid("the renewal took no payment"))?;
+        let receipt =
+            receipt.ok_or_else(|| ServiceError::invalid("the renewal took no payment"))?;
         Ok(SoldPlan { plan, receipt })
     }
 
@@ -511,7 +535,7 @@ impl Service {
     ) -> Result<SoldPackage, ServiceError> {
         let caller = self.authorize(session, Operation::SellPlans)?;
         let product = self.package_product(sale.product)?;
-        let (price, off_list_reason) = self.sale_price(
+        let off_list = self.sale_price(
             session,
             product.price,
             sale.price_override,
@@ -522,14 +546,13 @@ impl Service {
         self.check_services(&[product.service])?;
         let now = self.clock.now();
         let today = self.local_date(now)?;
-        let expires_on = match product.valid_months {
-            Some(months) => Some(
-                today
-                    .checked_add_months(Months::new(months))
-                    .ok_or_else(|| ServiceError::invalid("the package's expiry is out of range"))?,
-            ),
-            None => None,
-        };
+        let expires_on =
+            match product.valid_months {
+                Some(months) => Some(today.checked_add_months(Months::new(months)).ok_or_else(
+                    || ServiceError::invalid("the package's expiry is out of range"),
+                )?),
+                None => None,
+            };
         let package = Package {
             id: RecordId::generate(now, self.entropy.as_ref())?,
             member: sale.member,
@@ -541,10 +564,11 @@ impl Service {
         package.validate().map_err(invalid)?;
         let till = self.till_settings()?;
         let terms = SaleTerms {
-            amount: price,
+            amount: off_list.price,
             tax_class: product.tax_class.clone(),
             product: product.id,
-            off_list_reason,
+            off_list_reason: off_list.reason,
+            approved_by: off_list.approved_by,
             payment: sale.payment,
             tenders: sale.tenders,
             item: product.name.clone(),

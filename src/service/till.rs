@@ -89,7 +89,11 @@ impl Service {
 
     /// Adds a product to the price list (give it [`RecordId::NEW`]; it gets an id here) or
     /// changes one (manager). Changing a product never changes a plan or package already sold.
-    pub fn save_product(&self, session: &Session, product: Product) -> Result<Product, ServiceError> {
+    pub fn save_product(
+        &self,
+        session: &Session,
+        product: Product,
+    ) -> Result<Product, ServiceError> {
         let caller = self.authorize(session, Operation::ChangeSettings)?;
         let product = if product.id() == RecordId::NEW {
             product.with_id(RecordId::generate(self.clock.now(), self.entropy.as_ref())?)

@@ -5,8 +5,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::StoreError;
 use super::codec::{decode, encode};

@@ -4,9 +4,9 @@
 mod codec;
 mod error;
 mod file;
+mod legacy;
 mod read_only;
 pub mod records;
-mod legacy;
 pub mod schema;
 mod snapshot;
 #[doc(hidden)]

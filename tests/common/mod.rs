@@ -223,7 +223,14 @@ impl Shop {
         price_minor: i64,
         washes_per_day: u32,
     ) -> RecordId {
-        plan_product(&self.service, manager, services, months, price_minor, washes_per_day)
+        plan_product(
+            &self.service,
+            manager,
+            services,
+            months,
+            price_minor,
+            washes_per_day,
+        )
     }
 
     pub fn package_product(
@@ -234,63 +241,69 @@ impl Shop {
         price_minor: i64,
         valid_months: Option<u32>,
     ) -> RecordId {
-        package_product(&self.service, manager, service, washes, price_minor, valid_months)
+        package_product(
+            &self.service,
+            manager,
+            service,
+            washes,
+            price_minor,
+            valid_months,
+        )
     }
 }
 
 /// A plan product on the price list: `months` per term at `price_minor`.
 pub fn plan_product(
-        service: &Service,
-        manager: &Session,
-        services: Vec<RecordId>,
-        months: u32,
-        price_minor: i64,
-        washes_per_day: u32,
-    ) -> RecordId {
-        let product = frontdesk::domain::price_list::Product::Plan(
-            frontdesk::domain::price_list::PlanProduct {
-                id: RecordId::NEW,
-                name: format!("Unlimited {months} mo {price_minor} x{washes_per_day}"),
-                services,
-                months_per_term: months,
-                price_per_term: Money::from_minor(price_minor),
-                washes_per_day,
-                tax_class: Default::default(),
-                active: true,
-            },
-        );
-        service
-            .save_product(manager, product)
-            .expect("plan product")
-            .id()
-    }
+    service: &Service,
+    manager: &Session,
+    services: Vec<RecordId>,
+    months: u32,
+    price_minor: i64,
+    washes_per_day: u32,
+) -> RecordId {
+    let product =
+        frontdesk::domain::price_list::Product::Plan(frontdesk::domain::price_list::PlanProduct {
+            id: RecordId::NEW,
+            name: format!("Unlimited {months} mo {price_minor} x{washes_per_day}"),
+            services,
+            months_per_term: months,
+            price_per_term: Money::from_minor(price_minor),
+            washes_per_day,
+            tax_class: Default::default(),
+            active: true,
+        });
+    service
+        .save_product(manager, product)
+        .expect("plan product")
+        .id()
+}
 
 /// A package product on the price list.
 pub fn package_product(
-        service: &Service,
-        manager: &Session,
-        for_service: RecordId,
-        washes: u32,
-        price_minor: i64,
-        valid_months: Option<u32>,
-    ) -> RecordId {
-        let product = frontdesk::domain::price_list::Product::Package(
-            frontdesk::domain::price_list::PackageProduct {
-                id: RecordId::NEW,
-                name: format!("{washes} washes {price_minor} {valid_months:?}"),
-                service: for_service,
-                washes,
-                price: Money::from_minor(price_minor),
-                valid_months,
-                tax_class: Default::default(),
-                active: true,
-            },
-        );
-        service
-            .save_product(manager, product)
-            .expect("package product")
-            .id()
-    }
+    service: &Service,
+    manager: &Session,
+    for_service: RecordId,
+    washes: u32,
+    price_minor: i64,
+    valid_months: Option<u32>,
+) -> RecordId {
+    let product = frontdesk::domain::price_list::Product::Package(
+        frontdesk::domain::price_list::PackageProduct {
+            id: RecordId::NEW,
+            name: format!("{washes} washes {price_minor} {valid_months:?}"),
+            service: for_service,
+            washes,
+            price: Money::from_minor(price_minor),
+            valid_months,
+            tax_class: Default::default(),
+            active: true,
+        },
+    );
+    service
+        .save_product(manager, product)
+        .expect("package product")
+        .id()
+}
 
 impl Shop {
     pub fn cashier(&self, secret: &[u8]) -> Session {

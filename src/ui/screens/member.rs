@@ -500,9 +500,9 @@ impl MemberView {
         }
         let products = product_choices(cx, true);
         if products.is_empty() {
-            cx.notice(cx.tr(
-                "There is no plan on the price list; a manager adds plans in Settings.",
-            ));
+            cx.notice(
+                cx.tr("There is no plan on the price list; a manager adds plans in Settings."),
+            );
             return;
         }
         let kind = DialogKind::SellPlan {
@@ -1069,8 +1069,10 @@ impl MemberView {
                         None => text_cell(rx.tr("removed"), PLATE, rx.theme.muted),
                     };
                     let terms = if plan.months_per_term == 1 {
-                        rx.lang
-                            .fill("{price}/month", &[("price", &rx.money(plan.price_per_term))])
+                        rx.lang.fill(
+                            "{price}/month",
+                            &[("price", &rx.money(plan.price_per_term))],
+                        )
                     } else {
                         rx.lang.fill(
                             "{price}/{months} mo",
