@@ -730,15 +730,12 @@ fn cashier_sells_a_plan_and_a_package() {
     open(&mut desk, SMITH_PHONE);
     desk.key(KeyCode::Char('p'));
     assert_eq!(desk.app.screen_title(), "Sell a monthly plan");
-    // Vehicle, covers, then months.
+    // Vehicle, the plan from the price list, then the terms to buy; no price to type.
     desk.enter();
     desk.enter();
     desk.ctrl('u');
     desk.type_text("3");
-    desk.enter();
-    desk.type_text("39.00");
     insta::assert_snapshot!("dialog_sell_plan", frame_text(&desk));
-    desk.enter();
     desk.enter();
     desk.enter();
     assert_eq!(desk.app.screen_title(), "Member", "{}", frame_text(&desk));
@@ -756,22 +753,8 @@ fn cashier_sells_a_plan_and_a_package() {
 
     desk.key(KeyCode::Char('P'));
     assert_eq!(desk.app.screen_title(), "Sell a package");
-    desk.enter();
-    desk.enter();
-    desk.type_text("x");
-    desk.enter();
-    desk.enter();
-    desk.enter();
-    // A price that is not money is refused next to its field.
-    assert!(
-        frame_text(&desk).contains("enter an amount as digits"),
-        "{}",
-        frame_text(&desk)
-    );
-    assert_eq!(desk.app.screen_title(), "Sell a package");
-    desk.ctrl('u');
-    desk.type_text("150");
-    desk.enter();
+    // A cashier sells at the list price: there is no price field to fill in.
+    assert!(!frame_text(&desk).contains("Other price"), "{}", frame_text(&desk));
     desk.enter();
     desk.enter();
     assert_eq!(desk.app.screen_title(), "Member", "{}", frame_text(&desk));
@@ -781,7 +764,7 @@ fn cashier_sells_a_plan_and_a_package() {
         .member_plans(&counter.manager, counter.smith)
         .expect("plans");
     assert_eq!(packages.len(), 1);
-    assert_eq!(packages[0].total, 10);
+    assert_eq!(packages[0].total, 5);
 }
 
 #[test]
