@@ -15,9 +15,11 @@ use common::secret_from_base32;
 use frontdesk::audit::Origin;
 use frontdesk::auth::totp::{TotpSecret, code_at};
 use frontdesk::clock::{ManualClock, SystemClock};
+use frontdesk::domain::money::Money;
 use frontdesk::domain::phone::Phone;
 use frontdesk::domain::plate::normalize_plate;
 use frontdesk::entropy::OsEntropy;
+use frontdesk::ids::RecordId;
 use frontdesk::service::{DemoOptions, DemoReport, LoginRequest, SecondFactor, Service, Session};
 use frontdesk::store::Store;
 use secrecy::SecretString;
@@ -118,6 +120,49 @@ fn log_in(service: &Service, login: &Login) -> Session {
         .expect("the printed login works")
 }
 
+/// Adds one minor unit to the total of the first visit on a receipt (and takes it off again
+/// on a second call), writing straight into the file as a tampering hand or a bug would.
+fn alter_one_visit_total(data: &Path) -> RecordId {
+    use frontdesk::store::records::{ReceiptFor, VisitRecord};
+    use frontdesk::store::schema::{RECEIPTS, VISITS};
+    use frontdesk::store::{decode_record, encode_record};
+    use redb::{ReadableDatabase, ReadableTable};
+    let db = redb::Database::open(Store::file_in(data)).unwrap();
+    let visit = {
+        let tx = db.begin_read().unwrap();
+        let receipts = tx.open_table(RECEIPTS).unwrap();
+        let visit = (1..)
+            .map(|n: u64| receipts.get(n).unwrap().expect("a receipt"))
+            .find_map(
+                |bytes| match decode_record::<ReceiptFor>("receipt", bytes.value()) {
+                    Ok(ReceiptFor::Visit(visit)) => Some(visit),
+                    _ => None,
+                },
+            )
+            .unwrap();
+        visit
+    };
+    let tx = db.begin_write().unwrap();
+    {
+        let mut visits = tx.open_table(VISITS).unwrap();
+        let mut record: VisitRecord = {
+            let bytes = visits.get(visit.as_u128()).unwrap().unwrap();
+            decode_record("visit", bytes.value()).unwrap()
+        };
+        let nudge = if record.priced.total.minor_units() % 2 == 0 {
+            1
+        } else {
+            -1
+        };
+        record.priced.total = Money::from_minor(record.priced.total.minor_units() + nudge);
+        let _ = visits
+            .insert(visit.as_u128(), encode_record(&record).unwrap().as_slice())
+            .unwrap();
+    }
+    tx.commit().unwrap();
+    visit
+}
+
 #[test]
 fn demo_store_prints_working_logins_and_lookups_and_keeps_them_sealed() {
     let dir = tempfile::tempdir().unwrap();
@@ -153,6 +198,18 @@ fn demo_store_prints_working_logins_and_lookups_and_keeps_them_sealed() {
     let verify = frontdesk(&data, &["verify"]);
     assert!(verify.status.success(), "{}", text(&verify));
     assert!(text(&verify).contains("records: OK (2 staff, 300 members"));
+    assert!(text(&verify).contains("without gaps"), "{}", text(&verify));
+
+    // One stored total altered by a cent: verify names the visit.
+    let altered = alter_one_visit_total(&data);
+    let verify = frontdesk(&data, &["verify"]);
+    assert!(!verify.status.success(), "{}", text(&verify));
+    assert!(
+        text(&verify).contains(&format!("visit {altered}")),
+        "{}",
+        text(&verify)
+    );
+    alter_one_visit_total(&data);
 
     // Nothing printed about a customer is in the file as plaintext. (The last four digits
     // alone are not checked: any four digits also occur in timestamps and ciphertext; the

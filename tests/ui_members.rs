@@ -754,7 +754,11 @@ fn cashier_sells_a_plan_and_a_package() {
     desk.key(KeyCode::Char('P'));
     assert_eq!(desk.app.screen_title(), "Sell a package");
     // A cashier sells at the list price: there is no price field to fill in.
-    assert!(!frame_text(&desk).contains("Other price"), "{}", frame_text(&desk));
+    assert!(
+        !frame_text(&desk).contains("Other price"),
+        "{}",
+        frame_text(&desk)
+    );
     desk.enter();
     desk.enter();
     assert_eq!(desk.app.screen_title(), "Member", "{}", frame_text(&desk));

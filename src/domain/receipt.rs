@@ -400,7 +400,7 @@ fn percent_text(basis_points: u32) -> String {
     let fraction = basis_points % 100;
     if fraction == 0 {
         format!("{whole}%")
-    } else if fraction % 10 == 0 {
+    } else if fraction.is_multiple_of(10) {
         format!("{whole}.{}%", fraction / 10)
     } else {
         format!("{whole}.{fraction:02}%")
@@ -734,6 +734,7 @@ mod tests {
         }
     }
 
+    #[allow(clippy::too_many_arguments)] // the old signature, kept so the layout tests read as before
     fn receipt_text(
         shop: &str,
         currency: &Currency,

@@ -39,6 +39,7 @@ pub struct RecordCounts {
     pub members: u64,
     pub vehicles: u64,
     pub bookings: u64,
+    pub till: super::till_integrity::TillCounts,
 }
 
 impl IntegrityReport {
@@ -59,8 +60,16 @@ impl IntegrityReport {
         }];
         lines.push(match &self.records {
             Ok(counts) => format!(
-                "records: OK ({} staff, {} members, {} vehicles, {} bookings on bays; ledgers balance)",
-                counts.staff, counts.members, counts.vehicles, counts.bookings
+                "records: OK ({} staff, {} members, {} vehicles, {} bookings on bays; ledgers balance; {} visits, {} sales and {} refunds add up; receipts 1 to {} without gaps; {} closed drawers balance)",
+                counts.staff,
+                counts.members,
+                counts.vehicles,
+                counts.bookings,
+                counts.till.visits,
+                counts.till.sales,
+                counts.till.refunds,
+                counts.till.receipts,
+                counts.till.closed_shifts
             ),
             Err(problem) => format!("records: FAILED: {problem}"),
         });
@@ -167,11 +176,13 @@ fn check_records(reader: &crate::store::StoreReader) -> Result<RecordCounts, Str
     if staff == 0 {
         return Err("the store has no staff accounts".to_owned());
     }
+    let till = super::till_integrity::check_till(reader)?;
     Ok(RecordCounts {
         staff,
         members: members.len() as u64,
         vehicles,
         bookings,
+        till,
     })
 }
 

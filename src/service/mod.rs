@@ -27,6 +27,7 @@ mod setup;
 mod ssh_keys;
 mod staff;
 mod till;
+mod till_integrity;
 mod views;
 
 use std::sync::{Arc, RwLock};

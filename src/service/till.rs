@@ -39,7 +39,7 @@ impl Service {
         if let Some(unit) = settings.cash_unit {
             if unit.minor_units() <= 1 {
                 settings.cash_unit = None;
-            } else if unit.minor_units() > 100_00 {
+            } else if unit.minor_units() > 10_000 {
                 return Err(ServiceError::invalid(
                     "the cash rounding unit is the smallest coin, such as 0.05; enter at most 100",
                 ));
@@ -76,7 +76,7 @@ impl Service {
     /// Every product on the price list, retired ones too, by name.
     pub fn price_list(&self) -> Result<Vec<Product>, ServiceError> {
         let mut products: Vec<Product> = self.store.read()?.all(PRODUCTS, "product")?;
-        products.sort_by(|a, b| a.name().to_lowercase().cmp(&b.name().to_lowercase()));
+        products.sort_by_key(|product| product.name().to_lowercase());
         Ok(products)
     }
 

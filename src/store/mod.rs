@@ -23,7 +23,7 @@ use redb::{ConcurrencyMode, Database, DatabaseError, ReadableDatabase, StorageBa
 use file::{FileAccess, FileHealth};
 
 pub use codec::decode as decode_record;
-pub(crate) use codec::encode as encode_record;
+pub use codec::encode as encode_record;
 pub use error::StoreError;
 pub use read_only::ReadOnlyStore;
 pub use snapshot::{RawRow, SnapshotEvent, TableKind, known_tables};

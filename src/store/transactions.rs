@@ -901,6 +901,20 @@ impl StoreReader {
     }
 
     /// Every member id some blind-index token points at.
+    /// The number the next receipt will get (1 when none was issued yet).
+    pub fn next_receipt_number(&self) -> Result<u64, StoreError> {
+        let meta = self.tx.open_table(META)?;
+        match meta.get(META_NEXT_RECEIPT_NUMBER)? {
+            Some(bytes) => {
+                let raw: [u8; 8] = bytes.value().try_into().map_err(|_| {
+                    StoreError::Corrupt("the receipt number counter is unreadable".to_owned())
+                })?;
+                Ok(u64::from_le_bytes(raw))
+            }
+            None => Ok(1),
+        }
+    }
+
     pub fn indexed_member_ids(&self) -> Result<std::collections::HashSet<u128>, StoreError> {
         let table = self.blind_index()?;
         let mut ids = std::collections::HashSet::new();

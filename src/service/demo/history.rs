@@ -12,13 +12,11 @@ use chrono_tz::Tz;
 
 use super::dice::{Dice, Stream, mix};
 use super::people::{Person, person};
-use super::shop::{
-    ADD_ONS, Calendar, PACKAGES, PLAN_PRICE_PER_MONTH, PLAN_SERVICES, Shop, WALK_IN_MIX, at_ms,
-    local_instant,
-};
+use super::shop::{ADD_ONS, Calendar, PLAN_SERVICES, Shop, WALK_IN_MIX, at_ms, local_instant};
+use super::till::Till;
 use super::{ChunkOut, Context, Spools};
 use crate::domain::catalog::PaymentMethod;
-use crate::domain::checkout::{CheckoutRequest, Coverage, LineRequest, Redemption, price_checkout};
+use crate::domain::checkout::{CheckoutRequest, LineRequest, Redemption, price_checkout};
 use crate::domain::loyalty::{
     LedgerEntry, Wallet, plan_earn, plan_expiry, plan_redeem, points_for, tier_for,
 };
@@ -29,9 +27,10 @@ use crate::entropy::Entropy;
 use crate::ids::RecordId;
 use crate::service::ServiceError;
 use crate::service::checkout::day_key;
+use crate::service::checkout::main_method;
 use crate::service::members::{MEMBERS_TABLE, VEHICLES_TABLE, member_index_tokens};
 use crate::store::encode_record;
-use crate::store::records::{MemberRecord, MemberStats, VehicleRecord, VisitRecord};
+use crate::store::records::{MemberRecord, MemberStats, SaleKind, VehicleRecord, VisitRecord};
 use crate::vault::{BlindIndexKind, FieldContext, MemberKey, Sealed, seal_field};
 
 const MINUTE_MS: i64 = 60_000;
@@ -483,7 +482,13 @@ pub(super) fn generate_member(
     let mut plan: Option<(i64, Plan)> = None;
     if !vehicle_ids.is_empty() && active_days >= 45 && dice.chance(45)? {
         let sold = some_time_between(calendar, &dice, join_b, end_b)?;
-        let months = *dice.pick(&[1u32, 3, 6, 12, 12])?;
+        let product = dice.pick(&shop.plan_products)?;
+        let terms = if product.months_per_term == 1 {
+            *dice.pick(&[1u32, 1, 6])?
+        } else {
+            1
+        };
+        let months = product.months_per_term * terms;
         let valid_from = at_ms(sold).with_timezone(&tz).date_naive();
         let valid_until = valid_from
             .checked_add_months(Months::new(months))
@@ -493,16 +498,28 @@ pub(super) fn generate_member(
             id: RecordId::generate(at_ms(sold), dice.entropy())?,
             member,
             vehicle: vehicle_ids[0],
-            services: PLAN_SERVICES.iter().map(|s| shop.services[*s].id).collect(),
-            product: None,
-            months_per_term: 1,
-            price_per_term: Money::from_minor(PLAN_PRICE_PER_MONTH),
-            tax_class: Default::default(),
+            services: product.services.clone(),
+            product: Some(product.id),
+            months_per_term: product.months_per_term,
+            price_per_term: product.price_per_term,
+            tax_class: product.tax_class.clone(),
             valid_from,
             valid_until,
-            washes_per_day: 1,
+            washes_per_day: product.washes_per_day,
             status: PlanStatus::Active,
         };
+        let amount = product.price_per_term.checked_mul(terms).map_err(bug)?;
+        let sale = super::till::sale_record(
+            ctx,
+            &dice,
+            SaleKind::PlanSold { plan: record.id },
+            member,
+            product.id,
+            amount,
+            &product.tax_class,
+            at_ms(sold),
+        )?;
+        spools.sale(ctx, sold, &sale)?;
         record.validate().map_err(bug)?;
         let until = (sold + i64::from(months) * 30 * DAY_MS)
             .min(end_ms)
@@ -522,25 +539,43 @@ pub(super) fn generate_member(
     let mut packages: Vec<(i64, Package)> = Vec::new();
     if dice.chance(55)? {
         let sold = some_time_between(calendar, &dice, join_b, end_b)?;
-        let (service, washes, _) = *dice.pick(PACKAGES)?;
+        let product = dice.pick(&shop.package_products)?;
         let sold_on = at_ms(sold).with_timezone(&tz).date_naive();
-        let expires_on = if dice.chance(500)? {
-            Some(
+        let expires_on = match product.valid_months {
+            Some(months) => Some(
                 sold_on
-                    .checked_add_months(Months::new(12))
+                    .checked_add_months(Months::new(months))
                     .ok_or_else(|| bug("package expiry"))?,
-            )
-        } else {
-            None
+            ),
+            None => None,
         };
+        let washes = product.washes;
+        let service = shop
+            .services
+            .iter()
+            .position(|s| s.id == product.service)
+            .ok_or_else(|| bug("package service"))?;
         let package = Package {
             id: RecordId::generate(at_ms(sold), dice.entropy())?,
             member,
-            service: shop.services[service].id,
+            service: product.service,
             total: washes,
             remaining: washes,
             expires_on,
         };
+        let sale = super::till::sale_record(
+            ctx,
+            &dice,
+            SaleKind::PackageSold {
+                package: package.id,
+            },
+            member,
+            product.id,
+            product.price,
+            &product.tax_class,
+            at_ms(sold),
+        )?;
+        spools.sale(ctx, sold, &sale)?;
         package.validate().map_err(bug)?;
         let uses = dice.below(u64::from(washes) + 3)?;
         let sold_b = calendar.business(sold);
@@ -661,7 +696,7 @@ pub(super) fn generate_member(
             redemption,
             points_balance: available,
             point_value,
-            tax: Default::default(),
+            tax: shop.till.tax.clone(),
         };
         let priced = match price_checkout(&request) {
             Ok(priced) => priced,
@@ -697,7 +732,7 @@ pub(super) fn generate_member(
         }
         stats.visits += 1;
         stats.last_visit_at = Some(now);
-        stats.spend.add(now, priced.total.minor_units());
+        stats.spend.add(now, priced.tax.net.minor_units());
         stats.spend.prune(now);
         if !priced.plan_uses.is_empty() {
             *plan_usage.entry(day).or_insert(0) += priced.plan_uses.len() as u32;
@@ -707,25 +742,14 @@ pub(super) fn generate_member(
                 package.use_one().map_err(bug)?;
             }
         }
-        let covered = |wanted: fn(&Coverage) -> bool| {
-            priced
-                .lines
-                .iter()
-                .any(|l| l.covered_by.as_ref().is_some_and(wanted))
-        };
-        let payment = if !priced.total.is_zero() {
-            match dice.below(100)? {
-                0..=59 => PaymentMethod::Card,
-                60..=79 => PaymentMethod::Mobile,
-                _ => PaymentMethod::Cash,
-            }
-        } else if covered(|c| matches!(c, Coverage::Plan(_))) {
-            PaymentMethod::Plan
-        } else if covered(|c| matches!(c, Coverage::Package(_))) {
-            PaymentMethod::Package
+        let settlement = super::till::pay(&dice, priced.amount_due, shop.till.tips)?;
+        let payment = main_method(&priced, &settlement, PaymentMethod::Card);
+        let till = if dice.chance(150)? {
+            Till::Manager
         } else {
-            PaymentMethod::Points
+            Till::Cashier
         };
+        let shift = super::till::shift_id(tz, till, now.with_timezone(&tz).date_naive())?;
         let booking = match source {
             Source::Booked(booking) => {
                 out.booked.push(super::BookingLink {
@@ -744,29 +768,12 @@ pub(super) fn generate_member(
             vehicle,
             booking,
             at: now,
-            staff: if dice.chance(150)? {
-                ctx.manager
-            } else {
-                ctx.cashier
-            },
-            settlement: crate::domain::tender::Settlement {
-                tenders: if priced.amount_due.is_zero() {
-                    Vec::new()
-                } else {
-                    vec![crate::domain::tender::Tender {
-                        method: payment,
-                        amount: priced.amount_due,
-                        tendered: None,
-                        change: Money::ZERO,
-                    }]
-                },
-                charged: priced.amount_due,
-                ..Default::default()
-            },
+            staff: super::till::staff_of(ctx, till),
+            settlement,
             priced,
             payment,
             receipt_number: None,
-            shift: None,
+            shift: Some(shift),
             adjustment_reason: None,
             approved_by: None,
             points_earned: earned,
@@ -774,7 +781,7 @@ pub(super) fn generate_member(
             voided: None,
             refunds: Vec::new(),
         };
-        spools.visit(ctx, at, visit, &encode_record(&record)?)?;
+        spools.visit(ctx, at, &record)?;
         out.member_visits.push((member.as_u128(), visit.as_u128()));
         if let Some(vehicle) = vehicle {
             vehicle_visits.push((vehicle.as_u128(), visit.as_u128()));

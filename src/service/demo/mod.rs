@@ -25,6 +25,7 @@ mod history;
 mod people;
 mod shop;
 mod spool;
+mod till;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::AddAssign;
@@ -49,15 +50,22 @@ use super::{Service, ServiceError, system_draft};
 use crate::audit::{AuditAction, Origin};
 use crate::clock::Clock;
 use crate::domain::access::Role;
+use crate::domain::drawer::{CashFlows, Shift, ShiftClosing, expected_cash};
+use crate::domain::money::Money;
+use crate::domain::price_list::Product;
 use crate::entropy::{Entropy, EntropyError};
 use crate::ids::RecordId;
-use crate::store::records::{BookingRecord, BookingState, ScheduleSettings};
+use crate::store::records::{
+    BookingRecord, BookingState, ReceiptFor, SaleRecord, ScheduleSettings, VisitRecord,
+};
 use crate::store::schema::{
     BAYS, BLIND_INDEX, BOOKINGS, LEDGER, MEMBER_BOOKINGS, MEMBER_PACKAGES, MEMBER_PLANS,
-    MEMBER_STATS, MEMBER_VEHICLES, MEMBER_VISITS, MEMBERS, META_POINTS_POLICY, META_SCHEDULE,
-    PACKAGES, PLAN_USAGE, PLANS, SERVICES, VEHICLE_VISITS, VEHICLES, VISITS,
+    MEMBER_STATS, MEMBER_VEHICLES, MEMBER_VISITS, MEMBERS, META, META_NEXT_RECEIPT_NUMBER,
+    META_POINTS_POLICY, META_SCHEDULE, META_TILL, PACKAGES, PLAN_USAGE, PLANS, PRODUCTS, RECEIPTS,
+    SALES, SERVICES, SHIFTS, VEHICLE_VISITS, VEHICLES, VISITS,
 };
 use crate::store::{ReadAccess, Store, StoreError, StoreWriter};
+use crate::store::{decode_record, encode_record};
 use crate::vault::UnlockedVault;
 
 /// Members per generated chunk; each chunk is one write transaction.
@@ -70,6 +78,10 @@ const TOKEN_BUCKETS: usize = 16;
 pub const MAX_DEMO_MEMBERS: u64 = 5_000_000;
 /// How far back the visit history goes.
 const HISTORY_MONTHS: u32 = 36;
+
+/// The first byte of a spooled takings record: a visit or a plan/package sale.
+const VISIT_TAG: u8 = 0;
+const SALE_TAG: u8 = 1;
 
 const VISIT_SPOOL: SpoolKind = SpoolKind {
     name: "visits",
@@ -276,16 +288,43 @@ impl Spools {
         self.tokens.push(bucket, token, &member.to_bytes())
     }
 
+    /// Spools a visit or a sale (tagged), keyed by its time-ordered id, so both come back in
+    /// the order the till took them and receive receipt numbers in that order.
     fn visit(
         &mut self,
         ctx: &Context<'_>,
         at_ms: i64,
+        visit: &VisitRecord,
+    ) -> Result<(), ServiceError> {
+        self.push_takings(ctx, at_ms, visit.id, VISIT_TAG, &encode_record(visit)?)
+    }
+
+    fn sale(
+        &mut self,
+        ctx: &Context<'_>,
+        at_ms: i64,
+        sale: &SaleRecord,
+    ) -> Result<(), ServiceError> {
+        self.push_takings(ctx, at_ms, sale.id, SALE_TAG, &encode_record(sale)?)
+    }
+
+    fn push_takings(
+        &mut self,
+        ctx: &Context<'_>,
+        at_ms: i64,
         id: RecordId,
+        tag: u8,
         bytes: &[u8],
     ) -> Result<(), ServiceError> {
         let bucket = (at_ms - ctx.history_start_ms).max(0) / ctx.bucket_ms.max(1);
-        self.visits
-            .push(usize::try_from(bucket).unwrap_or(0), &id.to_bytes(), bytes)
+        let mut tagged = Vec::with_capacity(bytes.len() + 1);
+        tagged.push(tag);
+        tagged.extend_from_slice(bytes);
+        self.visits.push(
+            usize::try_from(bucket).unwrap_or(0),
+            &id.to_bytes(),
+            &tagged,
+        )
     }
 
     fn plan_usage(&mut self, plan: RecordId, day: u32, washes: u32) -> Result<(), ServiceError> {
@@ -484,6 +523,15 @@ impl Service {
             }
             writer.put_meta_record(META_SCHEDULE, &schedule)?;
             writer.put_meta_record(META_POINTS_POLICY, &shop.policy)?;
+            writer.put_meta_record(META_TILL, &shop.till)?;
+            for product in &shop.plan_products {
+                let product = Product::Plan(product.clone());
+                writer.put(PRODUCTS, product.id(), &product)?;
+            }
+            for product in &shop.package_products {
+                let product = Product::Package(product.clone());
+                writer.put(PRODUCTS, product.id(), &product)?;
+            }
             let base = writer.reserve_member_numbers(members)?;
             writer.commit()?;
             base
@@ -525,7 +573,9 @@ impl Service {
             .clamp(1, 4);
         let (mut counts, links) = self.write_members(&context, workers, progress)?;
         counts.bookings = self.write_bookings(&context, links)?;
-        self.write_spooled(&context, workers, counts.visits, progress)?;
+        // Every plan and package was sold once, and each sale is spooled with the visits.
+        let takings = counts.visits + counts.plans + counts.packages;
+        self.write_spooled(&context, workers, takings, progress)?;
 
         let mut writer = self.store.write()?;
         let mut draft = system_draft(origin.clone(), AuditAction::DemoStoreGenerated);
@@ -764,13 +814,15 @@ impl Service {
             })
         };
         let mut done = 0u64;
+        let mut next_receipt = 1u64;
+        let mut drawers: BTreeMap<RecordId, Money> = BTreeMap::new();
         for bucket in 0..VISIT_BUCKETS {
             let mut writer = bulk_writer(&self.store)?;
             {
-                let mut table = writer
-                    .raw_transaction()
-                    .open_table(VISITS)
-                    .map_err(store_error)?;
+                let tx = writer.raw_transaction();
+                let mut visit_table = tx.open_table(VISITS).map_err(store_error)?;
+                let mut sale_table = tx.open_table(SALES).map_err(store_error)?;
+                let mut receipts = tx.open_table(RECEIPTS).map_err(store_error)?;
                 let count = drain_bucket(
                     ctx.scratch,
                     VISIT_SPOOL,
@@ -779,7 +831,42 @@ impl Service {
                     &mut |key, value| {
                         let id =
                             u128::from_be_bytes(key.try_into().map_err(|_| bug("a visit id"))?);
-                        table.insert(id, value).map_err(store_error)?;
+                        let number = next_receipt;
+                        next_receipt += 1;
+                        let (receipt, shift, cash) = match value.split_first() {
+                            Some((&VISIT_TAG, bytes)) => {
+                                let mut visit: VisitRecord = decode_record("visit", bytes)?;
+                                visit.receipt_number = Some(number);
+                                visit_table
+                                    .insert(id, encode_record(&visit)?.as_slice())
+                                    .map_err(store_error)?;
+                                (
+                                    ReceiptFor::Visit(visit.id),
+                                    visit.shift,
+                                    visit.settlement.cash_taken(),
+                                )
+                            }
+                            Some((&SALE_TAG, bytes)) => {
+                                let mut sale: SaleRecord = decode_record("sale", bytes)?;
+                                sale.receipt_number = Some(number);
+                                sale_table
+                                    .insert(id, encode_record(&sale)?.as_slice())
+                                    .map_err(store_error)?;
+                                (
+                                    ReceiptFor::Sale(sale.id),
+                                    sale.shift,
+                                    sale.settlement.cash_taken(),
+                                )
+                            }
+                            _ => return Err(bug("a spooled takings record")),
+                        };
+                        receipts
+                            .insert(number, encode_record(&receipt)?.as_slice())
+                            .map_err(store_error)?;
+                        if let Some(shift) = shift {
+                            let taken = drawers.entry(shift).or_insert(Money::ZERO);
+                            *taken = taken.checked_add(cash).map_err(|_| bug("drawer cash"))?;
+                        }
                         Ok(())
                     },
                 )?;
@@ -788,6 +875,7 @@ impl Service {
             writer.commit()?;
             report(done, progress);
         }
+        self.write_demo_shifts(ctx, &drawers, next_receipt)?;
         if done != visits {
             return Err(bug("the visits"));
         }
@@ -835,6 +923,69 @@ impl Service {
         writer.commit()?;
         Ok(())
     }
+}
+
+impl Service {
+    /// One closed drawer shift per staff member per day they took money, each balanced by its
+    /// float and the cash the visits and sales put in it (a rare day counted a nickel short),
+    /// and the receipt counter set past the last receipt written.
+    fn write_demo_shifts(
+        &self,
+        ctx: &Context<'_>,
+        drawers: &BTreeMap<RecordId, Money>,
+        next_receipt: u64,
+    ) -> Result<(), ServiceError> {
+        let tz = ctx.shop.tz;
+        let mut writer = bulk_writer(&self.store)?;
+        for (&id, &cash_sales) in drawers {
+            let (till, day) = till::shift_owner(id).ok_or_else(|| bug("a drawer shift"))?;
+            let staff = till::staff_of(ctx, till);
+            let expected = expected_cash(&CashFlows {
+                float: till::FLOAT,
+                cash_sales,
+                ..CashFlows::default()
+            })
+            .map_err(|_| bug("drawer cash"))?;
+            let short = if mix_u128(id.as_u128()).is_multiple_of(40) {
+                5
+            } else {
+                0
+            };
+            let counted = Money::from_minor(expected.minor_units() - short);
+            let shift = Shift {
+                id,
+                staff,
+                opened_at: till::shift_opened(tz, day)?,
+                float: till::FLOAT,
+                movements: Vec::new(),
+                closed: Some(ShiftClosing {
+                    at: till::shift_closed(tz, day)?,
+                    by: staff,
+                    counted,
+                    count_lines: Vec::new(),
+                    cash_sales,
+                    cash_refunds: Money::ZERO,
+                    expected,
+                }),
+            };
+            writer.put(SHIFTS, id, &shift)?;
+        }
+        writer
+            .raw_transaction()
+            .open_table(META)
+            .map_err(store_error)?
+            .insert(
+                META_NEXT_RECEIPT_NUMBER,
+                next_receipt.to_le_bytes().as_slice(),
+            )
+            .map_err(store_error)?;
+        writer.commit()?;
+        Ok(())
+    }
+}
+
+fn mix_u128(value: u128) -> u64 {
+    dice::mix((value as u64) ^ ((value >> 64) as u64))
 }
 
 /// Search-box samples: a Chinese member (their +86 phone, plate and name) and an English-named

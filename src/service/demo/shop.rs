@@ -9,9 +9,11 @@ use super::dice::Dice;
 use crate::domain::catalog::{Bay, ServiceCategory, ServiceItem};
 use crate::domain::loyalty::{PointsPolicy, PointsPolicySettings, Reward};
 use crate::domain::money::Money;
+use crate::domain::price_list::{PackageProduct, PlanProduct};
 use crate::domain::schedule::{FoldChoice, OpeningHours, resolve_local};
 use crate::ids::RecordId;
 use crate::service::ServiceError;
+use crate::store::records::TillSettings;
 
 pub(super) const SHOP_NAME: &str = "Sparkle Demo Car Wash";
 pub(super) const TIMEZONE: &str = "America/Vancouver";
@@ -111,9 +113,6 @@ const BAYS: &[(&str, &[(usize, u32)])] = &[
 
 /// The unlimited exterior plan: which services, and its monthly price in cents.
 pub(super) const PLAN_SERVICES: &[usize] = &[EXPRESS, DELUXE];
-pub(super) const PLAN_PRICE_PER_MONTH: i64 = 3999;
-/// Prepaid packages: (service, washes, price in cents).
-pub(super) const PACKAGES: &[(usize, u32, i64)] = &[(EXPRESS, 10, 12999), (FULL, 5, 19999)];
 
 pub(super) struct Shop {
     pub tz: Tz,
@@ -124,6 +123,9 @@ pub(super) struct Shop {
     pub policy: PointsPolicy,
     /// (reward id, cost, catalog position) of the free-wash rewards.
     pub free_washes: Vec<(RecordId, i64, usize)>,
+    pub till: TillSettings,
+    pub plan_products: Vec<PlanProduct>,
+    pub package_products: Vec<PackageProduct>,
 }
 
 fn bug(what: impl std::fmt::Display) -> ServiceError {
@@ -151,6 +153,7 @@ impl Shop {
                 .map_err(bug)?,
             );
         }
+        super::till::tax_services(&mut services);
         let mut bays = Vec::with_capacity(BAYS.len());
         let mut bay_mix = Vec::with_capacity(BAYS.len());
         for (name, mix) in BAYS {
@@ -184,6 +187,8 @@ impl Shop {
         }
         .validate()
         .map_err(bug)?;
+        let plan_products = super::till::plan_products(dice, created, &services)?;
+        let package_products = super::till::package_products(dice, created, &services)?;
         Ok(Self {
             tz,
             services,
@@ -191,6 +196,9 @@ impl Shop {
             bay_mix,
             policy,
             free_washes,
+            till: super::till::settings(),
+            plan_products,
+            package_products,
         })
     }
 }
