@@ -131,7 +131,7 @@ fn alter_one_visit_total(data: &Path) -> RecordId {
     let visit = {
         let tx = db.begin_read().unwrap();
         let receipts = tx.open_table(RECEIPTS).unwrap();
-        let visit = (1..)
+        (1..)
             .map(|n: u64| receipts.get(n).unwrap().expect("a receipt"))
             .find_map(
                 |bytes| match decode_record::<ReceiptFor>("receipt", bytes.value()) {
@@ -139,8 +139,7 @@ fn alter_one_visit_total(data: &Path) -> RecordId {
                     _ => None,
                 },
             )
-            .unwrap();
-        visit
+            .unwrap()
     };
     let tx = db.begin_write().unwrap();
     {
