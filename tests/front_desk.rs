@@ -1239,3 +1239,152 @@ fn a_shop_in_shanghai_books_in_its_own_time_without_clock_changes() {
     assert_eq!(offer.start_local, "2026-11-24 14:00");
     assert_ne!(offer.bay, booking.bay);
 }
+
+#[test]
+fn a_cashier_sells_only_from_the_price_list_and_at_its_price() {
+    let desk = desk();
+    let secret = desk.shop.add_cashier(&desk.manager);
+    let cashier = desk.shop.cashier(&secret);
+    let (member, vehicle) = desk.member_with_car("Ana Souza", "XYZ 789");
+    let product = common::plan_product(
+        &desk.shop.service,
+        &desk.manager,
+        vec![desk.exterior],
+        1,
+        3999,
+        1,
+    );
+    let sale = |price_override: Option<i64>, reason: Option<&str>| PlanSale {
+        member,
+        vehicle,
+        product,
+        terms: 2,
+        price_override: price_override.map(Money::from_minor),
+        override_reason: reason.map(str::to_owned),
+        payment: PaymentMethod::Card,
+        tenders: Vec::new(),
+    };
+    // The list price, by anyone.
+    let sold = desk
+        .shop
+        .service
+        .sell_plan(&cashier, sale(None, None))
+        .unwrap();
+    assert_eq!(sold.plan.price_per_term, Money::from_minor(3999));
+    assert_eq!(sold.receipt.charged, Money::from_minor(7998));
+    assert!(
+        sold.receipt.text.contains("Receipt #1"),
+        "{}",
+        sold.receipt.text
+    );
+    // The list price typed as an override is no override.
+    desk.shop
+        .service
+        .sell_plan(&cashier, sale(Some(3999), None))
+        .unwrap();
+    // Any other price is a manager's, with a reason.
+    assert!(matches!(
+        desk.shop
+            .service
+            .sell_plan(&cashier, sale(Some(1), Some("friend"))),
+        Err(ServiceError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        desk.shop
+            .service
+            .sell_plan(&desk.manager, sale(Some(1), None)),
+        Err(ServiceError::InvalidInput(_))
+    ));
+    let off_list = desk
+        .shop
+        .service
+        .sell_plan(&desk.manager, sale(Some(2999), Some("loyal customer")))
+        .unwrap();
+    assert_eq!(off_list.receipt.charged, Money::from_minor(5998));
+    assert_eq!(off_list.receipt.receipt_number, 3);
+    let actions = audit_actions(desk.shop.service.store());
+    assert!(actions.contains(&AuditAction::PermissionDenied));
+    // A retired product is no longer sold.
+    let mut retired = desk
+        .shop
+        .service
+        .price_list()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id() == product)
+        .unwrap();
+    if let frontdesk::domain::price_list::Product::Plan(plan) = &mut retired {
+        plan.active = false;
+    }
+    desk.shop
+        .service
+        .save_product(&desk.manager, retired)
+        .unwrap();
+    assert!(matches!(
+        desk.shop.service.sell_plan(&cashier, sale(None, None)),
+        Err(ServiceError::InvalidInput(_))
+    ));
+}
+
+#[test]
+fn a_plan_keeps_the_terms_it_was_sold_under_when_the_list_changes() {
+    let desk = desk();
+    let (member, vehicle) = desk.member_with_car("Ana Souza", "XYZ 789");
+    let product = common::plan_product(
+        &desk.shop.service,
+        &desk.manager,
+        vec![desk.exterior],
+        3,
+        10_999,
+        2,
+    );
+    let sold = desk
+        .shop
+        .service
+        .sell_plan(
+            &desk.manager,
+            PlanSale {
+                member,
+                vehicle,
+                product,
+                terms: 1,
+                price_override: None,
+                override_reason: None,
+                payment: PaymentMethod::Card,
+                tenders: Vec::new(),
+            },
+        )
+        .unwrap();
+    assert_eq!(sold.plan.months_per_term, 3);
+    assert_eq!(sold.plan.washes_per_day, 2);
+    let mut dearer = desk
+        .shop
+        .service
+        .price_list()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id() == product)
+        .unwrap();
+    if let frontdesk::domain::price_list::Product::Plan(plan) = &mut dearer {
+        plan.price_per_term = Money::from_minor(12_999);
+        plan.washes_per_day = 1;
+    }
+    desk.shop
+        .service
+        .save_product(&desk.manager, dearer)
+        .unwrap();
+    let renewed = desk
+        .shop
+        .service
+        .renew_plan(&desk.manager, sold.plan.id, 2, PaymentMethod::Cash)
+        .unwrap();
+    assert_eq!(renewed.receipt.charged, Money::from_minor(21_998));
+    assert_eq!(renewed.plan.washes_per_day, 2);
+    assert_eq!(
+        renewed.plan.valid_until,
+        sold.plan
+            .valid_until
+            .checked_add_months(chrono::Months::new(6))
+            .unwrap()
+    );
+}

@@ -21,6 +21,7 @@ use crate::domain::tender::{Settlement, Tender};
 use crate::ids::RecordId;
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 struct ServiceItemV4 {
     id: RecordId,
     name: String,
@@ -32,6 +33,7 @@ struct ServiceItemV4 {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 struct PlanV4 {
     id: RecordId,
     member: RecordId,
@@ -45,6 +47,7 @@ struct PlanV4 {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 struct PricedCheckoutV4 {
     lines: Vec<PricedLine>,
     subtotal: Money,
@@ -58,6 +61,7 @@ struct PricedCheckoutV4 {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 struct VisitRecordV4 {
     id: RecordId,
     member: Option<RecordId>,
@@ -74,6 +78,7 @@ struct VisitRecordV4 {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 struct SaleRecordV4 {
     id: RecordId,
     kind: SaleKind,
@@ -226,4 +231,166 @@ fn rewrite<Old: DeserializeOwned, New: Serialize>(
         opened.insert(id, bytes.as_slice())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use redb::Database;
+
+    use super::*;
+    use crate::store::schema::{META, META_SCHEMA_VERSION, RECEIPTS, SCHEMA_VERSION};
+    use crate::store::{ReadAccess, Store};
+
+    const VISIT: u128 = 7;
+    const SALE: u128 = 8;
+    const PLAN: u128 = 9;
+    const SERVICE: u128 = 10;
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 5, 1, 18, 0, 0).single().unwrap()
+    }
+
+    fn old_visit() -> VisitRecordV4 {
+        let line = PricedLine {
+            service_id: RecordId::from_u128(SERVICE),
+            name: "Basic wash".into(),
+            quantity: 2,
+            unit_price: Money::from_minor(1250),
+            overridden: false,
+            covered_by: None,
+            amount: Money::from_minor(2500),
+        };
+        VisitRecordV4 {
+            id: RecordId::from_u128(VISIT),
+            member: None,
+            vehicle: None,
+            booking: None,
+            at: at(),
+            staff: RecordId::from_u128(1),
+            priced: PricedCheckoutV4 {
+                lines: vec![line],
+                subtotal: Money::from_minor(2500),
+                discount: Money::from_minor(250),
+                points_used: 0,
+                points_value: Money::ZERO,
+                total: Money::from_minor(2250),
+                eligible_spend: Money::from_minor(2250),
+                plan_uses: Vec::new(),
+                package_uses: Vec::new(),
+            },
+            payment: PaymentMethod::Cash,
+            adjustment_reason: Some("regular".into()),
+            points_earned: 22,
+            points_redeemed: 0,
+            voided: None,
+        }
+    }
+
+    #[test]
+    fn a_schema_4_file_keeps_every_visit_sale_plan_and_service_in_the_new_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::create(dir.path()).unwrap());
+        {
+            let db = Database::open(Store::file_in(dir.path())).unwrap();
+            let tx = db.begin_write().unwrap();
+            // A schema 4 file has no till tables.
+            tx.delete_table(RECEIPTS).unwrap();
+            let put = |table: TableDefinition<u128, &[u8]>, id: u128, bytes: Vec<u8>| {
+                tx.open_table(table)
+                    .unwrap()
+                    .insert(id, bytes.as_slice())
+                    .unwrap();
+            };
+            put(VISITS, VISIT, encode(&old_visit()).unwrap());
+            put(
+                SALES,
+                SALE,
+                encode(&SaleRecordV4 {
+                    id: RecordId::from_u128(SALE),
+                    kind: SaleKind::PlanSold {
+                        plan: RecordId::from_u128(PLAN),
+                    },
+                    member: RecordId::from_u128(2),
+                    amount: Money::from_minor(3999),
+                    payment: PaymentMethod::Card,
+                    staff: RecordId::from_u128(1),
+                    at: at(),
+                })
+                .unwrap(),
+            );
+            put(
+                PLANS,
+                PLAN,
+                encode(&PlanV4 {
+                    id: RecordId::from_u128(PLAN),
+                    member: RecordId::from_u128(2),
+                    vehicle: RecordId::from_u128(3),
+                    services: vec![RecordId::from_u128(SERVICE)],
+                    price_per_month: Money::from_minor(3999),
+                    valid_from: at().date_naive(),
+                    valid_until: at().date_naive(),
+                    washes_per_day: 1,
+                    status: PlanStatus::Active,
+                })
+                .unwrap(),
+            );
+            put(
+                SERVICES,
+                SERVICE,
+                encode(&ServiceItemV4 {
+                    id: RecordId::from_u128(SERVICE),
+                    name: "Basic wash".into(),
+                    category: ServiceCategory::Exterior,
+                    duration_minutes: 15,
+                    price: Money::from_minor(1250),
+                    earns_points: true,
+                    active: true,
+                })
+                .unwrap(),
+            );
+            tx.open_table(META)
+                .unwrap()
+                .insert(META_SCHEMA_VERSION, 4u32.to_le_bytes().as_slice())
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let reader = store.read().unwrap();
+        let visit: VisitRecord = reader
+            .get(VISITS, RecordId::from_u128(VISIT), "visit")
+            .unwrap()
+            .unwrap();
+        assert_eq!(visit.priced.total, Money::from_minor(2250));
+        assert_eq!(visit.priced.amount_due, Money::from_minor(2250));
+        assert_eq!(visit.priced.tax.net, Money::from_minor(2250));
+        assert_eq!(visit.priced.tax.line_bases, vec![Money::from_minor(2250)]);
+        assert_eq!(visit.settlement.charged, Money::from_minor(2250));
+        assert_eq!(visit.settlement.tenders.len(), 1);
+        assert_eq!(visit.settlement.tenders[0].method, PaymentMethod::Cash);
+        assert_eq!(visit.receipt_number, None);
+        assert_eq!(visit.adjustment_reason.as_deref(), Some("regular"));
+        assert_eq!(visit.points_earned, 22);
+        let sale: SaleRecord = reader
+            .get(SALES, RecordId::from_u128(SALE), "sale")
+            .unwrap()
+            .unwrap();
+        assert_eq!(sale.settlement.charged, Money::from_minor(3999));
+        assert_eq!(sale.product, None);
+        let plan: Plan = reader
+            .get(PLANS, RecordId::from_u128(PLAN), "plan")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (plan.months_per_term, plan.price_per_term),
+            (1, Money::from_minor(3999))
+        );
+        let service: ServiceItem = reader
+            .get(SERVICES, RecordId::from_u128(SERVICE), "service")
+            .unwrap()
+            .unwrap();
+        assert_eq!(service.tax_class, TaxClass::Standard);
+        assert_eq!(reader.next_receipt_number().unwrap(), 1);
+        assert!(SCHEMA_VERSION >= 5);
+    }
 }
