@@ -57,6 +57,7 @@ fn busy_shop() -> BusyShop {
                 price: Money::from_minor(4500),
                 earns_points: true,
                 active: true,
+                tax_class: Default::default(),
             },
         )
         .unwrap()

@@ -44,6 +44,7 @@ fn desk_at(now: Option<DateTime<Utc>>) -> Desk {
                     price: Money::from_minor(price),
                     earns_points: true,
                     active: true,
+                    tax_class: Default::default(),
                 },
             )
             .unwrap()

@@ -136,7 +136,7 @@ fn a_new_shop_from_first_run_to_a_paid_visit() {
 
     // The manager adds a service and a bay.
     term.f_key(6);
-    term.wait_for("Services & prices");
+    term.wait_for("Price list");
     for _ in 0..3 {
         term.tab();
     }

@@ -54,6 +54,7 @@ fn service(
                 price: Money::from_minor(price),
                 earns_points: true,
                 active: true,
+                tax_class: Default::default(),
             },
         )
         .unwrap()

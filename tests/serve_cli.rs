@@ -228,8 +228,8 @@ async fn the_counter_screen_shows_a_change_made_over_ssh_without_a_key_press() {
     counter.wait_for("owner (manager)");
     // Settings › Security shows the host key clients will see.
     counter.f_key(6);
-    counter.wait_for("Services & prices");
-    for _ in 0..5 {
+    counter.wait_for("Price list");
+    for _ in 0..7 {
         counter.tab();
     }
     counter.wait_for("SSH host key");
@@ -250,7 +250,7 @@ async fn the_counter_screen_shows_a_change_made_over_ssh_without_a_key_press() {
     home.open_terminal(100, 30, "xterm-256color", &[]).await;
     home.wait_for("owner (manager)").await;
     home.send(b"\x1b[17~").await; // F6
-    home.wait_for("Services & prices").await;
+    home.wait_for("Price list").await;
     home.send(b"\t\t\t").await;
     home.send(b"n").await;
     home.wait_for("Service name").await;

@@ -48,6 +48,7 @@ fn counter() -> Counter {
                     price: Money::from_minor(price),
                     earns_points: true,
                     active: true,
+                    tax_class: Default::default(),
                 },
             )
             .unwrap()

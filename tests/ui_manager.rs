@@ -43,6 +43,7 @@ fn add_service(shop: &Shop, manager: &Session, name: &str, minutes: u32, price: 
                 price: Money::from_minor(price),
                 earns_points: true,
                 active: true,
+                tax_class: Default::default(),
             },
         )
         .expect("service")
@@ -428,6 +429,8 @@ fn settings_snapshots() {
     desk.tab();
     desk.tab();
     insta::assert_snapshot!("settings_services", desk.screen());
+    desk.tab(); // Price list
+    desk.tab(); // Till
     desk.tab();
     desk.resize(80, 24);
     insta::assert_snapshot!("settings_points_80x24", desk.screen());

@@ -219,7 +219,7 @@ fn the_settings_security_area_says_ssh_is_not_served() {
     desk.settle();
     desk.resize(80, 24);
     desk.key(SETTINGS);
-    for _ in 0..5 {
+    for _ in 0..7 {
         desk.tab();
     }
     let screen = desk.screen();
@@ -242,7 +242,7 @@ fn the_settings_security_area_shows_the_host_key_when_serving() {
     assert!(desk.app.is_logged_in(), "{}", desk.screen());
     desk.settle();
     desk.key(SETTINGS);
-    for _ in 0..5 {
+    for _ in 0..7 {
         desk.tab();
     }
     let screen = desk.screen();

@@ -70,6 +70,7 @@ impl Fixture {
                         price: Money::from_minor(price),
                         earns_points: true,
                         active: true,
+                        tax_class: Default::default(),
                     },
                 )
                 .expect("service")

@@ -10,6 +10,7 @@ use crate::domain::catalog::{Bay, ServiceCategory, ServiceItem};
 use crate::domain::loyalty::{PointsPolicy, PointsPolicySettings};
 use crate::domain::money::Money;
 use crate::domain::sanitize::sanitize_line;
+use crate::domain::tax::TaxClass;
 use crate::ids::RecordId;
 use crate::store::ReadAccess;
 use crate::store::records::ScheduleSettings;
@@ -25,6 +26,8 @@ pub struct ServiceInput {
     pub price: Money,
     pub earns_points: bool,
     pub active: bool,
+    /// Which of the shop's taxes apply; a class naming taxes must name ones the shop has.
+    pub tax_class: TaxClass,
 }
 
 #[derive(Debug, Clone)]
@@ -192,7 +195,8 @@ impl Service {
             }
             None => RecordId::generate(self.clock.now(), self.entropy.as_ref())?,
         };
-        let item = ServiceItem::new(
+        let tax_class = self.checked_tax_class(input.tax_class)?;
+        let mut item = ServiceItem::new(
             id,
             &sanitize_line(&input.name),
             input.category,
@@ -202,6 +206,7 @@ impl Service {
             input.active,
         )
         .map_err(|e| ServiceError::invalid(e.to_string()))?;
+        item.tax_class = tax_class;
         let mut draft = caller.draft(AuditAction::ServiceChanged);
         draft.objects = vec![id.to_string()];
         draft.fields = vec![
@@ -211,9 +216,25 @@ impl Service {
             "price".into(),
             "earns_points".into(),
             "active".into(),
+            "tax_class".into(),
         ];
         self.write_audited(|writer, _| Ok(writer.put(SERVICES, id, &item)?), draft)?;
         Ok(item)
+    }
+
+    /// A tax class as the shop's current taxes read it: names in the shop's spelling and order,
+    /// a list naming every tax turned into `Standard`. A name the shop does not have is refused,
+    /// because the tax maths would silently skip it and the item would go untaxed.
+    pub(super) fn checked_tax_class(&self, class: TaxClass) -> Result<TaxClass, ServiceError> {
+        match class {
+            TaxClass::Only(names) => {
+                let settings = self.till_settings()?.tax;
+                let typed = TaxClass::Only(names).label();
+                TaxClass::parse(&typed, &settings)
+                    .map_err(|e| ServiceError::invalid(format!("tax class: {e}")))
+            }
+            other => Ok(other),
+        }
     }
 
     pub fn save_bay(&self, session: &Session, input: BayInput) -> Result<Bay, ServiceError> {

@@ -196,6 +196,7 @@ impl Shop {
                     price: Money::from_minor(2000),
                     earns_points: true,
                     active: true,
+                    tax_class: Default::default(),
                 },
             )
             .expect("service")

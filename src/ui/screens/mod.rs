@@ -13,6 +13,7 @@ pub mod member_form;
 pub mod members;
 pub mod password;
 pub mod preferences;
+pub mod price_list;
 pub mod settings;
 pub mod settings_form;
 pub mod setup;
@@ -20,6 +21,7 @@ pub mod staff;
 pub mod staff_credentials;
 pub mod staff_form;
 pub mod staff_ssh_keys;
+pub mod till_settings;
 pub mod today;
 pub mod walk_in;
 

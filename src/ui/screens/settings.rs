@@ -1,7 +1,8 @@
 //! Shop settings (manager only), one section per tab: the shop itself, opening hours with
-//! closures and booking rules, bays, services and prices, the points policy, and security.
+//! closures and booking rules, bays, services and prices, the price list of plans and packages,
+//! the till (taxes, cash rounding, tips, receipts), the points policy, and security.
 //! Each section is a table; Enter edits the selected row in a form, `n` adds and `d` removes
-//! where a section holds a list.
+//! (or, on the price list, retires) where a section holds a list.
 
 use chrono::Weekday;
 use ratatui::Frame;
@@ -9,13 +10,21 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Tabs, Wrap};
 
+use super::price_list::{ProductEdit, ProductFormView, product_cells};
 use super::settings_form::{EditKind, SettingsFormView};
 use super::staff::footer_hints;
+use super::till_settings::{
+    TillEdit, TillFormView, items_naming_tax, percent_text, receipt_language_name, tax_class_text,
+    tax_in_use_message,
+};
+use crate::domain::access::Operation;
 use crate::domain::catalog::{Bay, ServiceItem};
 use crate::domain::currency::Currency;
 use crate::domain::loyalty::PointsPolicy;
 use crate::domain::money::Money;
-use crate::store::records::{ScheduleSettings, ShopSettings};
+use crate::domain::price_list::Product;
+use crate::domain::tax::{MAX_TAXES, TaxClass};
+use crate::store::records::{ScheduleSettings, ShopSettings, TillSettings};
 use crate::ui::actions::Action;
 use crate::ui::i18n::Language;
 use crate::ui::keymap::KeyContext;
@@ -51,26 +60,33 @@ pub enum Tab {
     Hours,
     Bays,
     Services,
+    PriceList,
+    Till,
     Points,
     Security,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 8] = [
         Tab::Shop,
         Tab::Hours,
         Tab::Bays,
         Tab::Services,
+        Tab::PriceList,
+        Tab::Till,
         Tab::Points,
         Tab::Security,
     ];
 
+    /// Short enough that all eight fit an 80-column screen in either language.
     fn label(self) -> &'static str {
         match self {
             Tab::Shop => "Shop",
-            Tab::Hours => "Hours & booking",
+            Tab::Hours => "Hours",
             Tab::Bays => "Bays",
-            Tab::Services => "Services & prices",
+            Tab::Services => "Services",
+            Tab::PriceList => "Price list",
+            Tab::Till => "Till",
             Tab::Points => "Points",
             Tab::Security => "Security",
         }
@@ -91,6 +107,13 @@ enum Target {
     Closure(usize),
     Bay(usize),
     Service(usize),
+    PlansHeading,
+    PackagesHeading,
+    /// A product by its position in the price list.
+    Product(usize),
+    TillGeneral,
+    TaxesHeading,
+    Tax(usize),
     PointsGeneral,
     TiersHeading,
     Tier(usize),
@@ -129,11 +152,14 @@ pub fn yes_no(lang: Language, yes: bool) -> &'static str {
 
 pub struct SettingsView {
     tab: Tab,
-    cursors: [RowCursor; 6],
+    cursors: [RowCursor; 8],
     shop: Option<ShopSettings>,
     schedule: ScheduleSettings,
     bays: Vec<Bay>,
     services: Vec<ServiceItem>,
+    /// Plans and packages, retired ones too, by name.
+    products: Vec<Product>,
+    till: TillSettings,
     policy: PointsPolicy,
     /// What a removal prompt is about.
     pending_removal: Option<Target>,
@@ -149,11 +175,13 @@ impl SettingsView {
     pub fn new() -> Self {
         Self {
             tab: Tab::Shop,
-            cursors: [RowCursor::new(0); 6],
+            cursors: [RowCursor::new(0); 8],
             shop: None,
             schedule: ScheduleSettings::default(),
             bays: Vec::new(),
             services: Vec::new(),
+            products: Vec::new(),
+            till: TillSettings::default(),
             policy: PointsPolicy::default(),
             pending_removal: None,
         }
@@ -173,10 +201,14 @@ impl SettingsView {
             let services = cx.service.list_services(cx.session)?;
             let bays = cx.service.list_bays(cx.session)?;
             let policy = cx.service.points_policy()?;
-            Ok::<_, crate::service::ServiceError>((shop, schedule, services, bays, policy))
+            let products = cx.service.price_list()?;
+            let till = cx.service.till_settings()?;
+            Ok::<_, crate::service::ServiceError>((
+                shop, schedule, services, bays, policy, products, till,
+            ))
         })();
         match loaded {
-            Ok((shop, schedule, mut services, mut bays, policy)) => {
+            Ok((shop, schedule, mut services, mut bays, policy, products, till)) => {
                 services.sort_by(|a, b| a.name.cmp(&b.name));
                 bays.sort_by(|a, b| a.name.cmp(&b.name));
                 self.shop = Some(shop);
@@ -184,6 +216,8 @@ impl SettingsView {
                 self.services = services;
                 self.bays = bays;
                 self.policy = policy;
+                self.products = products;
+                self.till = till;
             }
             Err(err) => cx.fail(&err),
         }
@@ -319,12 +353,15 @@ impl SettingsView {
                             lang.tr(item.category.as_str()).to_owned(),
                             format!("{} {}", item.duration_minutes, lang.tr("min")),
                             item.price.format(&self.currency()),
+                            tax_class_text(lang, &item.tax_class),
                             yes_no(lang, item.earns_points).to_owned(),
                             yes_no(lang, item.active).to_owned(),
                         ],
                     )
                 })
                 .collect(),
+            Tab::PriceList => self.price_list_rows(lang),
+            Tab::Till => self.till_rows(lang),
             Tab::Points => {
                 let policy = &self.policy;
                 let mut rows = vec![
@@ -403,6 +440,108 @@ impl SettingsView {
         }
     }
 
+    /// Plans, then packages, each under its heading; `n` adds to the section the cursor is in.
+    fn price_list_rows(&self, lang: Language) -> Vec<SettingRow> {
+        let currency = self.currency();
+        let yes_no_text = |yes: bool| yes_no(lang, yes).to_owned();
+        let mut rows = Vec::new();
+        for (is_plan, heading_target, heading, empty) in [
+            (
+                true,
+                Target::PlansHeading,
+                "Plans",
+                "No plans yet; n adds one.",
+            ),
+            (
+                false,
+                Target::PackagesHeading,
+                "Packages",
+                "No packages yet; n adds one.",
+            ),
+        ] {
+            rows.push(SettingRow::heading(heading_target, lang.tr(heading)));
+            let before = rows.len();
+            for (index, product) in self.products.iter().enumerate() {
+                if matches!(product, Product::Plan(_)) == is_plan {
+                    rows.push(SettingRow::new(
+                        Target::Product(index),
+                        product_cells(lang, product, &self.services, &currency, yes_no_text),
+                    ));
+                }
+            }
+            if rows.len() == before {
+                rows.push(SettingRow::new(
+                    heading_target,
+                    vec![lang.tr(empty).to_owned()],
+                ));
+            }
+        }
+        rows
+    }
+
+    fn till_rows(&self, lang: Language) -> Vec<SettingRow> {
+        let till = &self.till;
+        let currency = self.currency();
+        let general = |label: &'static str, value: String| {
+            SettingRow::new(Target::TillGeneral, vec![lang.tr(label).to_owned(), value])
+        };
+        let mut rows = vec![
+            general(
+                "Prices include tax",
+                yes_no(lang, till.tax.prices_include_tax).to_owned(),
+            ),
+            general(
+                "Cash rounding",
+                till.cash_unit
+                    .map_or_else(|| lang.tr("none").to_owned(), |unit| unit.format(&currency)),
+            ),
+            general("Tips", yes_no(lang, till.tips).to_owned()),
+            general(
+                "Receipt language",
+                receipt_language_name(till.receipt_language).to_owned(),
+            ),
+            general(
+                "Print command",
+                till.print_command.as_deref().map_or_else(
+                    || lang.tr("none: receipts are saved as text files").to_owned(),
+                    |command| safe(command).into_owned(),
+                ),
+            ),
+            SettingRow::heading(Target::TaxesHeading, lang.tr("Taxes")),
+        ];
+        for (index, tax) in till.tax.taxes.iter().enumerate() {
+            rows.push(SettingRow::new(
+                Target::Tax(index),
+                vec![
+                    safe(&tax.name).into_owned(),
+                    format!("{} %", percent_text(tax.basis_points)),
+                ],
+            ));
+        }
+        if till.tax.taxes.is_empty() {
+            rows.push(SettingRow::new(
+                Target::TaxesHeading,
+                vec![lang.tr("No taxes; n adds one.").to_owned()],
+            ));
+        }
+        rows
+    }
+
+    /// Every service and product with its tax class, to keep a tax that some still name.
+    fn tax_users(&self) -> Vec<(String, TaxClass)> {
+        self.services
+            .iter()
+            .map(|s| (s.name.clone(), s.tax_class.clone()))
+            .chain(self.products.iter().map(|p| {
+                let class = match p {
+                    Product::Plan(plan) => plan.tax_class.clone(),
+                    Product::Package(package) => package.tax_class.clone(),
+                };
+                (p.name().to_owned(), class)
+            }))
+            .collect()
+    }
+
     fn edit(&mut self, cx: &mut Cx) {
         let Some(target) = self.selected_target(cx.lang) else {
             return;
@@ -421,6 +560,19 @@ impl SettingsView {
                 Some(item) => EditKind::Service(Some(item.id)),
                 None => return,
             },
+            Target::PlansHeading => return self.open_product(ProductEdit::Plan(None), cx),
+            Target::PackagesHeading => return self.open_product(ProductEdit::Package(None), cx),
+            Target::Product(index) => {
+                let edit = match self.products.get(index) {
+                    Some(Product::Plan(plan)) => ProductEdit::Plan(Some(plan.id)),
+                    Some(Product::Package(package)) => ProductEdit::Package(Some(package.id)),
+                    None => return,
+                };
+                return self.open_product(edit, cx);
+            }
+            Target::TillGeneral => return self.open_till(TillEdit::General, cx),
+            Target::TaxesHeading => return self.open_till(TillEdit::Tax(None), cx),
+            Target::Tax(index) => return self.open_till(TillEdit::Tax(Some(index)), cx),
             Target::PointsGeneral => EditKind::PointsGeneral,
             Target::Tier(index) => EditKind::Tier(Some(index)),
             Target::TiersHeading => EditKind::Tier(None),
@@ -431,7 +583,20 @@ impl SettingsView {
         self.open(kind, cx);
     }
 
+    /// Settings are the manager's; the app keeps cashiers off this screen, and this says no
+    /// before a form is filled in should any other way in appear.
+    fn may_change(&self, cx: &mut Cx) -> bool {
+        let allowed = cx.service.can(cx.session, Operation::ChangeSettings);
+        if !allowed {
+            cx.notice(cx.tr("Only a manager may do that; ask a manager."));
+        }
+        allowed
+    }
+
     fn open(&mut self, kind: EditKind, cx: &mut Cx) {
+        if !self.may_change(cx) {
+            return;
+        }
         let Some(shop) = &self.shop else {
             return;
         };
@@ -443,6 +608,47 @@ impl SettingsView {
             &self.services,
             &self.policy,
             cx.lang,
+        )
+        .with_taxes(&self.till.tax);
+        cx.push(form);
+    }
+
+    fn open_product(&mut self, edit: ProductEdit, cx: &mut Cx) {
+        if !self.may_change(cx) {
+            return;
+        }
+        if self.services.is_empty() {
+            cx.notice(cx.tr("Add a service first: plans and packages are sold for services."));
+            return;
+        }
+        let form = ProductFormView::new(
+            edit,
+            &self.products,
+            &self.services,
+            &self.till.tax,
+            &self.currency(),
+            cx.lang,
+        );
+        cx.push(form);
+    }
+
+    fn open_till(&mut self, edit: TillEdit, cx: &mut Cx) {
+        if !self.may_change(cx) {
+            return;
+        }
+        if edit == TillEdit::Tax(None) && self.till.tax.taxes.len() >= MAX_TAXES {
+            cx.notice(cx.lang.fill(
+                "A shop has at most {n} taxes; change or remove one.",
+                &[("n", &MAX_TAXES.to_string())],
+            ));
+            return;
+        }
+        let form = TillFormView::new(
+            edit,
+            &self.till,
+            &self.currency(),
+            self.tax_users(),
+            cx.lang,
         );
         cx.push(form);
     }
@@ -452,6 +658,16 @@ impl SettingsView {
             (Tab::Hours, _) => EditKind::Closure(None),
             (Tab::Bays, _) => EditKind::Bay(None),
             (Tab::Services, _) => EditKind::Service(None),
+            (Tab::PriceList, Some(Target::PackagesHeading)) => {
+                return self.open_product(ProductEdit::Package(None), cx);
+            }
+            (Tab::PriceList, Some(Target::Product(index)))
+                if matches!(self.products.get(index), Some(Product::Package(_))) =>
+            {
+                return self.open_product(ProductEdit::Package(None), cx);
+            }
+            (Tab::PriceList, _) => return self.open_product(ProductEdit::Plan(None), cx),
+            (Tab::Till, _) => return self.open_till(TillEdit::Tax(None), cx),
             (Tab::Points, Some(Target::RewardsHeading | Target::Reward(_))) => {
                 EditKind::Reward(None)
             }
@@ -479,20 +695,94 @@ impl SettingsView {
                 cx.lang
                     .fill("Remove the reward {name}?", &[("name", &safe(&r.name))])
             }),
+            Some(Target::Tax(index)) => {
+                let Some(tax) = self.till.tax.taxes.get(index) else {
+                    return;
+                };
+                let users = items_naming_tax(&tax.name, &self.tax_users());
+                if !users.is_empty() {
+                    cx.notice(tax_in_use_message(cx.lang, &tax.name, &users));
+                    return;
+                }
+                Some(cx.lang.fill(
+                    "Remove the tax {name}? Sales from now on no longer charge it; past receipts keep it.",
+                    &[("name", &safe(&tax.name))],
+                ))
+            }
+            Some(Target::Product(index)) => {
+                let Some(product) = self.products.get(index) else {
+                    return;
+                };
+                let name = safe(product.name()).into_owned();
+                if !product.active() {
+                    cx.notice(cx.lang.fill(
+                        "{name} is already retired; edit it to sell it again.",
+                        &[("name", &name)],
+                    ));
+                    return;
+                }
+                if !self.may_change(cx) {
+                    return;
+                }
+                self.pending_removal = target;
+                cx.prompt(Prompt::confirm(
+                    "settings.retire",
+                    "Retire?",
+                    cx.lang.fill(
+                        "Stop selling {name}? Plans and packages already sold keep their terms.",
+                        &[("name", &name)],
+                    ),
+                ));
+                return;
+            }
             _ => None,
         };
         let Some(message) = message else {
             cx.notice(cx.tr(
-                "Only closed days, tiers and rewards can be removed; take bays and services out of use by editing them.",
+                "Only closed days, taxes, tiers and rewards can be removed; take bays, services and products out of use by editing them.",
             ));
             return;
         };
+        if !self.may_change(cx) {
+            return;
+        }
         self.pending_removal = target;
         cx.prompt(Prompt::confirm("settings.remove", "Remove?", message));
     }
 
+    /// Takes a product off sale; it stays on file for the plans and packages sold from it.
+    fn retire(&mut self, index: usize, cx: &mut Cx) {
+        let Some(product) = self.products.get(index).cloned() else {
+            return;
+        };
+        let retired = match product {
+            Product::Plan(mut plan) => {
+                plan.active = false;
+                Product::Plan(plan)
+            }
+            Product::Package(mut package) => {
+                package.active = false;
+                Product::Package(package)
+            }
+        };
+        match cx.service.save_product(cx.session, retired) {
+            Ok(_) => {
+                cx.notice(cx.tr("Retired."));
+                cx.changed();
+            }
+            Err(err) => cx.fail(&err),
+        }
+        self.load(cx);
+    }
+
     fn remove(&mut self, target: Target, cx: &mut Cx) {
         let result = match target {
+            Target::Tax(index) => cx.service.till_settings().and_then(|mut till| {
+                if index < till.tax.taxes.len() {
+                    till.tax.taxes.remove(index);
+                }
+                cx.service.update_till_settings(cx.session, till)
+            }),
             Target::Closure(index) => cx.service.schedule_settings().and_then(|mut schedule| {
                 if index < schedule.closures.len() {
                     schedule.closures.remove(index);
@@ -572,10 +862,10 @@ impl View for SettingsView {
     }
 
     fn on_prompt(&mut self, tag: &'static str, _answer: PromptAnswer, cx: &mut Cx) {
-        if tag == "settings.remove"
-            && let Some(target) = self.pending_removal.take()
-        {
-            self.remove(target, cx);
+        match (tag, self.pending_removal.take()) {
+            ("settings.remove", Some(target)) => self.remove(target, cx),
+            ("settings.retire", Some(Target::Product(index))) => self.retire(index, cx),
+            _ => {}
         }
     }
 
@@ -607,6 +897,10 @@ impl View for SettingsView {
             Tab::Hours => "Times are the shop's local time.",
             Tab::Bays => "Each bay takes one car at a time, for the services it serves.",
             Tab::Services => "Prices apply to checkouts from now on.",
+            Tab::PriceList => {
+                "The counter sells these at list price; what was sold keeps its terms."
+            }
+            Tab::Till => "Applies to sales from now on; past receipts keep their tax.",
             Tab::Points => "Changes apply from now on; points already earned keep their expiry.",
             Tab::Security => "Applies at the next idle period of every session.",
         };
@@ -633,13 +927,26 @@ impl View for SettingsView {
                 ],
             ),
             Tab::Services => (
-                vec!["Service", "Category", "Length", "Price", "Points", "In use"],
+                vec![
+                    "Service", "Category", "Length", "Price", "Tax", "Points", "In use",
+                ],
                 vec![
                     Constraint::Min(14),
                     Constraint::Length(13),
                     Constraint::Length(8),
                     Constraint::Length(12),
+                    Constraint::Length(9),
                     Constraint::Length(6),
+                    Constraint::Length(6),
+                ],
+            ),
+            Tab::PriceList => (
+                vec!["Product", "Details", "Price", "Tax", "In use"],
+                vec![
+                    Constraint::Fill(2),
+                    Constraint::Fill(3),
+                    Constraint::Length(11),
+                    Constraint::Length(8),
                     Constraint::Length(6),
                 ],
             ),
@@ -684,12 +991,15 @@ impl View for SettingsView {
         let mut hints = vec![(Action::NextTab, "section"), (Action::Edit, "edit")];
         if matches!(
             self.tab,
-            Tab::Hours | Tab::Bays | Tab::Services | Tab::Points
+            Tab::Hours | Tab::Bays | Tab::Services | Tab::PriceList | Tab::Till | Tab::Points
         ) {
             hints.push((Action::AddEntry, "add"));
         }
-        if matches!(self.tab, Tab::Hours | Tab::Points) {
+        if matches!(self.tab, Tab::Hours | Tab::Till | Tab::Points) {
             hints.push((Action::RemoveEntry, "remove"));
+        }
+        if self.tab == Tab::PriceList {
+            hints.push((Action::RemoveEntry, "retire"));
         }
         frame.render_widget(
             Paragraph::new(Line::from(footer_hints(rx, self.contexts(), &hints))),

@@ -14,6 +14,7 @@ use crate::domain::currency::Currency;
 use crate::domain::loyalty::{PointsPolicy, PointsPolicySettings, PolicyError, Reward, Tier};
 use crate::domain::money::Money;
 use crate::domain::schedule::{BookingRules, Closure, OpeningHours, ScheduleError};
+use crate::domain::tax::{TaxClass, TaxSettings};
 use crate::ids::RecordId;
 use crate::service::{BayInput, ServiceError, ServiceInput};
 use crate::store::records::{ScheduleSettings, ShopSettings};
@@ -74,6 +75,8 @@ pub struct SettingsFormView {
     services: Vec<(RecordId, String)>,
     /// Index of the first service checkbox in a bay form.
     checklist_start: usize,
+    /// The shop's taxes, which a service's tax class must name.
+    tax: TaxSettings,
 }
 
 fn yes_no_options(lang: Language) -> Vec<String> {
@@ -300,6 +303,15 @@ impl SettingsFormView {
                         ),
                     )
                     .hint("An amount such as 25.00, in the shop's currency.")
+                    .text(
+                        "tax",
+                        "Tax class",
+                        TextInput::new()
+                            .with_max(60)
+                            .with_value(&item.map(|i| i.tax_class.label()).unwrap_or_default())
+                            .with_placeholder("standard"),
+                    )
+                    .hint("standard, exempt, or tax names such as GST+PST.")
                     .choice(
                         "earns",
                         "Earns points",
@@ -403,7 +415,15 @@ impl SettingsFormView {
             currency,
             services: catalog,
             checklist_start,
+            tax: TaxSettings::default(),
         }
+    }
+
+    /// The shop's taxes, which a service's tax class is read against; without them only
+    /// standard and exempt are understood.
+    pub fn with_taxes(mut self, tax: &TaxSettings) -> Self {
+        self.tax = tax.clone();
+        self
     }
 
     fn number<T: std::str::FromStr>(
@@ -543,6 +563,8 @@ impl SettingsFormView {
             EditKind::Service(id) => {
                 let duration_minutes = self.number("length", lang)?;
                 let price = self.money("price")?;
+                let tax_class = TaxClass::parse(self.form.value("tax"), &self.tax)
+                    .map_err(|err| ("tax", safe(&err.to_string()).into_owned()))?;
                 let category = ServiceCategory::ALL
                     .get(self.form.choice_index("category"))
                     .copied()
@@ -558,6 +580,7 @@ impl SettingsFormView {
                             price,
                             earns_points: self.yes("earns"),
                             active: self.yes("active"),
+                            tax_class,
                         },
                     )
                     .map(|_| ())
@@ -669,6 +692,7 @@ impl SettingsFormView {
             EditKind::Shop if lower.contains("currency") => "currency",
             EditKind::Service(_) if lower.starts_with("price") => "price",
             EditKind::Service(_) if lower.starts_with("duration") => "length",
+            EditKind::Service(_) if lower.starts_with("tax") => "tax",
             _ => first,
         }
     }
