@@ -101,9 +101,17 @@ impl Service {
             self.product(product.id())?;
             product
         };
-        let product = product
+        let mut product = product
             .normalised()
             .map_err(|e| ServiceError::invalid(e.to_string()))?;
+        match &mut product {
+            Product::Plan(plan) => {
+                plan.tax_class = self.checked_tax_class(plan.tax_class.clone())?;
+            }
+            Product::Package(package) => {
+                package.tax_class = self.checked_tax_class(package.tax_class.clone())?;
+            }
+        }
         let services: Vec<RecordId> = match &product {
             Product::Plan(plan) => plan.services.clone(),
             Product::Package(package) => vec![package.service],
