@@ -42,7 +42,10 @@ impl Approvals {
         approver: Approver,
         now: DateTime<Utc>,
     ) {
-        self.lock().insert(
+        let mut grants = self.lock();
+        // Approvals left unused would otherwise stay until the process ends.
+        grants.retain(|_, grant| now - grant.granted_at <= APPROVAL_VALIDITY);
+        grants.insert(
             (session.clone(), operation),
             Grant {
                 approver,
@@ -92,6 +95,23 @@ impl Service {
                     && self.approvals.waiting(session, operation, self.clock.now())
             }
         }
+    }
+
+    /// Checks `operation` like `authorize`, but leaves a waiting approval for the call that
+    /// does the work: a price preview must not use up the approval the checkout needs.
+    pub(super) fn authorize_keeping_approval(
+        &self,
+        session: &Session,
+        operation: Operation,
+    ) -> Result<(), ServiceError> {
+        if operation.manager_may_approve()
+            && self.approvals.waiting(session, operation, self.clock.now())
+        {
+            // Only the session itself is checked (live, unlocked); the approval stands in
+            // for the role.
+            return self.authorize(session, Operation::Checkout).map(drop);
+        }
+        self.authorize(session, operation).map(drop)
     }
 
     /// A manager standing at the counter approves `operation` once for this session with their

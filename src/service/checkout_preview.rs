@@ -50,7 +50,7 @@ impl Service {
         let adjusts =
             input.discount.is_some() || input.lines.iter().any(|l| l.price_override.is_some());
         if adjusts {
-            self.authorize(session, Operation::OverridePrice)?;
+            self.authorize_keeping_approval(session, Operation::OverridePrice)?;
             let has_reason = input
                 .adjustment_reason
                 .as_deref()

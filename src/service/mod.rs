@@ -46,6 +46,7 @@ use crate::vault::UnlockedVault;
 
 /// Stored types the service's API takes and returns as they are.
 pub use crate::store::records::{ConsentPurpose, StaffPreferences};
+pub use approval::APPROVAL_VALIDITY;
 pub use audit_log::{
     AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_SCAN_BUDGET, AuditEntryView, AuditFilter, AuditPage,
     AuditVerification,

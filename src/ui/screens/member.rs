@@ -13,12 +13,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
+use super::approval::with_manager_approval;
 use super::booking::BookingEditor;
 use super::checkout::CheckoutView;
 use super::member_dialogs::{Choice, DialogKind, MemberDialog};
 use super::member_form::{FormOutcome, MemberFormView, Outbox, VehicleFormView, vehicle_label};
 use super::members::{BIRTHDAY_MARKER, HIGHLIGHT, flex_widths, personal_cell, text_cell};
-use crate::domain::access::Role;
+use crate::domain::access::{Operation, Role};
 use crate::domain::catalog::ServiceItem;
 use crate::domain::loyalty::{EntryKind, LedgerEntry};
 use crate::domain::money::Money;
@@ -410,7 +411,12 @@ impl MemberView {
             Action::AdjustPoints => {
                 let balance = self.points.as_ref().map_or(0, |p| p.balance);
                 let kind = DialogKind::AdjustPoints { balance };
-                cx.push(MemberDialog::new(member, kind, cx.lang));
+                // A cashier hears that a manager must approve before typing anything.
+                with_manager_approval(
+                    cx,
+                    Operation::AdjustPoints,
+                    Box::new(move |cx| cx.push(MemberDialog::new(member, kind, cx.lang))),
+                );
             }
             Action::VoidVisit => {
                 let Some(visit) = (self.tab == Tab::Visits)
@@ -437,7 +443,14 @@ impl MemberView {
                     ],
                 );
                 self.pending = Some(Pending::VoidVisit(visit.id));
-                cx.prompt(Prompt::confirm("visit.void", "Void visit?", message).with_reason());
+                let prompt = Prompt::confirm("visit.void", "Void visit?", message).with_reason();
+                // The confirmation (with its reason) comes after a manager's approval, so this
+                // screen is back on top to receive the answer.
+                with_manager_approval(
+                    cx,
+                    Operation::VoidVisit,
+                    Box::new(move |cx| cx.prompt(prompt)),
+                );
             }
             Action::ToggleConsent => {
                 if self.tab != Tab::Consents {

@@ -7,6 +7,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use super::approval::{ApprovalDialog, needs_manager};
+use crate::domain::access::Operation;
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::money::Money;
 use crate::ids::RecordId;
@@ -17,7 +19,7 @@ use crate::ui::keymap::KeyContext;
 use crate::ui::overlays::centred;
 use crate::ui::text::safe;
 use crate::ui::view::{Cx, Handled, RenderCx, View, describe_error};
-use crate::ui::widgets::form::{Form, FormEvent};
+use crate::ui::widgets::form::{FieldKind, Form, FormEvent};
 use crate::ui::widgets::input::TextInput;
 
 /// How plans and packages may be paid for (the service refuses plan, package and points).
@@ -34,12 +36,25 @@ fn payment_options(lang: Language) -> Vec<String> {
         .collect()
 }
 
-/// A manager may sell at another price than the list's, with a reason; a cashier never sees
-/// the fields, so is never refused after filling them in.
-fn off_list_fields(form: Form, manager: bool) -> Form {
-    if !manager {
-        return form;
+/// A manager may sell at another price than the list's, with a reason. A cashier first chooses
+/// "Other price", which asks a manager's approval before the price and reason fields appear,
+/// so a cashier is never refused after filling them in.
+fn off_list_fields(form: Form, manager: bool, lang: Language) -> Form {
+    if manager {
+        return with_price_fields(form);
     }
+    form.choice(
+        "price_mode",
+        "Price",
+        vec![
+            lang.tr("List price").to_owned(),
+            lang.tr("Other price (needs a manager)").to_owned(),
+        ],
+        0,
+    )
+}
+
+fn with_price_fields(form: Form) -> Form {
     form.text(
         "price",
         "Other price",
@@ -50,6 +65,10 @@ fn off_list_fields(form: Form, manager: bool) -> Form {
     .text("reason", "Reason", TextInput::new().with_max(200))
     .hint("A price off the list is kept with its reason and audited.")
 }
+
+/// The cashier's choice between the list price and another one.
+const PRICE_MODE: &str = "price_mode";
+const OTHER_PRICE: usize = 1;
 
 /// One choice: an id and its label (already translated and safe to draw).
 pub type Choice = (RecordId, String);
@@ -112,7 +131,7 @@ impl MemberDialog {
                         TextInput::new().with_max(2).with_value("1"),
                     )
                     .choice("payment", "Payment", payment_options(lang), 0);
-                off_list_fields(form, *manager)
+                off_list_fields(form, *manager, lang)
             }
             DialogKind::RenewPlan { .. } => Form::new()
                 .text(
@@ -130,7 +149,7 @@ impl MemberDialog {
                         0,
                     )
                     .choice("payment", "Payment", payment_options(lang), 0);
-                off_list_fields(form, *manager)
+                off_list_fields(form, *manager, lang)
             }
             DialogKind::AdjustPoints { .. } => Form::new()
                 .text(
@@ -171,12 +190,60 @@ impl MemberDialog {
         }
     }
 
-    /// `Some(None)`: sell at list price (the field is absent or empty).
+    /// `Some(None)`: sell at list price (the field is absent or empty). Another price needs a
+    /// reason and cannot be negative; both are checked here, before the service is asked, so
+    /// a manager's one-time approval is not spent on a sale that is then refused.
     fn off_list_price(&mut self, cx: &Cx) -> Option<Option<Money>> {
         if !self.form.has("price") || self.form.value("price").trim().is_empty() {
             return Some(None);
         }
-        self.money("price", cx).map(Some)
+        let price = self.money("price", cx)?;
+        if price.is_negative() {
+            self.form.set_error(
+                "price",
+                cx.tr("A price cannot be negative; enter 0 to give it free."),
+            );
+            return None;
+        }
+        if self.reason().is_none() {
+            self.form
+                .set_error("reason", cx.tr("Give a reason; it goes in the audit log."));
+            return None;
+        }
+        Some(Some(price))
+    }
+
+    fn other_price_chosen(&self) -> bool {
+        self.form.has(PRICE_MODE) && self.form.choice_index(PRICE_MODE) == OTHER_PRICE
+    }
+
+    /// The cashier moved between "List price" and "Other price": another price needs a
+    /// manager's approval first (the dialog opens on top; [`View::refresh`] picks up its
+    /// answer), the list price hides the fields again.
+    fn on_price_mode_changed(&mut self, cx: &mut Cx) {
+        if !self.other_price_chosen() {
+            self.form
+                .fields
+                .retain(|field| field.key != "price" && field.key != "reason");
+            return;
+        }
+        if needs_manager(cx, Operation::OverridePrice) {
+            // Nothing to run on approval: `refresh` shows the fields when this is back on top.
+            cx.push(
+                ApprovalDialog::new(Operation::OverridePrice, Box::new(|_| {}))
+                    .with_title("Approve an off-list price"),
+            );
+        } else {
+            self.show_price_fields();
+        }
+    }
+
+    fn show_price_fields(&mut self) {
+        if self.form.has("price") {
+            return;
+        }
+        self.form = with_price_fields(std::mem::take(&mut self.form));
+        self.form.focus_key("price");
     }
 
     fn reason(&self) -> Option<String> {
@@ -386,8 +453,32 @@ impl View for MemberDialog {
         self.form.clear_focused_error();
     }
 
+    /// Back on top after the approval dialog: approved, the price fields appear; cancelled or
+    /// refused, the sale stays at the list price.
+    fn refresh(&mut self, cx: &mut Cx) {
+        if !self.other_price_chosen() || self.form.has("price") {
+            return;
+        }
+        if needs_manager(cx, Operation::OverridePrice) {
+            if let Some(field) = self.form.field_mut(PRICE_MODE)
+                && let FieldKind::Choice { selected, .. } = &mut field.kind
+            {
+                *selected = 0;
+            }
+        } else {
+            self.show_price_fields();
+        }
+    }
+
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> Handled {
         let event = self.form.on_action(action);
+        if event == FormEvent::Changed
+            && matches!(action, Action::Left | Action::Right)
+            && self.form.focused_key() == Some(PRICE_MODE)
+        {
+            self.on_price_mode_changed(cx);
+            return Handled::Yes;
+        }
         match event {
             // Enter moves on; on the last field it saves.
             FormEvent::Submit if self.form.focus + 1 < self.form.fields.len() => {

@@ -1,6 +1,7 @@
 //! One module per screen. The app opens the main screens by [`ScreenKind`]; screens open
 //! their own sub-screens (a member's detail, the booking editor, checkout) through `Cx`.
 
+pub mod approval;
 pub mod audit;
 pub mod booking;
 pub mod checkout;
