@@ -3,6 +3,10 @@
 //! [`Service::checkout`] gathers — the booked service, active plans with the day's use,
 //! packages, the points that can be spent now, the member's tier — and runs the same pure
 //! [`price_checkout`], but writes nothing: no visit, no ledger entry, no audit entry.
+//!
+//! It also carries the till's cash unit and tip setting, so a front end can settle the bill in
+//! advance with [`CheckoutPreview::settle`] — the same [`settle`] the checkout runs — and show
+//! the cash rounding and the change before any money changes hands.
 
 use super::checkout::{CheckoutInput, CheckoutLine, GatheredCheckout};
 use super::points::{stats_of, wallet_of};
@@ -12,6 +16,8 @@ use crate::domain::checkout::{CheckoutRequest, PricedCheckout, price_checkout};
 use crate::domain::loyalty::{points_for, tier_for};
 use crate::domain::money::Money;
 use crate::domain::sanitize::sanitize_line;
+use crate::domain::tax::InvoiceTax;
+use crate::domain::tender::{Settlement, TenderError, TenderRequest, settle};
 use crate::ids::RecordId;
 
 /// What a checkout would come to if it were taken now.
@@ -31,6 +37,47 @@ pub struct CheckoutPreview {
     pub points_available: Option<i64>,
     /// The member's tier before this visit; `None` for a guest.
     pub tier: Option<String>,
+    /// The smallest coin cash is rounded to (0.05 CAD); `None` rounds nothing.
+    pub cash_unit: Option<Money>,
+    /// The shop takes tips; otherwise checkout refuses one.
+    pub takes_tips: bool,
+}
+
+/// Why a previewed payment would be refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettleError {
+    #[error("this shop does not take tips; a manager can turn tips on in settings")]
+    TipsOff,
+    #[error(transparent)]
+    Tender(#[from] TenderError),
+}
+
+impl CheckoutPreview {
+    /// Each tax by name and rate, the pre-tax amount and whether prices include the taxes.
+    pub fn tax(&self) -> &InvoiceTax {
+        &self.priced.tax
+    }
+
+    /// What the customer owes before any tip or cash rounding; tenders settle this.
+    pub fn amount_due(&self) -> Money {
+        self.priced.amount_due
+    }
+
+    /// Settles the bill as [`Service::checkout`] will when given these `tenders` and `tip`:
+    /// the same function on the same amount due and cash unit, so what the screen shows as
+    /// rounding and change is what the receipt will say. A tip is refused here when the shop
+    /// takes none, as checkout refuses it.
+    pub fn settle(&self, tip: Money, tenders: &[TenderRequest]) -> Result<Settlement, SettleError> {
+        if !tip.is_zero() && !self.takes_tips {
+            return Err(SettleError::TipsOff);
+        }
+        Ok(settle(
+            self.priced.amount_due,
+            tip,
+            tenders,
+            self.cash_unit,
+        )?)
+    }
 }
 
 fn invalid(err: impl std::fmt::Display) -> ServiceError {
@@ -49,6 +96,8 @@ impl Service {
         self.authorize(session, Operation::Checkout)?;
         let adjusts =
             input.discount.is_some() || input.lines.iter().any(|l| l.price_override.is_some());
+        // A cashier's discount rests on a manager's one-use approval, which the checkout itself
+        // must use: the preview only looks that it is there.
         if adjusts {
             self.authorize_keeping_approval(session, Operation::OverridePrice)?;
             let has_reason = input
@@ -63,6 +112,7 @@ impl Service {
             }
         }
         let now = self.clock.now();
+        let till = self.till_settings()?;
         let GatheredCheckout {
             member,
             vehicle,
@@ -98,7 +148,7 @@ impl Service {
             redemption,
             points_balance: points_available.unwrap_or(0),
             point_value: Money::from_minor(policy.point_value_minor()),
-            tax: self.till_settings()?.tax,
+            tax: till.tax,
         };
         let priced = price_checkout(&request).map_err(invalid)?;
         let points_to_earn = match &tier {
@@ -114,6 +164,8 @@ impl Service {
             points_to_earn,
             points_available,
             tier: tier.map(|t| t.name),
+            cash_unit: till.cash_unit,
+            takes_tips: till.tips,
         })
     }
 }

@@ -56,7 +56,7 @@ pub use board::{BookingLabel, CustomerLabel, MemberCard, VehicleChoice};
 pub use bookings::{BookingRequest, BookingView, LocalStart, SlotOffer};
 pub use catalog::{BayInput, ServiceInput};
 pub use checkout::{CheckoutInput, CheckoutLine, CheckoutReceipt, PointsUse, VisitView};
-pub use checkout_preview::CheckoutPreview;
+pub use checkout_preview::{CheckoutPreview, SettleError};
 pub use consents::{CONSENT_POLICY_VERSION, ConsentView};
 pub use demo::{
     DemoCounts, DemoLogin, DemoLookup, DemoOptions, DemoProgress, DemoReport, DemoStage,

@@ -2,8 +2,14 @@
 //! show the total before any money changes hands, then take payment and show the receipt.
 //!
 //! Every figure on this screen comes from the service's preview, which prices the bill exactly
-//! as the checkout itself will; the screen never does its own arithmetic on what is owed
-//! beyond adding up the preview's lines for display.
+//! as the checkout itself will (taxes included); the screen never does its own arithmetic on
+//! what is owed beyond adding up the preview's lines for display. Payment is settled in advance
+//! with the preview's `settle`, the same function the checkout runs.
+//!
+//! The payment step lives in `payment`, the receipt shown afterwards in `paid`.
+
+mod paid;
+mod payment;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -11,24 +17,29 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, TableState};
 
+use crate::domain::access::Operation;
 use crate::domain::catalog::{PaymentMethod, ServiceItem};
 use crate::domain::checkout::{Coverage, Discount, PricedLine};
 use crate::domain::loyalty::Reward;
 use crate::domain::money::Money;
+use crate::domain::tax::TaxAmount;
+use crate::domain::tender::TenderRequest;
 use crate::ids::RecordId;
 use crate::service::{
     CheckoutInput, CheckoutLine, CheckoutPreview, MemberSummary, PointsUse, ServiceError,
 };
+use crate::ui::screens::approval::ApprovalDialog;
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
 use crate::ui::overlays::centred;
 use crate::ui::text::{pad, safe, truncate, width};
-use crate::ui::view::{Command, Cx, Handled, Prompt, PromptAnswer, RenderCx, View, describe_error};
+use crate::ui::view::{Command, Cx, Handled, RenderCx, View, describe_error};
 use crate::ui::widgets::form::{Form, FormEvent};
 use crate::ui::widgets::input::TextInput;
 use crate::ui::widgets::table::RowCursor;
 
-const PAY_PROMPT: &str = "checkout.pay";
+use paid::Paid;
+use payment::{PayOutcome, PayStep, method_label};
 
 /// Methods for money actually changing hands.
 const MONEY_METHODS: [PaymentMethod; 3] = [
@@ -44,12 +55,13 @@ enum Pane {
     Bill,
 }
 
-/// What the screen is doing: building the bill, asking about points or a discount, or
-/// showing the receipt of a payment already taken.
+/// What the screen is doing: building the bill, asking about points or a discount, taking
+/// the payment, or showing the receipt of a payment already taken.
 enum Mode {
     Bill,
     Redeem(Dialog),
     Adjust(Dialog),
+    Pay(Box<PayStep>),
     Receipt(Box<Paid>),
 }
 
@@ -67,15 +79,6 @@ impl Dialog {
             refusal: None,
         }
     }
-}
-
-/// A payment that went through; the bill can no longer be changed.
-struct Paid {
-    receipt: String,
-    total: Money,
-    payment: PaymentMethod,
-    points_earned: i64,
-    points_balance: Option<i64>,
 }
 
 /// The options of the redeem form's first field, in order after "No points".
@@ -141,7 +144,9 @@ impl CheckoutView {
         }
     }
 
-    fn input(&self) -> CheckoutInput {
+    /// The bill as the service sees it. Payment is always spelled out as tenders (none when
+    /// nothing is owed), exactly as the payment step settled it in advance.
+    fn input(&self, tenders: Vec<TenderRequest>, tip: Money) -> CheckoutInput {
         CheckoutInput {
             booking: self.booking,
             member: self.member,
@@ -151,8 +156,8 @@ impl CheckoutView {
             adjustment_reason: self.adjustment_reason.clone(),
             points: self.points,
             payment: self.payment,
-            tenders: Vec::new(),
-            tip: Money::ZERO,
+            tenders,
+            tip,
         }
     }
 
@@ -169,7 +174,9 @@ impl CheckoutView {
             self.bill_cursor.set_len(0);
             return Ok(());
         }
-        let preview = cx.service.preview_checkout(cx.session, &self.input())?;
+        let preview = cx
+            .service
+            .preview_checkout(cx.session, &self.input(Vec::new(), Money::ZERO))?;
         self.lines = preview.lines.clone();
         if self.member.is_none() {
             // The booking's customer: the member panel and points follow them.
@@ -218,7 +225,7 @@ impl CheckoutView {
             return MONEY_METHODS.to_vec();
         };
         let priced = &preview.priced;
-        if !priced.total.is_zero() {
+        if !priced.amount_due.is_zero() {
             return MONEY_METHODS.to_vec();
         }
         let mut methods = Vec::new();
@@ -435,7 +442,25 @@ impl CheckoutView {
         }
     }
 
+    /// A discount or price change asked for by someone who may not make it alone: said at
+    /// once, before any form is filled in, and a manager standing by approves it here. Once
+    /// approved, `Service::can` says yes and the same key opens the form as for a manager.
+    fn needs_manager(&mut self, cx: &mut Cx) {
+        ApprovalDialog::new(
+            Operation::OverridePrice,
+            Box::new(|cx: &mut Cx| {
+                cx.notice(cx.tr("Approved: press % again to change the price."));
+            }),
+        )
+        .with_title("Approve a discount")
+        .ask(cx);
+    }
+
     fn open_adjust(&mut self, cx: &mut Cx) {
+        if !cx.service.can(cx.session, Operation::OverridePrice) {
+            self.needs_manager(cx);
+            return;
+        }
         if self.preview.is_none() {
             cx.notice(cx.tr("Add a service first."));
             return;
@@ -573,7 +598,9 @@ impl CheckoutView {
             .position(|l| l.service == priced.service_id)
     }
 
-    fn ask_to_take_payment(&mut self, cx: &mut Cx) {
+    /// Opens the payment step on the method chosen with `p`: Enter then takes the whole bill
+    /// that way, or the cashier adds tenders one by one.
+    fn open_payment(&mut self, cx: &mut Cx) {
         let Some(preview) = &self.preview else {
             let message = self
                 .preview_error
@@ -582,31 +609,65 @@ impl CheckoutView {
             cx.commands.push(Command::Error(message));
             return;
         };
-        let total = preview.priced.total.format(&cx.shop.currency);
-        let method = cx.tr(method_label(self.payment));
-        let mut prompt = Prompt::confirm(
-            PAY_PROMPT,
-            "Take payment",
-            cx.lang.fill(
-                "Total due {total}, paid by {method}. Take the payment now?",
-                &[("total", &total), ("method", method)],
-            ),
-        );
-        // Taking payment is the normal end of the screen, not a destructive act.
-        prompt.destructive = false;
-        cx.prompt(prompt);
+        let step = PayStep::open(preview, self.allowed_methods(), self.payment, cx.lang);
+        self.mode = Mode::Pay(Box::new(step));
     }
 
-    fn take_payment(&mut self, cx: &mut Cx) {
-        // The customer agreed to the total on the confirmation; if another desk used the
-        // plan's wash or the points meanwhile, show the new total instead of charging it.
-        let agreed = self.preview.as_ref().map(|p| p.priced.total);
+    fn submit_payment(&mut self, mut step: Box<PayStep>, cx: &mut Cx) {
+        let Some(preview) = &self.preview else {
+            return;
+        };
+        match step.submit(preview, cx.lang, &cx.shop.currency) {
+            PayOutcome::Stay => self.mode = Mode::Pay(step),
+            PayOutcome::Added {
+                method,
+                amount,
+                still_due,
+            } => {
+                let currency = &cx.shop.currency;
+                cx.notice(cx.lang.fill(
+                    "{method} {amount} added; {due} still due.",
+                    &[
+                        ("method", cx.tr(method_label(method))),
+                        ("amount", &amount.format_amount(currency)),
+                        ("due", &still_due.format(currency)),
+                    ],
+                ));
+                self.mode = Mode::Pay(step);
+            }
+            PayOutcome::Settled {
+                tenders,
+                tip,
+                method,
+            } => {
+                let agreed = step.agreed_due;
+                self.payment = method;
+                if !self.take_payment(tenders, tip, agreed, cx) {
+                    // Not taken: the payment step stays as typed, unless the bill changed.
+                    if self.preview.as_ref().map(|p| p.amount_due()) == Some(agreed) {
+                        self.mode = Mode::Pay(step);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Charges the bill. `agreed` is the amount due the customer was shown; if another desk
+    /// used the plan's wash or the points meanwhile, the new amount is shown instead of
+    /// charged. Returns whether the payment was taken.
+    fn take_payment(
+        &mut self,
+        tenders: Vec<TenderRequest>,
+        tip: Money,
+        agreed: Money,
+        cx: &mut Cx,
+    ) -> bool {
         if let Err(err) = self.reprice(cx) {
             cx.fail(&err);
-            return;
+            return false;
         }
-        let now_due = self.preview.as_ref().map(|p| p.priced.total);
-        if now_due != agreed {
+        let now_due = self.preview.as_ref().map(|p| p.amount_due());
+        if now_due != Some(agreed) {
             let total = now_due
                 .map(|t| t.format(&cx.shop.currency))
                 .unwrap_or_default();
@@ -614,19 +675,21 @@ impl CheckoutView {
                 "The total changed to {total} meanwhile; check the bill and take payment again.",
                 &[("total", &total)],
             )));
-            return;
+            return false;
         }
-        match cx.service.checkout(cx.session, self.input()) {
+        match cx.service.checkout(cx.session, self.input(tenders, tip)) {
             Ok(receipt) => {
-                self.mode = Mode::Receipt(Box::new(Paid {
-                    receipt: receipt.receipt,
-                    total: receipt.priced.total,
-                    payment: self.payment,
-                    points_earned: receipt.points_earned,
-                    points_balance: receipt.points_balance,
-                }));
+                self.mode = Mode::Receipt(Box::new(Paid::new(
+                    receipt.receipt,
+                    receipt.receipt_number,
+                    receipt.settlement,
+                    self.payment,
+                    receipt.points_earned,
+                    receipt.points_balance,
+                )));
                 cx.changed();
                 cx.notice(cx.tr("Payment taken."));
+                true
             }
             Err(err) => {
                 cx.fail(&err);
@@ -634,7 +697,49 @@ impl CheckoutView {
                     self.preview = None;
                     self.preview_error = Some(describe_error(&err, cx.lang));
                 }
+                false
             }
+        }
+    }
+
+    fn on_pay_action(&mut self, mut step: Box<PayStep>, action: Action, cx: &mut Cx) -> Handled {
+        match action {
+            // Nothing was charged: back to the bill, which can still change.
+            Action::Back => {
+                cx.notice(cx.tr("Payment not taken; nothing was charged."));
+                Handled::Yes
+            }
+            Action::RemoveLine => {
+                if step.remove_last().is_some() {
+                    cx.notice(cx.tr("The last part payment was taken off."));
+                }
+                self.mode = Mode::Pay(step);
+                Handled::Yes
+            }
+            // The bill's own keys do nothing while paying.
+            Action::AddLine
+            | Action::RedeemPoints
+            | Action::PaymentMethod
+            | Action::Discount
+            | Action::NextTab
+            | Action::PrevTab => {
+                self.mode = Mode::Pay(step);
+                Handled::Yes
+            }
+            other => match step.on_form_action(other, cx.lang) {
+                FormEvent::Submit => {
+                    self.submit_payment(step, cx);
+                    Handled::Yes
+                }
+                FormEvent::Changed => {
+                    self.mode = Mode::Pay(step);
+                    Handled::Yes
+                }
+                FormEvent::Ignored => {
+                    self.mode = Mode::Pay(step);
+                    Handled::No
+                }
+            },
         }
     }
 
@@ -653,7 +758,7 @@ impl CheckoutView {
             Action::RedeemPoints => self.open_redeem(cx),
             Action::PaymentMethod => self.cycle_payment(cx),
             Action::Discount => self.open_adjust(cx),
-            Action::Submit => self.ask_to_take_payment(cx),
+            Action::Submit => self.open_payment(cx),
             other => {
                 let cursor = match self.pane {
                     Pane::Catalog => &mut self.catalog_cursor,
@@ -668,22 +773,39 @@ impl CheckoutView {
     }
 }
 
-fn method_label(method: PaymentMethod) -> &'static str {
-    match method {
-        PaymentMethod::Cash => "Cash",
-        PaymentMethod::Card => "Card",
-        PaymentMethod::Mobile => "Mobile",
-        PaymentMethod::Plan => "Plan",
-        PaymentMethod::Package => "Package",
-        PaymentMethod::Points => "Points",
-    }
-}
-
 fn coverage_label(coverage: Coverage) -> &'static str {
     match coverage {
         Coverage::Plan(_) => "plan",
         Coverage::Package(_) => "package",
         Coverage::Reward(_) => "reward",
+    }
+}
+
+/// "GST 5%", or "incl. 增值税 6%" when prices already contain the tax.
+fn tax_label(tax: &TaxAmount, included: bool, rx: &RenderCx) -> String {
+    let name = safe(&tax.name);
+    let rate = rate_text(tax.basis_points);
+    if included {
+        rx.lang.fill(
+            "incl. {tax} {rate}",
+            &[("tax", name.as_ref()), ("rate", &rate)],
+        )
+    } else {
+        format!("{name} {rate}")
+    }
+}
+
+/// Basis points as a percentage without trailing zeros: 500 → "5%", 1250 → "12.5%", as the
+/// receipt prints them.
+fn rate_text(basis_points: u32) -> String {
+    let whole = basis_points / 100;
+    let fraction = basis_points % 100;
+    if fraction == 0 {
+        format!("{whole}%")
+    } else if fraction.is_multiple_of(10) {
+        format!("{whole}.{}%", fraction / 10)
+    } else {
+        format!("{whole}.{fraction:02}%")
     }
 }
 
@@ -702,6 +824,8 @@ impl View for CheckoutView {
     fn contexts(&self) -> &'static [KeyContext] {
         match self.mode {
             Mode::Redeem(_) | Mode::Adjust(_) => &[KeyContext::Form],
+            // The form's keys first; the checkout's remove key takes off a part payment.
+            Mode::Pay(_) => &[KeyContext::Form, KeyContext::Checkout],
             Mode::Bill | Mode::Receipt(_) => &[KeyContext::Checkout, KeyContext::List],
         }
     }
@@ -709,22 +833,36 @@ impl View for CheckoutView {
     fn focused_input(&mut self) -> Option<&mut TextInput> {
         match &mut self.mode {
             Mode::Redeem(dialog) | Mode::Adjust(dialog) => dialog.form.focused_input(),
+            Mode::Pay(step) => step.form.focused_input(),
             Mode::Bill | Mode::Receipt(_) => None,
         }
     }
 
     fn on_input_changed(&mut self, _cx: &mut Cx) {
-        if let Mode::Redeem(dialog) | Mode::Adjust(dialog) = &mut self.mode {
-            dialog.form.clear_errors();
-            dialog.refusal = None;
+        match &mut self.mode {
+            Mode::Redeem(dialog) | Mode::Adjust(dialog) => {
+                dialog.form.clear_errors();
+                dialog.refusal = None;
+            }
+            // Only the field being corrected loses its message; the others still need theirs.
+            Mode::Pay(step) => {
+                step.form.clear_focused_error();
+                step.refusal = None;
+            }
+            Mode::Bill | Mode::Receipt(_) => {}
         }
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> Handled {
         match std::mem::replace(&mut self.mode, Mode::Bill) {
             Mode::Bill => self.on_bill_action(action, cx),
-            Mode::Receipt(paid) => {
+            Mode::Pay(step) => self.on_pay_action(step, action, cx),
+            Mode::Receipt(mut paid) => {
+                let scrolled = paid.scroll(action);
                 self.mode = Mode::Receipt(paid);
+                if scrolled {
+                    return Handled::Yes;
+                }
                 match action {
                     Action::Back | Action::Select | Action::Submit => {
                         cx.back();
@@ -774,15 +912,14 @@ impl View for CheckoutView {
         }
     }
 
-    fn on_prompt(&mut self, tag: &'static str, _answer: PromptAnswer, cx: &mut Cx) {
-        if tag == PAY_PROMPT && matches!(self.mode, Mode::Bill) {
-            self.take_payment(cx);
-        }
-    }
-
     fn refresh(&mut self, cx: &mut Cx) {
         if matches!(self.mode, Mode::Receipt(_)) {
             // Paid: the receipt stays as it was taken.
+            return;
+        }
+        if matches!(self.mode, Mode::Pay(_)) {
+            // The payment checks the bill again when it is taken; repricing now would move
+            // the figures under the cashier's fingers.
             return;
         }
         match cx.service.list_services(cx.session) {
@@ -818,11 +955,21 @@ impl View for CheckoutView {
 
     fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
         if let Mode::Receipt(paid) = &self.mode {
-            self.render_receipt(paid, frame, area, rx);
+            paid.render(frame, area, rx);
             return;
         }
         let [main, hints] =
             Layout::vertical([Constraint::Min(8), Constraint::Length(1)]).areas(area);
+        if let (Mode::Pay(step), Some(preview)) = (&self.mode, &self.preview) {
+            // While paying, the payment takes the catalog's place and the bill stays in view.
+            let pay_width = (main.width / 2).clamp(44, 64);
+            let [pay, right] =
+                Layout::horizontal([Constraint::Length(pay_width), Constraint::Min(20)])
+                    .areas(main);
+            step.render(preview, frame, pay, rx);
+            self.render_bill_and_totals(frame, right, rx);
+            return;
+        }
         let catalog_width = if main.width >= 120 {
             (main.width / 3).min(48)
         } else {
@@ -832,26 +979,7 @@ impl View for CheckoutView {
             Layout::horizontal([Constraint::Length(catalog_width), Constraint::Min(20)])
                 .areas(main);
         self.render_catalog(frame, left, rx);
-        let [bill, bottom] =
-            Layout::vertical([Constraint::Min(4), Constraint::Length(10)]).areas(right);
-        self.render_bill(frame, bill, rx);
-        if self.member.is_some() {
-            // Wide screens keep the figures close to their labels rather than stretching.
-            let member_width = (bottom.width * 2 / 5).clamp(22, 40);
-            let totals_width = bottom.width.saturating_sub(member_width).min(48);
-            let [totals, member, _] = Layout::horizontal([
-                Constraint::Length(totals_width),
-                Constraint::Length(member_width),
-                Constraint::Min(0),
-            ])
-            .areas(bottom);
-            self.render_totals(frame, totals, rx);
-            self.render_member(frame, member, rx);
-        } else {
-            let [totals, _] =
-                Layout::horizontal([Constraint::Max(48), Constraint::Min(0)]).areas(bottom);
-            self.render_totals(frame, totals, rx);
-        }
+        self.render_bill_and_totals(frame, right, rx);
         self.render_hints(frame, hints, rx);
         match &self.mode {
             Mode::Redeem(dialog) => self.render_dialog(
@@ -871,7 +999,7 @@ impl View for CheckoutView {
                 main,
                 rx,
             ),
-            Mode::Bill | Mode::Receipt(_) => {}
+            Mode::Bill | Mode::Pay(_) | Mode::Receipt(_) => {}
         }
     }
 
@@ -906,6 +1034,33 @@ fn label_value(label: &str, value: &str, cells: usize) -> String {
 }
 
 impl CheckoutView {
+    /// The bill over its totals, with the member beside the totals when there is room.
+    fn render_bill_and_totals(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
+        let [bill, bottom] = Layout::vertical([
+            Constraint::Min(4),
+            Constraint::Length(self.totals_height(rx)),
+        ])
+        .areas(area);
+        self.render_bill(frame, bill, rx);
+        // Wide screens keep the figures close to their labels rather than stretching.
+        let member_width = (bottom.width * 2 / 5).clamp(22, 40);
+        let totals_width = bottom.width.saturating_sub(member_width).min(48);
+        if self.member.is_some() && totals_width >= 26 {
+            let [totals, member, _] = Layout::horizontal([
+                Constraint::Length(totals_width),
+                Constraint::Length(member_width),
+                Constraint::Min(0),
+            ])
+            .areas(bottom);
+            self.render_totals(frame, totals, rx);
+            self.render_member(frame, member, rx);
+        } else {
+            let [totals, _] =
+                Layout::horizontal([Constraint::Max(48), Constraint::Min(0)]).areas(bottom);
+            self.render_totals(frame, totals, rx);
+        }
+    }
+
     fn render_catalog(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
         let focused = self.pane == Pane::Catalog && matches!(self.mode, Mode::Bill);
         let block = panel(rx.tr("Services"), focused, rx);
@@ -1015,12 +1170,24 @@ impl CheckoutView {
         let block = panel(rx.tr("Totals"), false, rx);
         let inner = block.inner(area);
         frame.render_widget(block, area);
+        let lines = self.totals_lines(usize::from(inner.width), rx);
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+
+    /// Rows the totals panel needs, borders included; never less than the member panel uses.
+    fn totals_height(&self, rx: &RenderCx) -> u16 {
+        let rows = self.totals_lines(0, rx).len();
+        u16::try_from(rows + 2).unwrap_or(u16::MAX).max(10)
+    }
+
+    /// Subtotal, what plans, packages, the discount and points take off, each tax by name and
+    /// rate, and the amount due.
+    fn totals_lines(&self, cells: usize, rx: &RenderCx) -> Vec<Line<'static>> {
         let Some(preview) = &self.preview else {
-            return;
+            return Vec::new();
         };
         let priced = &preview.priced;
         let currency = &rx.shop.currency;
-        let cells = usize::from(inner.width);
         let off = |amount: Money| format!("-{}", amount.format_amount(currency));
         let mut gross = Money::ZERO;
         let mut covered = Money::ZERO;
@@ -1066,15 +1233,29 @@ impl CheckoutView {
                 .unwrap_or(priced.points_value);
             lines.push(Line::from(label_value(&label, &off(value), cells)));
         }
+        for tax in &preview.tax().taxes {
+            lines.push(Line::from(label_value(
+                &tax_label(tax, preview.tax().included, rx),
+                &tax.amount.format_amount(currency),
+                cells,
+            )));
+        }
         lines.push(Line::from(Span::styled(
-            label_value(rx.tr("Total due"), &priced.total.format(currency), cells),
+            label_value(
+                rx.tr("Total due"),
+                &preview.amount_due().format(currency),
+                cells,
+            ),
             rx.theme.accent,
         )));
-        lines.push(Line::from(label_value(
-            rx.tr("Pay by"),
-            rx.tr(method_label(self.payment)),
-            cells,
-        )));
+        if !matches!(self.mode, Mode::Pay(_)) {
+            // While paying, the payment step shows each method with its amount.
+            lines.push(Line::from(label_value(
+                rx.tr("Pay by"),
+                rx.tr(method_label(self.payment)),
+                cells,
+            )));
+        }
         if preview.member.is_some() {
             lines.push(Line::from(label_value(
                 rx.tr("Points to earn"),
@@ -1082,7 +1263,7 @@ impl CheckoutView {
                 cells,
             )));
         }
-        frame.render_widget(Paragraph::new(lines), inner);
+        lines
     }
 
     fn render_member(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
@@ -1238,75 +1419,5 @@ impl CheckoutView {
             )),
             footer,
         );
-    }
-
-    fn render_receipt(&self, paid: &Paid, frame: &mut Frame, area: Rect, rx: &RenderCx) {
-        let receipt_lines: Vec<&str> = paid.receipt.lines().collect();
-        let receipt_width = receipt_lines
-            .iter()
-            .map(|l| width(l))
-            .max()
-            .unwrap_or(40)
-            .max(40);
-        let box_width = u16::try_from(receipt_width + 4).unwrap_or(44);
-        let box_height = u16::try_from(receipt_lines.len() + 2).unwrap_or(u16::MAX);
-        let [receipt_column, summary_column] = Layout::horizontal([
-            Constraint::Length(box_width.min(area.width)),
-            Constraint::Min(0),
-        ])
-        .areas(area);
-        let receipt_area = Rect {
-            height: box_height.min(area.height),
-            ..receipt_column
-        };
-        let block = panel(rx.tr("Receipt"), true, rx);
-        let inner = block.inner(receipt_area);
-        frame.render_widget(block, receipt_area);
-        let text: Vec<Line> = receipt_lines
-            .iter()
-            .map(|l| Line::from(format!(" {}", safe(l))))
-            .collect();
-        frame.render_widget(Paragraph::new(text), inner);
-        let summary_area = Rect {
-            x: summary_column.x.saturating_add(1),
-            width: summary_column.width.saturating_sub(1),
-            ..summary_column
-        };
-        let cells = usize::from(summary_area.width);
-        let currency = &rx.shop.currency;
-        let mut lines = vec![
-            Line::from(Span::styled(rx.tr("Payment taken."), rx.theme.ok)),
-            Line::from(""),
-            Line::from(label_value(
-                rx.tr("Total paid"),
-                &paid.total.format(currency),
-                cells.min(36),
-            )),
-            Line::from(label_value(
-                rx.tr("Paid by"),
-                rx.tr(method_label(paid.payment)),
-                cells.min(36),
-            )),
-        ];
-        if let Some(balance) = paid.points_balance {
-            lines.push(Line::from(label_value(
-                rx.tr("Points earned"),
-                &paid.points_earned.to_string(),
-                cells.min(36),
-            )));
-            lines.push(Line::from(label_value(
-                rx.tr("Points balance"),
-                &balance.to_string(),
-                cells.min(36),
-            )));
-        }
-        lines.push(Line::from(""));
-        lines.push(Line::from(Span::styled(
-            rx.tr("Enter or Esc: done"),
-            rx.theme.muted,
-        )));
-        if summary_area.width >= 16 {
-            frame.render_widget(Paragraph::new(lines), summary_area);
-        }
     }
 }
