@@ -39,6 +39,7 @@ fn service(shop: &Shop, manager: &Session, name: &str, price: i64) -> RecordId {
                 price: Money::from_minor(price),
                 earns_points: true,
                 active: true,
+                tax_class: Default::default(),
             },
         )
         .unwrap()

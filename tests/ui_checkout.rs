@@ -817,6 +817,7 @@ fn shanghai() -> (Shop, Session, RecordId) {
                 price: Money::from_minor(10000),
                 earns_points: true,
                 active: true,
+                tax_class: Default::default(),
             },
         )
         .unwrap()

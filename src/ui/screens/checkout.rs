@@ -28,10 +28,10 @@ use crate::ids::RecordId;
 use crate::service::{
     CheckoutInput, CheckoutLine, CheckoutPreview, MemberSummary, PointsUse, ServiceError,
 };
-use crate::ui::screens::approval::ApprovalDialog;
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
 use crate::ui::overlays::centred;
+use crate::ui::screens::approval::ApprovalDialog;
 use crate::ui::text::{pad, safe, truncate, width};
 use crate::ui::view::{Command, Cx, Handled, RenderCx, View, describe_error};
 use crate::ui::widgets::form::{Form, FormEvent};
