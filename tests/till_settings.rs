@@ -302,7 +302,7 @@ fn bad_tax_settings_are_refused_and_nothing_changes() {
         (with_taxes(vec![TaxRate::new("  ", 500)]), "name"),
         (
             TillSettings {
-                cash_unit: Some(Money::from_minor(100_01)),
+                cash_unit: Some(Money::from_minor(10_001)),
                 ..bc_till()
             },
             "smallest coin",
