@@ -236,6 +236,7 @@ pub fn visit_receipt(
         &priced.tax.taxes,
         priced.tax.included,
         priced.tax.net,
+        priced.subtotal,
         currency,
         words,
     );
@@ -286,7 +287,15 @@ pub fn sale_receipt(
         }
     }
     out.push(rule('-'));
-    push_taxes(&mut out, &tax.taxes, tax.included, tax.net, currency, words);
+    push_taxes(
+        &mut out,
+        &tax.taxes,
+        tax.included,
+        tax.net,
+        tax.reduced_total,
+        currency,
+        words,
+    );
     push_settlement(&mut out, settlement, currency, words);
     finish(out)
 }
@@ -407,18 +416,21 @@ fn percent_text(basis_points: u32) -> String {
     }
 }
 
+/// Each tax by name. The amount before tax gets its own row only when tax is added on top and
+/// the row above (the subtotal or the item) does not already show it.
 fn push_taxes(
     out: &mut Vec<String>,
     taxes: &[TaxAmount],
     included: bool,
     net: Money,
+    shown_above: Money,
     currency: &Currency,
     words: &Labels,
 ) {
     if taxes.is_empty() {
         return;
     }
-    if !included {
+    if !included && net != shown_above {
         push_row(out, words.net, &net.format_amount(currency));
     }
     for tax in taxes {
@@ -455,16 +467,8 @@ fn push_settlement(
             &tender.amount.format_amount(currency),
         );
         if let Some(tendered) = tender.tendered {
-            push_row(
-                out,
-                &format!("  {}", words.tendered),
-                &tendered.format_amount(currency),
-            );
-            push_row(
-                out,
-                &format!("  {}", words.change),
-                &tender.change.format_amount(currency),
-            );
+            push_detail_row(out, words.tendered, &tendered.format_amount(currency));
+            push_detail_row(out, words.change, &tender.change.format_amount(currency));
         }
     }
 }
@@ -533,6 +537,15 @@ fn push_row(out: &mut Vec<String>, label: &str, value: &str) {
         let gap = RECEIPT_WIDTH.saturating_sub(value_width);
         out.push(format!("{}{value}", " ".repeat(gap)));
     }
+}
+
+/// A short row under the one above it, indented two columns (labels here are a word or two).
+fn push_detail_row(out: &mut Vec<String>, label: &str, value: &str) {
+    let label = format!("  {label}");
+    let gap = RECEIPT_WIDTH
+        .saturating_sub(display_width(&label) + display_width(value))
+        .max(1);
+    out.push(format!("{label}{}{value}", " ".repeat(gap)));
 }
 
 fn centered(text: &str) -> String {

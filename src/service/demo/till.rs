@@ -63,9 +63,9 @@ pub(super) fn plan_products(
     let covers = vec![services[EXPRESS].id, services[DELUXE].id];
     let gst_only = TaxClass::Only(vec!["GST".to_owned()]);
     [
-        ("Unlimited Wash — monthly", 1, 3999),
-        ("Unlimited Wash — 3 months", 3, 10_999),
-        ("Unlimited Wash — 12 months", 12, 39_900),
+        ("Unlimited monthly", 1, 3999),
+        ("Unlimited 3 months", 3, 10_999),
+        ("Unlimited 12 months", 12, 39_900),
     ]
     .into_iter()
     .map(|(name, months, price)| {
