@@ -4,7 +4,7 @@
 mod common;
 mod refund_fixture;
 
-use common::{CASHIER, MANAGER, MANAGER_PASSWORD, audit_actions, phone_code};
+use common::{MANAGER, MANAGER_PASSWORD, audit_actions, phone_code};
 use frontdesk::audit::AuditAction;
 use frontdesk::domain::access::Operation;
 use frontdesk::domain::catalog::PaymentMethod;
@@ -445,7 +445,6 @@ fn a_cashier_is_refused_until_a_manager_approves_at_the_counter() {
         till.refund_as(&cashier, paid.visit, lines(&[(0, 1)])),
         Err(ServiceError::Forbidden { .. })
     ));
-    let _ = CASHIER;
 }
 
 #[test]

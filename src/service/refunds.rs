@@ -18,7 +18,8 @@ use crate::domain::loyalty::{EntryKind, LedgerEntry, plan_partial_reversal};
 use crate::domain::money::Money;
 use crate::domain::plans::Package;
 use crate::domain::receipt::{
-    ReceiptHeader, RefundReceipt as RefundReceiptText, RefundReceiptLine, refund_receipt,
+    ReceiptHeader, ReceiptLanguage, RefundReceipt as RefundReceiptText, RefundReceiptLine,
+    refund_receipt,
 };
 use crate::domain::refund::{
     PaidVisit, Refund, RefundOptions, RefundRequest, Refundable, compute_refund, line_taxes,
@@ -399,7 +400,7 @@ impl Service {
     /// then earned points taken back (which may then come from the points just restored).
     fn refund_ledger_entries(
         &self,
-        writer: &mut crate::store::StoreWriter,
+        writer: &crate::store::StoreWriter,
         member: RecordId,
         visit: &VisitRecord,
         given_back: &Refund,
@@ -453,7 +454,23 @@ impl Service {
         let tz = self.shop_zone()?;
         let till = self.till_settings()?;
         let given_back = refund_of(refund);
-        let lines = refund_receipt_lines(&visit.priced, &given_back).map_err(invalid)?;
+        let mut lines = refund_receipt_lines(&visit.priced, &given_back).map_err(invalid)?;
+        let goods = Money::checked_sum(
+            std::iter::once(refund.net).chain(refund.taxes.iter().map(|tax| tax.amount)),
+        )
+        .map_err(invalid)?;
+        if lines.is_empty() && !goods.is_zero() {
+            // An amount refunds no line; the receipt still says what the money was for.
+            lines.push(RefundReceiptLine {
+                name: amount_refunded_label(till.receipt_language).to_owned(),
+                quantity: 1,
+                amount: if visit.priced.tax.included {
+                    goods
+                } else {
+                    refund.net
+                },
+            });
+        }
         Ok(refund_receipt(
             &ReceiptHeader {
                 shop_name: &settings.shop_name,
@@ -476,6 +493,14 @@ impl Service {
                 points_restored: refund.points_restored,
             },
         ))
+    }
+}
+
+/// The receipt line of a refund of an amount, in the receipt's language.
+fn amount_refunded_label(language: ReceiptLanguage) -> &'static str {
+    match language {
+        ReceiptLanguage::English => "Part of the visit",
+        ReceiptLanguage::SimplifiedChinese => "部分退款",
     }
 }
 
