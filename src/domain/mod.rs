@@ -18,6 +18,7 @@ pub mod plans;
 pub mod plate;
 pub mod price_list;
 pub mod receipt;
+pub mod refund;
 pub mod sanitize;
 pub mod schedule;
 pub mod tax;

@@ -220,13 +220,8 @@ pub struct VisitRecord {
     pub refunds: Vec<RefundRecord>,
 }
 
-/// One unit count of one priced line given back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefundedLine {
-    /// Index into the visit's `priced.lines`.
-    pub line: u32,
-    pub quantity: u32,
-}
+/// One unit count of one priced line given back (a domain type, stored as it is).
+pub use crate::domain::refund::RefundedLine;
 
 /// Money, points and uses given back for part or all of a visit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -86,6 +86,7 @@ actions! {
     CancelPlan => "member.cancel_plan",
     AdjustPoints => "member.adjust_points",
     VoidVisit => "visit.void",
+    Refund => "visit.refund",
     // Checkout screen.
     AddLine => "checkout.add_line",
     RemoveLine => "checkout.remove_line",

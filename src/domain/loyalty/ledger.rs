@@ -86,9 +86,21 @@ pub enum LedgerError {
     #[error("a manual points adjustment needs a reason; type why the points are being changed")]
     ReasonRequired,
     #[error(
-        "entry {entry} was already reversed, so this visit's points were already voided; a visit can be voided only once"
+        "entry {entry} was already reversed, by a void or a refund; a visit can be voided only once, and a visit with refunds is refunded, not voided"
     )]
     AlreadyVoided { entry: RecordId },
+    #[error(
+        "entry {entry} is a {kind:?} entry; only a visit's earn and redeem entries can be reversed"
+    )]
+    NotReversible { entry: RecordId, kind: EntryKind },
+    #[error(
+        "entry {entry} has only {left} points left to reverse, not {points}; reverse at most {left}"
+    )]
+    ReversalTooLarge {
+        entry: RecordId,
+        points: i64,
+        left: i64,
+    },
     #[error("entry {entry} is not in this member's points ledger; reload the member and try again")]
     UnknownEntry { entry: RecordId },
     #[error(
@@ -128,7 +140,12 @@ struct EntryRecord {
     visit: Option<RecordId>,
     lot: Option<RecordId>,
     allocations: Vec<LotAllocation>,
+    /// The latest reverse entry naming this one; a void and each refund add one.
     reversed_by: Option<RecordId>,
+    /// Points moved back by reversals so far: taken back from an earn, restored to a redeem.
+    reversed_points: i64,
+    /// For a redeem: the points reversals put back, per lot.
+    restored_per_lot: BTreeMap<RecordId, i64>,
 }
 
 /// One member's points, derived from the ledger. Never stored as the truth: the ledger is.
@@ -297,15 +314,21 @@ impl Wallet {
                 },
             );
         }
-        for (lot_id, amount) in per_lot {
-            if let Some(lot) = self.lots.get_mut(&lot_id) {
-                lot.remaining += if restoring { amount } else { -amount };
+        for (lot_id, amount) in &per_lot {
+            if let Some(lot) = self.lots.get_mut(lot_id) {
+                lot.remaining += if restoring { *amount } else { -*amount };
             }
         }
         if let Some(target) = entry.reverses
             && let Some(record) = self.entries.get_mut(&target)
         {
             record.reversed_by = Some(entry.id);
+            record.reversed_points = record.reversed_points.saturating_add(moved);
+            if restoring {
+                for (lot, amount) in &per_lot {
+                    *record.restored_per_lot.entry(*lot).or_insert(0) += amount;
+                }
+            }
         }
         self.entries.insert(
             entry.id,
@@ -316,6 +339,8 @@ impl Wallet {
                 lot: entry.lot.as_ref().map(|lot| lot.id),
                 allocations: entry.allocations.clone(),
                 reversed_by: None,
+                reversed_points: 0,
+                restored_per_lot: BTreeMap::new(),
             },
         );
         Ok(())
@@ -337,23 +362,29 @@ impl Wallet {
             .entries
             .get(&target_id)
             .ok_or_else(|| corrupt("it reverses an entry that is not in this ledger"))?;
-        if target.reversed_by.is_some() {
-            return Err(corrupt("it reverses an entry that was already reversed"));
-        }
+        // Several reversals may each undo part of one entry (a void undoes it whole, a refund
+        // part of it), as long as together they move no more than the entry did.
+        let already = target.reversed_points;
         match target.kind {
             EntryKind::Redeem => {
-                if entry.points != -target.points {
+                if entry.points < 0 {
+                    return Err(corrupt("a reversal of a redemption must put points back"));
+                }
+                if entry.points > -target.points - already {
                     return Err(corrupt(
-                        "it does not restore exactly what the redemption took",
+                        "it restores more than is left of what the redemption took",
                     ));
                 }
                 let mut taken: BTreeMap<RecordId, i64> = BTreeMap::new();
                 for allocation in &target.allocations {
                     *taken.entry(allocation.lot).or_insert(0) += allocation.points;
                 }
-                let within = per_lot
-                    .iter()
-                    .all(|(lot, amount)| taken.get(lot).is_some_and(|took| amount <= took));
+                let within = per_lot.iter().all(|(lot, amount)| {
+                    let restored = target.restored_per_lot.get(lot).copied().unwrap_or(0);
+                    taken
+                        .get(lot)
+                        .is_some_and(|took| *amount <= took - restored)
+                });
                 if !within {
                     return Err(corrupt(
                         "it restores points to lots the redemption did not take from",
@@ -361,7 +392,7 @@ impl Wallet {
                 }
             }
             EntryKind::Earn => {
-                if entry.points > 0 || -entry.points > target.points {
+                if entry.points > 0 || -entry.points > target.points - already {
                     return Err(corrupt("it takes back more than the earn entry added"));
                 }
             }
@@ -421,10 +452,19 @@ impl Wallet {
         self.entries.contains_key(&entry)
     }
 
+    /// Whether any reverse entry names `entry`: a void, or at least one refund.
     pub fn is_reversed(&self, entry: RecordId) -> bool {
         self.entries
             .get(&entry)
             .is_some_and(|record| record.reversed_by.is_some())
+    }
+
+    /// The points reverse entries have moved back for `entry` so far (taken back from an
+    /// earn, restored to a redemption); zero for an unknown entry.
+    pub fn reversed_points(&self, entry: RecordId) -> i64 {
+        self.entries
+            .get(&entry)
+            .map_or(0, |record| record.reversed_points)
     }
 
     /// Takes up to `points` from unexpired lots, soonest expiry first, skipping `skip`.
@@ -768,6 +808,125 @@ pub fn plan_void(
     Ok(planned)
 }
 
+/// One reverse entry undoing `points` of an earn or redeem entry, for a refund of part of a
+/// visit; several may follow one another until the entry is undone in full.
+///
+/// A redemption gets `points` put back into the lots it took them from, the latest-expiring
+/// first (so the member keeps them longest; a lot already past its expiry is filled last and
+/// taken by the next expiry run). An earn has `points` taken back from its own lot first, then
+/// from the soonest-expiring unexpired others; what the member already spent is not taken (the
+/// balance never goes below zero) and the shortfall is stated in the entry's `reason`. Refused
+/// when `points` is more than is left of the entry to reverse.
+pub fn plan_partial_reversal(
+    wallet: &Wallet,
+    entry: RecordId,
+    points: i64,
+    now: DateTime<Utc>,
+    entropy: &dyn Entropy,
+) -> Result<LedgerEntry, LedgerError> {
+    if points <= 0 {
+        return Err(LedgerError::NotPositive { points });
+    }
+    let record = wallet
+        .entries
+        .get(&entry)
+        .ok_or(LedgerError::UnknownEntry { entry })?;
+    let (allocations, moved, reason) = match record.kind {
+        EntryKind::Redeem => {
+            let left = -record.points - record.reversed_points;
+            if points > left {
+                return Err(LedgerError::ReversalTooLarge {
+                    entry,
+                    points,
+                    left,
+                });
+            }
+            let mut outstanding: BTreeMap<RecordId, i64> = BTreeMap::new();
+            for allocation in &record.allocations {
+                *outstanding.entry(allocation.lot).or_insert(0) += allocation.points;
+            }
+            for (lot, restored) in &record.restored_per_lot {
+                if let Some(taken) = outstanding.get_mut(lot) {
+                    *taken -= restored;
+                }
+            }
+            let mut lots: Vec<(&LotBalance, i64)> = outstanding
+                .iter()
+                .filter(|(_, taken)| **taken > 0)
+                .filter_map(|(lot, taken)| wallet.lot(*lot).map(|balance| (balance, *taken)))
+                .collect();
+            lots.sort_by_key(|(balance, _)| std::cmp::Reverse(balance.expiry_order()));
+            let mut allocations = Vec::new();
+            let mut left_to_restore = points;
+            for (balance, taken) in lots {
+                if left_to_restore == 0 {
+                    break;
+                }
+                let put_back = left_to_restore.min(taken);
+                allocations.push(LotAllocation {
+                    lot: balance.lot.id,
+                    points: put_back,
+                });
+                left_to_restore -= put_back;
+            }
+            if left_to_restore > 0 {
+                return Err(LedgerError::Corrupt {
+                    entry,
+                    problem: "the lots it took points from are missing".to_owned(),
+                });
+            }
+            (allocations, points, None)
+        }
+        EntryKind::Earn => {
+            let left = record.points - record.reversed_points;
+            if points > left {
+                return Err(LedgerError::ReversalTooLarge {
+                    entry,
+                    points,
+                    left,
+                });
+            }
+            let mut allocations = Vec::new();
+            let mut taken = 0;
+            if let Some((lot, take)) = record
+                .lot
+                .and_then(|lot| wallet.lot(lot))
+                .map(|lot| (lot.lot.id, lot.remaining.min(points)))
+                .filter(|(_, take)| *take > 0)
+            {
+                allocations.push(LotAllocation { lot, points: take });
+                taken = take;
+            }
+            let (others, from_others) = wallet.take_soonest(points - taken, now, record.lot);
+            allocations.extend(others);
+            taken += from_others;
+            let shortfall = points - taken;
+            let reason = (shortfall > 0).then(|| {
+                format!(
+                    "shortfall: {shortfall} of the {points} points to take back had already been spent or had expired and could not be taken back"
+                )
+            });
+            (allocations, -taken, reason)
+        }
+        kind => return Err(LedgerError::NotReversible { entry, kind }),
+    };
+    let planned = LedgerEntry {
+        id: PlanIds::new(entropy, now).next()?,
+        member: wallet.member,
+        at: now,
+        kind: EntryKind::Reverse,
+        points: moved,
+        lot: None,
+        allocations,
+        visit: record.visit,
+        reason,
+        reverses: Some(entry),
+    };
+    // Checked against a copy so a plan the wallet would refuse is never handed out.
+    wallet.clone().apply(&planned)?;
+    Ok(planned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -852,6 +1011,159 @@ mod tests {
         fn lot_of(entry: &LedgerEntry) -> RecordId {
             entry.lot.as_ref().unwrap().id
         }
+
+        fn partial(&mut self, entry: &LedgerEntry, points: i64, now: DateTime<Utc>) -> LedgerEntry {
+            let planned =
+                plan_partial_reversal(&self.wallet, entry.id, points, now, &self.entropy).unwrap();
+            self.append(vec![planned]).remove(0)
+        }
+    }
+
+    #[test]
+    fn an_earn_is_reversed_in_parts_up_to_what_it_earned() {
+        let mut book = Book::new();
+        let policy = PointsPolicy::default();
+        let now = at(2026, 2, 1);
+        let earned = book.earn(45, Some(VISIT), now, &policy);
+        let first = book.partial(&earned, 10, at(2026, 2, 2));
+        assert_eq!(first.kind, EntryKind::Reverse);
+        assert_eq!(first.reverses, Some(earned.id));
+        assert_eq!(first.visit, Some(VISIT));
+        assert_eq!(first.points, -10);
+        assert_eq!(
+            first.allocations,
+            vec![LotAllocation {
+                lot: Book::lot_of(&earned),
+                points: 10
+            }]
+        );
+        assert_eq!(book.wallet.balance(), 35);
+        assert_eq!(book.wallet.reversed_points(earned.id), 10);
+        assert!(book.wallet.is_reversed(earned.id));
+        assert!(matches!(
+            plan_partial_reversal(&book.wallet, earned.id, 36, now, &book.entropy),
+            Err(LedgerError::ReversalTooLarge { left: 35, .. })
+        ));
+        book.partial(&earned, 35, at(2026, 2, 3));
+        assert_eq!(book.wallet.balance(), 0);
+        assert!(matches!(
+            plan_partial_reversal(&book.wallet, earned.id, 1, now, &book.entropy),
+            Err(LedgerError::ReversalTooLarge { left: 0, .. })
+        ));
+        assert!(matches!(
+            plan_partial_reversal(&book.wallet, earned.id, 0, now, &book.entropy),
+            Err(LedgerError::NotPositive { .. })
+        ));
+        // A visit refunded in part can no longer be voided.
+        assert!(matches!(
+            plan_void(
+                &book.wallet,
+                std::slice::from_ref(&earned),
+                now,
+                &book.entropy
+            ),
+            Err(LedgerError::AlreadyVoided { .. })
+        ));
+    }
+
+    #[test]
+    fn a_partial_reversal_of_spent_points_takes_what_is_there_and_says_so() {
+        let mut book = Book::new();
+        let policy = PointsPolicy::default();
+        let earned = book.earn(50, Some(VISIT), at(2026, 1, 1), &policy);
+        book.redeem(45, None, at(2026, 1, 2));
+        let other = book.earn(3, None, at(2026, 1, 3), &policy);
+        let reversal = book.partial(&earned, 20, at(2026, 1, 4));
+        assert_eq!(reversal.points, -8);
+        assert_eq!(
+            reversal.allocations,
+            vec![
+                LotAllocation {
+                    lot: Book::lot_of(&earned),
+                    points: 5
+                },
+                LotAllocation {
+                    lot: Book::lot_of(&other),
+                    points: 3
+                },
+            ]
+        );
+        assert!(reversal.reason.as_deref().unwrap().contains("12 of the 20"));
+        assert_eq!(book.wallet.balance(), 0);
+    }
+
+    #[test]
+    fn a_redemption_is_restored_in_parts_into_the_latest_expiring_lots_first() {
+        let mut book = Book::new();
+        let soon = book.earn(30, None, at(2026, 1, 1), &policy_with_months(3));
+        let late = book.earn(100, None, at(2026, 1, 1), &PointsPolicy::default());
+        let redeemed = book.redeem(60, Some(VISIT), at(2026, 2, 1));
+        assert_eq!(
+            redeemed.allocations.len(),
+            2,
+            "30 from the soon lot, 30 from the late"
+        );
+        let first = book.partial(&redeemed, 40, at(2026, 2, 2));
+        assert_eq!(first.points, 40);
+        assert_eq!(
+            first.allocations,
+            vec![
+                LotAllocation {
+                    lot: Book::lot_of(&late),
+                    points: 30
+                },
+                LotAllocation {
+                    lot: Book::lot_of(&soon),
+                    points: 10
+                },
+            ]
+        );
+        assert!(matches!(
+            plan_partial_reversal(&book.wallet, redeemed.id, 21, at(2026, 2, 2), &book.entropy),
+            Err(LedgerError::ReversalTooLarge { left: 20, .. })
+        ));
+        let rest = book.partial(&redeemed, 20, at(2026, 2, 3));
+        assert_eq!(
+            rest.allocations,
+            vec![LotAllocation {
+                lot: Book::lot_of(&soon),
+                points: 20
+            }]
+        );
+        assert_eq!(book.wallet.balance(), 130);
+        assert_eq!(book.wallet.lot(Book::lot_of(&soon)).unwrap().remaining, 30);
+
+        // A hand-made reversal restoring more than is left is refused on replay.
+        let too_much = LedgerEntry {
+            id: RecordId::from_u128(0xBAD),
+            points: 1,
+            allocations: vec![LotAllocation {
+                lot: Book::lot_of(&late),
+                points: 1,
+            }],
+            ..rest.clone()
+        };
+        let mut entries = book.entries.clone();
+        entries.push(too_much);
+        assert!(matches!(
+            Wallet::replay(MEMBER, &entries),
+            Err(LedgerError::Corrupt { .. })
+        ));
+        // Only earn and redeem entries are reversible.
+        assert!(matches!(
+            plan_partial_reversal(&book.wallet, rest.id, 1, at(2026, 2, 3), &book.entropy),
+            Err(LedgerError::NotReversible { .. })
+        ));
+        assert!(matches!(
+            plan_partial_reversal(
+                &book.wallet,
+                RecordId::from_u128(12345),
+                1,
+                at(2026, 2, 3),
+                &book.entropy
+            ),
+            Err(LedgerError::UnknownEntry { .. })
+        ));
     }
 
     #[test]
@@ -1315,6 +1627,7 @@ mod tests {
             Checkout { redeem: i64, earn: i64 },
             Expire,
             Void(usize),
+            Refund(usize, i64),
             Adjust(i64),
             Advance(i64),
             ChangePolicy(u32),
@@ -1325,6 +1638,7 @@ mod tests {
                 4 => (0i64..300, 0i64..400).prop_map(|(redeem, earn)| Step::Checkout { redeem, earn }),
                 2 => Just(Step::Expire),
                 2 => any::<usize>().prop_map(Step::Void),
+                2 => (any::<usize>(), 1i64..200).prop_map(|(pick, points)| Step::Refund(pick, points)),
                 1 => (-300i64..300).prop_map(Step::Adjust),
                 3 => (0i64..24 * 120).prop_map(Step::Advance),
                 1 => (1u32..=24).prop_map(Step::ChangePolicy),
@@ -1334,6 +1648,7 @@ mod tests {
         struct Visit {
             entries: Vec<LedgerEntry>,
             voided: bool,
+            refunded: bool,
         }
 
         fn check_invariants(book: &Book) {
@@ -1407,7 +1722,7 @@ mod tests {
                                 entries.push(book.earn(earn, visit, now, &policy));
                             }
                             if !entries.is_empty() {
-                                visits.push(Visit { entries, voided: false });
+                                visits.push(Visit { entries, voided: false, refunded: false });
                             }
                         }
                         Step::Expire => {
@@ -1422,16 +1737,43 @@ mod tests {
                             let count = visits.len();
                             let visit = &mut visits[pick % count];
                             let planned = plan_void(&book.wallet, &visit.entries, now, &book.entropy);
-                            if visit.voided {
+                            if visit.voided || visit.refunded {
                                 prop_assert!(
                                     matches!(planned, Err(LedgerError::AlreadyVoided { .. })),
-                                    "voiding twice must fail"
+                                    "voiding twice, or after a refund, must fail"
                                 );
                             } else {
                                 let planned = planned.unwrap();
                                 prop_assert_eq!(planned.len(), visit.entries.len());
                                 visit.voided = true;
                                 book.append(planned);
+                            }
+                        }
+                        Step::Refund(pick, points) => {
+                            if visits.is_empty() {
+                                continue;
+                            }
+                            let count = visits.len();
+                            let visit = &mut visits[pick % count];
+                            if visit.voided {
+                                continue;
+                            }
+                            for entry in visit.entries.clone() {
+                                let moved = entry.points.abs();
+                                let left = moved - book.wallet.reversed_points(entry.id);
+                                let planned = plan_partial_reversal(&book.wallet, entry.id, points, now, &book.entropy);
+                                if points > left {
+                                    prop_assert!(
+                                        matches!(planned, Err(LedgerError::ReversalTooLarge { .. })),
+                                        "reversing past the entry must fail"
+                                    );
+                                    continue;
+                                }
+                                let planned = planned.unwrap();
+                                prop_assert!(planned.points.abs() <= points);
+                                book.append(vec![planned]);
+                                visit.refunded = true;
+                                prop_assert!(book.wallet.reversed_points(entry.id) <= moved);
                             }
                         }
                         Step::Adjust(delta) => {

@@ -8,7 +8,7 @@ pub mod policy;
 pub use earn::{ROLLING_MONTHS, RollingSpend, points_for, tier_for};
 pub use ledger::{
     EntryKind, LedgerEntry, LedgerError, Lot, LotAllocation, LotBalance, Wallet, plan_adjust,
-    plan_earn, plan_expiry, plan_redeem, plan_void,
+    plan_earn, plan_expiry, plan_partial_reversal, plan_redeem, plan_void,
 };
 pub use policy::{
     MAX_LOT_EXPIRY_MONTHS, MAX_MULTIPLIER_PERCENT, PointsPolicy, PointsPolicySettings, PolicyError,

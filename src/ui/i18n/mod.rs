@@ -15,6 +15,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("checkout", include_str!("zh-CN/checkout.toml")),
     ("manager", include_str!("zh-CN/manager.toml")),
     ("approval", include_str!("zh-CN/approval.toml")),
+    ("refunds", include_str!("zh-CN/refunds.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {

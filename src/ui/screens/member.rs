@@ -19,6 +19,7 @@ use super::checkout::CheckoutView;
 use super::member_dialogs::{Choice, DialogKind, MemberDialog};
 use super::member_form::{FormOutcome, MemberFormView, Outbox, VehicleFormView, vehicle_label};
 use super::members::{BIRTHDAY_MARKER, HIGHLIGHT, flex_widths, personal_cell, text_cell};
+use super::refund;
 use crate::domain::access::{Operation, Role};
 use crate::domain::catalog::ServiceItem;
 use crate::domain::loyalty::{EntryKind, LedgerEntry};
@@ -103,7 +104,7 @@ impl Tab {
                 Action::SuspendPlan,
                 Action::CancelPlan,
             ],
-            Tab::Visits => &[Action::VoidVisit, Action::Checkout],
+            Tab::Visits => &[Action::Refund, Action::VoidVisit, Action::Checkout],
             Tab::Bookings => &[Action::NewBooking],
             Tab::Consents => &[Action::ToggleConsent],
         }
@@ -451,6 +452,21 @@ impl MemberView {
                     Operation::VoidVisit,
                     Box::new(move |cx| cx.prompt(prompt)),
                 );
+            }
+            Action::Refund => {
+                let Some(visit) = (self.tab == Tab::Visits)
+                    .then(|| self.selected(Tab::Visits))
+                    .flatten()
+                    .and_then(|i| self.visits.get(i))
+                else {
+                    self.needs_row(
+                        Tab::Visits,
+                        "Choose the visit to refund, then press the key again.",
+                        cx,
+                    );
+                    return Handled::Yes;
+                };
+                refund::open_refund(cx, visit.id);
             }
             Action::ToggleConsent => {
                 if self.tab != Tab::Consents {
@@ -1180,6 +1196,13 @@ impl MemberView {
                 } else {
                     rx.theme.base
                 };
+                if !visit.refunded.is_zero() {
+                    let refunded = rx.lang.fill(
+                        "refunded {amount}",
+                        &[("amount", &visit.refunded.format_amount(&rx.shop.currency))],
+                    );
+                    services = format!("[{refunded}] {services}");
+                }
                 let points = match (visit.points_earned, visit.points_redeemed) {
                     (0, 0) => String::new(),
                     (earned, 0) => format!("+{earned}"),

@@ -15,6 +15,7 @@ pub mod members;
 pub mod password;
 pub mod preferences;
 pub mod price_list;
+pub mod refund;
 pub mod settings;
 pub mod settings_form;
 pub mod setup;
