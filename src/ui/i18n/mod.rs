@@ -14,6 +14,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("members", include_str!("zh-CN/members.toml")),
     ("checkout", include_str!("zh-CN/checkout.toml")),
     ("manager", include_str!("zh-CN/manager.toml")),
+    ("drawer", include_str!("zh-CN/drawer.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {

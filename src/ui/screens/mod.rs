@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod booking;
 pub mod checkout;
+pub mod drawer;
 pub mod end_of_day;
 pub mod lock;
 pub mod login;
@@ -33,6 +34,7 @@ pub enum ScreenKind {
     Settings,
     Audit,
     EndOfDay,
+    Drawer,
 }
 
 impl ScreenKind {
@@ -52,5 +54,6 @@ pub fn open(kind: ScreenKind) -> Box<dyn View> {
         ScreenKind::Settings => Box::new(settings::SettingsView::new()),
         ScreenKind::Audit => Box::new(audit::AuditView::new()),
         ScreenKind::EndOfDay => Box::new(end_of_day::EndOfDayView::new()),
+        ScreenKind::Drawer => Box::new(drawer::DrawerView::new()),
     }
 }
