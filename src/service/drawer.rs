@@ -63,9 +63,9 @@ impl ShiftView {
 
 /// The cash a shift took and gave back.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct ShiftCash {
-    sales: Money,
-    refunds: Money,
+pub(super) struct ShiftCash {
+    pub(super) sales: Money,
+    pub(super) refunds: Money,
 }
 
 fn invalid(err: impl std::fmt::Display) -> ServiceError {
@@ -78,8 +78,9 @@ fn add(sum: Money, amount: Money) -> Result<Money, ServiceError> {
 
 /// Adds up the cash of `shift`'s visits, sales and refunds. Visits and sales are read from
 /// the shift's opening time on (their ids are time-ordered), refunds from the receipts issued
-/// since; each is counted only if it names this shift.
-fn shift_cash<R: ReadAccess + ?Sized>(
+/// since; each is counted only if it names this shift. An integrity check can recount a
+/// closed shift with it and compare with its closing.
+pub(super) fn shift_cash<R: ReadAccess + ?Sized>(
     reader: &R,
     shift: &Shift,
 ) -> Result<ShiftCash, ServiceError> {
