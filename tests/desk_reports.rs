@@ -812,3 +812,158 @@ fn new_debug_output_reveals_no_personal_value_or_secret() {
         assert!(!text.contains(MANAGER_PASSWORD));
     }
 }
+
+#[test]
+fn the_day_shows_tenders_taxes_by_name_tips_by_staff_cash_rounding_and_each_drawer() {
+    use frontdesk::domain::tax::{TaxRate, TaxSettings};
+    use frontdesk::domain::tender::TenderRequest;
+    use frontdesk::store::records::TillSettings;
+    let m = Money::from_minor;
+    let desk = desk_at(None);
+    let service = &desk.shop.service;
+    service
+        .update_till_settings(
+            &desk.manager,
+            TillSettings {
+                tax: TaxSettings {
+                    prices_include_tax: false,
+                    taxes: vec![TaxRate::new("GST", 500), TaxRate::new("PST", 700)],
+                },
+                cash_unit: Some(m(5)),
+                tips: true,
+                ..TillSettings::default()
+            },
+        )
+        .unwrap();
+    let secret = desk.shop.add_cashier(&desk.manager);
+    let cashier = desk.shop.cashier(&secret);
+    service.open_shift(&cashier, m(100_00)).unwrap();
+    let bill = |session: &Session, wash: RecordId, tenders: Vec<TenderRequest>, tip: i64| {
+        service
+            .checkout(
+                session,
+                CheckoutInput {
+                    booking: None,
+                    member: None,
+                    vehicle: None,
+                    lines: vec![CheckoutLine {
+                        service: wash,
+                        quantity: 1,
+                        price_override: None,
+                    }],
+                    discount: None,
+                    adjustment_reason: None,
+                    points: None,
+                    payment: PaymentMethod::Cash,
+                    tenders,
+                    tip: m(tip),
+                },
+            )
+            .unwrap()
+    };
+    // 20.00 + GST 1.00 + PST 1.40 + a 2.00 tip = 24.40: 10.03 by card, 14.37 in cash
+    // rounded down to 14.35.
+    let split = bill(
+        &cashier,
+        desk.exterior,
+        vec![
+            TenderRequest {
+                method: PaymentMethod::Card,
+                amount: Some(m(10_03)),
+                tendered: None,
+            },
+            TenderRequest {
+                method: PaymentMethod::Cash,
+                amount: None,
+                tendered: Some(m(20_00)),
+            },
+        ],
+        2_00,
+    );
+    assert_eq!(split.settlement.charged, m(24_38));
+    // 45.00 + 2.25 + 3.15 = 50.40 in cash, by the manager (no drawer open).
+    bill(&desk.manager, desk.full, Vec::new(), 0);
+    let (member, _) = desk.member_with_car("Ravi Patel", "RAV 200");
+    let package = service
+        .sell_package(
+            &cashier,
+            PackageSale {
+                member,
+                product: common::package_product(
+                    service,
+                    &desk.manager,
+                    desk.full,
+                    5,
+                    200_00,
+                    None,
+                ),
+                price_override: None,
+                override_reason: None,
+                payment: PaymentMethod::Cash,
+                tenders: Vec::new(),
+            },
+        )
+        .unwrap();
+    assert_eq!(package.receipt.charged, m(224_00));
+    let closed = service
+        .close_shift(&cashier, m(100_00 + 14_35 + 224_00), Vec::new())
+        .unwrap();
+    assert_eq!(closed.over_short, Some(Money::ZERO));
+
+    let all = service.takings(&desk.manager, today()).unwrap();
+    let methods: Vec<(PaymentMethod, u32, i64)> = all
+        .by_payment
+        .iter()
+        .map(|t| (t.method, t.count, t.amount.minor_units()))
+        .collect();
+    assert_eq!(
+        methods,
+        [
+            (PaymentMethod::Cash, 3, 14_35 + 50_40 + 224_00),
+            (PaymentMethod::Card, 1, 10_03),
+        ]
+    );
+    assert_eq!(all.total, m(24_38 + 50_40 + 224_00));
+    assert_eq!(all.net_total, all.total, "no refunds today");
+    assert_eq!(all.tips, m(2_00));
+    assert_eq!(all.cash_rounding, m(-2));
+    assert_eq!(all.package_sales.amount, m(224_00));
+    let taxes: Vec<(&str, i64, i64)> = all
+        .taxes
+        .iter()
+        .map(|t| {
+            (
+                t.name.as_str(),
+                t.collected.minor_units(),
+                t.net.minor_units(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        taxes,
+        [
+            ("GST", 1_00 + 2_25 + 10_00, 1_00 + 2_25 + 10_00),
+            ("PST", 1_40 + 3_15 + 14_00, 1_40 + 3_15 + 14_00),
+        ]
+    );
+    let tips: Vec<(&str, i64)> = all
+        .by_staff
+        .iter()
+        .map(|s| (s.username.as_str(), s.tips.minor_units()))
+        .collect();
+    assert_eq!(tips, [(CASHIER, 2_00), (MANAGER, 0)]);
+    assert_eq!(all.drawers.len(), 1);
+    let drawer = &all.drawers[0];
+    assert_eq!(drawer.staff, CASHIER);
+    assert_eq!(
+        (drawer.float, drawer.cash_sales, drawer.expected),
+        (m(100_00), m(14_35 + 224_00), m(338_35))
+    );
+    assert_eq!(drawer.counted, Some(m(338_35)));
+
+    let own = service.takings(&cashier, today()).unwrap();
+    assert_eq!(own.total, m(24_38 + 224_00));
+    assert_eq!(own.taxes[0].collected, m(1_00 + 10_00));
+    assert_eq!(own.tips, m(2_00));
+    assert_eq!(own.drawers.len(), 1);
+}

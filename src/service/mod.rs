@@ -12,6 +12,7 @@ mod checkout;
 mod checkout_preview;
 mod consents;
 mod demo;
+mod drawer;
 mod error;
 pub mod integrity;
 mod login;
@@ -63,13 +64,14 @@ pub use demo::{
     DemoCounts, DemoLogin, DemoLookup, DemoOptions, DemoProgress, DemoReport, DemoStage,
     LookupKind, MAX_DEMO_MEMBERS,
 };
+pub use drawer::{MovementView, ShiftView};
 pub use error::ServiceError;
 pub use login::{LoginRequest, SecondFactor};
 pub use members::{Change, MemberInput, MemberUpdate, VehicleInput};
 pub use plans::{PackageSale, PlanSale, SaleReceipt, SoldPackage, SoldPlan};
 pub use points::PointsView;
 pub use refunds::{RefundInput, RefundPreview, RefundReceipt, RefundableLine, VisitRefundDetail};
-pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally};
+pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally, TaxTally};
 pub use restore::{RestoreRequest, RestoreSummary, check_restore_target, restore_backup};
 pub use session::{Session, SessionInfo, SessionStatus};
 pub use setup::{InitialSetup, StaffCredentials};

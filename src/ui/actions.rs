@@ -46,6 +46,7 @@ actions! {
     GoSettings => "go.settings",
     GoAudit => "go.audit",
     GoEndOfDay => "go.end_of_day",
+    GoDrawer => "go.drawer",
     // Moving about lists, tables and forms.
     Up => "up",
     Down => "down",

@@ -835,13 +835,15 @@ impl App {
             | Action::GoStaff
             | Action::GoSettings
             | Action::GoAudit
-            | Action::GoEndOfDay => {
+            | Action::GoEndOfDay
+            | Action::GoDrawer => {
                 let kind = match action {
                     Action::GoToday => ScreenKind::Today,
                     Action::GoMembers => ScreenKind::Members,
                     Action::GoStaff => ScreenKind::Staff,
                     Action::GoSettings => ScreenKind::Settings,
                     Action::GoAudit => ScreenKind::Audit,
+                    Action::GoDrawer => ScreenKind::Drawer,
                     _ => ScreenKind::EndOfDay,
                 };
                 if kind.manager_only() && role != Role::Manager {

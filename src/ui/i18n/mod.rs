@@ -16,6 +16,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("manager", include_str!("zh-CN/manager.toml")),
     ("approval", include_str!("zh-CN/approval.toml")),
     ("refunds", include_str!("zh-CN/refunds.toml")),
+    ("drawer", include_str!("zh-CN/drawer.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {

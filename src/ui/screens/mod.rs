@@ -5,6 +5,7 @@ pub mod approval;
 pub mod audit;
 pub mod booking;
 pub mod checkout;
+pub mod drawer;
 pub mod end_of_day;
 pub mod lock;
 pub mod login;
@@ -37,6 +38,7 @@ pub enum ScreenKind {
     Settings,
     Audit,
     EndOfDay,
+    Drawer,
 }
 
 impl ScreenKind {
@@ -56,5 +58,6 @@ pub fn open(kind: ScreenKind) -> Box<dyn View> {
         ScreenKind::Settings => Box::new(settings::SettingsView::new()),
         ScreenKind::Audit => Box::new(audit::AuditView::new()),
         ScreenKind::EndOfDay => Box::new(end_of_day::EndOfDayView::new()),
+        ScreenKind::Drawer => Box::new(drawer::DrawerView::new()),
     }
 }

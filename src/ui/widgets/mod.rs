@@ -2,6 +2,7 @@
 
 pub mod enrolment;
 pub mod form;
+pub mod hints;
 pub mod input;
 pub mod strength;
 pub mod table;
