@@ -14,6 +14,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("members", include_str!("zh-CN/members.toml")),
     ("checkout", include_str!("zh-CN/checkout.toml")),
     ("manager", include_str!("zh-CN/manager.toml")),
+    ("receipts", include_str!("zh-CN/receipts.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {

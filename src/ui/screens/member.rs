@@ -102,7 +102,7 @@ impl Tab {
                 Action::SuspendPlan,
                 Action::CancelPlan,
             ],
-            Tab::Visits => &[Action::VoidVisit, Action::Checkout],
+            Tab::Visits => &[Action::ShowReceipt, Action::VoidVisit, Action::Checkout],
             Tab::Bookings => &[Action::NewBooking],
             Tab::Consents => &[Action::ToggleConsent],
         }
@@ -438,6 +438,13 @@ impl MemberView {
                 );
                 self.pending = Some(Pending::VoidVisit(visit.id));
                 cx.prompt(Prompt::confirm("visit.void", "Void visit?", message).with_reason());
+            }
+            Action::ShowReceipt => {
+                let visit = (self.tab == Tab::Visits)
+                    .then(|| self.selected(Tab::Visits))
+                    .flatten()
+                    .and_then(|i| self.visits.get(i));
+                super::receipt::open_for_visit(cx, visit.map(|v| v.id));
             }
             Action::ToggleConsent => {
                 if self.tab != Tab::Consents {

@@ -13,6 +13,7 @@ pub mod member_form;
 pub mod members;
 pub mod password;
 pub mod preferences;
+pub mod receipt;
 pub mod settings;
 pub mod settings_form;
 pub mod setup;
