@@ -6,6 +6,7 @@ mod demo;
 mod init;
 mod passwd;
 mod prompt;
+mod receipt;
 mod restore;
 mod serve;
 mod staging;
@@ -59,6 +60,8 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into an empty data directory (a manager's password and code).
     Restore(restore::RestoreArgs),
+    /// Show any receipt again by its number (any staff login); --print also prints it.
+    Receipt(receipt::ReceiptArgs),
 }
 
 /// An error already phrased for the person at the terminal.
@@ -136,5 +139,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Serve(args)) => serve::run(&data, &runtime, cli.theme.as_deref(), args),
         Some(Command::Backup(args)) => backup::run(&data, &runtime, args),
         Some(Command::Restore(args)) => restore::run(&data, &runtime, args),
+        Some(Command::Receipt(args)) => receipt::run(&data, &runtime, args),
     }
 }

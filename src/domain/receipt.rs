@@ -254,7 +254,8 @@ pub fn visit_receipt(
             push_row(&mut out, words.points_used, &points.used.to_string());
         }
         push_row(&mut out, words.points_earned, &points.earned.to_string());
-        if header.member_number.is_some() {
+        // A reprint leaves the balance out: it has moved since the visit.
+        if header.member_number.is_some() && !header.reprint {
             push_row(
                 &mut out,
                 words.points_balance,

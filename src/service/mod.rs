@@ -21,6 +21,7 @@ mod members;
 mod name_search;
 mod plans;
 mod points;
+mod receipts;
 mod refunds;
 mod reports;
 mod restore;
@@ -46,6 +47,8 @@ use crate::store::records::ShopSettings;
 use crate::store::{ReadAccess, Store, StoreWriter};
 use crate::vault::UnlockedVault;
 
+/// What a receipt number was issued for, as stored.
+pub use crate::store::records::ReceiptFor;
 /// Stored types the service's API takes and returns as they are.
 pub use crate::store::records::{ConsentPurpose, StaffPreferences};
 pub use approval::APPROVAL_VALIDITY;
@@ -70,6 +73,9 @@ pub use login::{LoginRequest, SecondFactor};
 pub use members::{Change, MemberInput, MemberUpdate, VehicleInput};
 pub use plans::{PackageSale, PlanSale, SaleReceipt, SoldPackage, SoldPlan};
 pub use points::PointsView;
+pub use receipts::{
+    PRINT_TIMEOUT, PrintError, PrintOutcome, RECEIPTS_DIR, ReceiptView, receipt_file_name,
+};
 pub use refunds::{RefundInput, RefundPreview, RefundReceipt, RefundableLine, VisitRefundDetail};
 pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally, TaxTally};
 pub use restore::{RestoreRequest, RestoreSummary, check_restore_target, restore_backup};

@@ -109,6 +109,10 @@ actions! {
     RemoveEntry => "settings.remove",
     Filter => "filter",
     VerifyChain => "audit.verify",
+    // Receipts.
+    ShowReceipt => "receipt.show",
+    PrintReceipt => "receipt.print",
+    ReceiptByNumber => "receipt.by_number",
 }
 
 #[cfg(test)]

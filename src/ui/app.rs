@@ -830,6 +830,10 @@ impl App {
                 desk.stack.push(Box::new(view));
             }
             Action::Refresh => self.with_top_view(effects, |view, cx| view.refresh(cx)),
+            Action::ReceiptByNumber => {
+                desk.stack
+                    .push(Box::new(screens::receipt::ReceiptScreen::ask_number()));
+            }
             Action::GoToday
             | Action::GoMembers
             | Action::GoStaff

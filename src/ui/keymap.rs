@@ -173,6 +173,7 @@ pub enum KeyContext {
     Settings,
     Audit,
     EndOfDay,
+    Receipt,
 }
 
 impl KeyContext {
@@ -190,6 +191,7 @@ impl KeyContext {
         KeyContext::Settings,
         KeyContext::Audit,
         KeyContext::EndOfDay,
+        KeyContext::Receipt,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -207,6 +209,7 @@ impl KeyContext {
             KeyContext::Settings => "settings",
             KeyContext::Audit => "audit",
             KeyContext::EndOfDay => "end_of_day",
+            KeyContext::Receipt => "receipt",
         }
     }
 

@@ -203,6 +203,7 @@ fn context_title(context: KeyContext) -> &'static str {
         KeyContext::Settings => "Settings",
         KeyContext::Audit => "Audit log",
         KeyContext::EndOfDay => "End of day",
+        KeyContext::Receipt => "Receipt",
     }
 }
 

@@ -17,6 +17,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("approval", include_str!("zh-CN/approval.toml")),
     ("refunds", include_str!("zh-CN/refunds.toml")),
     ("drawer", include_str!("zh-CN/drawer.toml")),
+    ("receipts", include_str!("zh-CN/receipts.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {

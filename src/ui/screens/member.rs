@@ -104,7 +104,12 @@ impl Tab {
                 Action::SuspendPlan,
                 Action::CancelPlan,
             ],
-            Tab::Visits => &[Action::Refund, Action::VoidVisit, Action::Checkout],
+            Tab::Visits => &[
+                Action::ShowReceipt,
+                Action::Refund,
+                Action::VoidVisit,
+                Action::Checkout,
+            ],
             Tab::Bookings => &[Action::NewBooking],
             Tab::Consents => &[Action::ToggleConsent],
         }
@@ -467,6 +472,13 @@ impl MemberView {
                     return Handled::Yes;
                 };
                 refund::open_refund(cx, visit.id);
+            }
+            Action::ShowReceipt => {
+                let visit = (self.tab == Tab::Visits)
+                    .then(|| self.selected(Tab::Visits))
+                    .flatten()
+                    .and_then(|i| self.visits.get(i));
+                super::receipt::open_for_visit(cx, visit.map(|v| v.id));
             }
             Action::ToggleConsent => {
                 if self.tab != Tab::Consents {

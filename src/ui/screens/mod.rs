@@ -17,6 +17,7 @@ pub mod password;
 pub mod preferences;
 pub mod price_list;
 pub mod refund;
+pub mod receipt;
 pub mod settings;
 pub mod settings_form;
 pub mod setup;

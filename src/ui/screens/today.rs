@@ -373,6 +373,14 @@ impl TodayView {
         self.board.at(self.bay, self.row)
     }
 
+    /// The visit of the selected booking, once it is paid.
+    fn completed_visit(&self) -> Option<RecordId> {
+        match self.selected()?.view.state {
+            BookingState::Completed { visit } => Some(visit),
+            _ => None,
+        }
+    }
+
     fn selected_slot(&self) -> Option<(DateTime<Utc>, RecordId)> {
         let at = *self.board.rows.get(self.row)?;
         let bay = self.board.bays.get(self.bay)?.id;
@@ -1182,6 +1190,7 @@ impl View for TodayView {
             Action::CheckIn => self.check_in(cx),
             Action::NoShow => self.ask_no_show(cx),
             Action::Checkout => self.checkout(cx),
+            Action::ShowReceipt => super::receipt::open_for_visit(cx, self.completed_visit()),
             Action::PrevDay | Action::NextDay | Action::ThisDay => {
                 return self.day_action(action, cx);
             }
