@@ -31,6 +31,23 @@ pub struct TillCounts {
 struct DrawerCash {
     sales: Money,
     refunds: Money,
+    /// Cash of visits later voided, with when: a void before the drawer closed took the cash
+    /// back out of it, one after left the closed count as it was.
+    voided: Vec<(chrono::DateTime<chrono::Utc>, Money)>,
+}
+
+impl DrawerCash {
+    /// Cash sales as the drawer saw them when it closed at `closed_at`.
+    fn sales_at_close(&self, closed_at: chrono::DateTime<chrono::Utc>) -> Result<Money, String> {
+        let voided = Money::checked_sum(
+            self.voided
+                .iter()
+                .filter(|(at, _)| *at <= closed_at)
+                .map(|(_, cash)| *cash),
+        )
+        .map_err(money)?;
+        self.sales.checked_sub(voided).map_err(money)
+    }
 }
 
 pub(super) fn check_till(reader: &StoreReader) -> Result<TillCounts, String> {
@@ -119,10 +136,11 @@ fn check_visit(
     check_settlement(&visit.settlement, visit.priced.amount_due)?;
     if let Some(shift) = visit.shift {
         let cash = drawers.entry(shift).or_default();
-        cash.sales = cash
-            .sales
-            .checked_add(visit.settlement.cash_taken())
-            .map_err(money)?;
+        let taken = visit.settlement.cash_taken();
+        cash.sales = cash.sales.checked_add(taken).map_err(money)?;
+        if let Some(void) = &visit.voided {
+            cash.voided.push((void.at, taken));
+        }
     }
     let mut refunded = Money::ZERO;
     for refund in &visit.refunds {
@@ -388,6 +406,13 @@ fn check_drawers(
             closed += 1;
             let zero = DrawerCash::default();
             let cash = drawers.get(&shift.id).unwrap_or(&zero);
+            let cash_sales = match cash.sales_at_close(closing.at) {
+                Ok(sales) => sales,
+                Err(why) => {
+                    problem = Some(format!("shift {}: {why}", shift.id));
+                    return Ok(());
+                }
+            };
             let movements = |kind| {
                 Money::checked_sum(
                     shift
@@ -400,7 +425,7 @@ fn check_drawers(
             let flows = (|| -> Result<CashFlows, MoneyError> {
                 Ok(CashFlows {
                     float: shift.float,
-                    cash_sales: cash.sales,
+                    cash_sales,
                     cash_refunds: cash.refunds,
                     paid_outs: movements(MovementKind::PaidOut)?,
                     drops: movements(MovementKind::Drop)?,
@@ -413,7 +438,7 @@ fn check_drawers(
                 Err(why) => Some(format!("shift {}: {why}", shift.id)),
                 Ok(expected)
                     if expected != closing.expected
-                        || cash.sales != closing.cash_sales
+                        || cash_sales != closing.cash_sales
                         || cash.refunds != closing.cash_refunds =>
                 {
                     Some(format!(
