@@ -1,6 +1,8 @@
 //! The back-office side of the desk through the service layer: end-of-day takings (own vs all,
 //! plan and package sales, voids, clock-change days), the audit log viewer and chain check,
 //! staff preferences, password resets and re-enabling, and marketing consents.
+// Amounts are written as dollars_cents (150_00 is 150.00) so they read like the till.
+#![allow(clippy::inconsistent_digit_grouping)]
 
 mod common;
 

@@ -2,6 +2,8 @@
 //! cash from checkouts, plan sales and refunds landing in the right drawer, closing with a
 //! count and its over/short, one open drawer per person even when opened from many threads at
 //! once, and who sees which drawers.
+// Amounts are written as dollars_cents (150_00 is 150.00) so they read like the till.
+#![allow(clippy::inconsistent_digit_grouping)]
 
 mod common;
 

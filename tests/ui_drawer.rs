@@ -1,6 +1,8 @@
 //! The cash drawer and the end of day driven by keys, as a cashier (in English) and a manager
 //! (in 简体中文) would: open with a float, record a paid-out and a drop, count note by note,
 //! close, and read the day's report with its taxes and drawers. Snapshots at 80×24 and 200×50.
+// Amounts are written as dollars_cents (150_00 is 150.00) so they read like the till.
+#![allow(clippy::inconsistent_digit_grouping)]
 
 mod common;
 

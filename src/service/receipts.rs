@@ -23,17 +23,13 @@ use crate::domain::money::Money;
 use crate::domain::plans::{Package, Plan, renew};
 use crate::domain::price_list::Product;
 use crate::domain::receipt::{
-    PointsSummary, ReceiptHeader, ReceiptLanguage, RefundReceipt, RefundReceiptLine,
-    refund_receipt, sale_receipt, visit_receipt,
+    PointsSummary, ReceiptHeader, ReceiptLanguage, sale_receipt, visit_receipt,
 };
 use crate::domain::sanitize::sanitize_line;
 use crate::domain::schedule::format_local;
-use crate::domain::tax::prorate;
 use crate::ids::RecordId;
 use crate::private_file::{Existing, PrivateFile, PrivateFileError};
-use crate::store::records::{
-    ReceiptFor, RefundRecord, SaleKind, SaleRecord, ShopSettings, VisitRecord,
-};
+use crate::store::records::{ReceiptFor, SaleKind, SaleRecord, ShopSettings, VisitRecord};
 use crate::store::schema::{
     META, META_NEXT_RECEIPT_NUMBER, PACKAGES, PLANS, PRODUCTS, SALES, VISITS,
 };
@@ -139,10 +135,6 @@ fn said(stderr: &Option<String>) -> String {
 /// `receipt-000123.txt`: zero-padded so the files list in number order.
 pub fn receipt_file_name(number: u64) -> String {
     format!("receipt-{number:06}.txt")
-}
-
-fn invalid(err: impl std::fmt::Display) -> ServiceError {
-    ServiceError::invalid(err.to_string())
 }
 
 /// Runs `command_line` without a shell (split on whitespace; the first word is the program),
@@ -319,53 +311,6 @@ pub(crate) fn save_receipt_file(
     Ok(path)
 }
 
-/// The refund's receipt text. The refund service renders the original with this too, so a
-/// reprint reads the same apart from its mark. Line amounts are the line's share of its
-/// priced amount for the units given back.
-pub(super) fn render_refund(
-    header: &ReceiptHeader<'_>,
-    visit: &VisitRecord,
-    refund: &RefundRecord,
-) -> Result<String, ServiceError> {
-    let mut lines = Vec::with_capacity(refund.lines.len());
-    for refunded in &refund.lines {
-        let priced = usize::try_from(refunded.line)
-            .ok()
-            .and_then(|index| visit.priced.lines.get(index))
-            .ok_or_else(|| {
-                ServiceError::invalid(format!(
-                    "refund receipt {} names a bill line the visit does not have; run frontdesk verify",
-                    refund.receipt_number
-                ))
-            })?;
-        let amount = prorate(
-            priced.amount,
-            Money::from_minor(i64::from(refunded.quantity)),
-            Money::from_minor(i64::from(priced.quantity)),
-        )
-        .map_err(invalid)?;
-        lines.push(RefundReceiptLine {
-            name: priced.name.clone(),
-            quantity: refunded.quantity,
-            amount,
-        });
-    }
-    Ok(refund_receipt(
-        header,
-        &RefundReceipt {
-            original: visit.receipt_number,
-            lines: &lines,
-            net: refund.net,
-            taxes: &refund.taxes,
-            tax_included: visit.priced.tax.included,
-            amount: refund.amount,
-            tenders: &refund.tenders,
-            points_reversed: refund.points_reversed,
-            points_restored: refund.points_restored,
-        },
-    ))
-}
-
 /// Months bought by a plan sale: the amount over the price per term, in the plan's terms.
 /// `None` when the price does not say (a free plan) or does not divide evenly.
 fn months_bought(amount: Money, plan: &Plan) -> Option<u32> {
@@ -524,8 +469,9 @@ impl Service {
                     .iter()
                     .find(|r| r.id == refund)
                     .ok_or(ServiceError::NotFound("refund"))?;
-                let head = header(refund.at, member_number(visit.member)?);
-                let text = render_refund(&head.reprint(), &visit, refund)?;
+                // The refund service's own wording, so the reprint reads as the original did.
+                let text =
+                    self.refund_receipt_text(&visit, refund, member_number(visit.member)?, true)?;
                 (refund.at, false, text)
             }
             ReceiptFor::Sale(id) => {

@@ -710,6 +710,8 @@ pub(super) fn generate_member(
         };
         let visit = RecordId::generate(now, dice.entropy())?;
         let mut redeemed = 0;
+        let mut redeem_entry = None;
+        let mut earn_entry = None;
         if priced.points_used > 0 {
             let entry = plan_redeem(
                 &points.wallet,
@@ -719,6 +721,7 @@ pub(super) fn generate_member(
                 dice.entropy(),
             )
             .map_err(bug)?;
+            redeem_entry = Some(entry.id);
             points.apply(entry, &mut stats)?;
             points.redemptions += 1;
             redeemed = priced.points_used;
@@ -728,6 +731,7 @@ pub(super) fn generate_member(
         if earned > 0 {
             let entry =
                 plan_earn(member, earned, Some(visit), now, policy, dice.entropy()).map_err(bug)?;
+            earn_entry = Some(entry.id);
             points.apply(entry, &mut stats)?;
         }
         stats.visits += 1;
@@ -762,7 +766,7 @@ pub(super) fn generate_member(
             }
             _ => None,
         };
-        let record = VisitRecord {
+        let mut record = VisitRecord {
             id: visit,
             member: Some(member),
             vehicle,
@@ -781,6 +785,33 @@ pub(super) fn generate_member(
             voided: None,
             refunds: Vec::new(),
         };
+        // Now and then a customer comes straight back unhappy and a manager refunds part of
+        // the bill, through the same rules as the refund screen.
+        if record.priced.plan_uses.is_empty()
+            && record.priced.package_uses.is_empty()
+            && !record.settlement.charged.is_zero()
+            && dice.chance(6)?
+        {
+            let refund = super::till::refund_part(ctx, &dice, &record, shift)?;
+            for (entry, points_back) in [
+                (redeem_entry, refund.points_restored),
+                (earn_entry, refund.points_reversed),
+            ] {
+                if let Some(entry) = entry.filter(|_| points_back > 0) {
+                    let reversal = crate::domain::loyalty::plan_partial_reversal(
+                        &points.wallet,
+                        entry,
+                        points_back,
+                        now,
+                        dice.entropy(),
+                    )
+                    .map_err(bug)?;
+                    points.apply(reversal, &mut stats)?;
+                }
+            }
+            stats.spend.subtract(now, refund.net.minor_units());
+            record.refunds.push(refund);
+        }
         spools.visit(ctx, at, &record)?;
         out.member_visits.push((member.as_u128(), visit.as_u128()));
         if let Some(vehicle) = vehicle {

@@ -50,6 +50,7 @@ use super::{Service, ServiceError, system_draft};
 use crate::audit::{AuditAction, Origin};
 use crate::clock::Clock;
 use crate::domain::access::Role;
+use crate::domain::catalog::PaymentMethod;
 use crate::domain::drawer::{CashFlows, Shift, ShiftClosing, expected_cash};
 use crate::domain::money::Money;
 use crate::domain::price_list::Product;
@@ -815,7 +816,8 @@ impl Service {
         };
         let mut done = 0u64;
         let mut next_receipt = 1u64;
-        let mut drawers: BTreeMap<RecordId, Money> = BTreeMap::new();
+        // Per drawer: cash taken, cash refunded.
+        let mut drawers: BTreeMap<RecordId, (Money, Money)> = BTreeMap::new();
         for bucket in 0..VISIT_BUCKETS {
             let mut writer = bulk_writer(&self.store)?;
             {
@@ -837,6 +839,37 @@ impl Service {
                             Some((&VISIT_TAG, bytes)) => {
                                 let mut visit: VisitRecord = decode_record("visit", bytes)?;
                                 visit.receipt_number = Some(number);
+                                // A refund made at the counter right after the visit takes the
+                                // next numbers, and its cash comes out of the same drawer.
+                                for refund in &mut visit.refunds {
+                                    refund.receipt_number = next_receipt;
+                                    next_receipt += 1;
+                                    receipts
+                                        .insert(
+                                            refund.receipt_number,
+                                            encode_record(&ReceiptFor::Refund {
+                                                visit: visit.id,
+                                                refund: refund.id,
+                                            })?
+                                            .as_slice(),
+                                        )
+                                        .map_err(store_error)?;
+                                    if let Some(shift) = refund.shift {
+                                        let cash = Money::checked_sum(
+                                            refund
+                                                .tenders
+                                                .iter()
+                                                .filter(|t| t.method == PaymentMethod::Cash)
+                                                .map(|t| t.amount),
+                                        )
+                                        .map_err(|_| bug("drawer cash"))?;
+                                        let drawer = drawers.entry(shift).or_default();
+                                        drawer.1 = drawer
+                                            .1
+                                            .checked_add(cash)
+                                            .map_err(|_| bug("drawer cash"))?;
+                                    }
+                                }
                                 visit_table
                                     .insert(id, encode_record(&visit)?.as_slice())
                                     .map_err(store_error)?;
@@ -864,8 +897,9 @@ impl Service {
                             .insert(number, encode_record(&receipt)?.as_slice())
                             .map_err(store_error)?;
                         if let Some(shift) = shift {
-                            let taken = drawers.entry(shift).or_insert(Money::ZERO);
-                            *taken = taken.checked_add(cash).map_err(|_| bug("drawer cash"))?;
+                            let drawer = drawers.entry(shift).or_default();
+                            drawer.0 =
+                                drawer.0.checked_add(cash).map_err(|_| bug("drawer cash"))?;
                         }
                         Ok(())
                     },
@@ -932,17 +966,18 @@ impl Service {
     fn write_demo_shifts(
         &self,
         ctx: &Context<'_>,
-        drawers: &BTreeMap<RecordId, Money>,
+        drawers: &BTreeMap<RecordId, (Money, Money)>,
         next_receipt: u64,
     ) -> Result<(), ServiceError> {
         let tz = ctx.shop.tz;
         let mut writer = bulk_writer(&self.store)?;
-        for (&id, &cash_sales) in drawers {
+        for (&id, &(cash_sales, cash_refunds)) in drawers {
             let (till, day) = till::shift_owner(id).ok_or_else(|| bug("a drawer shift"))?;
             let staff = till::staff_of(ctx, till);
             let expected = expected_cash(&CashFlows {
                 float: till::FLOAT,
                 cash_sales,
+                cash_refunds,
                 ..CashFlows::default()
             })
             .map_err(|_| bug("drawer cash"))?;
@@ -964,7 +999,7 @@ impl Service {
                     counted,
                     count_lines: Vec::new(),
                     cash_sales,
-                    cash_refunds: Money::ZERO,
+                    cash_refunds,
                     expected,
                 }),
             };

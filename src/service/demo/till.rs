@@ -293,3 +293,82 @@ pub(super) fn staff_of(ctx: &super::Context<'_>, till: Till) -> RecordId {
         Till::Manager => ctx.manager,
     }
 }
+
+/// A manager's refund, at the counter right after the visit, of the last line's one unit (or
+/// a part of a one-line bill), back the way it was paid, into the visit's drawer. The receipt
+/// number is given when the history is written.
+pub(super) fn refund_part(
+    ctx: &super::Context<'_>,
+    dice: &Dice,
+    visit: &crate::store::records::VisitRecord,
+    shift: RecordId,
+) -> Result<crate::store::records::RefundRecord, ServiceError> {
+    use crate::domain::refund::{
+        PaidVisit, RefundOptions, RefundRequest, RefundedLine, compute_refund, line_taxes,
+    };
+    let classes: Vec<TaxClass> = visit
+        .priced
+        .lines
+        .iter()
+        .map(|line| {
+            ctx.shop
+                .services
+                .iter()
+                .find(|service| service.id == line.service_id)
+                .map(|service| service.tax_class.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    let taxed = line_taxes(&visit.priced, &classes, &ctx.shop.till.tax);
+    let paid_lines: Vec<usize> = visit
+        .priced
+        .lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| line.covered_by.is_none() && !line.amount.is_zero())
+        .map(|(index, _)| index)
+        .collect();
+    let request = match paid_lines.as_slice() {
+        [.., last] if paid_lines.len() > 1 => RefundRequest::Lines(vec![RefundedLine {
+            line: u32::try_from(*last).map_err(|_| bug("refund line"))?,
+            quantity: 1,
+        }]),
+        _ => RefundRequest::Amount(Money::from_minor(
+            (visit.settlement.charged.minor_units() / 4).max(1),
+        )),
+    };
+    let refund = compute_refund(
+        &PaidVisit {
+            priced: &visit.priced,
+            settlement: &visit.settlement,
+            points_earned: visit.points_earned,
+            points_redeemed: visit.points_redeemed,
+        },
+        &taxed,
+        &[],
+        &request,
+        RefundOptions {
+            to_method: None,
+            cash_unit: ctx.shop.till.cash_unit,
+        },
+    )
+    .map_err(bug)?;
+    Ok(crate::store::records::RefundRecord {
+        id: RecordId::generate(visit.at, dice.entropy())?,
+        at: visit.at,
+        by: ctx.manager,
+        approved_by: None,
+        reason: "Customer not satisfied with the wash".to_owned(),
+        receipt_number: 0,
+        lines: refund.lines,
+        net: refund.net,
+        taxes: refund.taxes,
+        amount: refund.amount,
+        tenders: refund.tenders,
+        points_reversed: refund.points_reversed,
+        points_restored: refund.points_restored,
+        plan_uses_returned: refund.plan_uses_returned,
+        package_uses_returned: refund.package_uses_returned,
+        shift: Some(shift),
+    })
+}
