@@ -81,7 +81,7 @@ fn package(name: &str, service: RecordId) -> Product {
         washes: 10,
         price: Money::from_minor(15000),
         valid_months: Some(12),
-        tax_class: TaxClass::Only(vec!["GST".to_owned()]),
+        tax_class: TaxClass::Exempt,
         active: true,
     })
 }
@@ -391,4 +391,28 @@ fn a_service_carries_a_tax_class_naming_only_the_shops_taxes() {
         .expect("stored");
     assert_eq!(stored.tax_class, TaxClass::Exempt);
     assert_eq!(shop.service.list_services(&manager).unwrap().len(), 3);
+}
+
+#[test]
+fn a_product_may_only_name_the_shops_taxes() {
+    let shop = open_shop();
+    let manager = shop.manager();
+    let wash = shop.exterior_wash_in_one_bay(&manager);
+    let mut gst_package = package("Ten washes", wash);
+    if let Product::Package(package) = &mut gst_package {
+        package.tax_class = TaxClass::Only(vec!["gst".to_owned()]);
+    }
+    let message = is_invalid(shop.service.save_product(&manager, gst_package.clone()));
+    assert!(message.contains("no taxes"), "{message}");
+    shop.service
+        .update_till_settings(&manager, bc_till())
+        .unwrap();
+    let saved = shop.service.save_product(&manager, gst_package).unwrap();
+    match saved {
+        // Stored in the shop's own spelling.
+        Product::Package(package) => {
+            assert_eq!(package.tax_class, TaxClass::Only(vec!["GST".to_owned()]))
+        }
+        Product::Plan(_) => panic!("a package"),
+    }
 }

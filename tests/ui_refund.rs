@@ -160,16 +160,17 @@ fn a_chinese_screen_refunds_an_amount_with_tax_included() {
 }
 
 #[test]
-fn a_cashier_is_told_before_any_form_that_refunds_need_a_manager() {
+fn a_cashier_is_asked_for_a_manager_before_any_refund_form() {
     let till = bc_till();
     till.pay(&[(till.exterior, 1)], vec![card()], None, 0);
     let secret = till.shop.add_cashier(&till.manager);
     let mut desk = till.shop.cashier_desk(&secret);
     visits_tab(&mut desk, till.member);
     desk.type_text("R");
-    assert_eq!(desk.app.screen_title(), "Member", "no form opens");
+    // The manager's approval comes first; no refund form is open behind it.
+    assert_eq!(desk.app.screen_title(), "Manager approval");
     let screen = desk.screen();
-    assert!(screen.contains("Refunds need a manager"), "{screen}");
+    assert!(screen.contains("Approve a refund"), "{screen}");
 }
 
 #[test]
