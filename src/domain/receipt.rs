@@ -405,7 +405,7 @@ fn tax_label(tax: &TaxAmount, included: bool, words: &Labels) -> String {
 }
 
 /// Basis points as a percentage without trailing zeros: 500 → "5%", 1250 → "12.5%".
-fn percent_text(basis_points: u32) -> String {
+pub fn percent_text(basis_points: u32) -> String {
     let whole = basis_points / 100;
     let fraction = basis_points % 100;
     if fraction == 0 {

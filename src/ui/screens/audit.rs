@@ -8,7 +8,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
-use super::staff::footer_hints;
 use crate::audit::Outcome;
 use crate::service::{AuditEntryView, AuditFilter, AuditVerification, ServiceError};
 use crate::ui::actions::Action;
@@ -17,6 +16,7 @@ use crate::ui::tasks::Task;
 use crate::ui::text::{safe, truncate};
 use crate::ui::view::{Cx, Handled, RenderCx, View, ViewTaskOutput};
 use crate::ui::widgets::form::{Form, FormEvent};
+use crate::ui::widgets::hints::footer_hints;
 use crate::ui::widgets::input::TextInput;
 use crate::ui::widgets::table::RowCursor;
 

@@ -22,6 +22,7 @@ use crate::domain::catalog::{PaymentMethod, ServiceItem};
 use crate::domain::checkout::{Coverage, Discount, PricedLine};
 use crate::domain::loyalty::Reward;
 use crate::domain::money::Money;
+use crate::domain::receipt::percent_text;
 use crate::domain::tax::TaxAmount;
 use crate::domain::tender::TenderRequest;
 use crate::ids::RecordId;
@@ -784,7 +785,7 @@ fn coverage_label(coverage: Coverage) -> &'static str {
 /// "GST 5%", or "incl. 增值税 6%" when prices already contain the tax.
 fn tax_label(tax: &TaxAmount, included: bool, rx: &RenderCx) -> String {
     let name = safe(&tax.name);
-    let rate = rate_text(tax.basis_points);
+    let rate = percent_text(tax.basis_points);
     if included {
         rx.lang.fill(
             "incl. {tax} {rate}",
@@ -792,20 +793,6 @@ fn tax_label(tax: &TaxAmount, included: bool, rx: &RenderCx) -> String {
         )
     } else {
         format!("{name} {rate}")
-    }
-}
-
-/// Basis points as a percentage without trailing zeros: 500 → "5%", 1250 → "12.5%", as the
-/// receipt prints them.
-fn rate_text(basis_points: u32) -> String {
-    let whole = basis_points / 100;
-    let fraction = basis_points % 100;
-    if fraction == 0 {
-        format!("{whole}%")
-    } else if fraction.is_multiple_of(10) {
-        format!("{whole}.{}%", fraction / 10)
-    } else {
-        format!("{whole}.{fraction:02}%")
     }
 }
 

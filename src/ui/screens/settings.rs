@@ -12,7 +12,6 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Tabs, Wra
 
 use super::price_list::{ProductEdit, ProductFormView, product_cells};
 use super::settings_form::{EditKind, SettingsFormView};
-use super::staff::footer_hints;
 use super::till_settings::{
     TillEdit, TillFormView, items_naming_tax, percent_text, receipt_language_name, tax_class_text,
     tax_in_use_message,
@@ -30,6 +29,7 @@ use crate::ui::i18n::Language;
 use crate::ui::keymap::KeyContext;
 use crate::ui::text::safe;
 use crate::ui::view::{Cx, Handled, Prompt, PromptAnswer, RenderCx, View};
+use crate::ui::widgets::hints::footer_hints;
 use crate::ui::widgets::table::RowCursor;
 
 pub const WEEK: [Weekday; 7] = [

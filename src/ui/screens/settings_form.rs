@@ -4,9 +4,9 @@
 
 use chrono::{NaiveDate, NaiveTime};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::settings::{WEEK, multiplier_text, weekday_word};
 use crate::domain::catalog::{Bay, ServiceCategory, ServiceItem};
@@ -23,7 +23,9 @@ use crate::ui::i18n::Language;
 use crate::ui::keymap::KeyContext;
 use crate::ui::text::safe;
 use crate::ui::view::{Cx, Handled, RenderCx, View};
-use crate::ui::widgets::form::{FieldKind, Form, FormEvent};
+use crate::ui::widgets::form::{
+    FieldKind, Form, SavingForm, saving_form_action, settings_form_areas,
+};
 use crate::ui::widgets::input::TextInput;
 
 /// Which setting the form edits; `None` inside means a new entry.
@@ -719,6 +721,16 @@ fn check_policy(kind: EditKind, settings: &PointsPolicySettings) -> Result<(), F
     Err((key, safe(&err.to_string()).into_owned()))
 }
 
+impl SavingForm for SettingsFormView {
+    fn form_mut(&mut self) -> &mut Form {
+        &mut self.form
+    }
+
+    fn save(&self, cx: &mut Cx) -> Result<(), FieldProblem> {
+        SettingsFormView::save(self, cx)
+    }
+}
+
 impl View for SettingsFormView {
     fn title(&self) -> &'static str {
         self.kind.title()
@@ -737,42 +749,12 @@ impl View for SettingsFormView {
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> Handled {
-        match self.form.on_action(action) {
-            FormEvent::Changed => Handled::Yes,
-            FormEvent::Ignored => Handled::No,
-            FormEvent::Submit => {
-                self.form.clear_errors();
-                match self.save(cx) {
-                    Ok(()) => {
-                        cx.notice(cx.tr("Saved."));
-                        cx.changed();
-                        cx.back();
-                    }
-                    Err((key, message)) => {
-                        if !key.is_empty() {
-                            self.form.set_error(key, message);
-                            self.form.focus_first_error();
-                        }
-                    }
-                }
-                Handled::Yes
-            }
-        }
+        saving_form_action(self, action, cx)
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
         let title = rx.tr(self.kind.title());
-        let block = Block::bordered()
-            .title(Span::styled(format!(" {title} "), rx.theme.title))
-            .border_style(rx.theme.border);
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        let [intro, form_area, footer] = Layout::vertical([
-            Constraint::Length(2),
-            Constraint::Min(1),
-            Constraint::Length(1),
-        ])
-        .areas(inner);
+        let [intro, form_area, footer] = settings_form_areas(frame, area, rx, title);
         let heading = match self.kind {
             EditKind::Day(day) => WEEK
                 .get(day)

@@ -17,6 +17,7 @@ use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
 use crate::ui::text::safe;
 use crate::ui::view::{Cx, Handled, Prompt, PromptAnswer, RenderCx, View};
+use crate::ui::widgets::hints::footer_hints;
 use crate::ui::widgets::table::RowCursor;
 
 const DISABLE: &str = "staff.disable";
@@ -313,22 +314,6 @@ impl View for StaffView {
         let spans = footer_hints(rx, self.contexts(), &hints);
         frame.render_widget(Paragraph::new(Line::from(spans)), footer);
     }
-}
-
-/// `n new  x disable …`: the keys a screen offers, from the keymap, for its bottom line.
-pub fn footer_hints(
-    rx: &RenderCx,
-    contexts: &[KeyContext],
-    hints: &[(Action, &'static str)],
-) -> Vec<Span<'static>> {
-    let mut spans = Vec::new();
-    for (action, word) in hints {
-        if let Some(key) = rx.key_hint(contexts, *action) {
-            spans.push(Span::styled(key, rx.theme.key));
-            spans.push(Span::styled(format!(" {}  ", rx.tr(word)), rx.theme.muted));
-        }
-    }
-    spans
 }
 
 pub fn role_word(role: Role) -> &'static str {

@@ -7,13 +7,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
-use super::staff::footer_hints;
 use crate::ids::RecordId;
 use crate::service::{ServiceError, SshKeyView, SshKeysView};
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
 use crate::ui::text::safe;
 use crate::ui::view::{Cx, Handled, Prompt, PromptAnswer, RenderCx, View, describe_error};
+use crate::ui::widgets::hints::footer_hints;
 use crate::ui::widgets::input::TextInput;
 use crate::ui::widgets::table::RowCursor;
 

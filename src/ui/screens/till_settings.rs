@@ -3,9 +3,9 @@
 //! what they can beside the field; the service checks everything again and audits the change.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::domain::currency::Currency;
 use crate::domain::money::Money;
@@ -18,7 +18,7 @@ use crate::ui::i18n::Language;
 use crate::ui::keymap::KeyContext;
 use crate::ui::text::safe;
 use crate::ui::view::{Cx, Handled, RenderCx, View};
-use crate::ui::widgets::form::{Form, FormEvent};
+use crate::ui::widgets::form::{Form, SavingForm, saving_form_action, settings_form_areas};
 use crate::ui::widgets::input::TextInput;
 
 /// Basis points in one percent: rates are typed as percentages and kept in basis points.
@@ -337,6 +337,16 @@ impl TillFormView {
     }
 }
 
+impl SavingForm for TillFormView {
+    fn form_mut(&mut self) -> &mut Form {
+        &mut self.form
+    }
+
+    fn save(&self, cx: &mut Cx) -> Result<(), FieldProblem> {
+        TillFormView::save(self, cx)
+    }
+}
+
 impl View for TillFormView {
     fn title(&self) -> &'static str {
         self.edit.title()
@@ -355,42 +365,12 @@ impl View for TillFormView {
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> Handled {
-        match self.form.on_action(action) {
-            FormEvent::Changed => Handled::Yes,
-            FormEvent::Ignored => Handled::No,
-            FormEvent::Submit => {
-                self.form.clear_errors();
-                match self.save(cx) {
-                    Ok(()) => {
-                        cx.notice(cx.tr("Saved."));
-                        cx.changed();
-                        cx.back();
-                    }
-                    Err((key, message)) => {
-                        if !key.is_empty() {
-                            self.form.set_error(key, message);
-                            self.form.focus_first_error();
-                        }
-                    }
-                }
-                Handled::Yes
-            }
-        }
+        saving_form_action(self, action, cx)
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
         let title = rx.tr(self.edit.title());
-        let block = Block::bordered()
-            .title(Span::styled(format!(" {title} "), rx.theme.title))
-            .border_style(rx.theme.border);
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        let [intro, form_area, footer] = Layout::vertical([
-            Constraint::Length(2),
-            Constraint::Min(1),
-            Constraint::Length(1),
-        ])
-        .areas(inner);
+        let [intro, form_area, footer] = settings_form_areas(frame, area, rx, title);
         let heading = match self.edit {
             TillEdit::General => {
                 rx.tr("Sales from now on follow these; past receipts keep theirs.")

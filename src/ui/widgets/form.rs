@@ -1,14 +1,14 @@
 //! A form: labelled fields, one focused, each with its validation message drawn right under it.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Paragraph};
 
 use super::input::TextInput;
 use crate::ui::actions::Action;
 use crate::ui::text::{pad, safe, truncate};
-use crate::ui::view::RenderCx;
+use crate::ui::view::{Cx, Handled, RenderCx};
 
 pub enum FieldKind {
     Text(TextInput),
@@ -289,4 +289,55 @@ impl Form {
             }
         }
     }
+}
+
+/// A form screen that saves in one call: settings, the price list, the till.
+pub trait SavingForm {
+    fn form_mut(&mut self) -> &mut Form;
+    /// Saves what the form holds; an error names the field to mark (empty when it was shown
+    /// some other way) and what to tell the person.
+    fn save(&self, cx: &mut Cx) -> Result<(), (&'static str, String)>;
+}
+
+/// A saving form's keys: edits go to the form, and Enter on the last field saves. A saved form
+/// says so and closes; a refused one marks the field and keeps everything typed.
+pub fn saving_form_action(view: &mut impl SavingForm, action: Action, cx: &mut Cx) -> Handled {
+    match view.form_mut().on_action(action) {
+        FormEvent::Changed => Handled::Yes,
+        FormEvent::Ignored => Handled::No,
+        FormEvent::Submit => {
+            view.form_mut().clear_errors();
+            match view.save(cx) {
+                Ok(()) => {
+                    cx.notice(cx.tr("Saved."));
+                    cx.changed();
+                    cx.back();
+                }
+                Err((key, message)) => {
+                    if !key.is_empty() {
+                        let form = view.form_mut();
+                        form.set_error(key, message);
+                        form.focus_first_error();
+                    }
+                }
+            }
+            Handled::Yes
+        }
+    }
+}
+
+/// The bordered box a settings form is drawn in, titled `title`; returns its intro line
+/// (two rows), the form's area and the footer row.
+pub fn settings_form_areas(frame: &mut Frame, area: Rect, rx: &RenderCx, title: &str) -> [Rect; 3] {
+    let block = Block::bordered()
+        .title(Span::styled(format!(" {title} "), rx.theme.title))
+        .border_style(rx.theme.border);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner)
 }
