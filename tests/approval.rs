@@ -282,6 +282,24 @@ fn a_price_preview_does_not_use_up_the_approval() {
 }
 
 #[test]
+fn a_form_refused_for_what_it_says_does_not_use_up_the_approval() {
+    let till = till();
+    let service = &till.shop.service;
+    till.approve_as_manager(&till.cashier, Operation::OverridePrice);
+    let mut no_reason = till.discounted_wash();
+    no_reason.adjustment_reason = None;
+    assert!(matches!(
+        service.checkout(&till.cashier, no_reason),
+        Err(ServiceError::InvalidInput(_))
+    ));
+    assert!(service.can(&till.cashier, Operation::OverridePrice));
+    service
+        .checkout(&till.cashier, till.discounted_wash())
+        .expect("the approval still waits for the corrected form");
+    assert!(!service.can(&till.cashier, Operation::OverridePrice));
+}
+
+#[test]
 fn an_approval_expires_unused() {
     let till = till();
     let service = &till.shop.service;

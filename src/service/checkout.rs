@@ -167,6 +167,13 @@ impl Service {
         // An adjustment is done under the caller that may adjust: the manager themself, or the
         // cashier with a manager's approval, which this call uses up.
         let caller = if adjusts {
+            // The form is checked before a cashier's one-use approval is spent on it; someone
+            // who may not adjust at all is refused (and audited) by `authorize` whatever the form.
+            if adjustment_reason.is_none() && self.can(session, Operation::OverridePrice) {
+                return Err(ServiceError::invalid(
+                    "say why the price is changed; the reason is kept with the visit",
+                ));
+            }
             let adjusting = self.authorize(session, Operation::OverridePrice)?;
             if adjustment_reason.is_none() {
                 return Err(ServiceError::invalid(
