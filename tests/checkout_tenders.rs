@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Shop, open_shop};
-use frontdesk::domain::catalog::{PaymentMethod, ServiceCategory, ServiceItem};
+use frontdesk::domain::catalog::{PaymentMethod, ServiceCategory};
 use frontdesk::domain::money::Money;
 use frontdesk::domain::receipt::ReceiptLanguage;
 use frontdesk::domain::tax::{TaxClass, TaxRate, TaxSettings};
@@ -46,22 +46,6 @@ fn service(shop: &Shop, manager: &Session, name: &str, price: i64) -> RecordId {
         .id
 }
 
-/// `ServiceInput` carries no tax class yet (the settings screen adds one), so the test writes
-/// it onto the stored service.
-fn set_tax_class(shop: &Shop, service: RecordId, class: TaxClass) {
-    use frontdesk::store::ReadAccess;
-    let mut writer = shop.service.store().write().unwrap();
-    let mut item: ServiceItem = writer
-        .get(frontdesk::store::schema::SERVICES, service, "service")
-        .unwrap()
-        .unwrap();
-    item.tax_class = class;
-    writer
-        .put(frontdesk::store::schema::SERVICES, service, &item)
-        .unwrap();
-    writer.commit().unwrap();
-}
-
 /// A British Columbia till: GST 5 % on everything, PST 7 % on the detail only, cash rounded to
 /// 0.05 CAD; tips as given.
 fn bc_till(tips: bool) -> Till {
@@ -69,7 +53,6 @@ fn bc_till(tips: bool) -> Till {
     let manager = shop.manager();
     let full = service(&shop, &manager, "Full service", 4500);
     let detail = service(&shop, &manager, "Detail", 8800);
-    set_tax_class(&shop, full, TaxClass::Only(vec!["GST".to_owned()]));
     shop.service
         .update_till_settings(
             &manager,
@@ -85,6 +68,12 @@ fn bc_till(tips: bool) -> Till {
             },
         )
         .unwrap();
+    common::set_tax_class(
+        &shop.service,
+        &manager,
+        full,
+        TaxClass::Only(vec!["GST".to_owned()]),
+    );
     let member = shop
         .service
         .create_member(

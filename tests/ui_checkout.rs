@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use common::ui::Desk;
 use common::{Shop, open_shop};
 use crossterm::event::KeyCode;
-use frontdesk::domain::catalog::{PaymentMethod, ServiceCategory, ServiceItem};
+use frontdesk::domain::catalog::{PaymentMethod, ServiceCategory};
 use frontdesk::domain::money::Money;
 use frontdesk::domain::receipt::ReceiptLanguage;
 use frontdesk::domain::tax::{TaxClass, TaxRate, TaxSettings};
@@ -499,22 +499,6 @@ fn a_total_that_changed_after_the_confirmation_is_not_charged() {
     take_payment(&mut desk, "20.00 CAD", "Cash");
 }
 
-/// The stored service with `class`. `ServiceInput` carries no tax class yet (the settings
-/// screen adds one), so the test writes it onto the stored record.
-fn set_tax_class(shop: &Shop, service: RecordId, class: TaxClass) {
-    use frontdesk::store::ReadAccess;
-    let mut writer = shop.service.store().write().unwrap();
-    let mut item: ServiceItem = writer
-        .get(frontdesk::store::schema::SERVICES, service, "service")
-        .unwrap()
-        .unwrap();
-    item.tax_class = class;
-    writer
-        .put(frontdesk::store::schema::SERVICES, service, &item)
-        .unwrap();
-    writer.commit().unwrap();
-}
-
 impl Counter {
     /// A British Columbia till: GST 5 % on everything, PST 7 % on all but the full service,
     /// cash rounded to 0.05 CAD, tips taken, receipts in English.
@@ -535,8 +519,9 @@ impl Counter {
                 },
             )
             .unwrap();
-        set_tax_class(
-            &self.shop,
+        common::set_tax_class(
+            &self.shop.service,
+            &self.manager,
             self.full,
             TaxClass::Only(vec!["GST".to_owned()]),
         );

@@ -306,6 +306,37 @@ pub fn package_product(
         .id()
 }
 
+/// Gives a catalog service another tax class, through the manager's own service editor call
+/// (the shop's taxes must already name what the class names).
+pub fn set_tax_class(
+    service: &Service,
+    manager: &Session,
+    id: RecordId,
+    class: frontdesk::domain::tax::TaxClass,
+) {
+    let item = service
+        .list_services(manager)
+        .expect("services")
+        .into_iter()
+        .find(|item| item.id == id)
+        .expect("the service");
+    service
+        .save_service(
+            manager,
+            ServiceInput {
+                id: Some(item.id),
+                name: item.name,
+                category: item.category,
+                duration_minutes: item.duration_minutes,
+                price: item.price,
+                earns_points: item.earns_points,
+                active: item.active,
+                tax_class: class,
+            },
+        )
+        .expect("tax class");
+}
+
 impl Shop {
     pub fn cashier(&self, secret: &[u8]) -> Session {
         let code = phone_code(secret, self.clock.now_for_tests());
