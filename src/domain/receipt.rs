@@ -112,6 +112,7 @@ struct Labels {
     refund: &'static str,
     refund_of: &'static str,
     refunded_to: &'static str,
+    refund_other: &'static str,
     points_reversed: &'static str,
     points_restored: &'static str,
     cash: &'static str,
@@ -146,6 +147,7 @@ const ENGLISH: Labels = Labels {
     refund: "REFUND",
     refund_of: "Refund of receipt",
     refunded_to: "Refunded to",
+    refund_other: "Rounding and tip",
     points_reversed: "Points taken back",
     points_restored: "Points given back",
     cash: "Cash",
@@ -180,6 +182,7 @@ const CHINESE: Labels = Labels {
     refund: "退款",
     refund_of: "原收据",
     refunded_to: "退回至",
+    refund_other: "舍入及小费",
     points_reversed: "扣回积分",
     points_restored: "退回积分",
     cash: "现金",
@@ -328,6 +331,22 @@ pub fn refund_receipt(header: &ReceiptHeader<'_>, refund: &RefundReceipt<'_>) ->
     for tax in refund.taxes {
         let label = tax_label(tax, refund.tax_included, words);
         push_row(&mut out, &label, &negated(tax.amount, currency));
+    }
+    // What is given back beyond the goods and their tax: the cash rounding, and a whole
+    // refund's tip. Shown so the rows add up to the total.
+    let goods = refund
+        .taxes
+        .iter()
+        .fold(refund.net.minor_units(), |sum, tax| {
+            sum.saturating_add(tax.amount.minor_units())
+        });
+    let other = refund.amount.minor_units().saturating_sub(goods);
+    if other != 0 {
+        push_row(
+            &mut out,
+            words.refund_other,
+            &Money::from_minor(other.saturating_neg()).format_amount(currency),
+        );
     }
     out.push(rule('='));
     push_row(
@@ -845,6 +864,49 @@ mod tests {
             !walk_in.contains("Points"),
             "no member, no points moved:\n{walk_in}"
         );
+    }
+
+    #[test]
+    fn a_refund_receipt_shows_the_rounding_so_its_rows_add_up() {
+        let tax = |name: &str, basis_points, amount| TaxAmount {
+            name: name.into(),
+            basis_points,
+            base: Money::from_minor(433),
+            amount: Money::from_minor(amount),
+        };
+        let taxes = [tax("GST", 500, 21), tax("PST", 700, 30)];
+        let lines = [RefundReceiptLine {
+            name: "Tyre shine".into(),
+            quantity: 1,
+            amount: Money::from_minor(433),
+        }];
+        let tenders = [Tender {
+            method: PaymentMethod::Cash,
+            amount: Money::from_minor(485),
+            tendered: None,
+            change: Money::ZERO,
+        }];
+        let text = refund_receipt(
+            &header("Shop", &cad(), "2026-03-14 10:05"),
+            &RefundReceipt {
+                original: Some(2),
+                lines: &lines,
+                net: Money::from_minor(433),
+                taxes: &taxes,
+                tax_included: false,
+                amount: Money::from_minor(485),
+                tenders: &tenders,
+                points_reversed: 4,
+                points_restored: 0,
+            },
+        );
+        let row = |label: &str, value: &str| {
+            text.lines()
+                .any(|line| line.starts_with(label) && line.ends_with(value))
+        };
+        // -4.33 - 0.21 - 0.30 - 0.01 = -4.85
+        assert!(row("Rounding and tip", "-0.01"), "{text}");
+        assert!(row("TOTAL", "-4.85"), "{text}");
     }
 
     #[test]
