@@ -24,6 +24,7 @@ use crate::ui::screens::approval::ApprovalDialog;
 use crate::ui::text::{pad, safe, truncate, width};
 use crate::ui::view::{Cx, Handled, RenderCx, View, describe_error};
 use crate::ui::widgets::input::TextInput;
+use crate::ui::widgets::receipt_pane::receipt_and_side;
 
 const CONTEXTS: &[KeyContext] = &[KeyContext::Form];
 const DIALOG_WIDTH: u16 = 76;
@@ -861,23 +862,7 @@ impl RefundDialog {
 
 fn render_done(receipt: &RefundReceipt, frame: &mut Frame, area: Rect, rx: &RenderCx) {
     let receipt_lines: Vec<&str> = receipt.receipt.lines().collect();
-    let receipt_width = receipt_lines
-        .iter()
-        .map(|l| width(l))
-        .max()
-        .unwrap_or(40)
-        .max(40);
-    let box_width = u16::try_from(receipt_width + 4).unwrap_or(44);
-    let box_height = u16::try_from(receipt_lines.len() + 2).unwrap_or(u16::MAX);
-    let [receipt_column, summary_column] = Layout::horizontal([
-        Constraint::Length(box_width.min(area.width)),
-        Constraint::Min(0),
-    ])
-    .areas(area);
-    let receipt_area = Rect {
-        height: box_height.min(area.height),
-        ..receipt_column
-    };
+    let (receipt_area, summary_column) = receipt_and_side(&receipt_lines, area);
     let block = Block::bordered()
         .title(Span::styled(
             format!(" {} ", rx.tr("Refund receipt")),

@@ -4,5 +4,6 @@ pub mod enrolment;
 pub mod form;
 pub mod hints;
 pub mod input;
+pub mod receipt_pane;
 pub mod strength;
 pub mod table;

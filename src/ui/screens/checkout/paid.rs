@@ -9,8 +9,9 @@ use ratatui::widgets::Paragraph;
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::tender::Settlement;
 use crate::ui::actions::Action;
-use crate::ui::text::{safe, width};
+use crate::ui::text::safe;
 use crate::ui::view::RenderCx;
+use crate::ui::widgets::receipt_pane::receipt_and_side;
 
 use super::payment::{method_label, render_change};
 use super::{label_value, panel};
@@ -77,23 +78,7 @@ impl Paid {
 
     pub(super) fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
         let receipt_lines: Vec<&str> = self.receipt.lines().collect();
-        let receipt_width = receipt_lines
-            .iter()
-            .map(|l| width(l))
-            .max()
-            .unwrap_or(40)
-            .max(40);
-        let box_width = u16::try_from(receipt_width + 4).unwrap_or(44);
-        let box_height = u16::try_from(receipt_lines.len() + 2).unwrap_or(u16::MAX);
-        let [receipt_column, summary_column] = Layout::horizontal([
-            Constraint::Length(box_width.min(area.width)),
-            Constraint::Min(0),
-        ])
-        .areas(area);
-        let receipt_area = Rect {
-            height: box_height.min(area.height),
-            ..receipt_column
-        };
+        let (receipt_area, summary_column) = receipt_and_side(&receipt_lines, area);
         let shown_rows = usize::from(receipt_area.height.saturating_sub(2));
         // Never scrolled past the last full page.
         let first = self
