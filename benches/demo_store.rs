@@ -12,7 +12,7 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use frontdesk::audit::Origin;
@@ -73,11 +73,34 @@ fn benches(c: &mut Criterion) {
             .members
             .len();
         eprintln!("demo_store: `{query}` finds {found} member(s)");
+        let (p50, p99, max) = percentiles(|| {
+            black_box(service.search_members(&session, query).expect("search"));
+        });
+        eprintln!("demo_store: `{query}` p50 {p50:?} p99 {p99:?} max {max:?} over {SAMPLES} searches");
         group.bench_function(query.to_owned(), |b| {
             b.iter(|| black_box(service.search_members(&session, query).expect("search")))
         });
     }
     group.finish();
+}
+
+/// Searches timed one by one: criterion reports means, and the target (SPEC §10) is a p99.
+const SAMPLES: usize = 2_000;
+
+fn percentiles(mut run: impl FnMut()) -> (Duration, Duration, Duration) {
+    for _ in 0..SAMPLES / 10 {
+        run();
+    }
+    let mut times: Vec<Duration> = (0..SAMPLES)
+        .map(|_| {
+            let started = Instant::now();
+            run();
+            started.elapsed()
+        })
+        .collect();
+    times.sort_unstable();
+    let at = |fraction: f64| times[((times.len() - 1) as f64 * fraction) as usize];
+    (at(0.50), at(0.99), times[times.len() - 1])
 }
 
 criterion_group!(demo_store, benches);
