@@ -142,6 +142,8 @@ audit_actions! {
     MemberCreated => "member.created",
     MemberUpdated => "member.updated",
     MemberOpened => "member.opened",
+    /// A member or vehicle saved although its phone, email or plate is on another member.
+    DuplicateMemberSaved => "member.duplicate_saved",
     MemberSearched => "member.searched",
     /// Data-rights access export of one member's data.
     MemberExported => "member.exported",

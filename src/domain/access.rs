@@ -103,6 +103,9 @@ pub enum Operation {
     RefundVisit,
     /// Open and close one's own cash-drawer shift, record paid-outs and drops.
     UseCashDrawer,
+    /// Save a member or vehicle whose phone, email or plate is already on another member,
+    /// after the desk was shown that member (points and history would otherwise split).
+    SaveDuplicateMember,
 }
 
 impl Operation {
@@ -135,6 +138,7 @@ impl Operation {
             Operation::MakeBackup => "make_backup",
             Operation::RefundVisit => "refund_visit",
             Operation::UseCashDrawer => "use_cash_drawer",
+            Operation::SaveDuplicateMember => "save_duplicate_member",
         }
     }
 
@@ -150,7 +154,8 @@ impl Operation {
             ) => Rule::Allowed,
             (
                 ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog | OverridePrice | VoidVisit
-                | AdjustPoints | SuspendOrCancelPlan | RunMaintenance | MakeBackup | RefundVisit,
+                | AdjustPoints | SuspendOrCancelPlan | RunMaintenance | MakeBackup | RefundVisit
+                | SaveDuplicateMember,
                 Role::Manager,
             ) => Rule::Allowed,
             (ResetStaffCredentials, Role::Manager) => Rule::AfterStepUp,
@@ -166,7 +171,8 @@ impl Operation {
                 | SuspendOrCancelPlan
                 | RunMaintenance
                 | MakeBackup
-                | RefundVisit,
+                | RefundVisit
+                | SaveDuplicateMember,
                 Role::Cashier,
             ) => Rule::Denied,
         }
@@ -183,6 +189,7 @@ impl Operation {
                 | Operation::RefundVisit
                 | Operation::VoidVisit
                 | Operation::AdjustPoints
+                | Operation::SaveDuplicateMember
         )
     }
 }
@@ -215,6 +222,7 @@ mod tests {
             Operation::RunMaintenance,
             Operation::MakeBackup,
             Operation::RefundVisit,
+            Operation::SaveDuplicateMember,
         ] {
             assert_eq!(
                 operation.rule_for(Role::Cashier),

@@ -33,6 +33,10 @@ pub enum ServiceError {
     WeakPassword(String),
     #[error("There is no {0} with that id; it may have been removed. Search again.")]
     NotFound(&'static str),
+    /// A phone, email or plate typed is already on another member; the report names them,
+    /// masked for the caller's role. Saving anyway is `OnDuplicate::SaveAnyway`.
+    #[error("{0}")]
+    DuplicateMember(Box<crate::service::DuplicateReport>),
     #[error("The user name `{0}` is already taken; choose another.")]
     UsernameTaken(String),
     /// Nothing of the change was saved; the store reopens itself once there is room.

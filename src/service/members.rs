@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use zeroize::Zeroizing;
 
+use super::duplicates::{Claimed, OnDuplicate};
 use super::views::{Masker, MemberDetail, MemberSummary, OpenedMember, SearchResults, VehicleView};
 use super::{Caller, Service, ServiceError};
 use crate::audit::AuditAction;
@@ -87,6 +88,16 @@ impl std::fmt::Debug for VehicleInput {
             .field("kind", &self.kind)
             .finish_non_exhaustive()
     }
+}
+
+/// A new member as the registration form sends it: the member, their first vehicle if one was
+/// typed (saved in the same transaction, so a refused plate leaves no member behind), and what
+/// to do when a phone, email or plate is already on another member.
+#[derive(Debug, Clone, Default)]
+pub struct NewMember {
+    pub member: MemberInput,
+    pub vehicle: Option<VehicleInput>,
+    pub on_duplicate: OnDuplicate,
 }
 
 /// Member fields after validation, ready to seal.
@@ -268,7 +279,7 @@ impl Service {
         )
     }
 
-    fn open_member_fields(
+    pub(super) fn open_member_fields(
         vault: &UnlockedVault,
         record: &MemberRecord,
     ) -> Result<(MemberKey, OpenedMember), ServiceError> {
@@ -318,7 +329,7 @@ impl Service {
         ))
     }
 
-    fn open_plate(
+    pub(super) fn open_plate(
         key: &MemberKey,
         vehicle: &VehicleRecord,
     ) -> Result<Zeroizing<String>, ServiceError> {
@@ -329,7 +340,7 @@ impl Service {
         )?)
     }
 
-    fn today(&self) -> NaiveDate {
+    pub(super) fn today(&self) -> NaiveDate {
         let settings_zone = self
             .settings()
             .ok()
@@ -341,14 +352,35 @@ impl Service {
     }
 
     /// Registers a new member. Both roles may; the audit entry names the fields, not values.
+    /// A phone or email already on another member is refused ([`ServiceError::DuplicateMember`]).
     pub fn create_member(
         &self,
         session: &super::Session,
         input: MemberInput,
     ) -> Result<MemberDetail, ServiceError> {
+        self.register_member(
+            session,
+            NewMember {
+                member: input,
+                ..NewMember::default()
+            },
+        )
+    }
+
+    /// Registers a new member and, when typed, their first vehicle, in one transaction that
+    /// first checks the phone, email and plate are on no other member.
+    pub fn register_member(
+        &self,
+        session: &super::Session,
+        new: NewMember,
+    ) -> Result<MemberDetail, ServiceError> {
         let caller = self.authorize(session, Operation::CreateMember)?;
+        if new.vehicle.is_some() {
+            self.authorize(session, Operation::ManageVehicles)?;
+        }
         let vault = self.unlocked_vault()?;
         let today = self.today();
+        let input = &new.member;
         let clean = CleanMember {
             name: Zeroizing::new(normalize_name(&input.name).map_err(invalid)?),
             phone: clean_phone(input.phone.as_deref().unwrap_or(""))?,
@@ -359,49 +391,91 @@ impl Service {
                 .transpose()?,
             notes: clean_notes(input.notes.as_deref().unwrap_or(""))?,
         };
+        let plate = new
+            .vehicle
+            .as_ref()
+            .map(|vehicle| normalize_plate(&vehicle.plate).map(Zeroizing::new))
+            .transpose()
+            .map_err(invalid)?;
+        let permit = self.duplicate_permit(session, new.on_duplicate)?;
         let now = self.clock.now();
         let id = RecordId::generate(now, self.entropy.as_ref())?;
         let key = MemberKey::generate(self.entropy.as_ref())?;
         let wrapped_key = vault.wrap_member_key(&key, id, self.entropy.as_ref())?;
         let sealed = self.seal_member(&key, id, &clean)?;
+        let vehicle = match (&new.vehicle, &plate) {
+            (Some(input), Some(plate)) => {
+                Some(self.new_vehicle_record(&vault, &key, id, plate, input)?)
+            }
+            _ => None,
+        };
+        let mut writer = self.store.write()?;
+        let member_number = writer.next_member_number()?;
+        let objects = vec![id.to_string(), format!("member:{member_number}")];
+        let claimed = Claimed {
+            owner: None,
+            phone: clean.phone.as_ref(),
+            email: clean.email.as_deref().map(|e| e.as_str()),
+            plates: plate.iter().map(|p| p.as_str()).collect(),
+        };
+        self.check_duplicates(
+            &mut writer,
+            &vault,
+            caller.role,
+            &claimed,
+            &permit,
+            &objects,
+        )?;
+        let index_tokens = Self::member_tokens(&vault, member_number, &clean);
+        let record = MemberRecord {
+            id,
+            member_number,
+            wrapped_key,
+            name: sealed.name,
+            phone: sealed.phone,
+            email: sealed.email,
+            birthday: sealed.birthday,
+            notes: sealed.notes,
+            index_tokens,
+            created_at: now,
+            updated_at: now,
+        };
+        for token in &record.index_tokens {
+            writer.add_index_token(token, id)?;
+        }
+        writer.put_member(&record)?;
         let mut draft = caller.draft(AuditAction::MemberCreated);
         draft.fields = present_fields(&clean);
-        let record = self.write_audited(
-            |writer, draft| {
-                let member_number = writer.next_member_number()?;
-                let index_tokens = Self::member_tokens(&vault, member_number, &clean);
-                let record = MemberRecord {
-                    id,
-                    member_number,
-                    wrapped_key,
-                    name: sealed.name,
-                    phone: sealed.phone,
-                    email: sealed.email,
-                    birthday: sealed.birthday,
-                    notes: sealed.notes,
-                    index_tokens,
-                    created_at: now,
-                    updated_at: now,
-                };
-                for token in &record.index_tokens {
-                    writer.add_index_token(token, id)?;
-                }
-                writer.put_member(&record)?;
-                draft.objects = vec![id.to_string(), format!("member:{member_number}")];
-                Ok(record)
-            },
-            draft,
-        )?;
+        draft.objects = objects;
+        writer.append_audit(draft, now)?;
+        if let Some(vehicle) = &vehicle {
+            insert_vehicle(&mut writer, vehicle)?;
+            writer.append_audit(vehicle_added_draft(&caller, vehicle), now)?;
+        }
+        writer.commit()?;
         self.names.set(id, &clean.name);
         self.member_detail(&caller, &vault, &record)
     }
 
     /// Changes contact details. Stale index tokens are removed in the same transaction.
+    /// A new phone or email already on another member is refused.
     pub fn update_member(
         &self,
         session: &super::Session,
         member: RecordId,
         update: MemberUpdate,
+    ) -> Result<MemberDetail, ServiceError> {
+        self.update_member_with(session, member, update, OnDuplicate::Refuse)
+    }
+
+    /// [`Service::update_member`], saying what to do when a new phone or email is already on
+    /// another member.
+    pub fn update_member_with(
+        &self,
+        session: &super::Session,
+        member: RecordId,
+        update: MemberUpdate,
+        on_duplicate: OnDuplicate,
     ) -> Result<MemberDetail, ServiceError> {
         let caller = self.authorize(session, Operation::EditMember)?;
         let vault = self.unlocked_vault()?;
@@ -441,6 +515,7 @@ impl Service {
         if changed.is_empty() {
             return self.member_detail(&caller, &vault, &record);
         }
+        let permit = self.duplicate_permit(session, on_duplicate)?;
         // Sealing is cheap, so every field is sealed afresh (new nonces) rather than tracking
         // which ciphertexts could be kept.
         let sealed = self.seal_member(&key, member, &clean)?;
@@ -458,8 +533,26 @@ impl Service {
             format!("member:{}", record.member_number),
         ];
         draft.fields = changed.iter().map(|f| (*f).to_owned()).collect();
+        let claimed = Claimed {
+            owner: Some(member),
+            phone: clean.phone.as_ref().filter(|_| changed.contains(&"phone")),
+            email: clean
+                .email
+                .as_deref()
+                .map(|e| e.as_str())
+                .filter(|_| changed.contains(&"email")),
+            plates: Vec::new(),
+        };
         let record = self.write_audited(
-            |writer, _| {
+            |writer, draft| {
+                self.check_duplicates(
+                    writer,
+                    &vault,
+                    caller.role,
+                    &claimed,
+                    &permit,
+                    &draft.objects,
+                )?;
                 replace_tokens(writer, member, &record.index_tokens, &new_tokens)?;
                 record.index_tokens = new_tokens;
                 writer.put_member(&record)?;
@@ -648,12 +741,24 @@ impl Service {
         })
     }
 
-    /// Adds a vehicle to a member; its plate is sealed under the member's key.
+    /// Adds a vehicle to a member; its plate is sealed under the member's key. A plate
+    /// already on another member is refused.
     pub fn add_vehicle(
         &self,
         session: &super::Session,
         member: RecordId,
         input: VehicleInput,
+    ) -> Result<VehicleView, ServiceError> {
+        self.add_vehicle_with(session, member, input, OnDuplicate::Refuse)
+    }
+
+    /// [`Service::add_vehicle`], saying what to do when the plate is on another member.
+    pub fn add_vehicle_with(
+        &self,
+        session: &super::Session,
+        member: RecordId,
+        input: VehicleInput,
+        on_duplicate: OnDuplicate,
     ) -> Result<VehicleView, ServiceError> {
         let caller = self.authorize(session, Operation::ManageVehicles)?;
         let vault = self.unlocked_vault()?;
@@ -674,41 +779,29 @@ impl Service {
             ));
         }
         drop(reader);
-        let now = self.clock.now();
-        let id = RecordId::generate(now, self.entropy.as_ref())?;
-        let vehicle = VehicleRecord {
-            id,
-            member_id: member,
-            plate: seal_field(
-                &key,
-                context(VEHICLES_TABLE, "plate", id),
-                plate.as_bytes(),
-                self.entropy.as_ref(),
-            )?,
-            plate_token,
-            kind: input.kind,
-            make_model: clean_description("make and model", input.make_model.as_deref())?,
-            colour: clean_description("colour", input.colour.as_deref())?,
-            created_at: now,
-            updated_at: now,
+        let permit = self.duplicate_permit(session, on_duplicate)?;
+        let vehicle = self.new_vehicle_record(&vault, &key, member, &plate, &input)?;
+        let claimed = Claimed {
+            owner: Some(member),
+            plates: vec![plate.as_str()],
+            ..Claimed::default()
         };
-        let mut draft = caller.draft(AuditAction::VehicleAdded);
-        draft.objects = vec![member.to_string(), id.to_string()];
-        draft.fields = vec![
-            "plate".to_owned(),
-            "kind".to_owned(),
-            "make_model".to_owned(),
-            "colour".to_owned(),
-        ];
         self.write_audited(
-            |writer, _| {
-                writer.add_index_token(&vehicle.plate_token, member)?;
-                Ok(writer.put_vehicle(&vehicle)?)
+            |writer, draft| {
+                self.check_duplicates(
+                    writer,
+                    &vault,
+                    caller.role,
+                    &claimed,
+                    &permit,
+                    &draft.objects,
+                )?;
+                insert_vehicle(writer, &vehicle)
             },
-            draft,
+            vehicle_added_draft(&caller, &vehicle),
         )?;
         Ok(VehicleView {
-            id,
+            id: vehicle.id,
             plate: Masker::for_role(caller.role).plate(&plate),
             kind: vehicle.kind,
             make_model: vehicle.make_model,
@@ -716,12 +809,53 @@ impl Service {
         })
     }
 
-    /// Replaces a vehicle's details (plate included).
+    /// A new vehicle of `member`, its plate (already normalised) sealed under the member's key.
+    fn new_vehicle_record(
+        &self,
+        vault: &UnlockedVault,
+        key: &MemberKey,
+        member: RecordId,
+        plate: &str,
+        input: &VehicleInput,
+    ) -> Result<VehicleRecord, ServiceError> {
+        let now = self.clock.now();
+        let id = RecordId::generate(now, self.entropy.as_ref())?;
+        Ok(VehicleRecord {
+            id,
+            member_id: member,
+            plate: seal_field(
+                key,
+                context(VEHICLES_TABLE, "plate", id),
+                plate.as_bytes(),
+                self.entropy.as_ref(),
+            )?,
+            plate_token: vault.blind_index(BlindIndexKind::Plate, plate).to_bytes(),
+            kind: input.kind,
+            make_model: clean_description("make and model", input.make_model.as_deref())?,
+            colour: clean_description("colour", input.colour.as_deref())?,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// Replaces a vehicle's details (plate included). A new plate already on another member
+    /// is refused.
     pub fn update_vehicle(
         &self,
         session: &super::Session,
         vehicle_id: RecordId,
         input: VehicleInput,
+    ) -> Result<VehicleView, ServiceError> {
+        self.update_vehicle_with(session, vehicle_id, input, OnDuplicate::Refuse)
+    }
+
+    /// [`Service::update_vehicle`], saying what to do when the new plate is on another member.
+    pub fn update_vehicle_with(
+        &self,
+        session: &super::Session,
+        vehicle_id: RecordId,
+        input: VehicleInput,
+        on_duplicate: OnDuplicate,
     ) -> Result<VehicleView, ServiceError> {
         let caller = self.authorize(session, Operation::ManageVehicles)?;
         let vault = self.unlocked_vault()?;
@@ -755,8 +889,28 @@ impl Service {
             "make_model".to_owned(),
             "colour".to_owned(),
         ];
+        let permit = self.duplicate_permit(session, on_duplicate)?;
+        // Only a changed plate is checked: a vehicle saved earlier as a known duplicate can
+        // still have its colour corrected.
+        let claimed = Claimed {
+            owner: Some(record.id),
+            plates: if vehicle.plate_token == old_token {
+                Vec::new()
+            } else {
+                vec![plate.as_str()]
+            },
+            ..Claimed::default()
+        };
         self.write_audited(
-            |writer, _| {
+            |writer, draft| {
+                self.check_duplicates(
+                    writer,
+                    &vault,
+                    caller.role,
+                    &claimed,
+                    &permit,
+                    &draft.objects,
+                )?;
                 replace_tokens(writer, record.id, &[old_token], &[vehicle.plate_token])?;
                 Ok(writer.put_vehicle(&vehicle)?)
             },
@@ -826,6 +980,24 @@ pub(super) fn member_index_tokens(
     tokens.sort_unstable();
     tokens.dedup();
     tokens
+}
+
+/// Indexes a new vehicle's plate under its member and stores it.
+fn insert_vehicle(writer: &mut StoreWriter, vehicle: &VehicleRecord) -> Result<(), ServiceError> {
+    writer.add_index_token(&vehicle.plate_token, vehicle.member_id)?;
+    Ok(writer.put_vehicle(vehicle)?)
+}
+
+fn vehicle_added_draft(caller: &Caller, vehicle: &VehicleRecord) -> crate::audit::AuditDraft {
+    let mut draft = caller.draft(AuditAction::VehicleAdded);
+    draft.objects = vec![vehicle.member_id.to_string(), vehicle.id.to_string()];
+    draft.fields = vec![
+        "plate".to_owned(),
+        "kind".to_owned(),
+        "make_model".to_owned(),
+        "colour".to_owned(),
+    ];
+    draft
 }
 
 fn present_fields(clean: &CleanMember) -> Vec<String> {

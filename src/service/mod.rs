@@ -13,6 +13,7 @@ mod checkout_preview;
 mod consents;
 mod demo;
 mod drawer;
+mod duplicates;
 mod error;
 pub mod integrity;
 mod login;
@@ -68,9 +69,10 @@ pub use demo::{
     LookupKind, MAX_DEMO_MEMBERS,
 };
 pub use drawer::{MovementView, ShiftView};
+pub use duplicates::{DuplicateField, DuplicateMatch, DuplicateReport, OnDuplicate};
 pub use error::ServiceError;
 pub use login::{LoginRequest, SecondFactor};
-pub use members::{Change, MemberInput, MemberUpdate, VehicleInput};
+pub use members::{Change, MemberInput, MemberUpdate, NewMember, VehicleInput};
 pub use plans::{PackageSale, PlanSale, SaleReceipt, SoldPackage, SoldPlan};
 pub use points::PointsView;
 pub use receipts::{

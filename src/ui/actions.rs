@@ -113,6 +113,9 @@ actions! {
     ShowReceipt => "receipt.show",
     PrintReceipt => "receipt.print",
     ReceiptByNumber => "receipt.by_number",
+    // A phone, email or plate already on another member.
+    OpenDuplicate => "duplicate.open",
+    SaveDuplicate => "duplicate.save_anyway",
 }
 
 #[cfg(test)]

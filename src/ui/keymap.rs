@@ -174,6 +174,8 @@ pub enum KeyContext {
     Audit,
     EndOfDay,
     Receipt,
+    /// The panel naming a member who already has the phone, email or plate just typed.
+    Duplicate,
 }
 
 impl KeyContext {
@@ -192,6 +194,7 @@ impl KeyContext {
         KeyContext::Audit,
         KeyContext::EndOfDay,
         KeyContext::Receipt,
+        KeyContext::Duplicate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -210,6 +213,7 @@ impl KeyContext {
             KeyContext::Audit => "audit",
             KeyContext::EndOfDay => "end_of_day",
             KeyContext::Receipt => "receipt",
+            KeyContext::Duplicate => "duplicate",
         }
     }
 

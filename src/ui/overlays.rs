@@ -204,6 +204,7 @@ fn context_title(context: KeyContext) -> &'static str {
         KeyContext::Audit => "Audit log",
         KeyContext::EndOfDay => "End of day",
         KeyContext::Receipt => "Receipt",
+        KeyContext::Duplicate => "Already on another member",
     }
 }
 

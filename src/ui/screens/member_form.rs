@@ -12,6 +12,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use super::duplicate_member::{DuplicatePanel, SaveAnyway};
 use super::member::MemberView;
 use crate::domain::field_error::FieldError;
 use crate::domain::masking::mask_plate;
@@ -19,8 +20,8 @@ use crate::domain::plate::normalize_plate;
 use crate::domain::vehicle::VehicleKind;
 use crate::ids::RecordId;
 use crate::service::{
-    BirthdayView, Change, MemberDetail, MemberInput, MemberUpdate, ServiceError, ShownText,
-    VehicleInput, VehicleView,
+    BirthdayView, Change, MemberDetail, MemberInput, MemberUpdate, NewMember, OnDuplicate,
+    ServiceError, ShownText, VehicleInput, VehicleView,
 };
 use crate::ui::actions::Action;
 use crate::ui::i18n::Language;
@@ -86,9 +87,22 @@ pub fn field_error(error: &ServiceError, keys: &[&str]) -> Option<FieldError> {
         .map(|(_, key)| FieldError::new(key, reason.trim()))
 }
 
-/// Where a service error goes: next to its field, in the form's own error line, or (session
-/// and permission problems) to the app's status line.
-fn show_error(error: &ServiceError, form: &mut Form, general: &mut Option<String>, cx: &mut Cx) {
+/// Where a service error goes: a value already on another member opens the panel naming
+/// them (the form stays beneath with everything typed); a field's error goes next to it;
+/// other input problems to the form's own error line; session and permission problems to the
+/// app's status line.
+fn show_error(
+    error: ServiceError,
+    form: &mut Form,
+    general: &mut Option<String>,
+    save_anyway: &SaveAnyway,
+    cx: &mut Cx,
+) {
+    if let ServiceError::DuplicateMember(report) = error {
+        cx.push(DuplicatePanel::new(*report, save_anyway.clone()));
+        return;
+    }
+    let error = &error;
     let keys: Vec<&str> = form.fields.iter().map(|f| f.key).collect();
     if let Some(field) = field_error(error, &keys) {
         form.set_error(field.field(), field.reason());
@@ -308,6 +322,7 @@ pub struct MemberFormView {
     /// Masked current values drawn in empty fields (cashier editing).
     placeholders: Vec<(&'static str, ShownText)>,
     error: Option<String>,
+    save_anyway: SaveAnyway,
 }
 
 fn member_fields(lang: Language, with_vehicle: bool) -> Form {
@@ -362,6 +377,7 @@ impl MemberFormView {
             initial: Vec::new(),
             placeholders: Vec::new(),
             error: None,
+            save_anyway: SaveAnyway::default(),
         }
     }
 
@@ -421,6 +437,7 @@ impl MemberFormView {
             initial,
             placeholders,
             error: None,
+            save_anyway: SaveAnyway::default(),
         }
     }
 
@@ -452,21 +469,21 @@ impl MemberFormView {
         }
     }
 
-    fn save(&mut self, cx: &mut Cx) {
+    /// Saves what is typed; `on_duplicate` is `SaveAnyway` only once staff chose it on the
+    /// duplicate panel.
+    fn save(&mut self, on_duplicate: OnDuplicate, cx: &mut Cx) {
         self.form.clear_errors();
         self.error = None;
         match &self.mode {
-            MemberMode::Create => self.save_new(cx),
-            MemberMode::Edit { .. } => self.save_edit(cx),
+            MemberMode::Create => self.save_new(on_duplicate, cx),
+            MemberMode::Edit { .. } => self.save_edit(on_duplicate, cx),
         }
     }
 
-    fn save_new(&mut self, cx: &mut Cx) {
+    fn save_new(&mut self, on_duplicate: OnDuplicate, cx: &mut Cx) {
         let birthday_text = self.form.value("birthday").to_owned();
         let birthday = parse_birthday(&birthday_text, &mut self.form, cx.lang);
         let plate_text = self.form.value("plate").trim().to_owned();
-        // Checked before the member is created, so a mistyped plate does not leave a member
-        // without the vehicle the cashier meant to add.
         if !plate_text.is_empty()
             && let Err(error) = normalize_plate(&plate_text)
         {
@@ -480,47 +497,49 @@ impl MemberFormView {
             let text = text.trim();
             (!text.is_empty()).then(|| text.to_owned())
         };
-        let input = MemberInput {
+        let member = MemberInput {
             name: self.form.value("name").to_owned(),
             phone: optional(self.form.value("phone")),
             email: optional(self.form.value("email")),
             birthday,
             notes: optional(self.form.value("notes")),
         };
-        let mut detail = match cx.service.create_member(cx.session, input) {
+        // The vehicle is saved with the member, in one transaction: a plate already on
+        // another member refuses both, so no member is left without the car meant for them.
+        let vehicle = (!plate_text.is_empty()).then(|| VehicleInput {
+            plate: plate_text,
+            kind: VehicleKind::ALL
+                .get(self.form.choice_index("kind"))
+                .copied()
+                .unwrap_or(VehicleKind::Other),
+            make_model: None,
+            colour: None,
+        });
+        let new = NewMember {
+            member,
+            vehicle,
+            on_duplicate,
+        };
+        let detail = match cx.service.register_member(cx.session, new) {
             Ok(detail) => detail,
             Err(error) => {
-                show_error(&error, &mut self.form, &mut self.error, cx);
+                show_error(
+                    error,
+                    &mut self.form,
+                    &mut self.error,
+                    &self.save_anyway,
+                    cx,
+                );
                 return;
             }
         };
-        let mut vehicle_error = None;
-        if !plate_text.is_empty() {
-            let kind = VehicleKind::ALL
-                .get(self.form.choice_index("kind"))
-                .copied()
-                .unwrap_or(VehicleKind::Other);
-            let vehicle = VehicleInput {
-                plate: plate_text,
-                kind,
-                make_model: None,
-                colour: None,
-            };
-            match cx.service.add_vehicle(cx.session, detail.id, vehicle) {
-                Ok(view) => detail.vehicles.push(view),
-                Err(error) => vehicle_error = Some(error),
-            }
-        }
         cx.changed();
         let number = detail.member_number.to_string();
         cx.notice(cx.lang.fill("Member #{n} registered.", &[("n", &number)]));
         cx.replace(MemberView::opened(detail));
-        if let Some(error) = vehicle_error {
-            cx.fail(&error);
-        }
     }
 
-    fn save_edit(&mut self, cx: &mut Cx) {
+    fn save_edit(&mut self, on_duplicate: OnDuplicate, cx: &mut Cx) {
         let MemberMode::Edit {
             member,
             masked,
@@ -555,14 +574,23 @@ impl MemberFormView {
             birthday,
             notes: self.change_of("notes", masked),
         };
-        match cx.service.update_member(cx.session, member, update) {
+        match cx
+            .service
+            .update_member_with(cx.session, member, update, on_duplicate)
+        {
             Ok(detail) => {
                 outbox.send(FormOutcome::Member(detail));
                 cx.changed();
                 cx.notice(cx.tr("Contact details saved."));
                 cx.back();
             }
-            Err(error) => show_error(&error, &mut self.form, &mut self.error, cx),
+            Err(error) => show_error(
+                error,
+                &mut self.form,
+                &mut self.error,
+                &self.save_anyway,
+                cx,
+            ),
         }
     }
 }
@@ -590,12 +618,19 @@ impl View for MemberFormView {
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> Handled {
         let event = self.form.on_action(action);
         if wants_save(&mut self.form, event) {
-            self.save(cx);
+            self.save(OnDuplicate::Refuse, cx);
             return Handled::Yes;
         }
         match event {
             FormEvent::Ignored => Handled::No,
             _ => Handled::Yes,
+        }
+    }
+
+    /// Back from the duplicate panel with "save anyway" chosen: save again, with it.
+    fn refresh(&mut self, cx: &mut Cx) {
+        if self.save_anyway.take() {
+            self.save(OnDuplicate::SaveAnyway, cx);
         }
     }
 
@@ -673,6 +708,7 @@ pub struct VehicleFormView {
     placeholders: Vec<(&'static str, ShownText)>,
     outbox: Outbox,
     error: Option<String>,
+    save_anyway: SaveAnyway,
 }
 
 fn vehicle_fields(kind: VehicleKind, lang: Language) -> Form {
@@ -703,6 +739,7 @@ impl VehicleFormView {
             placeholders: Vec::new(),
             outbox,
             error: None,
+            save_anyway: SaveAnyway::default(),
         }
     }
 
@@ -731,10 +768,11 @@ impl VehicleFormView {
             placeholders,
             outbox,
             error: None,
+            save_anyway: SaveAnyway::default(),
         }
     }
 
-    fn save(&mut self, cx: &mut Cx) {
+    fn save(&mut self, on_duplicate: OnDuplicate, cx: &mut Cx) {
         self.form.clear_errors();
         self.error = None;
         let plate = self.form.value("plate").trim().to_owned();
@@ -765,11 +803,11 @@ impl VehicleFormView {
         let result = match self.mode {
             VehicleMode::Add { member } => cx
                 .service
-                .add_vehicle(cx.session, member, input)
+                .add_vehicle_with(cx.session, member, input, on_duplicate)
                 .map(FormOutcome::VehicleAdded),
             VehicleMode::Edit { vehicle, .. } => cx
                 .service
-                .update_vehicle(cx.session, vehicle, input)
+                .update_vehicle_with(cx.session, vehicle, input, on_duplicate)
                 .map(FormOutcome::VehicleUpdated),
         };
         match result {
@@ -783,7 +821,13 @@ impl VehicleFormView {
                 cx.notice(notice);
                 cx.back();
             }
-            Err(error) => show_error(&error, &mut self.form, &mut self.error, cx),
+            Err(error) => show_error(
+                error,
+                &mut self.form,
+                &mut self.error,
+                &self.save_anyway,
+                cx,
+            ),
         }
     }
 }
@@ -811,12 +855,19 @@ impl View for VehicleFormView {
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> Handled {
         let event = self.form.on_action(action);
         if wants_save(&mut self.form, event) {
-            self.save(cx);
+            self.save(OnDuplicate::Refuse, cx);
             return Handled::Yes;
         }
         match event {
             FormEvent::Ignored => Handled::No,
             _ => Handled::Yes,
+        }
+    }
+
+    /// Back from the duplicate panel with "save anyway" chosen: save again, with it.
+    fn refresh(&mut self, cx: &mut Cx) {
+        if self.save_anyway.take() {
+            self.save(OnDuplicate::SaveAnyway, cx);
         }
     }
 
