@@ -103,6 +103,8 @@ pub enum Operation {
     RefundVisit,
     /// Open and close one's own cash-drawer shift, record paid-outs and drops.
     UseCashDrawer,
+    /// Change another account's role, or any account's display name (after a fresh code).
+    EditStaffAccount,
 }
 
 impl Operation {
@@ -135,6 +137,7 @@ impl Operation {
             Operation::MakeBackup => "make_backup",
             Operation::RefundVisit => "refund_visit",
             Operation::UseCashDrawer => "use_cash_drawer",
+            Operation::EditStaffAccount => "edit_staff_account",
         }
     }
 
@@ -153,13 +156,14 @@ impl Operation {
                 | AdjustPoints | SuspendOrCancelPlan | RunMaintenance | MakeBackup | RefundVisit,
                 Role::Manager,
             ) => Rule::Allowed,
-            (ResetStaffCredentials, Role::Manager) => Rule::AfterStepUp,
+            (ResetStaffCredentials | EditStaffAccount, Role::Manager) => Rule::AfterStepUp,
             (
                 ViewStaff
                 | ManageStaff
                 | ChangeSettings
                 | ViewAuditLog
                 | ResetStaffCredentials
+                | EditStaffAccount
                 | OverridePrice
                 | VoidVisit
                 | AdjustPoints
@@ -206,6 +210,7 @@ mod tests {
             Operation::ViewStaff,
             Operation::ManageStaff,
             Operation::ResetStaffCredentials,
+            Operation::EditStaffAccount,
             Operation::ChangeSettings,
             Operation::ViewAuditLog,
             Operation::OverridePrice,
