@@ -144,3 +144,40 @@ fn a_rewritten_entry_with_a_recomputed_chain_is_caught_by_the_checkpoint() {
     let _ = encode;
     let _ = store.read().unwrap().audit_head().unwrap();
 }
+
+#[test]
+fn the_log_viewer_finds_a_member_by_bare_number_as_by_member_colon_number() {
+    let shop = open_shop();
+    let manager = shop.manager();
+    let member = shop
+        .service
+        .create_member(
+            &manager,
+            MemberInput {
+                name: "Harriet Oduya".to_owned(),
+                ..MemberInput::default()
+            },
+        )
+        .unwrap();
+    shop.service.open_member(&manager, member.id).unwrap();
+    let number = member.member_number.to_string();
+    let actions_for = |object: String| -> Vec<String> {
+        shop.service
+            .audit_log(
+                &manager,
+                &frontdesk::service::AuditFilter {
+                    object: Some(object),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .entries
+            .into_iter()
+            .map(|e| e.action)
+            .collect()
+    };
+    let expected = ["member.opened", "member.created"];
+    assert_eq!(actions_for(number.clone()), expected);
+    assert_eq!(actions_for(format!("member:{number}")), expected);
+    assert!(actions_for(format!("{number}9")).is_empty());
+}

@@ -424,3 +424,41 @@ fn the_same_seed_on_the_same_day_makes_the_same_data_whatever_the_hour() {
             .as_str()
     );
 }
+
+#[test]
+fn every_demo_service_has_a_bay_that_does_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = dir.path().join("scratch");
+    std::fs::create_dir(&scratch).unwrap();
+    let at = Utc
+        .with_ymd_and_hms(2026, 3, 10, 18, 0, 0)
+        .single()
+        .unwrap();
+    Service::create_demo(
+        Store::create(dir.path()).unwrap(),
+        Arc::new(ManualClock::new(at)),
+        Arc::new(OsEntropy),
+        &DemoOptions {
+            members: 20,
+            seed: Some(7),
+        },
+        &scratch,
+        &mut |_| {},
+    )
+    .unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let reader = store.read().unwrap();
+    use frontdesk::domain::catalog::{Bay, ServiceItem};
+    use frontdesk::store::ReadAccess;
+    use frontdesk::store::schema::{BAYS, SERVICES};
+    let services: Vec<ServiceItem> = reader.all(SERVICES, "service").unwrap();
+    let bays: Vec<Bay> = reader.all(BAYS, "bay").unwrap();
+    assert!(!services.is_empty() && !bays.is_empty());
+    // A walk-in can be placed for whatever service the desk picks, add-ons included.
+    let unplaceable: Vec<&str> = services
+        .iter()
+        .filter(|service| !bays.iter().any(|bay| bay.serves(service.id)))
+        .map(|service| service.name.as_str())
+        .collect();
+    assert!(unplaceable.is_empty(), "no bay does {unplaceable:?}");
+}

@@ -611,3 +611,94 @@ fn end_of_day_for_a_cashier_is_their_own_takings() {
     assert!(!screen.contains("45.00"));
     insta::assert_snapshot!("end_of_day_cashier_80x24", screen);
 }
+
+// ---- Role and display name --------------------------------------------------------------
+
+fn staff_row(shop: &Shop, manager: &Session, username: &str) -> frontdesk::service::StaffSummary {
+    shop.service
+        .list_staff(manager)
+        .expect("list")
+        .into_iter()
+        .find(|s| s.username == username)
+        .expect("account")
+}
+
+#[test]
+fn a_manager_makes_the_cashier_a_manager_with_a_fresh_code_and_their_session_ends() {
+    let shop = open_shop();
+    let manager = shop.manager();
+    let secret = shop.add_cashier(&manager);
+    let counter = shop.cashier(&secret);
+    let mut desk = shop.manager_desk();
+    desk.resize(80, 24);
+    desk.settle();
+    desk.key(STAFF);
+    let list = desk.screen();
+    assert!(list.contains("r role"), "{list}");
+    assert!(list.contains("d name"), "{list}");
+    // Sorted by user name: the cashier is first.
+    desk.type_text("r");
+    let prompt = desk.screen();
+    assert!(prompt.contains("Make manager?"), "{prompt}");
+    insta::assert_snapshot!("staff_make_manager_prompt_80x24", prompt);
+    desk.type_text("000000");
+    desk.enter();
+    assert!(desk.screen().contains("That code is not right"));
+    assert_eq!(staff_row(&shop, &manager, CASHIER).role, Role::Cashier);
+
+    desk.type_text("r");
+    let code = phone_code(&shop.manager_secret, shop.clock.now_for_tests());
+    desk.type_text(&code);
+    desk.enter();
+    let notice = desk.app.notice_text().unwrap_or_default().to_owned();
+    assert_eq!(
+        notice,
+        "cashier is now a manager; their sessions have ended."
+    );
+    assert_eq!(staff_row(&shop, &manager, CASHIER).role, Role::Manager);
+    assert!(matches!(
+        shop.service.list_services(&counter),
+        Err(frontdesk::service::ServiceError::SessionEnded)
+    ));
+    desk.resize(200, 50);
+    insta::assert_snapshot!("staff_after_role_change_200x50", desk.screen());
+}
+
+#[test]
+fn a_manager_renames_an_account_in_chinese_with_a_fresh_code() {
+    let shop = open_shop();
+    let manager = shop.manager();
+    shop.add_cashier(&manager);
+    shop.service
+        .set_my_preferences(
+            &manager,
+            frontdesk::service::StaffPreferences {
+                language: Some("zh-CN".to_owned()),
+                theme: None,
+            },
+        )
+        .expect("preferences");
+    let mut desk = shop.manager_desk();
+    desk.resize(80, 24);
+    desk.settle();
+    desk.key(STAFF);
+    desk.type_text("d");
+    assert_eq!(desk.app.screen_title(), "Display name");
+    let form = desk.screen();
+    assert!(form.contains("Counter"), "{form}");
+    clear_field(&mut desk);
+    desk.type_text("李伟");
+    desk.enter();
+    insta::assert_snapshot!("staff_rename_form_zh_80x24", desk.screen());
+    let code = phone_code(&shop.manager_secret, shop.clock.now_for_tests());
+    desk.type_text(&code);
+    desk.enter();
+    assert_eq!(desk.app.screen_title(), "Staff", "{}", desk.screen());
+    assert_eq!(
+        desk.app.notice_text().unwrap_or_default(),
+        "cashier 现在显示为 李伟。"
+    );
+    let row = staff_row(&shop, &manager, CASHIER);
+    assert_eq!(row.display_name, "李伟");
+    assert_eq!(row.role, Role::Cashier, "a new name is not a new role");
+}

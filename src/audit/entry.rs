@@ -132,6 +132,8 @@ audit_actions! {
     StaffUpdated => "staff.updated",
     StaffDisabled => "staff.disabled",
     StaffEnabled => "staff.enabled",
+    /// A manager made someone a cashier or a manager; their sessions ended.
+    StaffRoleChanged => "staff.role_changed",
     /// A manager set a temporary password for someone who forgot theirs.
     PasswordReset => "staff.password_reset",
     PreferencesChanged => "staff.preferences_changed",

@@ -106,6 +106,8 @@ pub enum Operation {
     /// Save a member or vehicle whose phone, email or plate is already on another member,
     /// after the desk was shown that member (points and history would otherwise split).
     SaveDuplicateMember,
+    /// Change another account's role, or any account's display name (after a fresh code).
+    EditStaffAccount,
 }
 
 impl Operation {
@@ -139,6 +141,7 @@ impl Operation {
             Operation::RefundVisit => "refund_visit",
             Operation::UseCashDrawer => "use_cash_drawer",
             Operation::SaveDuplicateMember => "save_duplicate_member",
+            Operation::EditStaffAccount => "edit_staff_account",
         }
     }
 
@@ -158,13 +161,14 @@ impl Operation {
                 | SaveDuplicateMember,
                 Role::Manager,
             ) => Rule::Allowed,
-            (ResetStaffCredentials, Role::Manager) => Rule::AfterStepUp,
+            (ResetStaffCredentials | EditStaffAccount, Role::Manager) => Rule::AfterStepUp,
             (
                 ViewStaff
                 | ManageStaff
                 | ChangeSettings
                 | ViewAuditLog
                 | ResetStaffCredentials
+                | EditStaffAccount
                 | OverridePrice
                 | VoidVisit
                 | AdjustPoints
@@ -213,6 +217,7 @@ mod tests {
             Operation::ViewStaff,
             Operation::ManageStaff,
             Operation::ResetStaffCredentials,
+            Operation::EditStaffAccount,
             Operation::ChangeSettings,
             Operation::ViewAuditLog,
             Operation::OverridePrice,

@@ -78,8 +78,18 @@ struct Matcher {
     action_prefix: Option<String>,
     outcome: Option<Outcome>,
     object: Option<String>,
+    /// `member:100001` when the object asked for is a bare member number `100001`.
+    member_object: Option<String>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
+}
+
+/// The reference member entries carry for a bare member number, as staff read it off a card or
+/// a screen; record ids are 26 letters and digits, never digits alone.
+fn member_reference(object: &str) -> Option<String> {
+    let is_member_number =
+        (1..=12).contains(&object.len()) && object.bytes().all(|b| b.is_ascii_digit());
+    is_member_number.then(|| format!("member:{object}"))
 }
 
 fn folded(text: Option<&String>) -> Option<String> {
@@ -94,6 +104,9 @@ impl Matcher {
             action_prefix: folded(filter.action_prefix.as_ref()),
             outcome: filter.outcome,
             object: folded(filter.object.as_ref()),
+            member_object: folded(filter.object.as_ref())
+                .as_deref()
+                .and_then(member_reference),
             from: filter.from,
             to: filter.to,
         }
@@ -128,7 +141,8 @@ impl Matcher {
                 entry
                     .objects
                     .iter()
-                    .any(|object| object.trim().to_lowercase() == *wanted)
+                    .map(|object| object.trim().to_lowercase())
+                    .any(|object| object == *wanted || self.member_object.as_ref() == Some(&object))
             })
             && self.from.is_none_or(|from| entry.at >= from)
             && self.to.is_none_or(|to| entry.at < to)
@@ -333,6 +347,39 @@ mod tests {
             to: Some(e.at),
             ..AuditFilter::default()
         }));
+    }
+
+    #[test]
+    fn a_bare_member_number_finds_the_member_entries_as_member_colon_number_does() {
+        let draft = AuditDraft::new(
+            Actor::Staff {
+                staff_id: RecordId::from_u128(1),
+                username: "mgr".to_owned(),
+            },
+            Origin::Local,
+            AuditAction::MemberOpened,
+            Outcome::Ok,
+        )
+        .with_object("01ARZ3NDEKTSV4RRFFQ69G5FAV")
+        .with_object("member:100001");
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).single().unwrap();
+        let e = seal_next(None, draft, at);
+        let m = |object: &str| {
+            Matcher::new(&AuditFilter {
+                object: Some(object.into()),
+                ..AuditFilter::default()
+            })
+            .matches(&e)
+        };
+        assert!(m("100001"));
+        assert!(m(" 100001 "));
+        assert!(m("member:100001"));
+        assert!(m("MEMBER:100001"));
+        assert!(!m("10000"));
+        assert!(!m("1000011"));
+        assert!(!m("member:10000"));
+        // Digits never match part of a record id.
+        assert!(!m("3"));
     }
 
     #[test]

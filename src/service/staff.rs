@@ -267,10 +267,12 @@ impl Service {
                 "You cannot disable your own account; ask another manager.",
             ));
         }
+        let epoch = self.session_epoch(session)?;
         let mut draft = caller.draft(AuditAction::StaffDisabled);
         draft.objects = vec![staff_id.to_string()];
         self.write_audited(
             |writer, _| {
+                caller_still_manager(writer, caller.staff_id, epoch)?;
                 let mut staff = writer
                     .staff(staff_id)?
                     .ok_or(ServiceError::NotFound("staff member"))?;
@@ -514,6 +516,136 @@ impl Service {
             },
             draft,
         )
+    }
+}
+
+/// The longest display name kept, in characters.
+const DISPLAY_NAME_MAX: usize = 60;
+
+/// A display name as typed, made safe to draw: no control, bidi or zero-width characters.
+fn clean_display_name(input: &str) -> Result<String, ServiceError> {
+    let name = sanitize_line(input).trim().to_owned();
+    if name.is_empty() {
+        return Err(ServiceError::invalid(
+            "A display name cannot be empty; type the name colleagues know this person by.",
+        ));
+    }
+    if name.chars().count() > DISPLAY_NAME_MAX {
+        return Err(ServiceError::invalid(format!(
+            "A display name is at most {DISPLAY_NAME_MAX} characters; shorten it."
+        )));
+    }
+    Ok(name)
+}
+
+impl Service {
+    /// The session-epoch the caller logged in under, to re-check them inside a transaction.
+    fn session_epoch(&self, session: &Session) -> Result<u32, ServiceError> {
+        self.sessions
+            .get(session)
+            .map(|record| record.epoch)
+            .ok_or(ServiceError::SessionEnded)
+    }
+
+    /// Makes someone a cashier or a manager (manager, after a fresh step-up). Their sessions
+    /// end so the new permissions hold from their next key press. The last active manager
+    /// cannot be made a cashier: the count and the change happen in one write transaction,
+    /// so two managers demoting each other at the same moment leave one of them a manager.
+    pub fn change_staff_role(
+        &self,
+        session: &Session,
+        staff_id: RecordId,
+        role: Role,
+    ) -> Result<(), ServiceError> {
+        let caller = self.authorize(session, Operation::EditStaffAccount)?;
+        if caller.staff_id == staff_id {
+            return Err(ServiceError::invalid(
+                "You cannot change your own role; ask another manager.",
+            ));
+        }
+        let epoch = self.session_epoch(session)?;
+        let mut draft = caller.draft(AuditAction::StaffRoleChanged);
+        draft.objects = vec![staff_id.to_string()];
+        draft.fields = vec!["role".to_owned()];
+        let now = self.clock.now();
+        self.write_audited(
+            |writer, draft| {
+                caller_still_manager(writer, caller.staff_id, epoch)?;
+                let mut staff = writer
+                    .staff(staff_id)?
+                    .ok_or(ServiceError::NotFound("staff member"))?;
+                if staff.role == role {
+                    return Err(ServiceError::invalid(format!(
+                        "This account is already a {role}; nothing was changed."
+                    )));
+                }
+                if staff.role == Role::Manager && !staff.disabled && active_managers(writer)? <= 1 {
+                    return Err(ServiceError::invalid(
+                        "This is the last active manager; make someone else a manager first.",
+                    ));
+                }
+                // Roles are not personal data; the entry says which way the change went.
+                draft.detail = Some(format!("role: {} -> {role}", staff.role));
+                staff.role = role;
+                staff.session_epoch = staff.session_epoch.wrapping_add(1);
+                staff.updated_at = now;
+                Ok(writer.put_staff(&staff)?)
+            },
+            draft,
+        )?;
+        self.sessions.remove_staff(staff_id, None);
+        Ok(())
+    }
+
+    /// Changes the name an account is shown by (manager, after a fresh step-up; one's own
+    /// too). The user name used to log in stays the same, and so do their sessions.
+    pub fn rename_staff(
+        &self,
+        session: &Session,
+        staff_id: RecordId,
+        display_name: &str,
+    ) -> Result<(), ServiceError> {
+        let caller = self.authorize(session, Operation::EditStaffAccount)?;
+        let display_name = clean_display_name(display_name)?;
+        let epoch = self.session_epoch(session)?;
+        let mut draft = caller.draft(AuditAction::StaffUpdated);
+        draft.objects = vec![staff_id.to_string()];
+        draft.fields = vec!["display_name".to_owned()];
+        let now = self.clock.now();
+        self.write_audited(
+            |writer, _| {
+                caller_still_manager(writer, caller.staff_id, epoch)?;
+                let mut staff = writer
+                    .staff(staff_id)?
+                    .ok_or(ServiceError::NotFound("staff member"))?;
+                if staff.display_name == display_name {
+                    return Err(ServiceError::invalid(
+                        "That is already this account's display name; nothing was changed.",
+                    ));
+                }
+                staff.display_name = display_name;
+                staff.updated_at = now;
+                Ok(writer.put_staff(&staff)?)
+            },
+            draft,
+        )
+    }
+}
+
+/// Re-reads the caller inside the write transaction: a manager whom a parallel call has just
+/// demoted or disabled must not act on the authority they held before it committed.
+fn caller_still_manager(
+    reader: &impl ReadAccess,
+    caller_id: RecordId,
+    epoch: u32,
+) -> Result<(), ServiceError> {
+    match reader.staff(caller_id)? {
+        Some(staff)
+            if staff.role == Role::Manager && !staff.disabled && staff.session_epoch == epoch =>
+        {
+            Ok(())
+        }
+        _ => Err(ServiceError::SessionEnded),
     }
 }
 

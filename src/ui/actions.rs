@@ -101,6 +101,8 @@ actions! {
     ResetPassword => "staff.reset_password",
     ResetAuthenticator => "staff.reset_authenticator",
     StaffSshKeys => "staff.ssh_keys",
+    ChangeStaffRole => "staff.change_role",
+    RenameStaff => "staff.rename",
     AddSshKey => "ssh_keys.add",
     RemoveSshKey => "ssh_keys.remove",
     ToggleSshKeyRequired => "ssh_keys.toggle_required",

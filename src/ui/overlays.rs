@@ -237,6 +237,8 @@ fn manager_only(action: Action) -> bool {
             | Action::ResetPassword
             | Action::ResetAuthenticator
             | Action::StaffSshKeys
+            | Action::ChangeStaffRole
+            | Action::RenameStaff
             | Action::AddSshKey
             | Action::RemoveSshKey
             | Action::ToggleSshKeyRequired

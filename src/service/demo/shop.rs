@@ -158,7 +158,13 @@ impl Shop {
         let mut bay_mix = Vec::with_capacity(BAYS.len());
         for (name, mix) in BAYS {
             let id = RecordId::generate(created, dice.entropy())?;
-            let serves = mix.iter().map(|(s, _)| services[*s].id).collect();
+            // Add-ons are done in whichever bay the car is in, so every bay offers them; an
+            // add-on booked or walked in on its own can then be placed like any wash.
+            let serves = mix
+                .iter()
+                .chain(ADD_ONS)
+                .map(|(s, _)| services[*s].id)
+                .collect();
             bays.push(Bay::new(id, name, serves, true).map_err(bug)?);
             bay_mix.push(mix.to_vec());
         }
@@ -310,6 +316,13 @@ mod tests {
         assert_eq!(shop.services.len(), SERVICES.len());
         assert_eq!(shop.bays.len(), BAYS.len());
         assert_eq!(shop.policy.rewards().len(), 3);
+        for service in &shop.services {
+            assert!(
+                shop.bays.iter().any(|bay| bay.serves(service.id)),
+                "no bay does {}",
+                service.name
+            );
+        }
     }
 
     #[test]

@@ -212,6 +212,7 @@ impl AuditView {
                     .with_value(self.filter.object.as_deref().unwrap_or_default())
                     .with_placeholder("any"),
             )
+            .hint("or a member number, e.g. 100001")
             .text(
                 "from",
                 "From day",

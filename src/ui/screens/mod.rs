@@ -25,6 +25,7 @@ pub mod setup;
 pub mod staff;
 pub mod staff_credentials;
 pub mod staff_form;
+pub mod staff_rename;
 pub mod staff_ssh_keys;
 pub mod till_settings;
 pub mod today;

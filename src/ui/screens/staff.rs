@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
 use super::staff_credentials::{CredentialsView, StaffSecrets};
 use super::staff_form::NewStaffView;
+use super::staff_rename::RenameStaffView;
 use super::staff_ssh_keys::SshKeysScreen;
 use crate::domain::access::Role;
 use crate::service::{ServiceError, StaffSummary};
@@ -24,6 +25,7 @@ const DISABLE: &str = "staff.disable";
 const ENABLE: &str = "staff.enable";
 const RESET_PASSWORD: &str = "staff.reset_password";
 const RESET_AUTHENTICATOR: &str = "staff.reset_authenticator";
+const CHANGE_ROLE: &str = "staff.change_role";
 
 pub struct StaffView {
     staff: Vec<StaffSummary>,
@@ -99,6 +101,25 @@ impl StaffView {
                 prompt.destructive = false;
                 prompt
             }
+            CHANGE_ROLE => match person.role {
+                Role::Cashier => Prompt::confirm(
+                    CHANGE_ROLE,
+                    "Make manager?",
+                    cx.lang.fill(
+                        "Make {user} a manager? They will see full personal data and manage staff, prices and settings. Their sessions end now. Enter your own authenticator code.",
+                        &[("user", &user)],
+                    ),
+                ),
+                Role::Manager => Prompt::confirm(
+                    CHANGE_ROLE,
+                    "Make cashier?",
+                    cx.lang.fill(
+                        "Make {user} a cashier? Their sessions end now; they log in again with a cashier's rights. Enter your own authenticator code.",
+                        &[("user", &user)],
+                    ),
+                ),
+            }
+            .with_code(),
             RESET_PASSWORD => Prompt::confirm(
                 RESET_PASSWORD,
                 "Reset password?",
@@ -164,6 +185,15 @@ impl View for StaffView {
             Action::EnableStaff => self.ask(cx, ENABLE),
             Action::ResetPassword => self.ask(cx, RESET_PASSWORD),
             Action::ResetAuthenticator => self.ask(cx, RESET_AUTHENTICATOR),
+            Action::ChangeStaffRole => self.ask(cx, CHANGE_ROLE),
+            Action::RenameStaff => match self.selected() {
+                Some(person) => cx.push(RenameStaffView::new(
+                    person.id,
+                    &person.username,
+                    &person.display_name,
+                )),
+                None => cx.notice(cx.tr("No staff account is selected.")),
+            },
             Action::StaffSshKeys => match self.selected() {
                 Some(person) => cx.push(SshKeysScreen::new(person.id, &person.username)),
                 None => cx.notice(cx.tr("No staff account is selected.")),
@@ -208,6 +238,25 @@ impl View for StaffView {
                     Err(err) => cx.fail(&err),
                 }
             }
+            CHANGE_ROLE => {
+                if !Self::step_up(cx, &answer.code) {
+                    return;
+                }
+                let role = match person.role {
+                    Role::Cashier => Role::Manager,
+                    Role::Manager => Role::Cashier,
+                };
+                match cx.service.change_staff_role(cx.session, person.id, role) {
+                    Ok(()) => {
+                        cx.notice(cx.lang.fill(
+                            "{user} is now a {role}; their sessions have ended.",
+                            &[("user", &user), ("role", cx.tr(role_word(role)))],
+                        ));
+                        cx.changed();
+                    }
+                    Err(err) => cx.fail(&err),
+                }
+            }
             RESET_AUTHENTICATOR => {
                 if !Self::step_up(cx, &answer.code) {
                     return;
@@ -237,8 +286,23 @@ impl View for StaffView {
             .border_style(rx.theme.border);
         let inner = block.inner(area);
         frame.render_widget(block, area);
+        let hints = [
+            (Action::NewStaff, "new"),
+            (Action::DisableStaff, "disable"),
+            (Action::EnableStaff, "enable"),
+            (Action::ResetPassword, "password"),
+            (Action::ResetAuthenticator, "authenticator"),
+            (Action::StaffSshKeys, "SSH keys"),
+            (Action::ChangeStaffRole, "role"),
+            (Action::RenameStaff, "name"),
+        ];
+        let footer_lines = hint_lines(
+            footer_hints(rx, self.contexts(), &hints),
+            usize::from(inner.width),
+        );
+        let footer_height = u16::try_from(footer_lines.len()).unwrap_or(1);
         let [table_area, footer] =
-            Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(inner);
+            Layout::vertical([Constraint::Min(3), Constraint::Length(footer_height)]).areas(inner);
         let wide = inner.width >= 100;
         let header = Row::new(
             [
@@ -303,17 +367,30 @@ impl View for StaffView {
             .highlight_symbol("▶ ");
         let mut state = TableState::default().with_selected(self.cursor.selected());
         frame.render_stateful_widget(table, table_area, &mut state);
-        let hints = [
-            (Action::NewStaff, "new"),
-            (Action::DisableStaff, "disable"),
-            (Action::EnableStaff, "enable"),
-            (Action::ResetPassword, "password"),
-            (Action::ResetAuthenticator, "authenticator"),
-            (Action::StaffSshKeys, "SSH keys"),
-        ];
-        let spans = footer_hints(rx, self.contexts(), &hints);
-        frame.render_widget(Paragraph::new(Line::from(spans)), footer);
+        frame.render_widget(Paragraph::new(footer_lines), footer);
     }
+}
+
+/// Key hints (key and word span pairs) laid out on as many lines as `width` needs, never
+/// parting a key from its word, so none is cut off on a narrow terminal.
+fn hint_lines(spans: Vec<Span<'static>>, width: usize) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::default()];
+    let mut used = 0;
+    let mut spans = spans.into_iter();
+    while let Some(key) = spans.next() {
+        let word = spans.next().unwrap_or_default();
+        let cells = key.width() + word.width();
+        if used > 0 && used + cells > width {
+            lines.push(Line::default());
+            used = 0;
+        }
+        if let Some(line) = lines.last_mut() {
+            line.spans.push(key);
+            line.spans.push(word);
+        }
+        used += cells;
+    }
+    lines
 }
 
 pub fn role_word(role: Role) -> &'static str {

@@ -45,6 +45,10 @@ impl WalkInView {
     }
 
     fn load(&mut self, cx: &mut Cx) {
+        let bays = match cx.service.list_bays(cx.session) {
+            Ok(bays) => bays,
+            Err(err) => return cx.fail(&err),
+        };
         match cx.service.list_services(cx.session) {
             Ok(services) => {
                 self.services = services.into_iter().filter(|s| s.active).collect();
@@ -62,9 +66,20 @@ impl WalkInView {
                         )
                     })
                     .collect();
-                let form = Form::new().choice(SERVICE, "Service", options, 0);
+                // Open on a service a bay can take now, not one the walk-in would refuse.
+                let placeable = self
+                    .services
+                    .iter()
+                    .position(|s| bays.iter().any(|bay| bay.serves(s.id)));
+                let form = Form::new().choice(SERVICE, "Service", options, placeable.unwrap_or(0));
                 self.form = CustomerPicker::add_fields(form);
                 self.picker.sync_choices(&mut self.form, cx.lang, 0);
+                if placeable.is_none() && !self.services.is_empty() {
+                    self.form.set_error(
+                        SERVICE,
+                        cx.tr("No bay does these services yet; see Settings."),
+                    );
+                }
                 self.loaded = true;
             }
             Err(err) => cx.fail(&err),
