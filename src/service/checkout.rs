@@ -571,6 +571,13 @@ impl Service {
                         booking.state.as_str()
                     )));
                 }
+                super::bookings::ensure_today(
+                    self.shop_zone()?,
+                    &booking,
+                    now,
+                    "only today's bookings are checked out; move it to today first, or sell \
+                     without the booking",
+                )?;
                 Some(booking)
             }
             None => None,
