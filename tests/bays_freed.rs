@@ -241,13 +241,17 @@ fn check_in_and_checkout_act_on_todays_bookings_only() {
     let tomorrow = desk
         .book(desk.exterior, desk.bay1, "2026-11-24 10:00")
         .expect("tomorrow");
-    let refused = desk.check_in(&tomorrow).expect_err("another day's check-in");
+    let refused = desk
+        .check_in(&tomorrow)
+        .expect_err("another day's check-in");
     assert_eq!(
         refused.to_string(),
         "that booking is for 2026-11-24, not today (2026-11-23); check the car in on that day, \
          or move the booking to today first"
     );
-    let refused = desk.checkout(&tomorrow).expect_err("another day's checkout");
+    let refused = desk
+        .checkout(&tomorrow)
+        .expect_err("another day's checkout");
     assert!(
         refused.to_string().starts_with(
             "that booking is for 2026-11-24, not today (2026-11-23); only today's bookings"
@@ -285,4 +289,79 @@ fn a_refusal_names_the_bay_the_time_in_the_way_and_free_alternatives() {
         "Bay 1 is busy 10:00–10:35 (with 5 minutes between cars); \
          free: Bay 2 at 10:15, Bay 1 at 10:45"
     );
+}
+
+/// The Today grid offers exactly what the service accepts: every open start it is given takes a
+/// booking of the bay's shortest service, on a day with a car on a bay, a paid-for one, a
+/// cancelled one and bookings later on.
+#[test]
+fn every_start_the_grid_offers_is_accepted_by_create_booking() {
+    let desk = desk();
+    let paid = desk.book(desk.full, desk.bay1, "10:00").expect("bay 1");
+    let on_bay = desk.book(desk.exterior, desk.bay2, "10:00").expect("bay 2");
+    let cancelled = desk.book(desk.exterior, desk.bay2, "12:00").expect("bay 2");
+    desk.book(desk.full, desk.bay1, "13:15").expect("bay 1");
+    desk.book(desk.exterior, desk.bay2, "15:10")
+        .expect_err("off the slot grid");
+    desk.book(desk.exterior, desk.bay2, "15:15").expect("bay 2");
+    desk.now("10:00");
+    desk.check_in(&paid).expect("check in");
+    desk.check_in(&on_bay).expect("check in");
+    desk.now("10:20");
+    desk.checkout(&paid).expect("checkout");
+    desk.shop
+        .service
+        .cancel_booking(&desk.manager, cancelled.id, "customer called")
+        .expect("cancel");
+    desk.now("10:41");
+
+    let days = desk
+        .shop
+        .service
+        .bay_days(&desk.manager, at("10:41").date_naive())
+        .expect("the day");
+    let bay1 = days.iter().find(|d| d.bay == desk.bay1).expect("bay 1");
+    let bay2 = days.iter().find(|d| d.bay == desk.bay2).expect("bay 2");
+    // Bay 1 is free from its checkout; the notice makes 11:15 the first start.
+    assert_eq!(bay1.open_starts.first().map(|o| o.start), Some(at("11:15")));
+    // Bay 2's car overran: held until now plus the buffer, and the cancelled 12:00 is free.
+    let held_on_bay2 = bay2.held.iter().find(|h| h.booking == on_bay.id);
+    assert_eq!(held_on_bay2.map(|h| h.ready_at), Some(at("10:46")));
+    assert!(bay2.open_starts.iter().any(|o| o.start == at("12:00")));
+    // Before Bay 1's 13:15 booking: the last start for a 30-minute wash is 12:30.
+    let before_next = bay1
+        .open_starts
+        .iter()
+        .find(|o| o.start == at("12:30"))
+        .expect("12:30 on bay 1");
+    assert_eq!(before_next.latest_end, at("13:10"));
+    assert!(!bay1.open_starts.iter().any(|o| o.start == at("12:45")));
+
+    let mut offered = 0;
+    for (day, bay) in [(bay1, desk.bay1), (bay2, desk.bay2)] {
+        for open in &day.open_starts {
+            let fits =
+                |minutes: i64| open.latest_end - open.start >= chrono::Duration::minutes(minutes);
+            let service = if bay == desk.bay1 && fits(60) {
+                desk.full
+            } else {
+                desk.exterior
+            };
+            assert!(fits(30), "every open start fits the bay's shortest service");
+            let time = open
+                .start
+                .with_timezone(&chrono_tz::America::Vancouver)
+                .format("%H:%M")
+                .to_string();
+            let booked = desk
+                .book(service, bay, &time)
+                .unwrap_or_else(|err| panic!("{time} offered but refused: {err}"));
+            desk.shop
+                .service
+                .cancel_booking(&desk.manager, booked.id, "test")
+                .expect("cancel");
+            offered += 1;
+        }
+    }
+    assert!(offered > 30, "{offered}");
 }

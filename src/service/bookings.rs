@@ -71,6 +71,33 @@ pub struct SlotOffer {
     pub start_local: String,
 }
 
+/// One bay's day as the Today grid draws it, by the same rules a booking is checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BayDay {
+    pub bay: RecordId,
+    /// What holds the bay that day, in start order.
+    pub held: Vec<HeldSpan>,
+    /// The starts a booking on this bay may take now, in order: only those where at least one
+    /// of the bay's services fits before `latest_end`.
+    pub open_starts: Vec<OpenStart>,
+}
+
+/// A booking holding its bay: from its start until the bay is ready for the next car (the car
+/// gone and the buffer after it over; see `held_by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldSpan {
+    pub booking: RecordId,
+    pub start: DateTime<Utc>,
+    pub ready_at: DateTime<Utc>,
+}
+
+/// A start a new booking may take, and the latest end a service starting there may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenStart {
+    pub start: DateTime<Utc>,
+    pub latest_end: DateTime<Utc>,
+}
+
 fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
@@ -376,7 +403,14 @@ impl Service {
         for bay in bays {
             let calendar = [BayCalendar {
                 bay: bay.id,
-                held: held_near(reader, bay.id, (from.min(now), horizon_end), except, buffer, now)?,
+                held: held_near(
+                    reader,
+                    bay.id,
+                    (from.min(now), horizon_end),
+                    except,
+                    buffer,
+                    now,
+                )?,
             }];
             let query = SlotQuery {
                 tz: context.tz,
@@ -727,8 +761,13 @@ impl Service {
         let now = self.clock.now();
         let bays = context.suitable_bays(None)?;
         let horizon_end = now + Duration::days(i64::from(context.schedule.rules.horizon_days) + 1);
-        let calendars =
-            self.calendars(&self.store.read()?, &context, &bays, (now, horizon_end), now)?;
+        let calendars = self.calendars(
+            &self.store.read()?,
+            &context,
+            &bays,
+            (now, horizon_end),
+            now,
+        )?;
         let query = SlotQuery {
             tz: context.tz,
             hours: &context.schedule.hours,
@@ -783,6 +822,83 @@ impl Service {
             }
         }
         Ok(views)
+    }
+
+    /// Every bay's held times and bookable starts on a shop-local day, as seen now: what the
+    /// Today grid draws and offers, so it never offers a slot `create_booking` refuses.
+    pub fn bay_days(&self, session: &Session, day: NaiveDate) -> Result<Vec<BayDay>, ServiceError> {
+        self.authorize(session, Operation::ManageBookings)?;
+        let tz = self.shop_zone()?;
+        let now = self.clock.now();
+        let reader = self.store.read()?;
+        let schedule: ScheduleSettings = reader
+            .meta_record(crate::store::schema::META_SCHEDULE)?
+            .unwrap_or_default();
+        let services: Vec<ServiceItem> = reader.all(SERVICES, "service")?;
+        let buffer = schedule.rules.buffer_minutes;
+        let (from, to) = crate::domain::schedule::local_day_span(tz, day)
+            .ok_or_else(|| ServiceError::invalid("that day is out of range"))?;
+        let mut days = Vec::new();
+        for bay in reader.all::<Bay>(BAYS, "bay")? {
+            let look_back = Duration::minutes(LONGEST_SERVICE_MINUTES + i64::from(buffer));
+            let mut held = Vec::new();
+            let mut held_times = Vec::new();
+            // The day's own bookings and any from the evening before still holding the bay.
+            for id in reader.bay_bookings_starting(bay.id, millis(from - look_back), millis(to))? {
+                if let Some(booking) = reader.get::<BookingRecord>(BOOKINGS, id, "booking")?
+                    && let Some(interval) = held_by(&booking, buffer, now)
+                    && interval.end() > from
+                {
+                    held.push(HeldSpan {
+                        booking: id,
+                        start: interval.start(),
+                        ready_at: interval.end(),
+                    });
+                    held_times.push(interval);
+                }
+            }
+            // The day after may begin with a booking whose front buffer reaches back into it.
+            for id in reader.bay_bookings_starting(
+                bay.id,
+                millis(to),
+                millis(to + Duration::minutes(i64::from(buffer) + 1)),
+            )? {
+                if let Some(booking) = reader.get::<BookingRecord>(BOOKINGS, id, "booking")?
+                    && let Some(interval) = held_by(&booking, buffer, now)
+                {
+                    held_times.push(interval);
+                }
+            }
+            let shortest = services
+                .iter()
+                .filter(|service| service.active && bay.serves(service.id))
+                .map(|service| service.duration_minutes)
+                .min();
+            let open_starts = match shortest {
+                Some(minutes) if bay.active => crate::domain::schedule::open_starts(
+                    tz,
+                    &schedule.hours,
+                    &schedule.closures,
+                    &schedule.rules,
+                    now,
+                    day,
+                    &held_times,
+                )
+                .into_iter()
+                .filter(|(start, latest_end)| {
+                    *latest_end - *start >= Duration::minutes(i64::from(minutes))
+                })
+                .map(|(start, latest_end)| OpenStart { start, latest_end })
+                .collect(),
+                _ => Vec::new(),
+            };
+            days.push(BayDay {
+                bay: bay.id,
+                held,
+                open_starts,
+            });
+        }
+        Ok(days)
     }
 
     /// A member's bookings, newest first.

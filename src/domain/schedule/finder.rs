@@ -1,14 +1,14 @@
 //! Finding the first bookable slot, or the next walk-in start, across the bays that can do a
 //! service. Jumps from booking to booking instead of testing every slot.
 
-use chrono::{DateTime, Datelike, Days, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::hours::{BookingRules, Closure, OpeningHours, closure_on};
 use super::interval::Interval;
 use super::local_time::{local_date, offset_seconds};
-use super::rules::{grid_ceil, last_bookable_day, period_bounds};
+use super::rules::{grid_ceil, last_bookable_day, period_bounds, within_booking_window};
 use crate::ids::RecordId;
 
 /// One bay and the times it is already held: each booking from its start until its car leaves
@@ -49,6 +49,54 @@ pub fn first_free_slot(q: &SlotQuery) -> Option<(RecordId, Interval)> {
 /// booking plus the buffer) or the shop opens, within the horizon. `from` is not used.
 pub fn next_walk_in(q: &SlotQuery) -> Option<(RecordId, Interval)> {
     search(q, q.now, Placement::Anywhere)
+}
+
+/// Every start on `day`'s local slot grid at which a booking may begin on a bay holding
+/// `held`, with the latest end a service starting there may have. The rules are the ones a
+/// booking is checked against (grid, notice, horizon, closures, one opening period for the whole
+/// service, the new car's buffer before the next held time), so a start offered here with a
+/// service that ends by its latest end is never refused.
+pub fn open_starts(
+    tz: Tz,
+    hours: &OpeningHours,
+    closures: &[Closure],
+    rules: &BookingRules,
+    now: DateTime<Utc>,
+    day: NaiveDate,
+    held: &[Interval],
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut starts = Vec::new();
+    if rules.validate().is_err() || closure_on(closures, day).is_some() {
+        return starts;
+    }
+    let buffer = TimeDelta::minutes(i64::from(rules.buffer_minutes));
+    for period in hours.periods(day.weekday()) {
+        let Some((open, close)) = period_bounds(tz, day, period) else {
+            continue;
+        };
+        let mut next = grid_ceil(tz, rules.slot_minutes, open);
+        while let Some(start) = next
+            && start < close
+        {
+            if local_date(tz, start) == day && within_booking_window(rules, tz, now, start).is_ok()
+            {
+                // A held time still running at `start` leaves no room at all; one after it
+                // must begin no earlier than the new car's end plus its buffer.
+                let latest_end = held
+                    .iter()
+                    .filter(|held| start < held.end())
+                    .filter_map(|held| held.start().checked_sub_signed(buffer))
+                    .fold(close, DateTime::min);
+                if latest_end > start {
+                    starts.push((start, latest_end));
+                }
+            }
+            next = start
+                .checked_add_signed(TimeDelta::seconds(1))
+                .and_then(|later| grid_ceil(tz, rules.slot_minutes, later));
+        }
+    }
+    starts
 }
 
 #[derive(Clone, Copy)]
@@ -822,6 +870,29 @@ mod tests {
             }
             let expected = s.brute_force(s.from.max(s.now), |bay, start| s.bookable(bay, start));
             prop_assert_eq!(found, expected);
+        }
+
+        #[test]
+        fn every_open_start_passes_the_booking_checks(s in scenario(), day_offset in 0u64..3) {
+            let day = local_date(s.tz, s.now) + Days::new(day_offset);
+            for calendar in &s.bays {
+                let offered = open_starts(
+                    s.tz, &s.hours, &s.closures, &s.rules, s.now, day, &calendar.held,
+                );
+                for (start, latest_end) in offered {
+                    let slot = Interval::new(start, latest_end).unwrap();
+                    prop_assert!(!conflicts(&calendar.held, slot, s.rules.buffer_minutes));
+                    prop_assert!(within_opening_hours(&s.hours, &s.closures, s.tz, slot).is_ok());
+                    prop_assert!(is_on_slot_grid(&s.rules, s.tz, start));
+                    prop_assert!(within_booking_window(&s.rules, s.tz, s.now, start).is_ok());
+                    // The latest end is the latest: a minute more is refused.
+                    let longer = Interval::new(start, latest_end + TimeDelta::minutes(1)).unwrap();
+                    prop_assert!(
+                        conflicts(&calendar.held, longer, s.rules.buffer_minutes)
+                            || within_opening_hours(&s.hours, &s.closures, s.tz, longer).is_err()
+                    );
+                }
+            }
         }
 
         #[test]

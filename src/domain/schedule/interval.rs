@@ -144,7 +144,11 @@ mod tests {
         assert!(conflicts(&busy, span((9, 30), (9, 56)), 5));
         assert!(!conflicts(&busy, span((9, 30), (9, 55)), 5));
         // No buffer: touching is fine.
-        assert!(!conflicts(&[span((10, 0), (10, 30))], span((10, 30), (11, 0)), 0));
+        assert!(!conflicts(
+            &[span((10, 0), (10, 30))],
+            span((10, 30), (11, 0)),
+            0
+        ));
         assert!(!conflicts(&[], span((10, 30), (11, 0)), 5));
     }
 
