@@ -923,3 +923,62 @@ fn a_refused_move_says_why_in_full_and_stays_in_move_mode() {
     assert_eq!(fixture.booking(later.id).start, at("11:00"));
     insta::assert_snapshot!(screen);
 }
+
+/// `]` to tomorrow, then `i` and `c` on a booking there: both refused with the service's reason,
+/// whole on the status line at 80 columns.
+#[test]
+fn another_days_booking_cannot_be_checked_in_or_paid_today() {
+    let fixture = Fixture::new();
+    let manager = fixture.manager();
+    let tomorrow = fixture
+        .shop
+        .service
+        .create_booking(
+            &manager,
+            BookingRequest {
+                member: None,
+                vehicle: None,
+                service: fixture.exterior,
+                bay: Some(fixture.bays[0]),
+                start: LocalStart {
+                    local: NaiveDateTime::parse_from_str("2026-11-24 10:00", "%Y-%m-%d %H:%M")
+                        .expect("valid time"),
+                    fold: None,
+                },
+            },
+        )
+        .expect("tomorrow");
+    let mut desk = fixture.shop.manager_desk();
+    desk.resize(80, 24);
+    desk.key(KeyCode::Char(']'));
+    // From 08:00 down to the 10:00 booking.
+    for _ in 0..8 {
+        desk.key(KeyCode::Char('j'));
+    }
+    desk.key(KeyCode::Char('i'));
+    let screen = desk.screen();
+    assert!(
+        screen
+            .contains("that booking is for 2026-11-24, not today; check in on its day or move it"),
+        "{screen}"
+    );
+    // The checkout screen opens on it and shows the refusal in place of a bill, wrapped.
+    desk.key(KeyCode::Char('c'));
+    let screen = desk.screen();
+    assert_eq!(desk.app.screen_title(), "Checkout");
+    assert!(
+        screen.contains("that booking is for 2026-11-24, not today; check")
+            && screen.contains("out on its day or move it"),
+        "{screen}"
+    );
+    let manager = fixture.manager();
+    let state = fixture
+        .shop
+        .service
+        .day_bookings(&manager, tomorrow.start.date_naive())
+        .expect("day")
+        .into_iter()
+        .find(|b| b.id == tomorrow.id)
+        .map(|b| b.state);
+    assert_eq!(state, Some(BookingState::Booked));
+}

@@ -221,8 +221,9 @@ pub(super) fn ensure_today(
     if day == today || running {
         return Ok(());
     }
+    // Short enough for the status line at 80 columns.
     Err(ServiceError::invalid(format!(
-        "that booking is for {day}, not today ({today}); {what_to_do}"
+        "that booking is for {day}, not today; {what_to_do}"
     )))
 }
 
@@ -652,12 +653,7 @@ impl Service {
             AuditAction::BookingCheckedIn,
             |record, now| match record.state {
                 BookingState::Booked => {
-                    ensure_today(
-                        tz,
-                        record,
-                        now,
-                        "check the car in on that day, or move the booking to today first",
-                    )?;
+                    ensure_today(tz, record, now, "check in on its day or move it")?;
                     Ok(BookingState::CheckedIn { at: now })
                 }
                 ref other => Err(ServiceError::invalid(format!(

@@ -575,8 +575,7 @@ impl Service {
                     self.shop_zone()?,
                     &booking,
                     now,
-                    "only today's bookings are checked out; move it to today first, or sell \
-                     without the booking",
+                    "check out on its day or move it",
                 )?;
                 Some(booking)
             }
