@@ -243,7 +243,11 @@ fn a_bay_is_never_double_booked_and_the_next_suitable_bay_is_used() {
     let clash = desk
         .book(desk.exterior, Some(desk.bay1), local("2026-11-24 10:00"))
         .unwrap_err();
-    assert!(clash.to_string().contains("already taken"), "{clash}");
+    assert_eq!(
+        clash.to_string(),
+        "Bay 1 is busy 10:00–10:35 (with 5 minutes between cars); \
+         free: Bay 2 at 10:00, Bay 1 at 10:45",
+    );
     let second = desk
         .book(desk.exterior, None, local("2026-11-24 10:00"))
         .unwrap();

@@ -244,9 +244,11 @@ fn close_two_by_keys(desk: &mut Desk, morning: &Morning) {
         "{:?}",
         desk.app.notice_text()
     );
+    // Bay 1 is free from 10:00, when its 09:45 car was paid for: down four slots to 11:00.
     desk.key(KeyCode::Char('h'));
-    desk.key(KeyCode::Char('j'));
-    desk.key(KeyCode::Char('j'));
+    for _ in 0..4 {
+        desk.key(KeyCode::Char('j'));
+    }
     desk.key(KeyCode::Char('x'));
     desk.type_text("customer called");
     desk.enter();
@@ -780,4 +782,203 @@ fn reschedule_editor_for_the_cashier() {
 #[test]
 fn reschedule_editor_for_the_manager() {
     insta::assert_snapshot!(reschedule_editor(true));
+}
+
+/// The night the clocks go back in a shop open from midnight: 01:00–01:45 comes twice, each
+/// reading labelled with its offset so the two rows can be told apart.
+fn fall_back_night(width: u16, height: u16) -> String {
+    use frontdesk::domain::schedule::{BookingRules, FoldChoice, OpeningHours};
+    use frontdesk::store::records::ScheduleSettings;
+    let fixture = Fixture::new();
+    // Saturday 2027-11-06 10:00 PDT, the day before the clocks go back (the clock only moves
+    // forward: a login code is never accepted twice).
+    fixture
+        .shop
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 11, 6, 17, 0, 0).unwrap());
+    let manager = fixture.manager();
+    let night = vec![(
+        chrono::NaiveTime::MIN,
+        chrono::NaiveTime::from_hms_opt(6, 0, 0).expect("06:00"),
+    )];
+    fixture
+        .shop
+        .service
+        .update_schedule(
+            &manager,
+            ScheduleSettings {
+                hours: OpeningHours::new(std::array::from_fn(|_| night.clone())).expect("hours"),
+                closures: Vec::new(),
+                rules: BookingRules::default(),
+            },
+        )
+        .expect("open at night");
+    for (fold, bay) in [(FoldChoice::Earlier, 0), (FoldChoice::Later, 2)] {
+        fixture
+            .shop
+            .service
+            .create_booking(
+                &manager,
+                BookingRequest {
+                    member: None,
+                    vehicle: None,
+                    service: fixture.exterior,
+                    bay: Some(fixture.bays[bay]),
+                    start: LocalStart {
+                        local: NaiveDateTime::parse_from_str("2027-11-07 01:15", "%Y-%m-%d %H:%M")
+                            .expect("valid time"),
+                        fold: Some(fold),
+                    },
+                },
+            )
+            .expect("booking in the repeated hour");
+    }
+    let mut desk = fixture.shop.manager_desk();
+    desk.resize(width, height);
+    desk.key(KeyCode::Char(']'));
+    for _ in 0..20 {
+        desk.tick();
+    }
+    desk.screen()
+}
+
+#[test]
+fn the_repeated_autumn_hour_is_labelled_with_its_offset() {
+    let screen = fall_back_night(80, 24);
+    for label in ["01:00 PDT", "01:15 PDT", "01:00 PST", "01:15 PST"] {
+        assert_eq!(screen.matches(label).count(), 1, "{label}\n{screen}");
+    }
+    // Hours outside the repeated one keep their plain labels.
+    assert!(screen.contains("00:00 "), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn the_repeated_autumn_hour_at_200x50() {
+    insta::assert_snapshot!(fall_back_night(200, 50));
+}
+
+/// A refusal names the bay, the held time in the way and where it is free, wrapped so nothing
+/// is cut off at 80 columns.
+#[test]
+fn the_editor_shows_a_taken_bay_with_free_alternatives_in_full_at_80x24() {
+    let fixture = Fixture::new();
+    let manager = fixture.manager();
+    fixture.book(&manager, fixture.exterior, 0, "10:00", None);
+    let mut desk = fixture.shop.manager_desk();
+    desk.resize(80, 24);
+    // From 09:00 on Bay 1 down to 10:45: the booking and its buffer row are stepped over.
+    for _ in 0..6 {
+        desk.key(KeyCode::Char('j'));
+    }
+    assert!(
+        desk.screen()
+            .contains("Bay 1 is free at 10:45, until 19:00"),
+        "{}",
+        desk.screen()
+    );
+    desk.key(KeyCode::Char('n'));
+    assert_eq!(desk.app.screen_title(), "New booking");
+    // Another desk takes that slot first.
+    fixture.book(&manager, fixture.exterior, 0, "10:45", None);
+    desk.ctrl('s');
+    let screen = desk.screen();
+    assert_eq!(desk.app.screen_title(), "New booking", "{screen}");
+    let text = flat(&screen);
+    assert!(
+        text.contains("Bay1isbusy10:45–11:20(with5minutesbetweencars);"),
+        "{screen}"
+    );
+    assert!(text.contains("free:Bay2at10:45"), "{screen}");
+    assert!(text.contains("Bay1at11:30"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn a_refused_move_says_why_in_full_and_stays_in_move_mode() {
+    let fixture = Fixture::new();
+    let manager = fixture.manager();
+    fixture.book(&manager, fixture.exterior, 0, "10:00", None);
+    let later = fixture.book(&manager, fixture.exterior, 1, "11:00", None);
+    let mut desk = fixture.shop.manager_desk();
+    desk.resize(80, 24);
+    desk.key(KeyCode::Char('l'));
+    for _ in 0..8 {
+        desk.key(KeyCode::Char('j'));
+    }
+    desk.key(KeyCode::Char('m'));
+    for _ in 0..3 {
+        desk.key(KeyCode::Char('k'));
+    }
+    desk.key(KeyCode::Char('h'));
+    desk.enter();
+    let screen = desk.screen();
+    assert!(screen.contains("Moving"), "{screen}");
+    let text = flat(&screen);
+    assert!(
+        text.contains("Bay1isbusy10:00–10:35(with5minutesbetweencars);"),
+        "{screen}"
+    );
+    assert!(text.contains("Bay1at10:45"), "{screen}");
+    assert_eq!(fixture.booking(later.id).start, at("11:00"));
+    insta::assert_snapshot!(screen);
+}
+
+/// `]` to tomorrow, then `i` and `c` on a booking there: both refused with the service's reason,
+/// whole on the status line at 80 columns.
+#[test]
+fn another_days_booking_cannot_be_checked_in_or_paid_today() {
+    let fixture = Fixture::new();
+    let manager = fixture.manager();
+    let tomorrow = fixture
+        .shop
+        .service
+        .create_booking(
+            &manager,
+            BookingRequest {
+                member: None,
+                vehicle: None,
+                service: fixture.exterior,
+                bay: Some(fixture.bays[0]),
+                start: LocalStart {
+                    local: NaiveDateTime::parse_from_str("2026-11-24 10:00", "%Y-%m-%d %H:%M")
+                        .expect("valid time"),
+                    fold: None,
+                },
+            },
+        )
+        .expect("tomorrow");
+    let mut desk = fixture.shop.manager_desk();
+    desk.resize(80, 24);
+    desk.key(KeyCode::Char(']'));
+    // From 08:00 down to the 10:00 booking.
+    for _ in 0..8 {
+        desk.key(KeyCode::Char('j'));
+    }
+    desk.key(KeyCode::Char('i'));
+    let screen = desk.screen();
+    assert!(
+        screen
+            .contains("that booking is for 2026-11-24, not today; check in on its day or move it"),
+        "{screen}"
+    );
+    // The checkout screen opens on it and shows the refusal in place of a bill, wrapped.
+    desk.key(KeyCode::Char('c'));
+    let screen = desk.screen();
+    assert_eq!(desk.app.screen_title(), "Checkout");
+    assert!(
+        screen.contains("that booking is for 2026-11-24, not today; check")
+            && screen.contains("out on its day or move it"),
+        "{screen}"
+    );
+    let manager = fixture.manager();
+    let state = fixture
+        .shop
+        .service
+        .day_bookings(&manager, tomorrow.start.date_naive())
+        .expect("day")
+        .into_iter()
+        .find(|b| b.id == tomorrow.id)
+        .map(|b| b.state);
+    assert_eq!(state, Some(BookingState::Booked));
 }

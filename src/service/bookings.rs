@@ -12,8 +12,9 @@ use crate::audit::AuditAction;
 use crate::domain::access::Operation;
 use crate::domain::catalog::{Bay, ServiceItem};
 use crate::domain::schedule::{
-    BayCalendar, FoldChoice, Interval, SlotQuery, conflicts, first_free_slot, format_local,
-    next_walk_in, require_slot_grid, resolve_local, within_booking_window, within_opening_hours,
+    BayCalendar, FoldChoice, Interval, ScheduleError, SlotQuery, check_bay_free, conflicts,
+    first_free_slot, format_local, format_local_time, next_walk_in, require_slot_grid,
+    resolve_local, within_booking_window, within_opening_hours,
 };
 use crate::ids::RecordId;
 use crate::store::records::{BookingRecord, BookingState, ScheduleSettings};
@@ -70,6 +71,33 @@ pub struct SlotOffer {
     pub start_local: String,
 }
 
+/// One bay's day as the Today grid draws it, by the same rules a booking is checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BayDay {
+    pub bay: RecordId,
+    /// What holds the bay that day, in start order.
+    pub held: Vec<HeldSpan>,
+    /// The starts a booking on this bay may take now, in order: only those where at least one
+    /// of the bay's services fits before `latest_end`.
+    pub open_starts: Vec<OpenStart>,
+}
+
+/// A booking holding its bay: from its start until the bay is ready for the next car (the car
+/// gone and the buffer after it over; see `held_by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldSpan {
+    pub booking: RecordId,
+    pub start: DateTime<Utc>,
+    pub ready_at: DateTime<Utc>,
+}
+
+/// A start a new booking may take, and the latest end a service starting there may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenStart {
+    pub start: DateTime<Utc>,
+    pub latest_end: DateTime<Utc>,
+}
+
 fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
@@ -118,27 +146,95 @@ impl BookingContext {
     }
 }
 
-/// The intervals already holding `bay` near `around`, excluding `except`.
-fn busy_near(
+/// How long `booking` keeps its bay as seen at `now`, the buffer after its car included: the
+/// one rule behind every bay check (new bookings, moves, walk-ins, first free slot and the Today
+/// grid). `None` when it no longer holds the bay at all.
+///
+/// - booked: its planned time plus the buffer;
+/// - checked in: the car is on the bay until it is checked out, so past its planned end while it
+///   overruns (but a check-in left open stops blocking the bay `LONGEST_SERVICE_MINUTES` after
+///   its start), plus the buffer;
+/// - checked out (completed, later voided or not): from its start until the checkout instant,
+///   when the car has left and the bay is free again;
+/// - cancelled or no-show: nothing.
+pub(crate) fn held_by(
+    booking: &BookingRecord,
+    buffer_minutes: u32,
+    now: DateTime<Utc>,
+) -> Option<Interval> {
+    let planned = Interval::new(booking.start, booking.end).ok()?;
+    match booking.state {
+        BookingState::Booked => Some(planned.with_buffer(buffer_minutes)),
+        BookingState::CheckedIn { .. } => {
+            let forgotten = booking.start + Duration::minutes(LONGEST_SERVICE_MINUTES);
+            let leaves = booking.end.max(now.min(forgotten));
+            Interval::new(booking.start, leaves)
+                .ok()
+                .map(|on_bay| on_bay.with_buffer(buffer_minutes))
+        }
+        // A completed booking is never written again after its checkout, so `updated_at` is the
+        // moment the car was paid for and left.
+        BookingState::Completed { .. } => Interval::new(booking.start, booking.updated_at).ok(),
+        BookingState::Cancelled { .. } | BookingState::NoShow { .. } => None,
+    }
+}
+
+/// What holds `bay` between `from` and `to` as seen at `now` (see [`held_by`]), excluding
+/// `except` (a booking being moved).
+fn held_near(
     reader: &impl ReadAccess,
     bay: RecordId,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    span: (DateTime<Utc>, DateTime<Utc>),
     except: Option<RecordId>,
+    buffer_minutes: u32,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Interval>, ServiceError> {
-    let look_back = Duration::minutes(LONGEST_SERVICE_MINUTES);
-    let mut busy = Vec::new();
+    let (from, to) = span;
+    // A booking starting this long before `from` may still hold the bay at `from`.
+    let look_back = Duration::minutes(LONGEST_SERVICE_MINUTES + i64::from(buffer_minutes));
+    let mut held = Vec::new();
     for id in reader.bay_bookings_starting(bay, millis(from - look_back), millis(to))? {
         if Some(id) == except {
             continue;
         }
         if let Some(booking) = reader.get::<BookingRecord>(BOOKINGS, id, "booking")?
-            && let Ok(interval) = Interval::new(booking.start, booking.end)
+            && let Some(interval) = held_by(&booking, buffer_minutes, now)
         {
-            busy.push(interval);
+            held.push(interval);
         }
     }
-    Ok(busy)
+    Ok(held)
+}
+
+/// Check-in and checkout act on today's bookings only (the shop's local day): a booking for
+/// another day is refused with what to do, whatever screen it was reached from. An early
+/// arrival for a later booking today is fine, and so is a booking still running past midnight.
+pub(super) fn ensure_today(
+    tz: Tz,
+    booking: &BookingRecord,
+    now: DateTime<Utc>,
+    what_to_do: &str,
+) -> Result<(), ServiceError> {
+    let day = booking.start.with_timezone(&tz).date_naive();
+    let today = now.with_timezone(&tz).date_naive();
+    let running = booking.start <= now && now < booking.end;
+    if day == today || running {
+        return Ok(());
+    }
+    // Short enough for the status line at 80 columns.
+    Err(ServiceError::invalid(format!(
+        "that booking is for {day}, not today; {what_to_do}"
+    )))
+}
+
+/// `Bay 2 at 10:30`, with the date when it is not `day`.
+fn describe_offer(tz: Tz, day: NaiveDate, bay_name: &str, start: DateTime<Utc>) -> String {
+    let shown = if start.with_timezone(&tz).date_naive() == day {
+        format_local_time(tz, start)
+    } else {
+        format_local(tz, start)
+    };
+    format!("{bay_name} at {shown}")
 }
 
 impl Service {
@@ -243,28 +339,101 @@ impl Service {
         Ok(())
     }
 
-    /// Inside a write transaction: the first of `bays` free for `interval`, if any.
+    /// Inside a write transaction: the first of `bays` free for `interval`, or the refusal
+    /// naming the first bay's held time in the way and the nearest free alternatives.
     fn free_bay_in(
         writer: &StoreWriter,
+        context: &BookingContext,
         bays: &[&Bay],
         interval: Interval,
-        buffer_minutes: u32,
         except: Option<RecordId>,
-    ) -> Result<Option<RecordId>, ServiceError> {
-        let reach = interval.end() + Duration::minutes(i64::from(buffer_minutes));
+        now: DateTime<Utc>,
+    ) -> Result<RecordId, ServiceError> {
+        let buffer = context.schedule.rules.buffer_minutes;
+        let span = (
+            interval.start() - Duration::minutes(i64::from(buffer)),
+            interval.end() + Duration::minutes(i64::from(buffer)),
+        );
+        let mut refusal = None;
         for bay in bays {
-            let busy = busy_near(
-                writer,
-                bay.id,
-                interval.start() - Duration::minutes(i64::from(buffer_minutes)),
-                reach,
-                except,
-            )?;
-            if !conflicts(&busy, interval, buffer_minutes) {
-                return Ok(Some(bay.id));
+            let held = held_near(writer, bay.id, span, except, buffer, now)?;
+            if !conflicts(&held, interval, buffer) {
+                return Ok(bay.id);
+            }
+            if refusal.is_none() {
+                refusal = check_bay_free(context.tz, &bay.name, &held, interval, buffer).err();
             }
         }
-        Ok(None)
+        let Some(ScheduleError::BayTaken {
+            bay,
+            from,
+            until,
+            buffer_minutes,
+            ..
+        }) = refusal
+        else {
+            return Err(ServiceError::invalid(
+                "that time is already taken on every suitable bay; use \"first free slot\" to find another",
+            ));
+        };
+        let alternatives = Self::nearest_offers(writer, context, interval.start(), except, now)?;
+        Err(invalid(ScheduleError::BayTaken {
+            bay,
+            from,
+            until,
+            buffer_minutes,
+            alternatives,
+        }))
+    }
+
+    /// The soonest bookable start at or after `from` on each bay that does the service, as
+    /// `Bay 2 at 10:30`, soonest first, at most three.
+    fn nearest_offers(
+        reader: &impl ReadAccess,
+        context: &BookingContext,
+        from: DateTime<Utc>,
+        except: Option<RecordId>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, ServiceError> {
+        let Ok(bays) = context.suitable_bays(None) else {
+            return Ok(Vec::new());
+        };
+        let buffer = context.schedule.rules.buffer_minutes;
+        let horizon_end = now + Duration::days(i64::from(context.schedule.rules.horizon_days) + 1);
+        let mut offers = Vec::new();
+        for bay in bays {
+            let calendar = [BayCalendar {
+                bay: bay.id,
+                held: held_near(
+                    reader,
+                    bay.id,
+                    (from.min(now), horizon_end),
+                    except,
+                    buffer,
+                    now,
+                )?,
+            }];
+            let query = SlotQuery {
+                tz: context.tz,
+                hours: &context.schedule.hours,
+                closures: &context.schedule.closures,
+                rules: &context.schedule.rules,
+                now,
+                from,
+                duration_minutes: context.service.duration_minutes,
+                bays: &calendar,
+            };
+            if let Some((_, slot)) = first_free_slot(&query) {
+                offers.push((slot.start(), bay.name.clone()));
+            }
+        }
+        offers.sort();
+        let day = from.with_timezone(&context.tz).date_naive();
+        Ok(offers
+            .into_iter()
+            .take(3)
+            .map(|(start, bay)| describe_offer(context.tz, day, &bay, start))
+            .collect())
     }
 
     /// Books a service for a member (or a guest) at a local time.
@@ -315,14 +484,9 @@ impl Service {
         let id = RecordId::generate(now, self.entropy.as_ref())?;
         let mut draft = caller.draft(AuditAction::BookingCreated);
         draft.objects = vec![id.to_string()];
-        let buffer = context.schedule.rules.buffer_minutes;
         self.write_audited(
             |writer, draft| {
-                let Some(bay) = Self::free_bay_in(writer, bays, interval, buffer, None)? else {
-                    return Err(ServiceError::invalid(
-                        "that time is already taken on every suitable bay; use \"first free slot\" to find another",
-                    ));
-                };
+                let bay = Self::free_bay_in(writer, context, bays, interval, None, now)?;
                 let booking = BookingRecord {
                     id,
                     member,
@@ -383,19 +547,14 @@ impl Service {
         .map_err(invalid)?;
         self.check_rules(&context, interval, self.clock.now())?;
         let bays = context.suitable_bays(bay)?;
-        let buffer = context.schedule.rules.buffer_minutes;
+        let now = self.clock.now();
         let mut draft = caller.draft(AuditAction::BookingRescheduled);
         draft.objects = vec![booking.to_string()];
         draft.fields = vec!["start".into(), "bay".into()];
         let record = self.write_audited(
             |writer, _| {
-                let Some(new_bay) =
-                    Self::free_bay_in(writer, &bays, interval, buffer, Some(booking))?
-                else {
-                    return Err(ServiceError::invalid(
-                        "that time is already taken on every suitable bay; choose another",
-                    ));
-                };
+                let new_bay =
+                    Self::free_bay_in(writer, &context, &bays, interval, Some(booking), now)?;
                 writer.release_bay(record.bay, millis(record.start))?;
                 record.bay = new_bay;
                 record.start = interval.start();
@@ -481,17 +640,22 @@ impl Service {
         )
     }
 
+    /// Checks in a car for one of today's bookings.
     pub fn check_in(
         &self,
         session: &Session,
         booking: RecordId,
     ) -> Result<BookingView, ServiceError> {
+        let tz = self.shop_zone()?;
         self.transition(
             session,
             booking,
             AuditAction::BookingCheckedIn,
             |record, now| match record.state {
-                BookingState::Booked => Ok(BookingState::CheckedIn { at: now }),
+                BookingState::Booked => {
+                    ensure_today(tz, record, now, "check in on its day or move it")?;
+                    Ok(BookingState::CheckedIn { at: now })
+                }
                 ref other => Err(ServiceError::invalid(format!(
                     "only a booked appointment can be checked in; this one is {}",
                     other.as_str()
@@ -526,15 +690,17 @@ impl Service {
     fn calendars(
         &self,
         reader: &impl ReadAccess,
+        context: &BookingContext,
         bays: &[&Bay],
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        span: (DateTime<Utc>, DateTime<Utc>),
+        now: DateTime<Utc>,
     ) -> Result<Vec<BayCalendar>, ServiceError> {
+        let buffer = context.schedule.rules.buffer_minutes;
         bays.iter()
             .map(|bay| {
                 Ok(BayCalendar {
                     bay: bay.id,
-                    busy: busy_near(reader, bay.id, from, to, None)?,
+                    held: held_near(reader, bay.id, span, None, buffer, now)?,
                 })
             })
             .collect()
@@ -555,7 +721,8 @@ impl Service {
         let bays = context.suitable_bays(None)?;
         let horizon_end = now + Duration::days(i64::from(context.schedule.rules.horizon_days) + 1);
         let reader = self.store.read()?;
-        let calendars = self.calendars(&reader, &bays, from.min(now), horizon_end)?;
+        let calendars =
+            self.calendars(&reader, &context, &bays, (from.min(now), horizon_end), now)?;
         let query = SlotQuery {
             tz: context.tz,
             hours: &context.schedule.hours,
@@ -590,7 +757,13 @@ impl Service {
         let now = self.clock.now();
         let bays = context.suitable_bays(None)?;
         let horizon_end = now + Duration::days(i64::from(context.schedule.rules.horizon_days) + 1);
-        let calendars = self.calendars(&self.store.read()?, &bays, now, horizon_end)?;
+        let calendars = self.calendars(
+            &self.store.read()?,
+            &context,
+            &bays,
+            (now, horizon_end),
+            now,
+        )?;
         let query = SlotQuery {
             tz: context.tz,
             hours: &context.schedule.hours,
@@ -645,6 +818,83 @@ impl Service {
             }
         }
         Ok(views)
+    }
+
+    /// Every bay's held times and bookable starts on a shop-local day, as seen now: what the
+    /// Today grid draws and offers, so it never offers a slot `create_booking` refuses.
+    pub fn bay_days(&self, session: &Session, day: NaiveDate) -> Result<Vec<BayDay>, ServiceError> {
+        self.authorize(session, Operation::ManageBookings)?;
+        let tz = self.shop_zone()?;
+        let now = self.clock.now();
+        let reader = self.store.read()?;
+        let schedule: ScheduleSettings = reader
+            .meta_record(crate::store::schema::META_SCHEDULE)?
+            .unwrap_or_default();
+        let services: Vec<ServiceItem> = reader.all(SERVICES, "service")?;
+        let buffer = schedule.rules.buffer_minutes;
+        let (from, to) = crate::domain::schedule::local_day_span(tz, day)
+            .ok_or_else(|| ServiceError::invalid("that day is out of range"))?;
+        let mut days = Vec::new();
+        for bay in reader.all::<Bay>(BAYS, "bay")? {
+            let look_back = Duration::minutes(LONGEST_SERVICE_MINUTES + i64::from(buffer));
+            let mut held = Vec::new();
+            let mut held_times = Vec::new();
+            // The day's own bookings and any from the evening before still holding the bay.
+            for id in reader.bay_bookings_starting(bay.id, millis(from - look_back), millis(to))? {
+                if let Some(booking) = reader.get::<BookingRecord>(BOOKINGS, id, "booking")?
+                    && let Some(interval) = held_by(&booking, buffer, now)
+                    && interval.end() > from
+                {
+                    held.push(HeldSpan {
+                        booking: id,
+                        start: interval.start(),
+                        ready_at: interval.end(),
+                    });
+                    held_times.push(interval);
+                }
+            }
+            // The day after may begin with a booking whose front buffer reaches back into it.
+            for id in reader.bay_bookings_starting(
+                bay.id,
+                millis(to),
+                millis(to + Duration::minutes(i64::from(buffer) + 1)),
+            )? {
+                if let Some(booking) = reader.get::<BookingRecord>(BOOKINGS, id, "booking")?
+                    && let Some(interval) = held_by(&booking, buffer, now)
+                {
+                    held_times.push(interval);
+                }
+            }
+            let shortest = services
+                .iter()
+                .filter(|service| service.active && bay.serves(service.id))
+                .map(|service| service.duration_minutes)
+                .min();
+            let open_starts = match shortest {
+                Some(minutes) if bay.active => crate::domain::schedule::open_starts(
+                    tz,
+                    &schedule.hours,
+                    &schedule.closures,
+                    &schedule.rules,
+                    now,
+                    day,
+                    &held_times,
+                )
+                .into_iter()
+                .filter(|(start, latest_end)| {
+                    *latest_end - *start >= Duration::minutes(i64::from(minutes))
+                })
+                .map(|(start, latest_end)| OpenStart { start, latest_end })
+                .collect(),
+                _ => Vec::new(),
+            };
+            days.push(BayDay {
+                bay: bay.id,
+                held,
+                open_starts,
+            });
+        }
+        Ok(days)
     }
 
     /// A member's bookings, newest first.

@@ -571,6 +571,12 @@ impl Service {
                         booking.state.as_str()
                     )));
                 }
+                super::bookings::ensure_today(
+                    self.shop_zone()?,
+                    &booking,
+                    now,
+                    "check out on its day or move it",
+                )?;
                 Some(booking)
             }
             None => None,

@@ -59,6 +59,7 @@ pub use audit_log::{
 };
 pub use backup::{BackupError, BackupSummary, ReadOnlyBackup};
 pub use board::{BookingLabel, CustomerLabel, MemberCard, VehicleChoice};
+pub use bookings::{BayDay, HeldSpan, OpenStart};
 pub use bookings::{BookingRequest, BookingView, LocalStart, SlotOffer};
 pub use catalog::{BayInput, ServiceInput};
 pub use checkout::{CheckoutInput, CheckoutLine, CheckoutReceipt, PointsUse, VisitView};

@@ -79,15 +79,36 @@ pub enum ScheduleError {
         after: String,
     },
     #[error(
-        "that bay is taken from {from} to {until} (including {buffer_minutes} minutes between cars); choose another time or bay"
+        "{bay} is busy {from}–{until}{}; {}",
+        buffer_note(*.buffer_minutes),
+        free_list(.alternatives)
     )]
     BayTaken {
+        bay: String,
         from: String,
         until: String,
         buffer_minutes: u32,
+        /// The nearest free starts, each as `Bay 2 at 10:30`, soonest first.
+        alternatives: Vec<String>,
     },
     #[error(transparent)]
     LocalTime(#[from] LocalTimeError),
+}
+
+fn buffer_note(buffer_minutes: u32) -> String {
+    if buffer_minutes == 0 {
+        String::new()
+    } else {
+        format!(" (with {buffer_minutes} minutes between cars)")
+    }
+}
+
+fn free_list(alternatives: &[String]) -> String {
+    if alternatives.is_empty() {
+        "no suitable bay is free later within the booking horizon; choose another day".to_owned()
+    } else {
+        format!("free: {}", alternatives.join(", "))
+    }
 }
 
 pub(crate) fn weekday_name(weekday: Weekday) -> &'static str {

@@ -1,21 +1,23 @@
 //! Finding the first bookable slot, or the next walk-in start, across the bays that can do a
 //! service. Jumps from booking to booking instead of testing every slot.
 
-use chrono::{DateTime, Datelike, Days, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::hours::{BookingRules, Closure, OpeningHours, closure_on};
 use super::interval::Interval;
 use super::local_time::{local_date, offset_seconds};
-use super::rules::{grid_ceil, last_bookable_day, period_bounds};
+use super::rules::{grid_ceil, last_bookable_day, period_bounds, within_booking_window};
 use crate::ids::RecordId;
 
-/// One bay and the bookings already on it (their service times, without buffers).
+/// One bay and the times it is already held: each booking from its start until its car leaves
+/// plus the buffer after it (a checked-out car from its checkout, with no buffer); see
+/// `interval::conflicts`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BayCalendar {
     pub bay: RecordId,
-    pub busy: Vec<Interval>,
+    pub held: Vec<Interval>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +51,54 @@ pub fn next_walk_in(q: &SlotQuery) -> Option<(RecordId, Interval)> {
     search(q, q.now, Placement::Anywhere)
 }
 
+/// Every start on `day`'s local slot grid at which a booking may begin on a bay holding
+/// `held`, with the latest end a service starting there may have. The rules are the ones a
+/// booking is checked against (grid, notice, horizon, closures, one opening period for the whole
+/// service, the new car's buffer before the next held time), so a start offered here with a
+/// service that ends by its latest end is never refused.
+pub fn open_starts(
+    tz: Tz,
+    hours: &OpeningHours,
+    closures: &[Closure],
+    rules: &BookingRules,
+    now: DateTime<Utc>,
+    day: NaiveDate,
+    held: &[Interval],
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut starts = Vec::new();
+    if rules.validate().is_err() || closure_on(closures, day).is_some() {
+        return starts;
+    }
+    let buffer = TimeDelta::minutes(i64::from(rules.buffer_minutes));
+    for period in hours.periods(day.weekday()) {
+        let Some((open, close)) = period_bounds(tz, day, period) else {
+            continue;
+        };
+        let mut next = grid_ceil(tz, rules.slot_minutes, open);
+        while let Some(start) = next
+            && start < close
+        {
+            if local_date(tz, start) == day && within_booking_window(rules, tz, now, start).is_ok()
+            {
+                // A held time still running at `start` leaves no room at all; one after it
+                // must begin no earlier than the new car's end plus its buffer.
+                let latest_end = held
+                    .iter()
+                    .filter(|held| start < held.end())
+                    .filter_map(|held| held.start().checked_sub_signed(buffer))
+                    .fold(close, DateTime::min);
+                if latest_end > start {
+                    starts.push((start, latest_end));
+                }
+            }
+            next = start
+                .checked_add_signed(TimeDelta::seconds(1))
+                .and_then(|later| grid_ceil(tz, rules.slot_minutes, later));
+        }
+    }
+    starts
+}
+
 #[derive(Clone, Copy)]
 enum Placement {
     SlotGrid,
@@ -77,7 +127,7 @@ fn search(
     let timelines: Vec<BayTimeline> = q
         .bays
         .iter()
-        .map(|bay| BayTimeline::new(&bay.busy, buffer, lower, until))
+        .map(|bay| BayTimeline::new(&bay.held, buffer, lower, until))
         .collect();
 
     let mut best: Option<(DateTime<Utc>, usize)> = None;
@@ -145,8 +195,9 @@ fn search(
     Some((q.bays.get(index)?.bay, interval))
 }
 
-/// A bay's bookings as the times a new service may not overlap: each booking widened by the
-/// buffer on both sides (the new car's buffer before it, its own after), sorted and merged.
+/// A bay's held times as the times a new service may not overlap: each widened at the front by
+/// the new car's own buffer (its buffer after it is already in the held time), sorted and
+/// merged.
 /// Kept as nanoseconds since the Unix epoch, which sort and add far faster than `DateTime`.
 struct BayTimeline {
     blocked: Vec<(i128, i128)>,
@@ -167,21 +218,16 @@ fn from_nanos(nanos: i128) -> Option<DateTime<Utc>> {
 
 impl BayTimeline {
     fn new(
-        busy: &[Interval],
+        held: &[Interval],
         buffer: TimeDelta,
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Self {
         let buffer = to_nanos_delta(buffer);
         let (from, until) = (to_nanos(from), to_nanos(until));
-        let mut widened: Vec<(i128, i128)> = busy
+        let mut widened: Vec<(i128, i128)> = held
             .iter()
-            .map(|booking| {
-                (
-                    to_nanos(booking.start()) - buffer,
-                    to_nanos(booking.end()) + buffer,
-                )
-            })
+            .map(|held| (to_nanos(held.start()) - buffer, to_nanos(held.end())))
             .filter(|&(start, end)| end > from && start < until)
             .collect();
         widened.sort_unstable_by_key(|&(start, _)| start);
@@ -266,6 +312,11 @@ mod tests {
         Interval::starting_at(start, minutes).unwrap()
     }
 
+    /// What a booking of `minutes` holds with the default 5-minute buffer after it.
+    fn held(start: DateTime<Utc>, minutes: u32) -> Interval {
+        booked(start, minutes).with_buffer(BookingRules::default().buffer_minutes)
+    }
+
     struct Shop {
         hours: OpeningHours,
         closures: Vec<Closure>,
@@ -282,7 +333,7 @@ mod tests {
                 bays: (1..=bay_count)
                     .map(|n| BayCalendar {
                         bay: bay(n),
-                        busy: vec![],
+                        held: vec![],
                     })
                     .collect(),
             }
@@ -360,7 +411,7 @@ mod tests {
         let mut shop = Shop::standard(1);
         shop.rules.horizon_days = 2;
         // Busy every opening minute on Monday to Wednesday.
-        shop.bays[0].busy = (2..=4)
+        shop.bays[0].held = (2..=4)
             .map(|day| booked(van(2026, 3, day, 8, 0), 11 * 60))
             .collect();
         let now = van(2026, 3, 2, 6, 0);
@@ -374,19 +425,19 @@ mod tests {
     fn buffers_are_honoured_after_and_before_each_car() {
         let mut shop = Shop::standard(2);
         let now = van(2026, 3, 2, 6, 0);
-        shop.bays[0].busy = vec![booked(van(2026, 3, 2, 8, 0), 40)];
-        shop.bays[1].busy = vec![booked(van(2026, 3, 2, 8, 0), 30)];
+        shop.bays[0].held = vec![held(van(2026, 3, 2, 8, 0), 40)];
+        shop.bays[1].held = vec![held(van(2026, 3, 2, 8, 0), 30)];
         // Bay 1 frees at 08:40 + 5' = 08:45; bay 2 at 08:35, next slot 08:45: a tie goes to bay 1.
         assert_eq!(shop.first(now, 45), at(1, "2026-03-02 08:45"));
-        shop.bays[0].busy = vec![booked(van(2026, 3, 2, 8, 0), 45)];
+        shop.bays[0].held = vec![held(van(2026, 3, 2, 8, 0), 45)];
         // Bay 1 frees at 08:50 → 09:00; bay 2 wins with 08:45.
         assert_eq!(shop.first(now, 45), at(2, "2026-03-02 08:45"));
 
         // Before a booking: 08:00–08:45 plus the buffer must end by the next car at 08:50.
         let mut shop = Shop::standard(1);
-        shop.bays[0].busy = vec![booked(van(2026, 3, 2, 8, 50), 60)];
+        shop.bays[0].held = vec![held(van(2026, 3, 2, 8, 50), 60)];
         assert_eq!(shop.first(now, 45), at(1, "2026-03-02 08:00"));
-        shop.bays[0].busy = vec![booked(van(2026, 3, 2, 8, 49), 60)];
+        shop.bays[0].held = vec![held(van(2026, 3, 2, 8, 49), 60)];
         assert_eq!(shop.first(now, 45), at(1, "2026-03-02 10:00"));
     }
 
@@ -395,7 +446,7 @@ mod tests {
         let mut shop = Shop::standard(1);
         shop.rules.buffer_minutes = 0;
         // 30-minute gaps between hour-long bookings from 08:00 to 16:30, then free to closing.
-        shop.bays[0].busy = (0..6)
+        shop.bays[0].held = (0..6)
             .map(|k| booked(van(2026, 3, 2, 8, 0) + TimeDelta::minutes(90 * k), 60))
             .collect();
         let now = van(2026, 3, 2, 6, 0);
@@ -489,7 +540,7 @@ mod tests {
                 break;
             }
             starts.push(slot.start());
-            shop.bays[0].busy.push(slot);
+            shop.bays[0].held.push(slot);
         }
         starts
     }
@@ -561,7 +612,7 @@ mod tests {
     fn walk_in_starts_now_when_a_bay_is_free() {
         let mut shop = Shop::standard(2);
         let now = van(2026, 3, 2, 10, 7) + TimeDelta::seconds(23);
-        shop.bays[0].busy = vec![booked(van(2026, 3, 2, 10, 0), 30)];
+        shop.bays[0].held = vec![booked(van(2026, 3, 2, 10, 0), 30)];
         assert_eq!(
             next_walk_in(&shop.query(now, 30)),
             Some((bay(2), booked(now, 30)))
@@ -571,8 +622,8 @@ mod tests {
     #[test]
     fn walk_in_waits_for_the_first_bay_to_free_up_or_the_shop_to_open() {
         let mut shop = Shop::standard(2);
-        shop.bays[0].busy = vec![booked(van(2026, 3, 2, 10, 0), 40)];
-        shop.bays[1].busy = vec![booked(van(2026, 3, 2, 9, 50), 38)];
+        shop.bays[0].held = vec![held(van(2026, 3, 2, 10, 0), 40)];
+        shop.bays[1].held = vec![held(van(2026, 3, 2, 9, 50), 38)];
         // Bay 2 frees at 10:28 + 5' buffer = 10:33: not on the grid, and that is fine.
         assert_eq!(
             next_walk_in(&shop.query(van(2026, 3, 2, 10, 7), 30)),
@@ -606,7 +657,7 @@ mod tests {
                     if offset == 30 && k == 10 && calendar.bay == bay(7) {
                         continue;
                     }
-                    calendar.busy.push(booked(start, 50));
+                    calendar.held.push(held(start, 50));
                 }
             }
         }
@@ -667,7 +718,7 @@ mod tests {
             };
             let last_day = last_bookable_day(&self.rules, self.tz, self.now).unwrap();
             start >= self.now
-                && !conflicts(&bay.busy, interval, self.rules.buffer_minutes)
+                && !conflicts(&bay.held, interval, self.rules.buffer_minutes)
                 && local_date(self.tz, start) <= last_day
                 && within_opening_hours(&self.hours, &self.closures, self.tz, interval).is_ok()
         }
@@ -783,7 +834,7 @@ mod tests {
                             .enumerate()
                             .map(|(n, busy)| BayCalendar {
                                 bay: bay(n as u128 + 1),
-                                busy: busy
+                                held: busy
                                     .into_iter()
                                     .map(|(start, minutes)| {
                                         booked(base + TimeDelta::minutes(start), minutes)
@@ -810,7 +861,7 @@ mod tests {
             let found = first_free_slot(&s.query());
             if let Some((bay_id, slot)) = found {
                 let calendar = s.bays.iter().find(|b| b.bay == bay_id).unwrap();
-                prop_assert!(!conflicts(&calendar.busy, slot, s.rules.buffer_minutes));
+                prop_assert!(!conflicts(&calendar.held, slot, s.rules.buffer_minutes));
                 prop_assert!(within_opening_hours(&s.hours, &s.closures, s.tz, slot).is_ok());
                 prop_assert!(is_on_slot_grid(&s.rules, s.tz, slot.start()));
                 prop_assert!(within_booking_window(&s.rules, s.tz, s.now, slot.start()).is_ok());
@@ -819,6 +870,29 @@ mod tests {
             }
             let expected = s.brute_force(s.from.max(s.now), |bay, start| s.bookable(bay, start));
             prop_assert_eq!(found, expected);
+        }
+
+        #[test]
+        fn every_open_start_passes_the_booking_checks(s in scenario(), day_offset in 0u64..3) {
+            let day = local_date(s.tz, s.now) + Days::new(day_offset);
+            for calendar in &s.bays {
+                let offered = open_starts(
+                    s.tz, &s.hours, &s.closures, &s.rules, s.now, day, &calendar.held,
+                );
+                for (start, latest_end) in offered {
+                    let slot = Interval::new(start, latest_end).unwrap();
+                    prop_assert!(!conflicts(&calendar.held, slot, s.rules.buffer_minutes));
+                    prop_assert!(within_opening_hours(&s.hours, &s.closures, s.tz, slot).is_ok());
+                    prop_assert!(is_on_slot_grid(&s.rules, s.tz, start));
+                    prop_assert!(within_booking_window(&s.rules, s.tz, s.now, start).is_ok());
+                    // The latest end is the latest: a minute more is refused.
+                    let longer = Interval::new(start, latest_end + TimeDelta::minutes(1)).unwrap();
+                    prop_assert!(
+                        conflicts(&calendar.held, longer, s.rules.buffer_minutes)
+                            || within_opening_hours(&s.hours, &s.closures, s.tz, longer).is_err()
+                    );
+                }
+            }
         }
 
         #[test]

@@ -75,15 +75,24 @@ impl Interval {
     }
 }
 
-/// Whether `candidate` clashes with a booking already on the bay. The buffer applies after each
-/// car, so two bookings clash iff their buffered intervals overlap: the later one must start at
-/// least `buffer_minutes` after the earlier one ends, whichever of the two is the candidate.
-pub fn conflicts(bay_busy: &[Interval], candidate: Interval, buffer_minutes: u32) -> bool {
+/// Whether `candidate` clashes with what already holds the bay. Each of `held` is how long a
+/// booking keeps the bay, the buffer after its car already included (see `with_buffer`); the
+/// candidate brings its own buffer, so the next held stretch must start no earlier than the
+/// candidate's end plus `buffer_minutes`.
+pub fn conflicts(held: &[Interval], candidate: Interval, buffer_minutes: u32) -> bool {
+    first_conflict(held, candidate, buffer_minutes).is_some()
+}
+
+/// The first of `held` that `candidate` clashes with, as [`conflicts`] judges it.
+pub fn first_conflict(
+    held: &[Interval],
+    candidate: Interval,
+    buffer_minutes: u32,
+) -> Option<Interval> {
     let buffered_candidate = candidate.with_buffer(buffer_minutes);
-    bay_busy.iter().any(|busy| {
-        busy.with_buffer(buffer_minutes)
-            .overlaps(&buffered_candidate)
-    })
+    held.iter()
+        .copied()
+        .find(|held| held.overlaps(&buffered_candidate))
 }
 
 #[cfg(test)]
@@ -125,7 +134,8 @@ mod tests {
 
     #[test]
     fn the_buffer_follows_each_car_on_either_side_of_the_candidate() {
-        let busy = [span((10, 0), (10, 30))];
+        // Held 10:00–10:30 plus its 5-minute buffer.
+        let busy = [span((10, 0), (10, 35))];
         // After the existing car: must wait for its buffer.
         assert!(conflicts(&busy, span((10, 30), (11, 0)), 5));
         assert!(conflicts(&busy, span((10, 34), (11, 0)), 5));
@@ -134,7 +144,11 @@ mod tests {
         assert!(conflicts(&busy, span((9, 30), (9, 56)), 5));
         assert!(!conflicts(&busy, span((9, 30), (9, 55)), 5));
         // No buffer: touching is fine.
-        assert!(!conflicts(&busy, span((10, 30), (11, 0)), 0));
+        assert!(!conflicts(
+            &[span((10, 0), (10, 30))],
+            span((10, 30), (11, 0)),
+            0
+        ));
         assert!(!conflicts(&[], span((10, 30), (11, 0)), 5));
     }
 

@@ -9,9 +9,9 @@ pub mod local_time;
 pub mod rules;
 
 pub use error::ScheduleError;
-pub use finder::{BayCalendar, SlotQuery, first_free_slot, next_walk_in};
+pub use finder::{BayCalendar, SlotQuery, first_free_slot, next_walk_in, open_starts};
 pub use hours::{BookingRules, Closure, OpenPeriod, OpeningHours};
-pub use interval::{Interval, conflicts};
+pub use interval::{Interval, conflicts, first_conflict};
 pub use local_time::{
     FoldChoice, LocalTimeError, format_local, format_local_time, is_ambiguous, local_day_span,
     offset_label, resolve_local,

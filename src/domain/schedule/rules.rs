@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 
 use super::error::ScheduleError;
 use super::hours::{BookingRules, Closure, OpenPeriod, OpeningHours, closure_on};
-use super::interval::Interval;
+use super::interval::{Interval, first_conflict};
 use super::local_time::{
     format_local, format_local_time, local_date, local_datetime, offset_seconds, resolve_earliest,
     resolve_latest,
@@ -161,25 +161,33 @@ pub fn require_slot_grid(
     })
 }
 
-/// [`super::conflicts`] as a refusal naming the booking in the way.
+/// [`super::conflicts`] as a refusal naming the bay and the held time in the way (its buffer
+/// included). The caller adds the free alternatives it can find.
 pub fn check_bay_free(
     tz: Tz,
-    bay_busy: &[Interval],
+    bay_name: &str,
+    held: &[Interval],
     candidate: Interval,
     buffer_minutes: u32,
 ) -> Result<(), ScheduleError> {
-    let buffered_candidate = candidate.with_buffer(buffer_minutes);
-    match bay_busy.iter().find(|busy| {
-        busy.with_buffer(buffer_minutes)
-            .overlaps(&buffered_candidate)
-    }) {
-        None => Ok(()),
-        Some(busy) => Err(ScheduleError::BayTaken {
-            from: format_local(tz, busy.start()),
-            until: format_local(tz, busy.with_buffer(buffer_minutes).end()),
-            buffer_minutes,
-        }),
-    }
+    let Some(in_the_way) = first_conflict(held, candidate, buffer_minutes) else {
+        return Ok(());
+    };
+    let day = local_date(tz, candidate.start());
+    let show = |instant: DateTime<Utc>| {
+        if local_date(tz, instant) == day {
+            format_local_time(tz, instant)
+        } else {
+            format_local(tz, instant)
+        }
+    };
+    Err(ScheduleError::BayTaken {
+        bay: bay_name.to_owned(),
+        from: show(in_the_way.start()),
+        until: show(in_the_way.end()),
+        buffer_minutes,
+        alternatives: Vec::new(),
+    })
 }
 
 /// The first instant at or after `instant` that is on the local slot grid. Within one UTC offset
@@ -439,14 +447,30 @@ mod tests {
     }
 
     #[test]
-    fn a_taken_bay_names_the_booking_in_the_way() {
-        let busy = [wash(monday(10, 0), 30)];
-        assert!(check_bay_free(VANCOUVER, &busy, wash(monday(10, 35), 30), 5).is_ok());
-        let error = check_bay_free(VANCOUVER, &busy, wash(monday(10, 30), 30), 5).unwrap_err();
+    fn a_taken_bay_names_the_bay_and_the_held_time_in_the_way() {
+        // 10:00–10:30 with its 5-minute buffer.
+        let held = [wash(monday(10, 0), 35)];
+        assert!(check_bay_free(VANCOUVER, "Bay 1", &held, wash(monday(10, 35), 30), 5).is_ok());
+        let error =
+            check_bay_free(VANCOUVER, "Bay 1", &held, wash(monday(10, 30), 30), 5).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "that bay is taken from 2026-03-02 10:00 to 2026-03-02 10:35 \
-             (including 5 minutes between cars); choose another time or bay"
+            "Bay 1 is busy 10:00–10:35 (with 5 minutes between cars); no suitable bay is free \
+             later within the booking horizon; choose another day"
+        );
+        let ScheduleError::BayTaken { .. } = error else {
+            panic!("a bay refusal");
+        };
+        let with_alternatives = ScheduleError::BayTaken {
+            bay: "Bay 1".to_owned(),
+            from: "10:00".to_owned(),
+            until: "10:40".to_owned(),
+            buffer_minutes: 0,
+            alternatives: vec!["Bay 2 at 10:30".to_owned(), "Bay 1 at 10:45".to_owned()],
+        };
+        assert_eq!(
+            with_alternatives.to_string(),
+            "Bay 1 is busy 10:00–10:40; free: Bay 2 at 10:30, Bay 1 at 10:45"
         );
     }
 }

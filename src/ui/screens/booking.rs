@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::domain::catalog::{Bay, ServiceItem};
 use crate::domain::schedule::{FoldChoice, offset_label, resolve_local};
@@ -19,7 +19,7 @@ use crate::service::{
 use crate::ui::actions::Action;
 use crate::ui::i18n::Language;
 use crate::ui::keymap::KeyContext;
-use crate::ui::text::safe;
+use crate::ui::text::{safe, width};
 use crate::ui::view::{Cx, Handled, RenderCx, View, describe_error};
 use crate::ui::widgets::form::{Field, FieldKind, Form, FormEvent};
 use crate::ui::widgets::input::TextInput;
@@ -327,6 +327,9 @@ impl CustomerPicker {
     }
 }
 
+/// The widest refusal the line under a field shows whole at 80 columns.
+const LONGEST_FIELD_ERROR: usize = 60;
+
 enum Mode {
     New {
         member: Option<RecordId>,
@@ -357,6 +360,9 @@ pub struct BookingEditor {
     label: Option<BookingLabel>,
     /// The last "first free slot" answer, already translated.
     message: Option<String>,
+    /// A refusal too long for the line under a field (a taken bay with its free
+    /// alternatives), drawn wrapped under the form instead of cut off.
+    refusal: Option<String>,
     /// The member lookup changed since Enter last moved on from it: Enter there picks the
     /// match and moves on; otherwise it saves like anywhere else.
     lookup_pending: bool,
@@ -404,6 +410,7 @@ impl BookingEditor {
             loaded: false,
             label: None,
             message: None,
+            refusal: None,
             lookup_pending: false,
         }
     }
@@ -712,6 +719,7 @@ impl BookingEditor {
     fn first_free_slot(&mut self, cx: &mut Cx) {
         self.form.clear_errors();
         self.message = None;
+        self.refusal = None;
         let Some(service) = self.service_id() else {
             self.form
                 .set_error(SERVICE, cx.tr("Set up a service first (Settings)."));
@@ -770,7 +778,14 @@ impl BookingEditor {
                 } else {
                     TIME
                 };
-                self.form.set_error(key, describe_error(err, cx.lang));
+                let text = describe_error(err, cx.lang);
+                if width(&text) > LONGEST_FIELD_ERROR {
+                    self.form
+                        .set_error(key, cx.tr("Not possible; why is shown below."));
+                    self.refusal = Some(text);
+                } else {
+                    self.form.set_error(key, text);
+                }
                 self.form.focus_key(key);
             }
             other => cx.fail(other),
@@ -780,6 +795,7 @@ impl BookingEditor {
     fn save(&mut self, cx: &mut Cx) {
         self.form.clear_errors();
         self.message = None;
+        self.refusal = None;
         let Some(start) = self.check_time(cx.lang, true) else {
             self.form.focus_first_error();
             return;
@@ -850,6 +866,7 @@ impl View for BookingEditor {
 
     fn on_input_changed(&mut self, cx: &mut Cx) {
         self.message = None;
+        self.refusal = None;
         match self.form.focused_key() {
             Some(LOOKUP) => {
                 self.lookup_pending = true;
@@ -929,7 +946,7 @@ impl View for BookingEditor {
             Constraint::Length(if self.is_new() { 0 } else { 2 }),
             Constraint::Length(self.form.height()),
             Constraint::Length(picker_rows),
-            Constraint::Length(1),
+            Constraint::Length(if self.refusal.is_some() { 3 } else { 1 }),
             Constraint::Min(0),
             Constraint::Length(1),
         ])
@@ -967,7 +984,13 @@ impl View for BookingEditor {
         if self.is_new() {
             self.picker.render(frame, picker_area, rx, &self.form);
         }
-        if let Some(text) = &self.message {
+        if let Some(text) = &self.refusal {
+            frame.render_widget(
+                Paragraph::new(Span::styled(safe(text).into_owned(), rx.theme.error))
+                    .wrap(Wrap { trim: true }),
+                message,
+            );
+        } else if let Some(text) = &self.message {
             frame.render_widget(
                 Paragraph::new(Span::styled(text.clone(), rx.theme.ok)),
                 message,

@@ -10,21 +10,22 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::booking::{BookingEditor, local_start, natural_cmp};
 use super::checkout::CheckoutView;
 use super::members::MembersView;
 use super::walk_in::WalkInView;
 use crate::domain::catalog::Bay;
+use crate::domain::schedule::{is_ambiguous, offset_label};
 use crate::ids::RecordId;
-use crate::service::{BookingLabel, BookingView, ServiceError};
+use crate::service::{BayDay, BookingLabel, BookingView, ServiceError};
 use crate::store::records::{BookingState, ScheduleSettings};
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
 use crate::ui::text::{pad, safe, truncate, width};
 use crate::ui::theme::Theme;
-use crate::ui::view::{Cx, Handled, Prompt, PromptAnswer, RenderCx, View};
+use crate::ui::view::{Cx, Handled, Prompt, PromptAnswer, RenderCx, View, describe_error};
 
 /// Columns used by the time labels on the left of the grid.
 const TIME_CELLS: usize = 6;
@@ -63,6 +64,12 @@ struct Board {
     bookings: Vec<Placed>,
     /// `cells[bay][row]`: index into `bookings`.
     cells: Vec<Vec<Option<usize>>>,
+    /// `open[bay][row]`: the latest end a booking starting there may have, if it may start
+    /// there at all (the service's own rule: grid, notice, hours and buffers).
+    open: Vec<Vec<Option<DateTime<Utc>>>>,
+    /// `readying[bay][row]`: when the bay is ready again, for a free-looking row still held by
+    /// the car before it (its buffer, or a car that overran).
+    readying: Vec<Vec<Option<DateTime<Utc>>>>,
     /// `08:00–19:00`, or why the shop is closed (English from the settings).
     hours: Option<String>,
     closed: Option<String>,
@@ -75,6 +82,7 @@ impl Board {
         schedule: &ScheduleSettings,
         bays: Vec<Bay>,
         mut bookings: Vec<BookingView>,
+        bay_days: &[BayDay],
     ) -> Self {
         let slot = Duration::minutes(i64::from(schedule.rules.slot_minutes.max(1)));
         let periods = schedule.hours.periods(day.weekday());
@@ -154,6 +162,10 @@ impl Board {
             .iter()
             .filter(|b| !b.state.holds_bay())
             .chain(bookings.iter().filter(|b| b.state.holds_bay()));
+        let ready_at: HashMap<RecordId, DateTime<Utc>> = bay_days
+            .iter()
+            .flat_map(|day| day.held.iter().map(|held| (held.booking, held.ready_at)))
+            .collect();
         for booking in order {
             let Some(bay) = columns.iter().position(|c| c.id == booking.bay) else {
                 continue;
@@ -161,9 +173,14 @@ impl Board {
             let Some(first_row) = rows.iter().rposition(|row| *row <= booking.start) else {
                 continue;
             };
+            // A paid-for car left at its checkout: the rest of its planned time is free.
+            let drawn_end = match (&booking.state, ready_at.get(&booking.id)) {
+                (BookingState::Completed { .. }, Some(left)) => booking.end.min(*left),
+                _ => booking.end,
+            };
             let last_row = rows
                 .iter()
-                .rposition(|row| *row < booking.end)
+                .rposition(|row| *row < drawn_end)
                 .unwrap_or(first_row)
                 .max(first_row);
             let index = placed.len();
@@ -177,14 +194,55 @@ impl Board {
                 last_row,
             });
         }
+        let mut open = vec![vec![None; rows.len()]; columns.len()];
+        let mut readying = vec![vec![None; rows.len()]; columns.len()];
+        for (bay, column) in columns.iter().enumerate() {
+            let Some(day) = bay_days.iter().find(|d| d.bay == column.id) else {
+                continue;
+            };
+            for (row, at) in rows.iter().enumerate() {
+                if cells[bay][row].is_some() {
+                    continue;
+                }
+                open[bay][row] = day
+                    .open_starts
+                    .iter()
+                    .find(|open| open.start == *at)
+                    .map(|open| open.latest_end);
+                let row_end = *at + slot;
+                readying[bay][row] = day
+                    .held
+                    .iter()
+                    .filter(|held| held.start < row_end && *at < held.ready_at)
+                    .map(|held| held.ready_at)
+                    .max();
+            }
+        }
         Self {
             rows,
             bays: columns,
             bookings: placed,
             cells,
+            open,
+            readying,
             hours,
             closed,
         }
+    }
+
+    /// The latest end of a booking starting at this free cell, if one may start there.
+    fn open_until(&self, bay: usize, row: usize) -> Option<DateTime<Utc>> {
+        *self.open.get(bay)?.get(row)?
+    }
+
+    /// When the bay is ready again, for a free-looking cell still held by the car before it.
+    fn ready_at(&self, bay: usize, row: usize) -> Option<DateTime<Utc>> {
+        *self.readying.get(bay)?.get(row)?
+    }
+
+    /// Whether any row falls in the hour the clocks repeat, so time labels need their offset.
+    fn has_repeated_hour(&self, tz: Tz) -> bool {
+        self.rows.iter().any(|row| is_ambiguous(tz, *row))
     }
 
     fn at(&self, bay: usize, row: usize) -> Option<&Placed> {
@@ -257,6 +315,9 @@ pub struct TodayView {
     moving: Option<Moving>,
     /// A booking waiting for the answer to a prompt.
     pending: Option<RecordId>,
+    /// Why the last move was refused (a taken bay names its free alternatives): drawn wrapped
+    /// under the grid while moving, as it is too long for the status line.
+    move_refusal: Option<String>,
     /// Set on a day change so the first draw brings "now" (or the opening) into view.
     recentre: bool,
     /// Scroll positions, kept between frames so the grid does not jump as the cursor moves.
@@ -282,6 +343,7 @@ impl TodayView {
             row: 0,
             moving: None,
             pending: None,
+            move_refusal: None,
             recentre: true,
             top_row: Cell::new(0),
             first_bay: Cell::new(0),
@@ -298,6 +360,7 @@ impl TodayView {
         let schedule = cx.service.schedule_settings()?;
         let bays = cx.service.list_bays(cx.session)?;
         let mut bookings = cx.service.day_bookings(cx.session, day)?;
+        let bay_days = cx.service.bay_days(cx.session, day)?;
         for released in &self.released {
             let local_day = released.start.with_timezone(&cx.shop.tz).date_naive();
             if local_day == day && !bookings.iter().any(|b| b.id == released.id) {
@@ -332,7 +395,7 @@ impl TodayView {
             .collect();
         let previous_bay = self.board.bays.get(self.bay).map(|b| b.id);
         let previous_row = self.board.rows.get(self.row).copied();
-        self.board = Board::build(day, cx.shop.tz, &schedule, bays, bookings);
+        self.board = Board::build(day, cx.shop.tz, &schedule, bays, bookings, &bay_days);
         if let Some(id) = previous_bay
             && let Some(index) = self.board.bays.iter().position(|b| b.id == id)
         {
@@ -489,6 +552,7 @@ impl TodayView {
         let Some(moving) = self.moving.take() else {
             return;
         };
+        self.move_refusal = None;
         let Some((at, bay)) = self.selected_slot() else {
             return;
         };
@@ -508,8 +572,13 @@ impl TodayView {
                 ));
                 self.reload(cx);
             }
+            Err(ServiceError::InvalidInput(reason)) => {
+                // Stay in move mode so another slot can be tried, with the reason in view.
+                self.moving = Some(moving);
+                self.move_refusal =
+                    Some(describe_error(&ServiceError::InvalidInput(reason), cx.lang));
+            }
             Err(err) => {
-                // Stay in move mode so another slot can be tried.
                 self.moving = Some(moving);
                 cx.fail(&err);
             }
@@ -615,8 +684,9 @@ impl TodayView {
     fn new_booking(&mut self, cx: &mut Cx) {
         let mut editor = BookingEditor::new(None, None);
         if let Some((at, bay)) = self.selected_slot() {
-            // A slot already past (or too soon) is no use as a default: F4 finds one.
-            if at > cx.now {
+            // A slot the service would refuse (past, too soon, in a buffer) is no use as a
+            // default: F4 finds one.
+            if self.board.open_until(self.bay, self.row).is_some() {
                 editor = editor.at_slot(at, Some(bay));
             }
         }
@@ -627,6 +697,11 @@ impl TodayView {
         self.released.retain(|b| b.id != view.id);
         self.released.push(view);
     }
+}
+
+/// `PDT` from `PDT (UTC−07:00)`; a bare `UTC+05:45` as it is.
+fn short_offset(label: &str) -> &str {
+    label.split(" (").next().unwrap_or(label)
 }
 
 /// `09:30` for a booking, with its day when that is not obvious.
@@ -806,7 +881,14 @@ impl TodayView {
             );
             return;
         }
-        let usable = usize::from(area.width).saturating_sub(TIME_CELLS);
+        // On the night the clocks go back, the repeated hour's rows carry their offset.
+        let repeated_hour = board.has_repeated_hour(rx.shop.tz);
+        let time_cells = if repeated_hour {
+            TIME_CELLS + 5
+        } else {
+            TIME_CELLS
+        };
+        let usable = usize::from(area.width).saturating_sub(time_cells);
         let shown_bays = (usable / (MIN_BAY_CELLS + 1)).clamp(1, board.bays.len());
         let bay_cells = (usable / shown_bays).saturating_sub(1).max(1);
         let mut first_bay = self.first_bay.get().min(board.bays.len() - shown_bays);
@@ -831,7 +913,7 @@ impl TodayView {
 
         let mut lines = Vec::with_capacity(usize::from(area.height));
         let mut heading = vec![Span::styled(
-            pad(if first_bay > 0 { "◂" } else { "" }, TIME_CELLS),
+            pad(if first_bay > 0 { "◂" } else { "" }, time_cells),
             rx.theme.muted,
         )];
         for (index, bay) in board
@@ -863,18 +945,25 @@ impl TodayView {
             let (row_index, at) = row;
             let local = at.with_timezone(&rx.shop.tz);
             let is_now = now_row == Some(row_index);
-            let label = if local.format("%M").to_string() == "00" || row_index == top {
+            let repeated = repeated_hour && is_ambiguous(rx.shop.tz, *at);
+            let label = if repeated {
+                format!(
+                    "{} {}",
+                    local.format("%H:%M"),
+                    short_offset(&offset_label(rx.shop.tz, *at))
+                )
+            } else if local.format("%M").to_string() == "00" || row_index == top {
                 local.format("%H:%M").to_string()
             } else {
                 local.format("  :%M").to_string()
             };
             let mut spans = if is_now {
                 vec![Span::styled(
-                    pad(&format!("▸{label}"), TIME_CELLS),
+                    pad(&format!("▸{label}"), time_cells),
                     rx.theme.now_line,
                 )]
             } else {
-                vec![Span::styled(pad(&label, TIME_CELLS), rx.theme.muted)]
+                vec![Span::styled(pad(&label, time_cells), rx.theme.muted)]
             };
             for bay in first_bay..first_bay + shown_bays {
                 spans.push(Span::raw(" "));
@@ -912,12 +1001,29 @@ impl TodayView {
     ) -> Vec<Span<'static>> {
         let selected_cell = self.moving.is_none() && bay == self.bay && row == self.row;
         let Some(booking) = self.board.at(bay, row) else {
+            let ready_at = self.board.ready_at(bay, row);
+            let ready_text =
+                |ready: DateTime<Utc>| rx.lang.fill("ready {time}", &[("time", &rx.time(ready))]);
             return if selected_cell {
+                let text = match ready_at {
+                    Some(ready) => ready_text(ready),
+                    None => rx.tr("free").to_owned(),
+                };
                 fit(
-                    vec![(format!("▸ {}", rx.tr("free")), rx.theme.selection)],
+                    vec![(format!("▸ {text}"), rx.theme.selection)],
                     cells,
                     rx.theme.selection,
                 )
+            } else if let Some(ready) = ready_at {
+                // The buffer after a car (or a car that overran): drawn, so the grid never
+                // looks free where a booking would be refused.
+                let first = row == 0 || self.board.ready_at(bay, row - 1) != Some(ready);
+                let text = if first {
+                    format!("┈ {}", ready_text(ready))
+                } else {
+                    "┈".to_owned()
+                };
+                fit(vec![(text, rx.theme.muted)], cells, rx.theme.muted)
             } else if is_now {
                 vec![Span::styled("┄".repeat(cells), rx.theme.now_line)]
             } else {
@@ -1047,12 +1153,39 @@ impl TodayView {
                 .get(self.bay)
                 .map(|b| b.name.clone())
                 .unwrap_or_default();
-            let mut text = rx.lang.fill(
-                " {bay} is free at {time}.",
-                &[("bay", &bay), ("time", &rx.time(at))],
-            );
-            if let Some(key) = rx.key_hint(self.contexts(), Action::NewBooking) {
-                text.push_str(&rx.lang.fill(" {key}: book it.", &[("key", &key)]));
+            let key = rx.key_hint(self.contexts(), Action::NewBooking);
+            // Said by the same rule the service books by, so "book it" is never refused.
+            let mut text = match (
+                self.board.open_until(self.bay, self.row),
+                self.board.ready_at(self.bay, self.row),
+            ) {
+                (Some(until), _) => {
+                    let mut text = rx.lang.fill(
+                        " {bay} is free at {time}, until {until}.",
+                        &[
+                            ("bay", &bay),
+                            ("time", &rx.time(at)),
+                            ("until", &rx.time(until)),
+                        ],
+                    );
+                    if let Some(key) = &key {
+                        text.push_str(&rx.lang.fill(" {key}: book it.", &[("key", key)]));
+                    }
+                    text
+                }
+                (None, Some(ready)) => rx.lang.fill(
+                    " {bay} is being readied for the next car until {time}.",
+                    &[("bay", &bay), ("time", &rx.time(ready))],
+                ),
+                (None, None) => rx.lang.fill(
+                    " {bay} cannot take a booking at {time}.",
+                    &[("bay", &bay), ("time", &rx.time(at))],
+                ),
+            };
+            if self.board.open_until(self.bay, self.row).is_none()
+                && let Some(key) = &key
+            {
+                text.push_str(&rx.lang.fill(" {key}: book another time.", &[("key", key)]));
             }
             Line::from(Span::styled(text, rx.theme.muted))
         } else {
@@ -1162,6 +1295,7 @@ impl View for TodayView {
             match action {
                 Action::Select | Action::Submit => self.finish_move(cx),
                 Action::Back => {
+                    self.move_refusal = None;
                     if let Some(moving) = self.moving.take() {
                         (self.bay, self.row) = moving.from;
                     }
@@ -1227,12 +1361,27 @@ impl View for TodayView {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
-        let [header, main, detail] = Layout::vertical([
+        let refusal_rows = if self.moving.is_some() && self.move_refusal.is_some() {
+            3
+        } else {
+            0
+        };
+        let [header, main, refusal, detail] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(3),
+            Constraint::Length(refusal_rows),
             Constraint::Length(1),
         ])
         .areas(area);
+        if refusal_rows > 0
+            && let Some(text) = &self.move_refusal
+        {
+            frame.render_widget(
+                Paragraph::new(Span::styled(format!(" {}", safe(text)), rx.theme.error))
+                    .wrap(Wrap { trim: false }),
+                refusal,
+            );
+        }
         self.render_header(frame, header, rx);
         let panel_cells = if area.width >= 160 {
             40
