@@ -6,6 +6,7 @@ pub mod audit;
 pub mod booking;
 pub mod checkout;
 pub mod drawer;
+pub mod enrol;
 pub mod end_of_day;
 pub mod lock;
 pub mod login;
