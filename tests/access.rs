@@ -10,7 +10,7 @@ use frontdesk::domain::access::Role;
 use frontdesk::domain::vehicle::VehicleKind;
 use frontdesk::service::{BirthdayView, MemberInput, NewStaff, ServiceError, VehicleInput};
 use frontdesk::store::Store;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 fn denied_entries(shop: &Shop) -> usize {
     shop.service

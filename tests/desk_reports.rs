@@ -799,7 +799,7 @@ fn new_debug_output_reveals_no_personal_value_or_secret() {
         .unwrap();
     for text in [format!("{report:?}"), format!("{page:?}")] {
         assert!(!text.contains("Zhang") && !text.contains("ZW 1234"));
-        assert!(!text.contains(temporary.expose_secret()));
+        assert!(!text.contains(temporary.password.expose_secret()));
         assert!(!text.contains(MANAGER_PASSWORD));
     }
 }

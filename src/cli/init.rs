@@ -8,9 +8,7 @@ use zeroize::Zeroizing;
 use super::staging::StagedStore;
 use super::{CliError, Runtime, prompt, write_stdout};
 use crate::audit::Origin;
-use crate::service::{
-    InitialSetup, Service, StaffCredentials, check_unfinished_setup_discardable,
-};
+use crate::service::{InitialSetup, Service, StaffCredentials, check_unfinished_setup_discardable};
 use crate::store::{ReadAccess, Store};
 
 #[derive(Debug, Args)]

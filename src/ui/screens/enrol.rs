@@ -100,7 +100,9 @@ impl EnrolView {
                 self.stage = Stage::Authenticator;
                 self.error = None;
             }
-            Err(ServiceError::SessionEnded) => cx.commands.push(crate::ui::view::Command::SessionEnded),
+            Err(ServiceError::SessionEnded) => {
+                cx.commands.push(crate::ui::view::Command::SessionEnded)
+            }
             Err(err) => self.error = Some(describe_error(&err, cx.lang)),
         }
     }
@@ -203,7 +205,10 @@ impl EnrolView {
     fn step_box(&self, frame: &mut Frame, area: Rect, height: u16, rx: &RenderCx) -> Rect {
         let box_area = centred(area, 76, height.saturating_add(2));
         let block = Block::bordered()
-            .title(Span::styled(format!(" {} ", self.title(rx)), rx.theme.title))
+            .title(Span::styled(
+                format!(" {} ", self.title(rx)),
+                rx.theme.title,
+            ))
             .border_style(rx.theme.border_focused);
         let inner = block.inner(box_area);
         frame.render_widget(block, box_area);
@@ -280,9 +285,10 @@ impl EnrolView {
                 style: rx.theme.base,
             },
         ];
-        // The code line, up to three lines of error and the keys line.
-        const RESERVE: u16 = 7;
-        let drawn = render_enrolment(frame, area, enrolment, self.view, &header, RESERVE, rx);
+        // The code line, the keys line and room for an error; a long error (a code that did
+        // not match says how to check the clock) leaves out the setup link to fit whole.
+        let reserve: u16 = if self.error.is_some() { 13 } else { 7 };
+        let drawn = render_enrolment(frame, area, enrolment, self.view, &header, reserve, rx);
         let rest = drawn.rest;
         let cells = usize::from(rest.width);
         let mut lines: Vec<Line> = Vec::new();
@@ -316,7 +322,7 @@ impl EnrolView {
         if let Some(error) = &self.error
             && below_y < rest.bottom().saturating_sub(1)
         {
-            let room = usize::from(rest.bottom() - 1 - below_y).min(4);
+            let room = usize::from(rest.bottom() - 1 - below_y);
             let below: Vec<Line> = wrap(error, cells)
                 .into_iter()
                 .take(room)
@@ -344,7 +350,12 @@ impl EnrolView {
         let height = size.height.min(area.height.saturating_sub(1));
         let x = area.x + area.width.saturating_sub(size.width) / 2;
         render_qr(frame, Rect::new(x, area.y, size.width, height), enrolment);
-        render_hint(frame, area, rx.tr("Tab: back to the secret key and the code"), rx);
+        render_hint(
+            frame,
+            area,
+            rx.tr("Tab: back to the secret key and the code"),
+            rx,
+        );
     }
 
     fn render_recovery_codes(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {

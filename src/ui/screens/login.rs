@@ -87,7 +87,10 @@ impl LoginScreen {
         for key in ["username", "password"] {
             if self.form.value(key).trim().is_empty() {
                 if self.form.focused_key() == Some(key) {
-                    self.error = Some(lang.tr("Fill in the user name and the password.").to_owned());
+                    self.error = Some(
+                        lang.tr("Fill in the user name and the password.")
+                            .to_owned(),
+                    );
                 }
                 self.form.focus_key(key);
                 return LoginSubmit::Incomplete;

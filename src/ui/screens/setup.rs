@@ -420,7 +420,10 @@ impl SetupWizard {
             return SetupStep::Stay;
         }
         if self.resume_password.is_empty() {
-            self.error = Some(lang.tr("Type the password chosen for this account.").to_owned());
+            self.error = Some(
+                lang.tr("Type the password chosen for this account.")
+                    .to_owned(),
+            );
             return SetupStep::Stay;
         }
         let Some(enrolling) = &self.enrolling else {
