@@ -58,5 +58,9 @@ fn init_on_an_unfinished_setup_says_how_to_start_over_and_does() {
     // A finished shop is never removed.
     let again = run_frontdesk(&data, &args, &input);
     assert!(!again.status.success());
-    assert!(printed(&again).contains("already exists"), "{}", printed(&again));
+    assert!(
+        printed(&again).contains("already exists"),
+        "{}",
+        printed(&again)
+    );
 }

@@ -107,6 +107,19 @@ impl EnrolView {
         }
     }
 
+    /// Enter moves down the form; on the last field (or with the save key) it submits.
+    fn on_password_action(&mut self, action: Action, cx: &mut Cx) {
+        if self.form.on_action(action) != FormEvent::Submit {
+            return;
+        }
+        let last = self.form.fields.len().saturating_sub(1);
+        if action == Action::Submit && self.form.focus < last {
+            self.form.on_action(Action::NextField);
+        } else {
+            self.submit_password(cx);
+        }
+    }
+
     fn submit_password(&mut self, cx: &mut Cx) {
         self.form.clear_errors();
         if self.form.value("new").is_empty() {
@@ -492,16 +505,7 @@ impl View for EnrolView {
                         .to_owned(),
                 );
             }
-            (Stage::Password, action) => {
-                if self.form.on_action(action) == FormEvent::Submit {
-                    let last = self.form.fields.len().saturating_sub(1);
-                    if action == Action::Submit && self.form.focus < last {
-                        self.form.on_action(Action::NextField);
-                    } else {
-                        self.submit_password(cx);
-                    }
-                }
-            }
+            (Stage::Password, action) => self.on_password_action(action, cx),
             (Stage::Authenticator, Action::NextField | Action::PrevField) => {
                 if self.qr_beside.get() {
                     self.view = self.view.toggled();

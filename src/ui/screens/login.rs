@@ -141,7 +141,7 @@ impl LoginScreen {
             Paragraph::new(vec![
                 Line::from(Span::styled(rx.shop.shop_name.clone(), rx.theme.title)),
                 Line::from(Span::styled(
-                    rx.tr("Password and authenticator code; at your first login, leave the code empty."),
+                    rx.tr("Password and code; at your first login, leave the code empty."),
                     rx.theme.muted,
                 )),
             ]),
