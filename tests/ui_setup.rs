@@ -374,6 +374,7 @@ fn a_qr_code_too_big_for_the_window_leaves_the_key_and_says_what_size_is_needed(
         screen.contains("The QR code needs a window of at least"),
         "{screen}"
     );
+    assert!(screen.contains("Code"), "the code field stays: {screen}");
     assert!(!screen.contains("Tab:"), "no view to switch to: {screen}");
     assert_eq!(fresh.secret_on_screen().len(), 32, "{screen}");
     insta::assert_snapshot!("enrolment_long_name_80x24", screen);
@@ -587,4 +588,37 @@ fn a_setup_killed_at_the_authenticator_resumes_with_the_owner_password() {
     fresh.desk.enter();
     assert_eq!(fresh.desk.app.screen_title(), "Today");
     assert_eq!(service.unfinished_setup().expect("read"), None);
+}
+
+#[test]
+fn a_qr_code_too_tall_for_the_body_can_have_the_whole_terminal() {
+    let mut fresh = fresh(None);
+    fresh.walk_to_enrolment_with("Sparkle Car Wash Downtown East", "America/Vancouver");
+    fresh.desk.resize(80, 24);
+    let screen = fresh.screen();
+    // The secret and the code field first, with a key for the QR code.
+    assert!(!screen.contains('▀'), "{screen}");
+    assert!(screen.contains("Code"), "{screen}");
+    assert_eq!(fresh.secret_on_screen().len(), 32, "{screen}");
+    assert!(screen.contains("Tab: QR code, full screen"), "{screen}");
+    fresh.desk.tab();
+    let whole = fresh.screen();
+    assert!(whole.contains('▀'), "{whole}");
+    assert!(!whole.contains("Set up your login"), "no header: {whole}");
+    assert!(whole.contains("Tab: back to the secret key"), "{whole}");
+    insta::assert_snapshot!("enrolment_qr_whole_terminal_80x24", whole);
+    fresh.desk.tab();
+    let back = fresh.screen();
+    assert!(!back.contains('▀'), "{back}");
+    assert!(back.contains("Code"), "{back}");
+    // The code is typed as usual.
+    let secret = secret_from_base32(&fresh.secret_on_screen());
+    let code = fresh.phone(&secret);
+    fresh.desk.type_text(&code);
+    fresh.desk.enter();
+    assert!(
+        fresh.screen().contains("Recovery codes"),
+        "{}",
+        fresh.screen()
+    );
 }

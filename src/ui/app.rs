@@ -1101,6 +1101,15 @@ impl App {
         ])
         .areas(area);
         let rx = self.render_cx();
+        if let Phase::Desk(desk) = &self.phase
+            && desk.lock.is_none()
+            && self.overlay.is_none()
+            && let Some(view) = desk.stack.last()
+            && view.wants_whole_frame()
+        {
+            view.render(frame, area, &rx);
+            return;
+        }
         self.render_header(frame, header, &rx);
         match &self.phase {
             Phase::Setup(wizard) => wizard.render(frame, body, &rx),

@@ -343,4 +343,10 @@ pub trait View: Send {
     fn offers(&self, _role: Role) -> Vec<Action> {
         Vec::new()
     }
+
+    /// Whether the view draws over the whole terminal for now, header and status lines
+    /// included (a QR code that needs every row).
+    fn wants_whole_frame(&self) -> bool {
+        false
+    }
 }

@@ -61,6 +61,8 @@ pub struct EnrolView {
     /// Set while drawing: whether the last frame had room for the QR code beside the text.
     /// Only the drawing knows the room there is; Tab acts on what was seen.
     qr_beside: std::cell::Cell<bool>,
+    /// Set while drawing: whether the QR code alone would fit the whole terminal.
+    qr_whole_fits: std::cell::Cell<bool>,
     recovery_codes: Vec<RecoveryCode>,
     /// Already translated.
     error: Option<String>,
@@ -87,10 +89,16 @@ impl EnrolView {
             view: EnrolmentView::default(),
             qr_full: false,
             qr_beside: std::cell::Cell::new(false),
+            qr_whole_fits: std::cell::Cell::new(false),
             recovery_codes: Vec::new(),
             error: None,
             busy: false,
         }
+    }
+
+    /// The QR code has the whole terminal: asked for, and it did not fit beside the text.
+    fn whole_frame_qr(&self) -> bool {
+        self.stage == Stage::Authenticator && self.qr_full && !self.qr_beside.get()
     }
 
     fn start_authenticator(&mut self, cx: &mut Cx) {
@@ -278,12 +286,13 @@ impl EnrolView {
             }
             return;
         };
-        let beside = qr_fits(enrolment, area);
-        self.qr_beside.set(beside);
-        if self.qr_full && !beside {
+        if self.whole_frame_qr() {
             self.render_qr_full(frame, area, enrolment, rx);
             return;
         }
+        let beside = qr_fits(enrolment, area);
+        self.qr_beside.set(beside);
+        self.qr_whole_fits.set(qr_fits_whole_frame(enrolment, area));
         let header = [
             Para {
                 text: self.title(rx),
@@ -349,7 +358,7 @@ impl EnrolView {
         let keys = match (drawn.qr_fits, drawn.qr_shown) {
             (true, true) => rx.tr("Enter: confirm   Tab: as text"),
             (true, false) => rx.tr("Enter: confirm   Tab: QR code"),
-            (false, _) if qr_alone_fits(enrolment, area) => {
+            (false, _) if qr_fits_whole_frame(enrolment, area) => {
                 rx.tr("Enter: confirm   Tab: QR code, full screen")
             }
             (false, _) => rx.tr("Enter: confirm"),
@@ -357,18 +366,36 @@ impl EnrolView {
         render_hint(frame, rest, keys, rx);
     }
 
-    /// The QR code alone, centred, with the one key that brings the code field back.
+    /// The QR code alone over the whole terminal (every row, header and status lines
+    /// included), with the one key that brings the code field back beside it.
     fn render_qr_full(&self, frame: &mut Frame, area: Rect, enrolment: &Enrolment, rx: &RenderCx) {
+        frame.render_widget(Block::default().style(rx.theme.base), area);
         let size = qr_size(enrolment);
-        let height = size.height.min(area.height.saturating_sub(1));
-        let x = area.x + area.width.saturating_sub(size.width) / 2;
-        render_qr(frame, Rect::new(x, area.y, size.width, height), enrolment);
-        render_hint(
+        render_qr(
             frame,
-            area,
-            rx.tr("Tab: back to the secret key and the code"),
-            rx,
+            Rect::new(area.x, area.y, size.width, area.height),
+            enrolment,
         );
+        let side_x = area.x + size.width + 2;
+        let side = Rect::new(
+            side_x,
+            area.y,
+            area.right().saturating_sub(side_x),
+            area.height,
+        );
+        let lines: Vec<Line> = [
+            (rx.tr("Scan the QR code with the authenticator app on your phone, or type the secret key into it."), rx.theme.base),
+            ("", rx.theme.base),
+            (rx.tr("Tab: back to the secret key and the code"), rx.theme.muted),
+        ]
+        .into_iter()
+        .flat_map(|(text, style)| {
+            wrap(text, usize::from(side.width))
+                .into_iter()
+                .map(move |part| Line::from(Span::styled(part, style)))
+        })
+        .collect();
+        frame.render_widget(Paragraph::new(lines), side);
     }
 
     fn render_recovery_codes(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
@@ -437,10 +464,12 @@ impl EnrolView {
     }
 }
 
-/// Whether the QR code alone fits `area`, above its one keys line.
-fn qr_alone_fits(enrolment: &Enrolment, area: Rect) -> bool {
+/// Whether the QR code alone, with a column for its one key beside it, fits the whole
+/// terminal around the body `area` (its header and status lines too).
+fn qr_fits_whole_frame(enrolment: &Enrolment, area: Rect) -> bool {
     let size = qr_size(enrolment);
-    size.width <= area.width && size.min_height < area.height
+    size.width.saturating_add(2 + 20) <= area.width
+        && size.min_height <= area.height.saturating_add(2)
 }
 
 /// The keys line at the bottom of an area.
@@ -458,6 +487,10 @@ fn render_hint(frame: &mut Frame, area: Rect, text: &str, rx: &RenderCx) {
 impl View for EnrolView {
     fn title(&self) -> &'static str {
         "Set up your login"
+    }
+
+    fn wants_whole_frame(&self) -> bool {
+        self.whole_frame_qr()
     }
 
     fn contexts(&self) -> &'static [KeyContext] {
@@ -509,7 +542,7 @@ impl View for EnrolView {
             (Stage::Authenticator, Action::NextField | Action::PrevField) => {
                 if self.qr_beside.get() {
                     self.view = self.view.toggled();
-                } else {
+                } else if self.qr_full || self.qr_whole_fits.get() {
                     self.qr_full = !self.qr_full;
                 }
             }
