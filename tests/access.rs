@@ -10,7 +10,7 @@ use frontdesk::domain::access::Role;
 use frontdesk::domain::vehicle::VehicleKind;
 use frontdesk::service::{BirthdayView, MemberInput, NewStaff, ServiceError, VehicleInput};
 use frontdesk::store::Store;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 fn denied_entries(shop: &Shop) -> usize {
     shop.service
@@ -40,7 +40,6 @@ fn a_cashier_is_refused_every_manager_only_call_and_each_refusal_is_audited() {
                     username: "sneaky".to_owned(),
                     display_name: String::new(),
                     role: Role::Manager,
-                    password: SecretString::from("quiet heron lamp copper".to_owned()),
                 },
             )
             .map(drop),
@@ -95,7 +94,12 @@ fn resetting_a_colleague_authenticator_needs_a_fresh_step_up() {
         .service
         .reset_staff_authenticator(&manager, cashier_id)
         .unwrap();
-    assert_ne!(credentials_secret(&fresh), secret);
+    let renewed = shop.enrol(
+        CASHIER,
+        fresh.password.expose_secret(),
+        "brass lantern meadow quiet",
+    );
+    assert_ne!(renewed, secret);
 }
 
 fn sample_member(shop: &Shop, session: &frontdesk::service::Session) -> frontdesk::ids::RecordId {

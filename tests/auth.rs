@@ -278,34 +278,3 @@ fn a_weak_stored_hash_is_upgraded_at_the_next_login() {
     // And the upgraded hash still logs in.
     shop.manager();
 }
-
-#[test]
-fn new_staff_must_replace_their_temporary_password_before_working() {
-    let shop = open_shop();
-    let manager = shop.manager();
-    let secret = shop.create_cashier(&manager);
-    let code = phone_code(&secret, shop.clock.now_for_tests());
-    let session = shop
-        .login(CASHIER, CASHIER_TEMPORARY_PASSWORD, &code)
-        .unwrap();
-    shop.next_step();
-    assert!(
-        shop.service
-            .session_info(&session)
-            .unwrap()
-            .must_change_password
-    );
-    let blocked = shop.service.search_members(&session, "x").unwrap_err();
-    assert!(
-        matches!(blocked, ServiceError::PasswordChangeRequired),
-        "{blocked}"
-    );
-    shop.service
-        .change_own_password(
-            &session,
-            &SecretString::from(CASHIER_TEMPORARY_PASSWORD.to_owned()),
-            &SecretString::from(CASHIER_PASSWORD.to_owned()),
-        )
-        .unwrap();
-    shop.service.search_members(&session, "x").unwrap();
-}

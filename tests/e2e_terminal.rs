@@ -45,6 +45,8 @@ fn a_terminal_too_small_is_told_so() {
     term.resize(100, 30);
     term.wait_for("Log in");
     term.ctrl('q');
+    term.wait_for("Quit frontdesk?");
+    term.send(b"y");
     assert!(term.wait_exit());
 }
 
@@ -228,5 +230,106 @@ fn a_new_shop_from_first_run_to_a_paid_visit() {
     term.ctrl('x');
     term.wait_for("Log in");
     term.ctrl('q');
+    term.wait_for("Quit frontdesk?");
+    term.send(b"y");
+    assert!(term.wait_exit());
+}
+
+#[test]
+fn esc_twice_on_the_login_screen_does_not_quit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).expect("config dir");
+    init_shop(&data);
+    let mut term = Terminal::spawn(&[], &data, &config, 80, 24);
+    term.wait_for("Esc: clear");
+    term.type_text("owner");
+    term.esc();
+    term.esc();
+    term.esc();
+    term.type_text("still here");
+    term.wait_for("still here");
+    assert!(term.is_running(), "Esc never quits:\n{}", term.screen());
+    // Quitting is its own key, and asks once.
+    term.ctrl('q');
+    term.wait_for("Quit frontdesk?");
+    assert!(term.is_running());
+    term.send(b"y");
+    assert!(term.wait_exit(), "frontdesk exits cleanly");
+}
+
+#[test]
+fn a_setup_killed_at_the_authenticator_resumes_after_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).expect("config dir");
+    let mut term = Terminal::spawn(&[], &data, &config, 80, 24);
+    term.wait_for("Welcome to frontdesk");
+    term.enter();
+    term.wait_for("Step 1 of 4");
+    term.type_text("Sparkle Car Wash");
+    term.enter();
+    term.type_text("America/Vancouver");
+    term.enter();
+    term.enter();
+    term.wait_for("Step 2 of 4");
+    term.type_text("Owner");
+    term.wait_for("Will be saved as: owner");
+    term.enter();
+    term.type_text(PASSWORD);
+    term.enter();
+    term.type_text(PASSWORD);
+    term.enter();
+    term.wait_for("Secret key");
+    // The power goes at the authenticator step.
+    term.kill();
+    drop(term);
+
+    let mut term = Terminal::spawn(&[], &data, &config, 80, 24);
+    let screen = term.wait_for("Setup was interrupted");
+    assert!(screen.contains("owner"), "{screen}");
+    term.type_text(PASSWORD);
+    term.enter();
+    let screen = term.wait_for("Secret key");
+    assert!(
+        screen.contains("Code"),
+        "the code field is on screen:\n{screen}"
+    );
+    let secret = secret_from_base32(&secret_on_screen(&screen));
+    assert_eq!(secret.len(), 20, "{screen}");
+    term.type_text("000000");
+    term.enter();
+    term.wait_for("did not match");
+    term.type_text(&phone_code(&secret, Utc::now()));
+    term.enter();
+    term.wait_for("Step 4 of 4");
+    term.type_text("y");
+    term.enter();
+    term.wait_for("owner (manager)");
+    term.ctrl('x');
+    term.wait_for("Log in");
+    term.ctrl('q');
+    term.wait_for("Quit frontdesk?");
+    term.send(b"y");
+    assert!(term.wait_exit());
+
+    // The next start is an ordinary login: the next code of the enrolled authenticator.
+    let mut term = Terminal::spawn(&[], &data, &config, 80, 24);
+    term.wait_for("Log in");
+    term.type_text("owner");
+    term.enter();
+    term.type_text(PASSWORD);
+    term.enter();
+    term.type_text(&phone_code(
+        &secret,
+        Utc::now() + chrono::Duration::seconds(30),
+    ));
+    term.enter();
+    term.wait_for("owner (manager)");
+    term.ctrl('q');
+    term.wait_for("Quit frontdesk?");
+    term.send(b"y");
     assert!(term.wait_exit());
 }

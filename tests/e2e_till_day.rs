@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use common::binary::{printed, run_frontdesk};
-use common::{credentials_secret, phone_code};
+use common::{phone_code, secret_from_base32};
 use frontdesk::audit::Origin;
 use frontdesk::clock::ManualClock;
 use frontdesk::domain::access::Role;
@@ -45,10 +45,9 @@ use frontdesk::service::{
 use frontdesk::store::records::{ReceiptFor, TillSettings};
 use frontdesk::store::{ReadAccess, Store};
 use pty::{INIT_PASSWORD as OWNER_PASSWORD, Terminal, init_shop};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 const CASHIER: &str = "cashier";
-const CASHIER_TEMPORARY_PASSWORD: &str = "temporary ribbon walnut gate";
 const CASHIER_PASSWORD: &str = "foam cannon violet harbour";
 /// The last digits of the member's phone, which the cashier searches by.
 const MEMBER_PHONE_TAIL: &str = "4821";
@@ -61,7 +60,8 @@ struct Prepared {
     owner_secret: Vec<u8>,
     /// The 30-second step of the owner's set-up login: an approval must use a later one.
     owner_used_step: i64,
-    cashier_secret: Vec<u8>,
+    /// What the manager hands the cashier for their first login.
+    cashier_temporary: String,
 }
 
 fn totp_step(at: chrono::DateTime<Utc>) -> i64 {
@@ -158,7 +158,6 @@ fn prepare_shop(data: &std::path::Path) -> Prepared {
                 username: CASHIER.to_owned(),
                 display_name: "Counter".to_owned(),
                 role: Role::Cashier,
-                password: SecretString::from(CASHIER_TEMPORARY_PASSWORD.to_owned()),
             },
         )
         .expect("cashier account");
@@ -192,7 +191,7 @@ fn prepare_shop(data: &std::path::Path) -> Prepared {
     Prepared {
         owner_secret,
         owner_used_step: totp_step(started),
-        cashier_secret: credentials_secret(&cashier),
+        cashier_temporary: cashier.password.expose_secret().to_owned(),
     }
 }
 
@@ -270,23 +269,28 @@ fn a_day_at_the_till_from_float_to_end_of_day() {
 
     let mut term = Terminal::spawn(&[], &data, &config, 80, 24);
 
-    // The cashier's first login: password and code, then a password of their own.
+    // The cashier's first login: the temporary password and no code, then a password and
+    // an authenticator of their own, and the recovery codes once.
     term.wait_for("Log in");
     term.type_text(CASHIER);
     term.enter();
-    term.type_text(CASHIER_TEMPORARY_PASSWORD);
+    term.type_text(&prepared.cashier_temporary);
     term.enter();
-    term.type_text(&phone_code(&prepared.cashier_secret, Utc::now()));
     term.enter();
-    term.wait_for("Your password was temporary");
-    term.type_text(CASHIER_TEMPORARY_PASSWORD);
-    term.tab();
+    term.wait_for("Your own password");
     term.type_text(CASHIER_PASSWORD);
     term.tab();
     term.type_text(CASHIER_PASSWORD);
     term.enter();
-    let screen = term.wait_for("Password changed.");
+    let screen = term.wait_for("Secret key");
     assert!(!screen.contains(CASHIER_PASSWORD));
+    let secret = secret_from_base32(&secret_on_screen(&screen));
+    term.type_text(&phone_code(&secret, Utc::now()));
+    term.enter();
+    term.wait_for("Your recovery codes");
+    term.type_text("y");
+    term.enter();
+    term.wait_for("cashier (cashier)");
 
     // 1. The drawer opens with a float.
     term.f_key(4);
@@ -577,4 +581,29 @@ fn saved_receipts(data: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     found
+}
+
+/// The base32 secret as the enrolment draws it: groups of four after the "Secret key" label.
+fn secret_on_screen(screen: &str) -> String {
+    let lines: Vec<&str> = screen.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.contains("Secret key"))
+        .expect("secret label");
+    let mut secret = String::new();
+    for line in &lines[start + 1..] {
+        let groups: Vec<&str> = line
+            .split_whitespace()
+            .filter(|w| {
+                w.len() == 4
+                    && w.chars()
+                        .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c))
+            })
+            .collect();
+        if groups.is_empty() {
+            break;
+        }
+        secret.extend(groups);
+    }
+    secret
 }

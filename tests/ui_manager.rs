@@ -121,7 +121,6 @@ fn busy_shop() -> (Shop, Vec<u8>) {
                 username: "wang".to_owned(),
                 display_name: "王小明".to_owned(),
                 role: Role::Manager,
-                password: SecretString::from(CASHIER_TEMPORARY_PASSWORD.to_owned()),
             },
         )
         .expect("second manager");
@@ -215,94 +214,128 @@ fn a_cashier_is_refused_the_staff_screen() {
     insta::assert_snapshot!(screen);
 }
 
+/// The temporary password on the "Shown once" screen, read off its line.
+fn temporary_on_screen(screen: &str) -> String {
+    screen
+        .lines()
+        .find_map(|line| line.split("Temporary password:").nth(1))
+        .expect("temporary password line")
+        .trim_matches(|c: char| c == '│' || c.is_whitespace())
+        .to_owned()
+}
+
 #[test]
-fn a_new_cashier_account_shows_its_secret_once_and_it_works() {
+fn a_new_cashier_account_shows_a_temporary_password_once_and_the_cashier_enrols() {
     let shop = open_shop();
     let mut desk = shop.manager_desk();
     desk.resize(80, 24);
     desk.key(STAFF);
     desk.type_text("n");
     assert_eq!(desk.app.screen_title(), "New staff account");
-    desk.type_text("zoe");
+    desk.type_text("Zoe");
+    let screen = desk.screen();
+    assert!(screen.contains("Will be saved as: zoe"), "{screen}");
+    assert!(!screen.contains("Temporary password"), "{screen}");
     desk.tab();
     desk.type_text("Zoë Smith");
     desk.tab();
-    desk.tab(); // the role stays cashier
-    desk.type_text(CASHIER_TEMPORARY_PASSWORD);
-    desk.tab();
-    desk.type_text(CASHIER_TEMPORARY_PASSWORD);
+    // The role stays cashier.
     insta::assert_snapshot!("new_account_form", desk.screen());
     desk.enter();
     assert_eq!(desk.app.screen_title(), "Shown once", "{}", desk.screen());
     let screen = desk.screen();
-    assert!(!screen.contains(CASHIER_TEMPORARY_PASSWORD));
+    // Only a temporary password: no authenticator secret, QR code or recovery codes.
+    assert_eq!(qr_cells(&desk), 0, "{screen}");
+    assert!(!screen.contains("otpauth"), "{screen}");
+    assert!(!screen.contains("Secret key"), "{screen}");
+    assert!(!screen.contains("Recovery codes"), "{screen}");
+    assert!(screen.contains("72 hours"), "{screen}");
     insta::assert_snapshot!("new_account_shown_once", screen);
-    // The QR code, light on dark whatever the theme, with the secret and link beside it.
-    assert!(qr_cells(&desk) > 200, "{screen}");
-    assert!(screen.contains("otpauth://totp/"), "{screen}");
-    assert!(screen.contains("Enter: recovery codes"), "{screen}");
-    let secret_text = secret_on_screen(&screen);
-    assert_eq!(secret_text.len(), 32, "{screen}");
-    let secret = secret_from_base32(&secret_text);
-
-    // Tab: the same enrolment as text, with room for the recovery codes too.
-    desk.tab();
-    let text = desk.screen();
-    assert_eq!(qr_cells(&desk), 0, "{text}");
-    assert_eq!(secret_on_screen(&text), secret_text, "{text}");
-    assert!(text.contains("Recovery codes"), "{text}");
-    insta::assert_snapshot!("new_account_shown_once_text", text);
-
-    // Back to the QR code, where Enter turns to the recovery codes rather than leaving.
-    desk.tab();
-    assert!(qr_cells(&desk) > 200);
-    desk.enter();
-    assert_eq!(desk.app.screen_title(), "Shown once", "{}", desk.screen());
-    let codes = desk.screen();
-    assert!(codes.contains("Recovery codes"), "{codes}");
-    assert_eq!(qr_cells(&desk), 0, "{codes}");
-    insta::assert_snapshot!("new_account_recovery_codes", codes);
-    desk.tab();
-    assert!(qr_cells(&desk) > 200, "Tab goes back to the authenticator");
+    let temporary = temporary_on_screen(&screen);
+    assert_eq!(temporary.len(), 23, "{screen}");
 
     let manager = shop.manager();
     let staff = shop.service.list_staff(&manager).expect("list");
     let zoe = staff.iter().find(|s| s.username == "zoe").expect("zoe");
     assert_eq!(zoe.role, Role::Cashier);
     assert_eq!(zoe.display_name, "Zoë Smith");
+    assert!(!zoe.authenticator_active);
 
-    // Leaving the screen drops the secret for good.
+    // Leaving the screen drops the password for good.
     desk.esc();
     assert_eq!(desk.app.screen_title(), "Staff");
-    let after = desk.screen();
-    assert!(!after.contains(&secret_text[..8]), "{after}");
-    assert!(after.contains("Zoë Smith"));
+    assert!(!desk.screen().contains(&temporary));
 
-    // The secret shown is the one the account uses.
+    // Zoe's first login: user name and the temporary password, no code.
+    let mut first = Desk::at_login(&shop);
+    first.resize(80, 24);
+    first.log_in("zoe", &temporary, "");
+    assert_eq!(
+        first.app.screen_title(),
+        "Set up your login",
+        "{}",
+        first.screen()
+    );
+    let screen = first.screen();
+    assert!(screen.contains("Your own password"), "{screen}");
+    insta::assert_snapshot!("first_login_password_80x24", screen);
+    // Esc goes nowhere: enrolment comes first.
+    first.esc();
+    assert_eq!(first.app.screen_title(), "Set up your login");
+    first.type_text("password1");
+    first.tab();
+    first.type_text("password1");
+    first.enter();
+    assert!(
+        first.screen().contains("Too easy to guess"),
+        "{}",
+        first.screen()
+    );
+    clear_field(&mut first);
+    first.type_text("kettle harbour violet lantern");
+    first.tab();
+    clear_field(&mut first);
+    first.type_text("kettle harbour violet lantern");
+    first.enter();
+    let screen = first.screen();
+    assert!(screen.contains("Secret key"), "{screen}");
+    assert!(screen.contains("Code"), "{screen}");
+    insta::assert_snapshot!("first_login_authenticator_80x24", screen);
+    let secret = secret_from_base32(&secret_on_screen(&screen));
     let code = phone_code(&secret, shop.clock.now_for_tests());
-    shop.login("zoe", CASHIER_TEMPORARY_PASSWORD, &code)
-        .expect("zoe logs in with what was shown");
+    first.type_text(&code);
+    first.enter();
+    assert!(
+        first.screen().contains("recovery codes"),
+        "{}",
+        first.screen()
+    );
+    first.type_text("y");
+    first.enter();
+    assert_eq!(first.app.screen_title(), "Today", "{}", first.screen());
 }
 
 #[test]
-fn a_weak_temporary_password_is_refused_next_to_the_field() {
+fn a_staff_member_still_enrolling_is_marked_in_the_list() {
     let shop = open_shop();
-    let mut desk = shop.manager_desk();
-    desk.key(STAFF);
-    desk.type_text("n");
-    desk.type_text("lili");
-    desk.tab();
-    desk.tab();
-    desk.tab();
-    desk.type_text("password1");
-    desk.tab();
-    desk.type_text("password1");
-    desk.enter();
-    assert_eq!(desk.app.screen_title(), "New staff account");
+    let manager = shop.manager();
+    shop.service
+        .create_staff(
+            &manager,
+            NewStaff {
+                username: "lili".to_owned(),
+                display_name: "Lili".to_owned(),
+                role: Role::Cashier,
+            },
+        )
+        .expect("lili");
+    let staff = shop.service.list_staff(&manager).expect("list");
     assert!(
-        desk.screen().contains("Too easy to guess"),
-        "{}",
-        desk.screen()
+        !staff
+            .iter()
+            .find(|s| s.username == "lili")
+            .unwrap()
+            .authenticator_active
     );
 }
 
@@ -334,7 +367,7 @@ fn disable_and_enable_a_cashier() {
 }
 
 #[test]
-fn resetting_an_authenticator_needs_a_right_code_and_shows_the_new_one_once() {
+fn resetting_an_authenticator_needs_a_right_code_and_shows_a_temporary_password_once() {
     let shop = open_shop();
     let manager = shop.manager();
     let old_secret = shop.add_cashier(&manager);
@@ -357,14 +390,12 @@ fn resetting_an_authenticator_needs_a_right_code_and_shows_the_new_one_once() {
     assert_eq!(desk.app.screen_title(), "Shown once", "{}", desk.screen());
     let screen = desk.screen();
     assert!(screen.contains("no longer work"), "{screen}");
-    // With room, the QR code, the secret, the link and the recovery codes share one page,
-    // so Enter leaves at once.
-    desk.resize(200, 50);
-    let large = desk.screen();
-    assert!(qr_cells(&desk) > 200, "{large}");
-    assert_eq!(secret_on_screen(&large).len(), 32, "{large}");
-    assert!(large.contains("otpauth://totp/"), "{large}");
-    assert!(large.contains("Recovery codes"), "{large}");
+    assert_eq!(
+        qr_cells(&desk),
+        0,
+        "the manager never sees a secret: {screen}"
+    );
+    assert!(!temporary_on_screen(&screen).is_empty());
     desk.enter();
     assert_eq!(desk.app.screen_title(), "Staff");
     shop.next_step();
@@ -373,7 +404,7 @@ fn resetting_an_authenticator_needs_a_right_code_and_shows_the_new_one_once() {
 }
 
 #[test]
-fn resetting_a_password_shows_a_temporary_one_that_works() {
+fn resetting_a_password_shows_a_temporary_one_that_starts_enrolment() {
     let shop = open_shop();
     let manager = shop.manager();
     let cashier_secret = shop.add_cashier(&manager);
@@ -386,13 +417,7 @@ fn resetting_a_password_shows_a_temporary_one_that_works() {
     desk.enter();
     assert_eq!(desk.app.screen_title(), "Shown once", "{}", desk.screen());
     let screen = desk.screen();
-    let temporary = screen
-        .lines()
-        .skip_while(|line| !line.contains("Temporary password"))
-        .nth(1)
-        .expect("password line")
-        .trim_matches(|c: char| c == '│' || c.is_whitespace())
-        .to_owned();
+    let temporary = temporary_on_screen(&screen);
     assert!(temporary.len() >= 10, "{screen}");
     desk.esc();
     assert!(!desk.screen().contains(&temporary));
@@ -400,12 +425,21 @@ fn resetting_a_password_shows_a_temporary_one_that_works() {
     let code = phone_code(&cashier_secret, shop.clock.now_for_tests());
     assert!(shop.login(CASHIER, CASHIER_PASSWORD, &code).is_err());
     shop.next_step();
-    let code = phone_code(&cashier_secret, shop.clock.now_for_tests());
     let session = shop
-        .login(CASHIER, &temporary, &code)
+        .service
+        .login(frontdesk::service::LoginRequest {
+            username: CASHIER.to_owned(),
+            password: SecretString::from(temporary),
+            second_factor: frontdesk::service::SecondFactor::Absent,
+            origin: frontdesk::audit::Origin::Local,
+            ssh_key: None,
+        })
         .expect("the temporary password works");
     let info = shop.service.session_info(&session).expect("session");
-    assert!(info.must_change_password);
+    assert_eq!(
+        info.enrolment,
+        Some(frontdesk::service::EnrolmentStep::ChoosePassword)
+    );
 }
 
 // ---- Settings ----------------------------------------------------------------------------

@@ -163,7 +163,13 @@ fn the_wizard_sets_up_the_shop_and_the_first_manager() {
     insta::assert_snapshot!("shop_filled", screen);
     fresh.desk.enter();
 
-    // The first manager: a weak password, then two that differ.
+    // The first manager: a user name with capitals says how it will be saved.
+    fresh.desk.type_text("Maria");
+    let screen = fresh.screen();
+    assert!(screen.contains("Will be saved as: maria"), "{screen}");
+    insta::assert_snapshot!("manager_username_lower_case", screen);
+    fresh.clear_field();
+    // A weak password, then two that differ.
     fresh.desk.type_text("Maria Gonzalez");
     fresh.desk.enter();
     let screen = fresh.screen();
@@ -207,10 +213,15 @@ fn the_wizard_sets_up_the_shop_and_the_first_manager() {
 
     // Esc cannot undo a shop that exists.
     fresh.desk.esc();
-    assert!(fresh.screen().contains("The shop exists now"));
-    assert_eq!(fresh.desk.app.screen_title(), "Setup");
+    assert!(
+        fresh
+            .screen()
+            .contains("Finish setting up your login first")
+    );
+    assert_eq!(fresh.desk.app.screen_title(), "Set up your login");
 
-    // A wrong code is refused with the service's message; a right one goes on.
+    // A wrong code says it did not match and how to check the phone's clock (not "Login
+    // failed"); a right one goes on.
     let right = fresh.phone(&secret_from_base32(&secret));
     let wrong = if right == "123456" {
         "654321"
@@ -220,7 +231,9 @@ fn the_wizard_sets_up_the_shop_and_the_first_manager() {
     fresh.desk.type_text(wrong);
     fresh.desk.enter();
     let screen = fresh.screen();
-    assert!(screen.contains("Login failed"), "{screen}");
+    assert!(!screen.contains("Login failed"), "{screen}");
+    assert!(screen.contains("did not match"), "{screen}");
+    assert!(screen.contains("clock"), "{screen}");
     assert!(screen.contains("Secret key"), "still enrolling: {screen}");
     fresh.desk.resize(80, 24);
     insta::assert_snapshot!("enrolment_wrong_code_80x24", fresh.screen());
@@ -247,7 +260,7 @@ fn the_wizard_sets_up_the_shop_and_the_first_manager() {
             .screen()
             .contains("Type y once the codes are written down")
     );
-    assert_eq!(fresh.desk.app.screen_title(), "Setup");
+    assert_eq!(fresh.desk.app.screen_title(), "Set up your login");
     fresh.desk.type_text("y");
     fresh.desk.enter();
     assert!(fresh.desk.app.is_logged_in(), "{}", fresh.screen());
@@ -361,6 +374,7 @@ fn a_qr_code_too_big_for_the_window_leaves_the_key_and_says_what_size_is_needed(
         screen.contains("The QR code needs a window of at least"),
         "{screen}"
     );
+    assert!(screen.contains("Code"), "the code field stays: {screen}");
     assert!(!screen.contains("Tab:"), "no view to switch to: {screen}");
     assert_eq!(fresh.secret_on_screen().len(), 32, "{screen}");
     insta::assert_snapshot!("enrolment_long_name_80x24", screen);
@@ -508,4 +522,103 @@ fn a_failed_creation_is_shown_and_the_password_asked_again() {
     // The store refuses (already made, or still open in this process): the reason is shown.
     assert!(screen.contains("<data dir>/frontdesk.redb"), "{screen}");
     assert!(!screen.contains("Strength:"), "passwords cleared: {screen}");
+}
+
+#[test]
+fn a_setup_killed_at_the_authenticator_resumes_with_the_owner_password() {
+    let mut fresh = fresh(None);
+    fresh.walk_to_enrolment();
+    // The power goes: the process and everything in memory are gone; the file stays.
+    let service = fresh.desk.app.service().expect("shop").clone();
+    service.wait_for_name_index();
+    let Fresh { dir, clock, desk } = fresh;
+    drop(desk);
+    drop(service);
+    let store = frontdesk::store::Store::open(dir.path()).expect("reopen");
+    let service = Arc::new(frontdesk::service::Service::new(
+        store,
+        clock.clone(),
+        Arc::new(SeededEntropy::new(8)),
+    ));
+    let env = AppEnv {
+        clock: clock.clone(),
+        entropy: Arc::new(SeededEntropy::new(9)),
+        data_dir: dir.path().to_path_buf(),
+        origin: Origin::Local,
+        keymap: Keymap::defaults(),
+        forced_theme: None,
+        theme_dir: None,
+        startup_notices: Vec::new(),
+        ssh_server: None,
+        quit_when_session_ends: false,
+    };
+    let mut fresh = Fresh {
+        desk: Desk::from_app(App::login(env, service.clone())),
+        dir,
+        clock,
+    };
+    fresh.desk.resize(80, 24);
+    let screen = fresh.screen();
+    assert!(screen.contains("Setup was interrupted"), "{screen}");
+    assert!(screen.contains(USER), "{screen}");
+    insta::assert_snapshot!("resume_80x24", screen);
+    // A wrong password is refused and asked again.
+    fresh.desk.type_text("not the password at all");
+    fresh.desk.enter();
+    let screen = fresh.screen();
+    assert!(screen.contains("Setup was interrupted"), "{screen}");
+    assert!(screen.contains("Login failed"), "{screen}");
+    fresh.desk.type_text(PASSWORD);
+    fresh.desk.enter();
+    let screen = fresh.screen();
+    assert!(screen.contains("Secret key"), "{screen}");
+    assert!(screen.contains("Code"), "{screen}");
+    assert_eq!(fresh.secret_on_screen().len(), 32, "{screen}");
+    insta::assert_snapshot!("resume_enrolment_80x24", screen);
+    let secret = secret_from_base32(&fresh.secret_on_screen());
+    let code = fresh.phone(&secret);
+    fresh.desk.type_text(&code);
+    fresh.desk.enter();
+    assert!(
+        fresh.screen().contains("Recovery codes"),
+        "{}",
+        fresh.screen()
+    );
+    fresh.desk.type_text("y");
+    fresh.desk.enter();
+    assert_eq!(fresh.desk.app.screen_title(), "Today");
+    assert_eq!(service.unfinished_setup().expect("read"), None);
+}
+
+#[test]
+fn a_qr_code_too_tall_for_the_body_can_have_the_whole_terminal() {
+    let mut fresh = fresh(None);
+    fresh.walk_to_enrolment_with("Sparkle Car Wash Downtown East", "America/Vancouver");
+    fresh.desk.resize(80, 24);
+    let screen = fresh.screen();
+    // The secret and the code field first, with a key for the QR code.
+    assert!(!screen.contains('▀'), "{screen}");
+    assert!(screen.contains("Code"), "{screen}");
+    assert_eq!(fresh.secret_on_screen().len(), 32, "{screen}");
+    assert!(screen.contains("Tab: QR code, full screen"), "{screen}");
+    fresh.desk.tab();
+    let whole = fresh.screen();
+    assert!(whole.contains('▀'), "{whole}");
+    assert!(!whole.contains("Set up your login"), "no header: {whole}");
+    assert!(whole.contains("Tab: back to the secret key"), "{whole}");
+    insta::assert_snapshot!("enrolment_qr_whole_terminal_80x24", whole);
+    fresh.desk.tab();
+    let back = fresh.screen();
+    assert!(!back.contains('▀'), "{back}");
+    assert!(back.contains("Code"), "{back}");
+    // The code is typed as usual.
+    let secret = secret_from_base32(&fresh.secret_on_screen());
+    let code = fresh.phone(&secret);
+    fresh.desk.type_text(&code);
+    fresh.desk.enter();
+    assert!(
+        fresh.screen().contains("Recovery codes"),
+        "{}",
+        fresh.screen()
+    );
 }

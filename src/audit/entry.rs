@@ -136,6 +136,13 @@ audit_actions! {
     StaffRoleChanged => "staff.role_changed",
     /// A manager set a temporary password for someone who forgot theirs.
     PasswordReset => "staff.password_reset",
+    /// A first login with a temporary password (or the owner's, during setup): the session
+    /// may only finish enrolling.
+    EnrolmentStarted => "staff.enrolment_started",
+    /// A wrong code while setting up an authenticator.
+    EnrolmentFailed => "staff.enrolment_failed",
+    /// Own password chosen, authenticator proven, recovery codes issued.
+    EnrolmentFinished => "staff.enrolment_finished",
     PreferencesChanged => "staff.preferences_changed",
     SshKeyAdded => "staff.ssh_key_added",
     SshKeyRemoved => "staff.ssh_key_removed",

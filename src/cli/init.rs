@@ -8,8 +8,8 @@ use zeroize::Zeroizing;
 use super::staging::StagedStore;
 use super::{CliError, Runtime, prompt, write_stdout};
 use crate::audit::Origin;
-use crate::service::{InitialSetup, Service, StaffCredentials};
-use crate::store::Store;
+use crate::service::{InitialSetup, Service, StaffCredentials, check_unfinished_setup_discardable};
+use crate::store::{ReadAccess, Store};
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -28,14 +28,15 @@ pub struct InitArgs {
     /// Read the manager's password from the first line of standard input.
     #[arg(long)]
     password_stdin: bool,
+    /// Remove a store whose setup never finished (the first manager has no authenticator
+    /// yet) before creating this one; refused when anything else was recorded in it.
+    #[arg(long)]
+    start_over: bool,
 }
 
 pub fn run(data: &Path, runtime: &Runtime, args: InitArgs) -> Result<ExitCode, CliError> {
     if Store::exists_in(data) {
-        return Err(CliError::new(format!(
-            "a store already exists in {}; refusing to overwrite it (choose an empty --data directory)",
-            data.display()
-        )));
+        refuse_or_start_over(data, args.start_over)?;
     }
     let password = if args.password_stdin {
         prompt::secrets_from_stdin(1, "the manager's password")?.remove(0)
@@ -80,6 +81,35 @@ pub fn run(data: &Path, runtime: &Runtime, args: InitArgs) -> Result<ExitCode, C
     })?;
     staged.commit()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A store already in `data`: refused, unless it is a setup that never finished and the
+/// caller asked to start over, in which case it is removed (when nothing else was recorded).
+fn refuse_or_start_over(data: &Path, start_over: bool) -> Result<(), CliError> {
+    let store = Store::open(data)?;
+    let unfinished = store.read()?.unfinished_setup()?.is_some();
+    if !unfinished {
+        return Err(CliError::new(format!(
+            "a store already exists in {}; refusing to overwrite it (choose an empty --data directory)",
+            data.display()
+        )));
+    }
+    if !start_over {
+        return Err(CliError::new(format!(
+            "the store in {} is a setup that never finished (its first manager has no authenticator yet); start `frontdesk` to finish it, or run init again with --start-over to remove it and begin anew",
+            data.display()
+        )));
+    }
+    check_unfinished_setup_discardable(&store)?;
+    let file = Store::file_in(data);
+    drop(store);
+    std::fs::remove_file(&file).map_err(|err| {
+        CliError::new(format!(
+            "could not remove the unfinished store {} ({err}); remove it by hand and run init again",
+            file.display()
+        ))
+    })?;
+    Ok(())
 }
 
 /// A new staff member's second factor, to be shown exactly once; zeroed when dropped.

@@ -25,6 +25,14 @@ pub enum ServiceError {
     StepUpRequired,
     #[error("Choose a new password first: the one you were given was temporary.")]
     PasswordChangeRequired,
+    #[error(
+        "Finish setting up your login first: choose your password and set up your authenticator."
+    )]
+    EnrolmentRequired,
+    #[error(
+        "That code did not match. Check that the phone's clock is set automatically (Settings, Date & time: automatic), then type the newest code the app shows."
+    )]
+    EnrolmentCodeMismatch,
     #[error("The store is locked until a staff member logs in.")]
     StoreLocked,
     #[error("{0}")]

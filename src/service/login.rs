@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::login_gate::GatePass;
-use super::session::SessionRecord;
+use super::session::{EnrolmentStep, SessionRecord};
 use super::staff::wrap_for_credential;
 use super::{Service, ServiceError, Session};
 use crate::audit::{Actor, AuditAction, AuditDraft, Origin, Outcome};
@@ -23,7 +23,7 @@ use crate::auth::session_rules::{SessionClock, SessionState};
 use crate::auth::totp::{CodeCheck, TotpSecret, verify_code};
 use crate::domain::access::{Operation, normalize_username};
 use crate::domain::password_policy::check_new_password;
-use crate::store::records::StaffRecord;
+use crate::store::records::{PendingEnrolmentRecord, StaffRecord};
 use crate::store::{ReadAccess, StoreWriter};
 use crate::vault::{KeyEncryptionKey, UnlockedVault, WrapContext, unwrap_store_key};
 
@@ -33,6 +33,9 @@ pub enum SecondFactor {
     Totp(String),
     /// One of the ten single-use recovery codes, for a lost phone.
     RecoveryCode(SecretString),
+    /// No code: a first login with a temporary password (or the owner resuming setup),
+    /// before there is an authenticator to take one from.
+    Absent,
 }
 
 impl SecondFactor {
@@ -40,7 +43,9 @@ impl SecondFactor {
     /// anything else is tried as a recovery code.
     pub fn from_typed(typed: &str) -> SecondFactor {
         let typed = typed.trim();
-        if typed.len() == 6 && typed.bytes().all(|b| b.is_ascii_digit()) {
+        if typed.is_empty() {
+            SecondFactor::Absent
+        } else if typed.len() == 6 && typed.bytes().all(|b| b.is_ascii_digit()) {
             SecondFactor::Totp(typed.to_owned())
         } else {
             SecondFactor::RecoveryCode(SecretString::from(typed.to_owned()))
@@ -88,6 +93,10 @@ pub(super) enum FailureReason {
     WrongCode,
     ReplayedCode,
     WrongRecoveryCode,
+    /// No code was given for an account that has an authenticator.
+    MissingCode,
+    TemporaryPasswordExpired,
+    TemporaryPasswordUsed,
     /// Over SSH, the account requires a key and the connection proved none.
     SshKeyMissing,
     /// Over SSH, the account requires a key and the proven one is not among its keys.
@@ -104,6 +113,9 @@ impl FailureReason {
             FailureReason::WrongCode => "wrong authenticator code",
             FailureReason::ReplayedCode => "authenticator code already used",
             FailureReason::WrongRecoveryCode => "wrong or used recovery code",
+            FailureReason::MissingCode => "no authenticator code given",
+            FailureReason::TemporaryPasswordExpired => "temporary password expired",
+            FailureReason::TemporaryPasswordUsed => "temporary password already used",
             FailureReason::SshKeyMissing => "SSH key required but none was proven",
             FailureReason::SshKeyNotListed => "SSH key required but the proven one is not listed",
         }
@@ -362,24 +374,48 @@ impl Service {
             Some(vault) => vault,
             None => Self::unwrap_with_password(&staff, &request.password)?,
         };
-        let factor = match self.check_second_factor(&staff, &vault, &request.second_factor)? {
-            Ok(factor) => factor,
-            Err(reason) => return Err(refuse(reason)),
+        let now = self.clock.now();
+        // An account still enrolling has no authenticator to take a code from: its password
+        // alone opens a session that may only finish enrolling.
+        let pending = self.store.read()?.staff_enrolment(staff.id)?;
+        let factor = match &pending {
+            Some(pending) => {
+                if let Err(reason) = Self::check_temporary_password(pending, now) {
+                    return Err(refuse(reason));
+                }
+                None
+            }
+            None => match self.check_second_factor(&staff, &vault, &request.second_factor)? {
+                Ok(factor) => Some(factor),
+                Err(reason) => return Err(refuse(reason)),
+            },
         };
         let ssh_key_used = match self.check_ssh_key(&staff, &request)? {
             SshKeyCheck::Passed { listed } => listed,
             SshKeyCheck::Refused(reason) => return Err(refuse(reason)),
         };
-        let now = self.clock.now();
         let mut writer = self.store.write()?;
         // The record as it is now, not as read before the argon2 work: a parallel login may
-        // have used the code meanwhile, and only one of them may have it.
+        // have used the code (or the temporary password) meanwhile, and only one may have it.
+        let current_pending = writer.staff_enrolment(staff.id)?;
+        let mut consumed_pending = None;
         let outcome = match writer
             .staff(staff.id)?
             .filter(|current| current.password_hash == staff.password_hash && !current.disabled)
         {
-            Some(mut current) => Self::consume_second_factor(&mut current, &factor, now)
-                .map(|actions| (current, actions)),
+            Some(mut current) => match &factor {
+                Some(factor) if current_pending.is_none() => {
+                    Self::consume_second_factor(&mut current, factor, now)
+                        .map(|actions| (current, actions))
+                }
+                Some(_) => Err(FailureReason::WrongCode),
+                None => {
+                    Self::consume_temporary_password(current_pending.as_ref(), now).map(|updated| {
+                        consumed_pending = Some(updated);
+                        (current, vec![AuditAction::EnrolmentStarted])
+                    })
+                }
+            },
             None => Err(FailureReason::WrongPassword),
         };
         let (mut staff, mut audit_actions) = match outcome {
@@ -404,6 +440,9 @@ impl Service {
         staff.updated_at = now;
         Self::settle_success(&mut writer, &attempt, now)?;
         writer.put_staff(&staff)?;
+        if let Some(updated) = &consumed_pending {
+            writer.put_staff_enrolment(staff.id, Some(updated))?;
+        }
         for action in audit_actions {
             let mut draft = AuditDraft {
                 actor: Self::staff_actor(&staff),
@@ -416,6 +455,13 @@ impl Service {
             };
             if action == AuditAction::LoginSucceeded {
                 let notes: Vec<String> = [
+                    consumed_pending.as_ref().map(|pending| {
+                        if pending.temporary_password.is_some() {
+                            "temporary password; enrolment only".to_owned()
+                        } else {
+                            "password only; enrolment only".to_owned()
+                        }
+                    }),
                     ssh_key_used.as_ref().map(|fp| format!("SSH key {fp}")),
                     needs_upgrade.then(|| "password hash upgraded".to_owned()),
                 ]
@@ -431,6 +477,13 @@ impl Service {
         self.adopt_vault(vault);
         let idle_minutes = self.settings().map(|s| s.idle_lock_minutes).unwrap_or(5);
         let session = Session::from_key(self.entropy.array::<16>()?);
+        let enrolment = consumed_pending.as_ref().map(|pending| {
+            if pending.temporary_password.is_some() {
+                EnrolmentStep::ChoosePassword
+            } else {
+                EnrolmentStep::Authenticator
+            }
+        });
         self.sessions.insert(
             session.clone(),
             SessionRecord {
@@ -442,12 +495,45 @@ impl Service {
                 clock: SessionClock::start(now),
                 idle_limit: Duration::minutes(i64::from(idle_minutes.max(1))),
                 locked_by_hand: false,
-                stepped_up_at: Some(now),
-                must_change_password: staff.must_change_password,
+                stepped_up_at: enrolment.is_none().then_some(now),
+                must_change_password: enrolment.is_none() && staff.must_change_password,
+                enrolment,
                 member_searches: 0,
             },
         );
         Ok(session)
+    }
+
+    /// Whether a pending enrolment's temporary password (if it has one) may still be used.
+    fn check_temporary_password(
+        pending: &PendingEnrolmentRecord,
+        now: DateTime<Utc>,
+    ) -> Result<(), FailureReason> {
+        match &pending.temporary_password {
+            None => Ok(()),
+            Some(temporary) if temporary.used_at.is_some() => {
+                Err(FailureReason::TemporaryPasswordUsed)
+            }
+            Some(temporary) if now >= temporary.expires_at => {
+                Err(FailureReason::TemporaryPasswordExpired)
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Marks the temporary password used on the enrolment as read inside the login's write
+    /// transaction — a compare-and-set: of two logins racing with it, only one gets in.
+    fn consume_temporary_password(
+        pending: Option<&PendingEnrolmentRecord>,
+        now: DateTime<Utc>,
+    ) -> Result<PendingEnrolmentRecord, FailureReason> {
+        // Enrolment finished meanwhile: the password alone no longer logs in.
+        let mut pending = pending.cloned().ok_or(FailureReason::MissingCode)?;
+        Self::check_temporary_password(&pending, now)?;
+        if let Some(temporary) = &mut pending.temporary_password {
+            temporary.used_at = Some(now);
+        }
+        Ok(pending)
     }
 
     /// Whether the offered code is one of the staff member's; nothing is consumed yet.
@@ -481,6 +567,7 @@ impl Service {
                     hash: slot.hash.clone(),
                 })
                 .ok_or(FailureReason::WrongRecoveryCode),
+            SecondFactor::Absent => Err(FailureReason::MissingCode),
         })
     }
 
@@ -546,7 +633,7 @@ impl Service {
 
     /// Re-hashes a password stored with parameters below today's default, and re-wraps the
     /// store key under the stronger derivation.
-    fn upgrade_password_hashes(
+    pub(super) fn upgrade_password_hashes(
         &self,
         staff: &mut StaffRecord,
         vault: &UnlockedVault,

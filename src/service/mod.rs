@@ -14,6 +14,7 @@ mod consents;
 mod demo;
 mod drawer;
 mod duplicates;
+mod enrolment;
 mod error;
 pub mod integrity;
 mod login;
@@ -82,10 +83,12 @@ pub use receipts::{
 pub use refunds::{RefundInput, RefundPreview, RefundReceipt, RefundableLine, VisitRefundDetail};
 pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally, TaxTally};
 pub use restore::{RestoreRequest, RestoreSummary, check_restore_target, restore_backup};
-pub use session::{Session, SessionInfo, SessionStatus};
-pub use setup::{InitialSetup, StaffCredentials};
+pub use session::{EnrolmentStep, Session, SessionInfo, SessionStatus};
+pub use setup::{
+    InitialSetup, StaffCredentials, UnfinishedSetup, check_unfinished_setup_discardable,
+};
 pub use ssh_keys::{MAX_SSH_KEYS_PER_STAFF, SshKeyView, SshKeysView};
-pub use staff::{LANGUAGES, NewStaff, StaffSummary};
+pub use staff::{LANGUAGES, NewStaff, StaffSummary, TEMPORARY_PASSWORD_VALIDITY, TemporaryLogin};
 pub use views::{BirthdayView, MemberDetail, MemberSummary, SearchResults, ShownText, VehicleView};
 
 use login_gate::LoginGate;
@@ -227,6 +230,9 @@ impl Service {
                 return Err(ServiceError::SessionEnded);
             }
         }
+        if record.enrolment.is_some() {
+            return Err(ServiceError::EnrolmentRequired);
+        }
         if record.must_change_password && operation != Operation::ChangeOwnPassword {
             return Err(ServiceError::PasswordChangeRequired);
         }
@@ -305,6 +311,7 @@ impl Service {
             role: record.role,
             status,
             must_change_password: record.must_change_password,
+            enrolment: record.enrolment,
         })
     }
 

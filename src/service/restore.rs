@@ -229,6 +229,10 @@ pub(super) fn unlock_keyholder(
                 .ok_or(BackupError::WrongCredential)?;
             AcceptedFactor::RecoveryCode { index }
         }
+        // A restore always needs the second factor; an account still enrolling has none.
+        SecondFactor::Absent => {
+            return Err(BackupError::WrongCredential.into());
+        }
     };
     Ok((vault, factor))
 }

@@ -45,6 +45,8 @@ pub(super) struct SessionRecord {
     pub locked_by_hand: bool,
     pub stepped_up_at: Option<DateTime<Utc>>,
     pub must_change_password: bool,
+    /// Set while the staff member is enrolling: the session may do nothing else.
+    pub enrolment: Option<EnrolmentStep>,
     /// Member searches made in this session: a count only, never what was searched for.
     /// It goes into the logout entry of the audit log.
     pub member_searches: u32,
@@ -72,6 +74,17 @@ pub struct SessionInfo {
     pub role: Role,
     pub status: SessionStatus,
     pub must_change_password: bool,
+    /// `Some` while the session may only finish enrolling, at this step.
+    pub enrolment: Option<EnrolmentStep>,
+}
+
+/// Where a staff member's enrolment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrolmentStep {
+    /// The password is a temporary one: choose your own first.
+    ChoosePassword,
+    /// Set up the authenticator app and prove it with a code.
+    Authenticator,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

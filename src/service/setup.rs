@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::staff::{NewStaff, new_staff_record};
+use super::staff::{NewStaff, new_staff_record, unenrolled_staff_record};
 use super::{Service, ServiceError, system_draft};
 use crate::audit::{AuditAction, Origin};
 use crate::auth::recovery::RecoveryCode;
@@ -16,7 +16,7 @@ use crate::domain::password_policy::check_new_password;
 use crate::domain::sanitize::sanitize_line;
 use crate::entropy::Entropy;
 use crate::ids::RecordId;
-use crate::store::records::ShopSettings;
+use crate::store::records::{PendingEnrolmentRecord, ShopSettings, UnfinishedSetupRecord};
 use crate::store::{ReadAccess, Store};
 use crate::vault::{StoreKey, UnlockedVault};
 
@@ -109,10 +109,15 @@ impl Service {
             username: setup.manager_username,
             display_name: String::new(),
             role: Role::Manager,
-            password: setup.manager_password,
         };
-        let (record, credentials) =
-            new_staff_record(&vault, &manager, &shop_name, now, entropy.as_ref())?;
+        let (record, credentials) = new_staff_record(
+            &vault,
+            &manager,
+            &setup.manager_password,
+            &shop_name,
+            now,
+            entropy.as_ref(),
+        )?;
         let settings = ShopSettings {
             shop_name,
             timezone,
@@ -136,4 +141,145 @@ impl Service {
         service.adopt_vault(vault);
         Ok((service, credentials))
     }
+}
+
+/// A shop whose setup wizard stopped before its owner set up their authenticator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnfinishedSetup {
+    pub owner_username: String,
+}
+
+/// Audit actions a store may hold and still count as "nothing recorded yet": the setup
+/// itself and the owner's attempts to finish it.
+const SETUP_ONLY_ACTIONS: &[AuditAction] = &[
+    AuditAction::StoreInitialised,
+    AuditAction::StaffCreated,
+    AuditAction::LoginSucceeded,
+    AuditAction::LoginFailed,
+    AuditAction::LoginThrottled,
+    AuditAction::Logout,
+    AuditAction::SessionLocked,
+    AuditAction::SessionUnlocked,
+    AuditAction::UnlockFailed,
+    AuditAction::EnrolmentStarted,
+    AuditAction::EnrolmentFailed,
+    AuditAction::SchemaMigrated,
+];
+
+impl Service {
+    /// The setup wizard's way to create a shop: settings, a fresh store key, and the owner
+    /// with the password they chose but no authenticator yet. The store records that setup
+    /// is unfinished until the owner has enrolled (see [`Service::finish_enrolment`]), so a
+    /// wizard stopped before that resumes at the next start instead of locking them out.
+    pub fn begin_setup(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        entropy: Arc<dyn Entropy>,
+        setup: InitialSetup,
+        origin: Origin,
+    ) -> Result<Service, ServiceError> {
+        if store.read()?.settings()?.is_some() {
+            return Err(ServiceError::Store(
+                crate::store::StoreError::AlreadyInitialised(store.path().to_path_buf()),
+            ));
+        }
+        let (shop_name, timezone, currency) = setup.validate()?;
+        let now = clock.now();
+        let vault = Arc::new(UnlockedVault::new(StoreKey::generate(entropy.as_ref())?));
+        let owner = NewStaff {
+            username: setup.manager_username,
+            display_name: String::new(),
+            role: Role::Manager,
+        };
+        let record = unenrolled_staff_record(
+            &vault,
+            &owner,
+            &setup.manager_password,
+            &shop_name,
+            now,
+            entropy.as_ref(),
+        )?;
+        let settings = ShopSettings {
+            shop_name,
+            timezone,
+            currency,
+            idle_lock_minutes: DEFAULT_IDLE_LOCK_MINUTES,
+            demo: setup.demo,
+            created_at: now,
+        };
+        let mut writer = store.write()?;
+        writer.put_settings(&settings)?;
+        writer.put_staff(&record)?;
+        // The owner's password is their own, not a temporary one: only the authenticator
+        // is left to set up.
+        writer.put_staff_enrolment(
+            record.id,
+            Some(&PendingEnrolmentRecord {
+                temporary_password: None,
+                issued_at: now,
+            }),
+        )?;
+        writer.put_unfinished_setup(Some(&UnfinishedSetupRecord {
+            owner: record.id,
+            started_at: now,
+        }))?;
+        let mut initialised = system_draft(origin.clone(), AuditAction::StoreInitialised);
+        initialised.fields = vec!["shop_name".into(), "timezone".into(), "currency".into()];
+        writer.append_audit(initialised, now)?;
+        let mut created = system_draft(origin, AuditAction::StaffCreated);
+        created.objects = vec![record.id.to_string()];
+        created.detail = Some(format!("role: {}; setup unfinished", record.role));
+        writer.append_audit(created, now)?;
+        writer.commit()?;
+        let service = Service::new(store, clock, entropy);
+        service.adopt_vault(vault);
+        Ok(service)
+    }
+
+    /// Set when the setup wizard stopped before the owner set up their authenticator: the
+    /// front end resumes the wizard (owner's password, then enrolment) instead of a login.
+    pub fn unfinished_setup(&self) -> Result<Option<UnfinishedSetup>, ServiceError> {
+        let reader = self.store.read()?;
+        let Some(marker) = reader.unfinished_setup()? else {
+            return Ok(None);
+        };
+        Ok(reader.staff(marker.owner)?.map(|owner| UnfinishedSetup {
+            owner_username: owner.username,
+        }))
+    }
+}
+
+/// Checks that `store` is a setup that never finished and in which nothing else was recorded
+/// (no members, no other staff, only the setup's own audit entries), so removing it loses
+/// nothing. The caller removes the file once the store is closed.
+pub fn check_unfinished_setup_discardable(store: &Store) -> Result<(), ServiceError> {
+    let reader = store.read()?;
+    if reader.unfinished_setup()?.is_none() {
+        return Err(ServiceError::invalid(
+            "this store's setup was finished and it is in use; it cannot be started over (back it up, then use an empty --data directory for a new shop)",
+        ));
+    }
+    if reader.member_count()? > 0 || reader.all_staff()?.len() > 1 {
+        return Err(ServiceError::invalid(
+            "this unfinished store already holds members or staff; it was not removed (finish the setup by starting frontdesk, or move the data directory aside)",
+        ));
+    }
+    let mut stream = reader.audit_stream()?;
+    for (_, bytes) in stream.by_ref() {
+        let entry = crate::audit::decode(&bytes).map_err(|err| {
+            ServiceError::invalid(format!(
+                "the audit log is unreadable ({err}); nothing was removed"
+            ))
+        })?;
+        if !SETUP_ONLY_ACTIONS.contains(&entry.action) {
+            return Err(ServiceError::invalid(format!(
+                "this unfinished store already records `{}`; it was not removed (finish the setup by starting frontdesk, or move the data directory aside)",
+                entry.action.as_str()
+            )));
+        }
+    }
+    if let Some(error) = stream.error() {
+        return Err(error.into());
+    }
+    Ok(())
 }

@@ -1,14 +1,14 @@
 //! Staff accounts: creating them with their credentials, listing, disabling and enabling,
 //! resetting a lost authenticator or a forgotten password, and each one's own preferences.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::setup::StaffCredentials;
 use super::{Service, ServiceError, Session};
 use crate::audit::AuditAction;
 use crate::auth::password::{PasswordParams, derive_key_encryption_key, hash_password};
-use crate::auth::recovery::{generate_recovery_codes, hash_recovery_code};
+use crate::auth::recovery::{RecoveryCode, generate_recovery_codes, hash_recovery_code};
 use crate::auth::totp::{TotpSecret, enrolment};
 use crate::domain::access::{Operation, Role, normalize_username};
 use crate::domain::password_policy::check_new_password;
@@ -17,15 +17,40 @@ use crate::entropy::Entropy;
 use crate::ids::RecordId;
 use crate::store::ReadAccess;
 use crate::store::records::{
-    KdfParams, RecoveryCodeRecord, StaffPreferences, StaffRecord, StoreKeyWrap, TotpEnrolmentRecord,
+    KdfParams, PendingEnrolmentRecord, RecoveryCodeRecord, StaffPreferences, StaffRecord,
+    StoreKeyWrap, TemporaryPasswordRecord, TotpEnrolmentRecord,
 };
 use crate::vault::{KeyEncryptionKey, UnlockedVault, WrapContext, wrap_store_key};
 
+/// A new account as the manager describes it. There is no password or second factor here:
+/// the service issues a temporary password and the new member of staff sets up the rest.
 pub struct NewStaff {
     pub username: String,
     pub display_name: String,
     pub role: Role,
+}
+
+/// How long a temporary password works before a manager must issue a new one.
+pub const TEMPORARY_PASSWORD_VALIDITY: Duration = Duration::hours(72);
+
+/// What a manager hands a new (or reset) member of staff: their user name and a temporary
+/// password that works for one login before `expires_at`. It holds no second factor: the
+/// staff member sets up their own authenticator at that login, so the manager never sees it.
+pub struct TemporaryLogin {
+    pub staff_id: RecordId,
+    pub username: String,
     pub password: SecretString,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for TemporaryLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemporaryLogin")
+            .field("staff_id", &self.staff_id)
+            .field("username", &self.username)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for NewStaff {
@@ -112,6 +137,46 @@ pub(super) fn wrap_for_credential(
     })
 }
 
+/// Ten fresh recovery codes: the records to store, and the codes to show once.
+pub(super) fn issue_recovery_codes(
+    vault: &UnlockedVault,
+    staff_id: RecordId,
+    entropy: &dyn Entropy,
+) -> Result<(Vec<RecoveryCodeRecord>, Vec<RecoveryCode>), ServiceError> {
+    let codes = generate_recovery_codes(entropy)?;
+    let mut records = Vec::with_capacity(codes.len());
+    for (index, code) in codes.iter().enumerate() {
+        let index = u8::try_from(index).unwrap_or(u8::MAX);
+        records.push(RecoveryCodeRecord {
+            hash: hash_recovery_code(code, entropy).map_err(credential_error)?,
+            store_key_wrap: wrap_for_credential(
+                vault,
+                code.as_bytes(),
+                WrapContext::RecoveryCode { staff_id, index },
+                PasswordParams::FLOOR,
+                entropy,
+            )?,
+            used_at: None,
+        });
+    }
+    Ok((records, codes))
+}
+
+/// A sealed authenticator secret that nobody is shown and that is never activated: the slot
+/// an account holds until its owner enrols their own.
+pub(super) fn unseen_totp(
+    vault: &UnlockedVault,
+    staff_id: RecordId,
+    entropy: &dyn Entropy,
+) -> Result<TotpEnrolmentRecord, ServiceError> {
+    let secret = TotpSecret::generate(entropy)?;
+    Ok(TotpEnrolmentRecord {
+        sealed_secret: vault.seal_staff_secret(staff_id, secret.as_bytes(), entropy)?,
+        activated_at: None,
+        last_used_step: None,
+    })
+}
+
 /// Fresh TOTP secret and recovery codes for a staff member, with what to show them once.
 pub(super) fn issue_second_factors(
     vault: &UnlockedVault,
@@ -134,22 +199,7 @@ pub(super) fn issue_second_factors(
         activated_at: None,
         last_used_step: None,
     };
-    let codes = generate_recovery_codes(entropy)?;
-    let mut records = Vec::with_capacity(codes.len());
-    for (index, code) in codes.iter().enumerate() {
-        let index = u8::try_from(index).unwrap_or(u8::MAX);
-        records.push(RecoveryCodeRecord {
-            hash: hash_recovery_code(code, entropy).map_err(credential_error)?,
-            store_key_wrap: wrap_for_credential(
-                vault,
-                code.as_bytes(),
-                WrapContext::RecoveryCode { staff_id, index },
-                PasswordParams::FLOOR,
-                entropy,
-            )?,
-            used_at: None,
-        });
-    }
+    let (records, codes) = issue_recovery_codes(vault, staff_id, entropy)?;
     Ok((
         totp,
         records,
@@ -161,14 +211,8 @@ pub(super) fn issue_second_factors(
     ))
 }
 
-/// Builds a complete staff record for a new account.
-pub(super) fn new_staff_record(
-    vault: &UnlockedVault,
-    new: &NewStaff,
-    shop_name: &str,
-    now: DateTime<Utc>,
-    entropy: &dyn Entropy,
-) -> Result<(StaffRecord, StaffCredentials), ServiceError> {
+/// The user name and display name of a new account, cleaned.
+fn account_names(new: &NewStaff) -> Result<(String, String), ServiceError> {
     let username =
         normalize_username(&new.username).map_err(|e| ServiceError::invalid(e.to_string()))?;
     let display_name = sanitize_line(&new.display_name);
@@ -177,73 +221,217 @@ pub(super) fn new_staff_record(
     } else {
         display_name.chars().take(60).collect()
     };
+    Ok((username, display_name))
+}
+
+/// A staff record for a new account with `password`, whose authenticator is not set up yet
+/// (an unseen secret and no recovery codes).
+pub(super) fn unenrolled_staff_record(
+    vault: &UnlockedVault,
+    new: &NewStaff,
+    password: &SecretString,
+    shop_name: &str,
+    now: DateTime<Utc>,
+    entropy: &dyn Entropy,
+) -> Result<StaffRecord, ServiceError> {
+    let (username, display_name) = account_names(new)?;
     check_new_password(
-        new.password.expose_secret(),
+        password.expose_secret(),
         &[&username, &display_name, shop_name],
     )
     .map_err(|e| ServiceError::WeakPassword(e.to_string()))?;
     let id = RecordId::generate(now, entropy)?;
     let password_hash =
-        hash_password(&new.password, PasswordParams::DEFAULT, entropy).map_err(credential_error)?;
+        hash_password(password, PasswordParams::DEFAULT, entropy).map_err(credential_error)?;
     let store_key_wrap = wrap_for_credential(
         vault,
-        new.password.expose_secret().as_bytes(),
+        password.expose_secret().as_bytes(),
         WrapContext::Staff { staff_id: id },
         PasswordParams::DEFAULT,
         entropy,
     )?;
+    Ok(StaffRecord {
+        id,
+        username,
+        display_name,
+        role: new.role,
+        disabled: false,
+        password_hash,
+        store_key_wrap,
+        totp: unseen_totp(vault, id, entropy)?,
+        recovery_codes: Vec::new(),
+        must_change_password: false,
+        session_epoch: 0,
+        preferences: StaffPreferences::default(),
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// Builds a complete, enrolled staff record for a new account, with its second factor to
+/// show once (the command-line `init` and the demo, which print it to their operator).
+pub(super) fn new_staff_record(
+    vault: &UnlockedVault,
+    new: &NewStaff,
+    password: &SecretString,
+    shop_name: &str,
+    now: DateTime<Utc>,
+    entropy: &dyn Entropy,
+) -> Result<(StaffRecord, StaffCredentials), ServiceError> {
+    let mut record = unenrolled_staff_record(vault, new, password, shop_name, now, entropy)?;
     let (totp, recovery_codes, credentials) =
-        issue_second_factors(vault, id, &username, shop_name, entropy)?;
-    Ok((
-        StaffRecord {
-            id,
-            username,
-            display_name,
-            role: new.role,
-            disabled: false,
-            password_hash,
-            store_key_wrap,
-            totp,
-            recovery_codes,
-            must_change_password: false,
-            session_epoch: 0,
-            preferences: StaffPreferences::default(),
-            created_at: now,
-            updated_at: now,
-        },
-        credentials,
-    ))
+        issue_second_factors(vault, record.id, &record.username, shop_name, entropy)?;
+    record.totp = totp;
+    record.recovery_codes = recovery_codes;
+    Ok((record, credentials))
+}
+
+/// A random temporary password that passes the password policy for this account.
+fn policy_passing_temporary_password(
+    entropy: &dyn Entropy,
+    inputs: &[&str],
+) -> Result<SecretString, ServiceError> {
+    // A random 20-character password practically always passes; the check guards the
+    // generator rather than the luck of the draw.
+    let mut attempts = 0;
+    loop {
+        let candidate = temporary_password(entropy)?;
+        match check_new_password(candidate.expose_secret(), inputs) {
+            Ok(()) => return Ok(candidate),
+            Err(err) if attempts >= 3 => return Err(ServiceError::WeakPassword(err.to_string())),
+            Err(_) => attempts += 1,
+        }
+    }
+}
+
+/// Puts `staff` back at the start of enrolment with a fresh temporary password: the store
+/// key is wrapped under it, the old password, authenticator and recovery codes stop working,
+/// and the account's sessions end. Returns the pending enrolment to store and the password.
+fn reissue_temporary_password(
+    vault: &UnlockedVault,
+    staff: &mut StaffRecord,
+    shop_name: &str,
+    now: DateTime<Utc>,
+    entropy: &dyn Entropy,
+) -> Result<(PendingEnrolmentRecord, SecretString), ServiceError> {
+    let inputs = [
+        staff.username.as_str(),
+        staff.display_name.as_str(),
+        shop_name,
+    ];
+    let temporary = policy_passing_temporary_password(entropy, &inputs)?;
+    staff.password_hash =
+        hash_password(&temporary, PasswordParams::DEFAULT, entropy).map_err(credential_error)?;
+    staff.store_key_wrap = wrap_for_credential(
+        vault,
+        temporary.expose_secret().as_bytes(),
+        WrapContext::Staff { staff_id: staff.id },
+        PasswordParams::DEFAULT,
+        entropy,
+    )?;
+    staff.totp = unseen_totp(vault, staff.id, entropy)?;
+    staff.recovery_codes = Vec::new();
+    staff.must_change_password = false;
+    staff.session_epoch = staff.session_epoch.wrapping_add(1);
+    staff.updated_at = now;
+    Ok((pending_with_temporary_password(now), temporary))
+}
+
+fn pending_with_temporary_password(now: DateTime<Utc>) -> PendingEnrolmentRecord {
+    PendingEnrolmentRecord {
+        temporary_password: Some(TemporaryPasswordRecord {
+            expires_at: now + TEMPORARY_PASSWORD_VALIDITY,
+            used_at: None,
+        }),
+        issued_at: now,
+    }
 }
 
 impl Service {
-    /// Creates a staff account (manager only). The new member of staff must change the
-    /// password they were given at their first login.
+    /// Creates a staff account (manager only) and returns the temporary password to hand
+    /// over. At their first login with it the new member of staff chooses their own
+    /// password and sets up their own authenticator; the manager never sees either.
     pub fn create_staff(
         &self,
         session: &Session,
         new: NewStaff,
-    ) -> Result<StaffCredentials, ServiceError> {
+    ) -> Result<TemporaryLogin, ServiceError> {
         let caller = self.authorize(session, Operation::ManageStaff)?;
         let vault = self.unlocked_vault()?;
         let shop_name = self.settings()?.shop_name;
         let now = self.clock.now();
-        let (mut record, credentials) =
-            new_staff_record(&vault, &new, &shop_name, now, self.entropy.as_ref())?;
-        record.must_change_password = true;
+        let entropy = self.entropy.as_ref();
+        let (username, display_name) = account_names(&new)?;
+        let password =
+            policy_passing_temporary_password(entropy, &[&username, &display_name, &shop_name])?;
+        let record = unenrolled_staff_record(&vault, &new, &password, &shop_name, now, entropy)?;
+        let pending = pending_with_temporary_password(now);
         let mut draft = caller.draft(AuditAction::StaffCreated);
         draft.objects = vec![record.id.to_string()];
-        draft.detail = Some(format!("role: {}", record.role));
+        draft.detail = Some(format!("role: {}; temporary password issued", record.role));
         self.write_audited(
             |writer, _| {
                 if writer.staff_id_by_username(&record.username)?.is_some() {
                     return Err(ServiceError::UsernameTaken(record.username.clone()));
                 }
                 writer.put_staff(&record)?;
+                writer.put_staff_enrolment(record.id, Some(&pending))?;
                 Ok(())
             },
             draft,
         )?;
-        Ok(credentials)
+        Ok(TemporaryLogin {
+            staff_id: record.id,
+            username: record.username,
+            password,
+            expires_at: now + TEMPORARY_PASSWORD_VALIDITY,
+        })
+    }
+
+    /// Starts a staff member's enrolment over with a new temporary password (manager, after a
+    /// fresh step-up): their password, authenticator and recovery codes stop working at
+    /// once and their sessions end.
+    fn reset_to_temporary_password(
+        &self,
+        session: &Session,
+        staff_id: RecordId,
+        action: AuditAction,
+    ) -> Result<TemporaryLogin, ServiceError> {
+        let caller = self.authorize(session, Operation::ResetStaffCredentials)?;
+        if caller.staff_id == staff_id {
+            return Err(ServiceError::invalid(
+                "You cannot reset your own login here; use Change password, or ask another manager.",
+            ));
+        }
+        let vault = self.unlocked_vault()?;
+        let shop_name = self.settings()?.shop_name;
+        let now = self.clock.now();
+        let mut staff = self
+            .store
+            .read()?
+            .staff(staff_id)?
+            .ok_or(ServiceError::NotFound("staff member"))?;
+        let (pending, password) =
+            reissue_temporary_password(&vault, &mut staff, &shop_name, now, self.entropy.as_ref())?;
+        let mut draft = caller.draft(action);
+        draft.objects = vec![staff_id.to_string()];
+        draft.detail =
+            Some("temporary password issued; authenticator and recovery codes void".into());
+        self.write_audited(
+            |writer, _| {
+                writer.put_staff(&staff)?;
+                writer.put_staff_enrolment(staff_id, Some(&pending))?;
+                Ok(())
+            },
+            draft,
+        )?;
+        self.sessions.remove_staff(staff_id, None);
+        Ok(TemporaryLogin {
+            staff_id,
+            username: staff.username,
+            password,
+            expires_at: now + TEMPORARY_PASSWORD_VALIDITY,
+        })
     }
 
     pub fn list_staff(&self, session: &Session) -> Result<Vec<StaffSummary>, ServiceError> {
@@ -295,37 +483,14 @@ impl Service {
         Ok(())
     }
 
-    /// Issues a new authenticator secret and recovery codes for someone who lost their phone
-    /// (manager, after a fresh step-up). Their old codes stop working at once.
+    /// Someone lost their phone (manager, after a fresh step-up): their login starts over
+    /// with a temporary password, and they set up a new authenticator at their next login.
     pub fn reset_staff_authenticator(
         &self,
         session: &Session,
         staff_id: RecordId,
-    ) -> Result<StaffCredentials, ServiceError> {
-        let caller = self.authorize(session, Operation::ResetStaffCredentials)?;
-        let vault = self.unlocked_vault()?;
-        let shop_name = self.settings()?.shop_name;
-        let mut staff = self
-            .store
-            .read()?
-            .staff(staff_id)?
-            .ok_or(ServiceError::NotFound("staff member"))?;
-        let (totp, recovery_codes, credentials) = issue_second_factors(
-            &vault,
-            staff.id,
-            &staff.username,
-            &shop_name,
-            self.entropy.as_ref(),
-        )?;
-        staff.totp = totp;
-        staff.recovery_codes = recovery_codes;
-        staff.session_epoch = staff.session_epoch.wrapping_add(1);
-        staff.updated_at = self.clock.now();
-        let mut draft = caller.draft(AuditAction::TotpReset);
-        draft.objects = vec![staff_id.to_string()];
-        self.write_audited(|writer, _| Ok(writer.put_staff(&staff)?), draft)?;
-        self.sessions.remove_staff(staff_id, Some(session));
-        Ok(credentials)
+    ) -> Result<TemporaryLogin, ServiceError> {
+        self.reset_to_temporary_password(session, staff_id, AuditAction::TotpReset)
     }
 }
 
@@ -434,64 +599,15 @@ impl Service {
         )
     }
 
-    /// Sets a temporary password for someone who forgot theirs (manager, after a fresh
-    /// step-up) and returns it, to be handed over in person. The store key is re-wrapped under
-    /// it, the old password stops working at once, their sessions end, and they must choose
-    /// their own password at the next login. Their authenticator is unchanged.
+    /// Someone forgot their password (manager, after a fresh step-up): as
+    /// [`Service::reset_staff_authenticator`], their login starts over with a temporary
+    /// password to hand over in person.
     pub fn reset_staff_password(
         &self,
         session: &Session,
         staff_id: RecordId,
-    ) -> Result<SecretString, ServiceError> {
-        let caller = self.authorize(session, Operation::ResetStaffCredentials)?;
-        if caller.staff_id == staff_id {
-            return Err(ServiceError::invalid(
-                "You cannot reset your own password here; use Change password, or ask another manager.",
-            ));
-        }
-        let vault = self.unlocked_vault()?;
-        let shop_name = self.settings()?.shop_name;
-        let mut staff = self
-            .store
-            .read()?
-            .staff(staff_id)?
-            .ok_or(ServiceError::NotFound("staff member"))?;
-        let inputs = [
-            staff.username.as_str(),
-            staff.display_name.as_str(),
-            shop_name.as_str(),
-        ];
-        // A random 20-character password practically always passes; the check guards the
-        // generator rather than the luck of the draw.
-        let mut attempts = 0;
-        let temporary = loop {
-            let candidate = temporary_password(self.entropy.as_ref())?;
-            match check_new_password(candidate.expose_secret(), &inputs) {
-                Ok(()) => break candidate,
-                Err(err) if attempts >= 3 => {
-                    return Err(ServiceError::WeakPassword(err.to_string()));
-                }
-                Err(_) => attempts += 1,
-            }
-        };
-        staff.password_hash =
-            hash_password(&temporary, PasswordParams::DEFAULT, self.entropy.as_ref())
-                .map_err(credential_error)?;
-        staff.store_key_wrap = wrap_for_credential(
-            &vault,
-            temporary.expose_secret().as_bytes(),
-            WrapContext::Staff { staff_id },
-            PasswordParams::DEFAULT,
-            self.entropy.as_ref(),
-        )?;
-        staff.must_change_password = true;
-        staff.session_epoch = staff.session_epoch.wrapping_add(1);
-        staff.updated_at = self.clock.now();
-        let mut draft = caller.draft(AuditAction::PasswordReset);
-        draft.objects = vec![staff_id.to_string()];
-        self.write_audited(|writer, _| Ok(writer.put_staff(&staff)?), draft)?;
-        self.sessions.remove_staff(staff_id, None);
-        Ok(temporary)
+    ) -> Result<TemporaryLogin, ServiceError> {
+        self.reset_to_temporary_password(session, staff_id, AuditAction::PasswordReset)
     }
 
     /// Lets a disabled account log in again (manager). Its old sessions stay ended.

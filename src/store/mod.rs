@@ -706,4 +706,41 @@ mod tests {
         let staff = tx.open_table(schema::STAFF).unwrap();
         assert_eq!(staff.get(9u128).unwrap().unwrap().value(), staff_bytes);
     }
+
+    #[test]
+    fn a_schema_5_file_gains_the_enrolment_table_with_every_account_enrolled() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::create(dir.path()).unwrap());
+        let staff_bytes: &[u8] = b"an already stored staff record";
+        {
+            let db = Database::open(Store::file_in(dir.path())).unwrap();
+            let tx = db.begin_write().unwrap();
+            assert!(tx.delete_table(schema::STAFF_ENROLMENTS).unwrap());
+            tx.open_table(schema::STAFF)
+                .unwrap()
+                .insert(9u128, staff_bytes)
+                .unwrap();
+            tx.open_table(schema::META)
+                .unwrap()
+                .insert(schema::META_SCHEMA_VERSION, 5u32.to_le_bytes().as_slice())
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let reader = store.read().unwrap();
+        assert!(
+            reader
+                .staff_enrolment(RecordId::from_u128(9))
+                .unwrap()
+                .is_none()
+        );
+        assert!(reader.unfinished_setup().unwrap().is_none());
+        drop(reader);
+        drop(store);
+        let db = Database::open(Store::file_in(dir.path())).unwrap();
+        let tx = db.begin_read().unwrap();
+        assert_eq!(stored_version(&tx), Some(schema::SCHEMA_VERSION));
+        let staff = tx.open_table(schema::STAFF).unwrap();
+        assert_eq!(staff.get(9u128).unwrap().unwrap().value(), staff_bytes);
+    }
 }

@@ -89,6 +89,30 @@ pub struct StaffRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What a staff member still has to do before their login is complete: choose their own
+/// password (when they were handed a temporary one) and set up their authenticator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingEnrolmentRecord {
+    /// `Some` when the current password is a temporary one a manager handed over.
+    pub temporary_password: Option<TemporaryPasswordRecord>,
+    pub issued_at: DateTime<Utc>,
+}
+
+/// A temporary password works for one login, before it expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemporaryPasswordRecord {
+    pub expires_at: DateTime<Utc>,
+    /// Set, with a compare-and-set, by the login that used it.
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// The setup wizard created the shop but its owner has not finished enrolling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnfinishedSetupRecord {
+    pub owner: RecordId,
+    pub started_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MemberRecord {
     pub id: RecordId,

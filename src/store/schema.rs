@@ -5,7 +5,7 @@ use redb::{MultimapTableDefinition, ReadableTable, TableDefinition, WriteTransac
 use super::StoreError;
 
 /// Bumped whenever a table or record layout changes; each bump adds a step to [`migrate`].
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub const STAFF: TableDefinition<u128, &[u8]> = TableDefinition::new("staff");
@@ -72,7 +72,16 @@ pub const SHIFTS: TableDefinition<u128, &[u8]> = TableDefinition::new("shifts");
 /// Staff id → that staff member's open shift, so a sale finds its drawer in one read.
 pub const OPEN_SHIFTS: TableDefinition<u128, u128> = TableDefinition::new("open_shifts");
 
+// Added in schema 6: staff who enrol themselves.
+/// Staff id → the enrolment that staff member still has to finish (a temporary password to
+/// replace, an authenticator to set up). Kept apart from the staff record, whose encoding is
+/// not self-describing, so older staff records still decode; no row means enrolled.
+pub const STAFF_ENROLMENTS: TableDefinition<u128, &[u8]> = TableDefinition::new("staff_enrolments");
+
 pub const META_SCHEMA_VERSION: &str = "schema_version";
+/// Present while the setup wizard has created the shop but the owner has not yet set up
+/// their authenticator; the next start resumes the wizard instead of showing a login.
+pub const META_SETUP_UNFINISHED: &str = "setup_unfinished";
 pub const META_SETTINGS: &str = "settings";
 pub const META_NEXT_MEMBER_NUMBER: &str = "next_member_number";
 pub const META_SCHEDULE: &str = "schedule";
@@ -102,6 +111,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     create_takings_and_consent_tables(tx)?;
     create_staff_ssh_key_table(tx)?;
     create_till_tables(tx)?;
+    create_enrolment_table(tx)?;
     tx.open_table(META)?
         .insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())?;
     Ok(())
@@ -142,6 +152,11 @@ fn create_till_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(RECEIPTS)?;
     tx.open_table(SHIFTS)?;
     tx.open_table(OPEN_SHIFTS)?;
+    Ok(())
+}
+
+fn create_enrolment_table(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(STAFF_ENROLMENTS)?;
     Ok(())
 }
 
@@ -188,6 +203,11 @@ pub fn migrate(tx: &WriteTransaction) -> Result<u32, StoreError> {
         // visits and sales keep no receipt number (numbering starts at 1 with the next sale).
         create_till_tables(tx)?;
         super::legacy::upgrade_records_to_5(tx)?;
+    }
+    if found < 6 {
+        // Schema 6 only adds the pending-enrolment table: every account in an older file was
+        // enrolled when it was created (the manager saw its secret), so none is pending.
+        create_enrolment_table(tx)?;
     }
     if found < SCHEMA_VERSION {
         tx.open_table(META)?

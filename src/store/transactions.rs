@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 
 use super::codec::{decode, encode};
 use super::records::{
-    ConsentRecord, MemberRecord, ShopSettings, StaffRecord, StaffSshKeysRecord, VehicleRecord,
+    ConsentRecord, MemberRecord, PendingEnrolmentRecord, ShopSettings, StaffRecord,
+    StaffSshKeysRecord, UnfinishedSetupRecord, VehicleRecord,
 };
 use super::schema::*;
 use crate::audit::{self, AuditDraft, AuditEntry};
@@ -183,6 +184,19 @@ pub trait ReadAccess {
         Ok(self
             .get(STAFF_SSH_KEYS, staff, "staff SSH keys")?
             .unwrap_or_default())
+    }
+
+    /// What a staff member still has to do to finish enrolling; `None` once enrolled.
+    fn staff_enrolment(
+        &self,
+        staff: RecordId,
+    ) -> Result<Option<PendingEnrolmentRecord>, StoreError> {
+        self.get(STAFF_ENROLMENTS, staff, "staff enrolment")
+    }
+
+    /// Set while the setup wizard's owner has not finished enrolling.
+    fn unfinished_setup(&self) -> Result<Option<UnfinishedSetupRecord>, StoreError> {
+        self.meta_record(META_SETUP_UNFINISHED)
     }
 
     fn all_staff(&self) -> Result<Vec<StaffRecord>, StoreError> {
@@ -751,6 +765,37 @@ impl StoreWriter {
             .open_table(STAFF)?
             .insert(staff.id.as_u128(), bytes.as_slice())?;
         Ok(())
+    }
+
+    /// Records (or with `None`, clears) the enrolment a staff member still has to finish.
+    pub fn put_staff_enrolment(
+        &mut self,
+        staff: RecordId,
+        pending: Option<&PendingEnrolmentRecord>,
+    ) -> Result<(), StoreError> {
+        match pending {
+            Some(pending) => self.put(STAFF_ENROLMENTS, staff, pending),
+            None => {
+                self.tx
+                    .open_table(STAFF_ENROLMENTS)?
+                    .remove(staff.as_u128())?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Marks setup unfinished (with `Some`) or finished.
+    pub fn put_unfinished_setup(
+        &mut self,
+        unfinished: Option<&UnfinishedSetupRecord>,
+    ) -> Result<(), StoreError> {
+        match unfinished {
+            Some(record) => self.put_meta_record(META_SETUP_UNFINISHED, record),
+            None => {
+                self.tx.open_table(META)?.remove(META_SETUP_UNFINISHED)?;
+                Ok(())
+            }
+        }
     }
 
     /// Replaces a staff member's SSH keys; an empty, unrequired set leaves no row behind.

@@ -177,9 +177,17 @@ impl App {
         Self::with_phase(env, None, Phase::Setup(Box::new(wizard)))
     }
 
-    /// A shop exists: the login screen.
+    /// A shop exists: the login screen, or the setup wizard again when it stopped before
+    /// the owner set up their authenticator.
     pub fn login(env: AppEnv, service: Arc<Service>) -> Self {
-        Self::with_phase(env, Some(service), Phase::Login(LoginScreen::new()))
+        let phase = match service.unfinished_setup() {
+            Ok(Some(unfinished)) => Phase::Setup(Box::new(SetupWizard::resume(
+                env.data_dir.display().to_string(),
+                unfinished.owner_username,
+            ))),
+            _ => Phase::Login(LoginScreen::new()),
+        };
+        Self::with_phase(env, Some(service), phase)
     }
 
     /// A session already logged in elsewhere (at the SSH layer): straight to the desk.
@@ -547,6 +555,7 @@ impl App {
             && !is_navigation(&key)
         {
             wizard.on_input_changed();
+            wizard.update_username_note(self.lang);
             return;
         }
         let Some(action) = self.env.keymap.action_for(&[KeyContext::Form], &key) else {
@@ -579,16 +588,12 @@ impl App {
                 };
                 self.start(task, effects);
             }
-            SetupStep::ConfirmCode {
-                username,
-                password,
-                code,
-            } => {
+            SetupStep::LogInOwner { username, password } => {
                 if let Some(service) = &self.service {
                     let request = LoginRequest {
                         username,
                         password,
-                        second_factor: SecondFactor::Totp(code),
+                        second_factor: SecondFactor::Absent,
                         origin: self.env.origin.clone(),
                         ssh_key: None,
                     };
@@ -599,21 +604,7 @@ impl App {
                     self.start(task, effects);
                 }
             }
-            SetupStep::Finished(session) => {
-                // The language chosen in the wizard becomes the first manager's own, or the
-                // desk would open in the default language.
-                if self.lang != Language::English
-                    && let Some(service) = &self.service
-                {
-                    let prefs = crate::store::records::StaffPreferences {
-                        language: Some(self.lang.code().to_owned()),
-                        theme: None,
-                    };
-                    // Not fatal: the preferences screen can set it again.
-                    let _ = service.set_my_preferences(&session, prefs);
-                }
-                self.enter_desk(session, effects)
-            }
+            SetupStep::Finished(session) => self.enter_desk(session, effects),
         }
     }
 
@@ -635,8 +626,19 @@ impl App {
             Action::Help => {
                 self.overlay = Some(Overlay::Help(HelpOverlay::new(&[KeyContext::Form])))
             }
-            Action::Quit | Action::Back if login.is_blank() => effects.push(Effect::Quit),
+            // Esc only ever clears the form: quitting is its own key, and asks first.
             Action::Back => login.clear(),
+            Action::Quit => {
+                self.overlay = Some(Overlay::Prompt(PromptOverlay::new(
+                    super::view::Prompt::confirm(
+                        "app.quit",
+                        "Quit frontdesk?",
+                        self.lang
+                            .tr("The login screen closes; start frontdesk again to log in.")
+                            .to_owned(),
+                    ),
+                )));
+            }
             _ => {
                 if !self.running.is_empty() {
                     return;
@@ -940,6 +942,14 @@ impl App {
                     effects.push(Effect::Broadcast);
                 }
                 Command::SessionEnded => self.end_session(effects),
+                Command::StartDesk => {
+                    if let (Phase::Desk(desk), Some(service)) = (&mut self.phase, &self.service) {
+                        desk.stack = vec![screens::open(ScreenKind::Today)];
+                        let (language, theme) = load_preferences(service, &desk.session);
+                        self.apply_look(language, theme.as_deref());
+                        self.with_top_view(effects, |view, cx| view.refresh(cx));
+                    }
+                }
                 Command::Locked => self.show_lock(),
                 Command::SetLook { language, theme } => {
                     self.apply_look(language, Some(&theme));
@@ -973,14 +983,15 @@ impl App {
                 let Phase::Setup(wizard) = &mut self.phase else {
                     return;
                 };
-                match result {
-                    Ok((service, credentials)) => {
+                let step = match result {
+                    Ok(service) => {
                         self.shop = shop_context(&service);
                         self.service = Some(service);
-                        wizard.on_shop_created(Ok(credentials));
+                        wizard.on_shop_created(Ok(()))
                     }
                     Err(message) => wizard.on_shop_created(Err(message)),
-                }
+                };
+                self.on_setup_step(step, effects);
             }
             TaskOutput::LoggedIn(result) => match &mut self.phase {
                 Phase::Setup(wizard) => {
@@ -1049,12 +1060,19 @@ impl App {
             return;
         };
         self.shop = shop_context(&service);
-        let (language, theme) = load_preferences(&service, &session);
-        self.apply_look(language, theme.as_deref());
-        let first: Box<dyn View> = if info.must_change_password {
-            Box::new(ChangePasswordView::new(true))
+        let first: Box<dyn View> = if let Some(step) = info.enrolment {
+            // Still enrolling: no preferences to read yet, so the language on screen (the
+            // setup wizard's choice) stays.
+            let setup = matches!(service.unfinished_setup(), Ok(Some(_)));
+            Box::new(screens::enrol::EnrolView::new(step, setup))
         } else {
-            screens::open(ScreenKind::Today)
+            let (language, theme) = load_preferences(&service, &session);
+            self.apply_look(language, theme.as_deref());
+            if info.must_change_password {
+                Box::new(ChangePasswordView::new(true))
+            } else {
+                screens::open(ScreenKind::Today)
+            }
         };
         self.phase = Phase::Desk(Box::new(Desk {
             session,
@@ -1083,6 +1101,15 @@ impl App {
         ])
         .areas(area);
         let rx = self.render_cx();
+        if let Phase::Desk(desk) = &self.phase
+            && desk.lock.is_none()
+            && self.overlay.is_none()
+            && let Some(view) = desk.stack.last()
+            && view.wants_whole_frame()
+        {
+            view.render(frame, area, &rx);
+            return;
+        }
         self.render_header(frame, header, &rx);
         match &self.phase {
             Phase::Setup(wizard) => wizard.render(frame, body, &rx),

@@ -11,9 +11,7 @@ use super::view::ViewTaskOutput;
 use crate::audit::Origin;
 use crate::clock::Clock;
 use crate::entropy::Entropy;
-use crate::service::{
-    InitialSetup, LoginRequest, Service, ServiceError, Session, StaffCredentials,
-};
+use crate::service::{InitialSetup, LoginRequest, Service, ServiceError, Session};
 use crate::store::Store;
 
 pub enum Task {
@@ -61,7 +59,7 @@ impl std::fmt::Debug for Task {
 }
 
 pub enum TaskOutput {
-    ShopCreated(Result<(Arc<Service>, StaffCredentials), String>),
+    ShopCreated(Result<Arc<Service>, String>),
     LoggedIn(Result<Session, ServiceError>),
     Unlocked(Result<(), ServiceError>),
     PasswordChanged(Result<(), ServiceError>),
@@ -125,14 +123,16 @@ fn create_shop(
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
     origin: Origin,
-) -> Result<(Arc<Service>, StaffCredentials), String> {
+) -> Result<Arc<Service>, String> {
     setup.validate().map_err(|e| e.to_string())?;
     let store = if Store::exists_in(data_dir) {
         Store::open(data_dir).map_err(|e| e.to_string())?
     } else {
         Store::create(data_dir).map_err(|e| e.to_string())?
     };
-    let (service, credentials) =
-        Service::initialise(store, clock, entropy, setup, origin).map_err(|e| e.to_string())?;
-    Ok((Arc::new(service), credentials))
+    // The owner enrols next, in the desk's enrolment screen; until then the store records
+    // that setup is unfinished, so an interruption resumes rather than locks them out.
+    let service =
+        Service::begin_setup(store, clock, entropy, setup, origin).map_err(|e| e.to_string())?;
+    Ok(Arc::new(service))
 }

@@ -100,6 +100,9 @@ pub enum Command {
     Changed,
     SessionEnded,
     Locked,
+    /// The session became a working one (enrolment finished): the desk starts afresh on
+    /// Today, in the staff member's own language and theme.
+    StartDesk,
     /// The staff member chose a language or theme.
     SetLook {
         language: Language,
@@ -208,6 +211,12 @@ pub fn describe_error(error: &ServiceError, lang: Language) -> String {
         ServiceError::NotFound(_) => {
             Some(lang.tr("That record is no longer there; it may have been removed. Search again."))
         }
+        ServiceError::EnrolmentRequired => Some(lang.tr(
+            "Finish setting up your login first: choose your password and set up your authenticator.",
+        )),
+        ServiceError::EnrolmentCodeMismatch => Some(lang.tr(
+            "That code did not match. Check that the phone's clock is set automatically (Settings, Date & time: automatic), then type the newest code the app shows.",
+        )),
         ServiceError::DiskFull => Some(lang.tr(
             "The disk is full: nothing of this change was saved; free space on the disk and try again.",
         )),
@@ -333,5 +342,11 @@ pub trait View: Send {
     /// Actions this view offers to the command palette beyond its key contexts.
     fn offers(&self, _role: Role) -> Vec<Action> {
         Vec::new()
+    }
+
+    /// Whether the view draws over the whole terminal for now, header and status lines
+    /// included (a QR code that needs every row).
+    fn wants_whole_frame(&self) -> bool {
+        false
     }
 }

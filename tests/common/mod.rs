@@ -22,14 +22,12 @@ use frontdesk::service::{
 };
 use frontdesk::store::Store;
 use hmac::{KeyInit, Mac};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 pub const MANAGER: &str = "manager";
 pub const MANAGER_PASSWORD: &str = "wash bay sunrise copper kettle";
 pub const CASHIER: &str = "cashier";
 pub const CASHIER_PASSWORD: &str = "foam cannon violet harbour";
-/// What the manager hands the new cashier; it must be changed at the first login.
-pub const CASHIER_TEMPORARY_PASSWORD: &str = "temporary ribbon walnut gate";
 
 pub fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 17, 0, 0)
@@ -144,29 +142,17 @@ impl Shop {
         self.clock.advance(chrono::Duration::seconds(30));
     }
 
-    /// Creates the cashier account with a temporary password, has the cashier log in once
-    /// and choose their own, and returns the cashier's TOTP secret.
+    /// Creates the cashier account and has the cashier enrol at their first login (their
+    /// own password, their authenticator), then log out. Returns the cashier's TOTP secret.
     pub fn add_cashier(&self, manager: &Session) -> Vec<u8> {
-        let secret = self.create_cashier(manager);
-        let code = phone_code(&secret, self.clock.now_for_tests());
-        let first = self
-            .login(CASHIER, CASHIER_TEMPORARY_PASSWORD, &code)
-            .expect("first cashier login");
-        self.next_step();
-        self.service
-            .change_own_password(
-                &first,
-                &SecretString::from(CASHIER_TEMPORARY_PASSWORD.to_owned()),
-                &SecretString::from(CASHIER_PASSWORD.to_owned()),
-            )
-            .expect("cashier chooses a password");
-        self.service.logout(&first).expect("logout");
-        secret
+        self.create_cashier(manager)
     }
 
-    /// Creates the cashier account only; its password is still the temporary one.
+    /// The manager creates the cashier's account and hands over the temporary password; the
+    /// cashier logs in with it (no code), chooses `CASHIER_PASSWORD`, sets up the
+    /// authenticator with a known code and logs out. Returns the cashier's TOTP secret.
     pub fn create_cashier(&self, manager: &Session) -> Vec<u8> {
-        let credentials = self
+        let login = self
             .service
             .create_staff(
                 manager,
@@ -174,11 +160,40 @@ impl Shop {
                     username: CASHIER.to_owned(),
                     display_name: "Counter".to_owned(),
                     role: Role::Cashier,
-                    password: SecretString::from(CASHIER_TEMPORARY_PASSWORD.to_owned()),
                 },
             )
             .expect("create cashier");
-        credentials_secret(&credentials)
+        self.enrol(CASHIER, login.password.expose_secret(), CASHIER_PASSWORD)
+    }
+
+    /// A first login with `temporary`, then the whole enrolment: `own` as the password, an
+    /// authenticator proven with the phone's code. Returns the new TOTP secret.
+    pub fn enrol(&self, username: &str, temporary: &str, own: &str) -> Vec<u8> {
+        let first = self
+            .service
+            .login(LoginRequest {
+                username: username.to_owned(),
+                password: SecretString::from(temporary.to_owned()),
+                second_factor: SecondFactor::Absent,
+                origin: Origin::Local,
+                ssh_key: None,
+            })
+            .expect("first login with the temporary password");
+        self.service
+            .choose_enrolment_password(&first, &SecretString::from(own.to_owned()))
+            .expect("choose own password");
+        let enrolment = self
+            .service
+            .begin_authenticator_enrolment(&first)
+            .expect("authenticator enrolment");
+        let secret = secret_from_base32(&enrolment.secret_base32);
+        let code = phone_code(&secret, self.clock.now_for_tests());
+        self.service
+            .finish_enrolment(&first, &code)
+            .expect("finish enrolment");
+        self.service.logout(&first).expect("logout");
+        self.next_step();
+        secret
     }
 
     /// "Exterior wash" (30 minutes, 20.00) done in "Bay 1": the least a shop needs to take

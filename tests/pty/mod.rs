@@ -188,6 +188,17 @@ impl Terminal {
         }
     }
 
+    /// Kills the process at once, as a power cut would: nothing gets to clean up.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Waits for the process to exit and returns whether it succeeded.
     pub fn wait_exit(&mut self) -> bool {
         let start = Instant::now();

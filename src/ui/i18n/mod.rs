@@ -19,6 +19,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("drawer", include_str!("zh-CN/drawer.toml")),
     ("receipts", include_str!("zh-CN/receipts.toml")),
     ("duplicates", include_str!("zh-CN/duplicates.toml")),
+    ("enrol", include_str!("zh-CN/enrol.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {

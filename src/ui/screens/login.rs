@@ -45,7 +45,7 @@ impl LoginScreen {
                 "Code",
                 TextInput::secret()
                     .with_max(40)
-                    .with_placeholder("6 digits, or a recovery code"),
+                    .with_placeholder("6 digits, a recovery code, or empty"),
             );
         Self { form, error: None }
     }
@@ -82,15 +82,23 @@ impl LoginScreen {
             FormEvent::Submit => {}
             FormEvent::Changed | FormEvent::Ignored => return LoginSubmit::Incomplete,
         }
-        // Enter moves down the form until the last field.
-        for key in ["username", "password", "code"] {
+        // Enter moves down the form until the last field. The code may be left empty: at a
+        // first login with a temporary password there is no authenticator yet.
+        for key in ["username", "password"] {
             if self.form.value(key).trim().is_empty() {
                 if self.form.focused_key() == Some(key) {
-                    self.error = Some(lang.tr("Fill in all three fields.").to_owned());
+                    self.error = Some(
+                        lang.tr("Fill in the user name and the password.")
+                            .to_owned(),
+                    );
                 }
                 self.form.focus_key(key);
                 return LoginSubmit::Incomplete;
             }
+        }
+        if self.form.focused_key() != Some("code") && self.form.value("code").trim().is_empty() {
+            self.form.focus_key("code");
+            return LoginSubmit::Incomplete;
         }
         let username = self.form.value("username").trim().to_owned();
         let password = match self.form.input_mut("password") {
@@ -133,7 +141,7 @@ impl LoginScreen {
             Paragraph::new(vec![
                 Line::from(Span::styled(rx.shop.shop_name.clone(), rx.theme.title)),
                 Line::from(Span::styled(
-                    rx.tr("Password and authenticator code for every login."),
+                    rx.tr("Password and code; at your first login, leave the code empty."),
                     rx.theme.muted,
                 )),
             ]),

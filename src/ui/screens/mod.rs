@@ -8,6 +8,7 @@ pub mod checkout;
 pub mod drawer;
 pub mod duplicate_member;
 pub mod end_of_day;
+pub mod enrol;
 pub mod lock;
 pub mod login;
 pub mod member;

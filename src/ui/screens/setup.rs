@@ -1,35 +1,31 @@
 //! First run: the setup wizard. Welcome and language, the shop (name, time zone, currency),
-//! the first manager (user name, password twice with live strength), then, once the shop
-//! exists, the authenticator enrolment confirmed by one code, and the recovery codes shown
-//! once. It is a pure state machine: the app runs the slow work (creating the store, the
-//! login that activates the authenticator) and hands the results back.
+//! the first manager (user name, password twice with live strength). Once the shop exists
+//! the owner is logged in with that password and enrols like any new member of staff (the
+//! desk's enrolment screen: authenticator confirmed by one code, recovery codes shown once).
+//! A wizard stopped before that resumes at the next start: the owner types their password
+//! and goes on. It is a pure state machine: the app runs the slow work (creating the store,
+//! the login) and hands the results back.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::auth::recovery::RecoveryCode;
-use crate::auth::totp::Enrolment;
 use crate::domain::access::normalize_username;
 use crate::domain::currency::Currency;
 use crate::domain::password_policy::{check_new_password, strength};
 use crate::domain::sanitize::sanitize_line;
-use crate::service::{InitialSetup, ServiceError, Session, StaffCredentials};
+use crate::service::{InitialSetup, ServiceError, Session};
 use crate::ui::actions::Action;
 use crate::ui::i18n::Language;
 use crate::ui::overlays::centred;
 use crate::ui::text::{safe, truncate};
 use crate::ui::view::{RenderCx, describe_error};
-use crate::ui::widgets::enrolment::{
-    EnrolmentView, Para, qr_fits, recovery_codes_height, render_enrolment, render_recovery_codes,
-    wrap,
-};
-use crate::ui::widgets::form::{Form, FormEvent};
+use crate::ui::widgets::enrolment::wrap;
+use crate::ui::widgets::form::{Form, FormEvent, username_note};
 use crate::ui::widgets::input::TextInput;
 use crate::ui::widgets::strength::strength_line;
 
@@ -38,11 +34,12 @@ pub enum SetupStep {
     Quit,
     SetLanguage(Language),
     CreateShop(Box<InitialSetup>),
-    ConfirmCode {
+    /// Log the owner in with their password alone, to enrol.
+    LogInOwner {
         username: String,
         password: SecretString,
-        code: String,
     },
+    /// The owner's session, which may only enrol: the desk's enrolment screen takes over.
     Finished(Session),
 }
 
@@ -53,28 +50,21 @@ enum Stage {
     Welcome,
     Shop,
     Manager,
-    /// The store is being created (argon2 and key wrapping take a few seconds).
+    /// The store is being created (argon2 and key wrapping take a few seconds), then the
+    /// owner logged in.
     Creating,
-    Enrol,
-    RecoveryCodes,
+    /// The shop exists but its owner never enrolled: their password, to go on.
+    Resume,
 }
 
 const SHOP_NAME_MAX_CHARS: usize = 60;
 const DEFAULT_CURRENCY: &str = "CAD";
-/// What the confirmation field on the recovery-codes step accepts.
-const WRITTEN_DOWN: &[&str] = &["y", "yes", "是"];
 
-/// The held credentials and what is needed to confirm them. Secrets here zeroize on drop
-/// (`Enrolment`, `RecoveryCode`, `SecretString`).
+/// The owner being logged in to enrol. The password (which zeroizes on drop) is kept only
+/// until the shop exists and the login is sent.
 struct Enrolling {
     username: String,
-    /// Kept only until the first code is accepted, for the login that activates the
-    /// authenticator (a wrong code means another login with the same password).
     password: Option<SecretString>,
-    /// Dropped once the code is confirmed: it is never shown again.
-    enrolment: Option<Enrolment>,
-    recovery_codes: Vec<RecoveryCode>,
-    session: Option<Session>,
 }
 
 pub struct SetupWizard {
@@ -87,10 +77,9 @@ pub struct SetupWizard {
     score: Option<(u8, Option<String>)>,
     /// Already translated; shown above the form of the current step.
     error: Option<String>,
-    code: TextInput,
-    confirm: TextInput,
-    view: EnrolmentView,
-    /// A code or confirmation is being checked: keys wait.
+    /// The owner's password, when resuming an interrupted setup.
+    resume_password: TextInput,
+    /// A login is being checked: keys wait.
     waiting: bool,
     enrolling: Option<Enrolling>,
 }
@@ -141,12 +130,21 @@ impl SetupWizard {
             manager,
             score: None,
             error: None,
-            code: TextInput::new().with_max(8).with_placeholder("6 digits"),
-            confirm: TextInput::new().with_max(3),
-            view: EnrolmentView::default(),
+            resume_password: TextInput::secret(),
             waiting: false,
             enrolling: None,
         }
+    }
+
+    /// The shop exists but its owner never finished enrolling: ask their password and go on.
+    pub fn resume(data_dir: String, owner_username: String) -> Self {
+        let mut wizard = Self::new(data_dir);
+        wizard.stage = Stage::Resume;
+        wizard.enrolling = Some(Enrolling {
+            username: owner_username,
+            password: None,
+        });
+        wizard
     }
 
     pub fn focused_input(&mut self) -> Option<&mut TextInput> {
@@ -157,8 +155,7 @@ impl SetupWizard {
             Stage::Welcome | Stage::Creating => None,
             Stage::Shop => self.shop.focused_input(),
             Stage::Manager => self.manager.focused_input(),
-            Stage::Enrol => Some(&mut self.code),
-            Stage::RecoveryCodes => Some(&mut self.confirm),
+            Stage::Resume => Some(&mut self.resume_password),
         }
     }
 
@@ -171,6 +168,14 @@ impl SetupWizard {
                 self.update_strength();
             }
             _ => {}
+        }
+    }
+
+    /// Says how a user name typed with capitals will be saved ("Owner" → "owner").
+    pub fn update_username_note(&mut self, lang: Language) {
+        if self.stage == Stage::Manager {
+            let note = username_note(self.manager.value("username"), lang);
+            self.manager.set_note("username", note);
         }
     }
 
@@ -193,8 +198,7 @@ impl SetupWizard {
             Stage::Shop => self.on_shop(action, lang),
             Stage::Manager => self.on_manager(action, lang),
             Stage::Creating => SetupStep::Stay,
-            Stage::Enrol => self.on_enrol(action, lang),
-            Stage::RecoveryCodes => self.on_recovery_codes(action, lang),
+            Stage::Resume => self.on_resume(action, lang),
         }
     }
 
@@ -354,9 +358,6 @@ impl SetupWizard {
         self.enrolling = Some(Enrolling {
             username,
             password: Some(password),
-            enrolment: None,
-            recovery_codes: Vec::new(),
-            session: None,
         });
         self.stage = Stage::Creating;
         SetupStep::CreateShop(Box::new(setup))
@@ -386,15 +387,22 @@ impl SetupWizard {
         }
     }
 
-    pub fn on_shop_created(&mut self, result: Result<StaffCredentials, String>) {
+    /// The shop exists (or could not be made): log the owner in to enrol.
+    pub fn on_shop_created(&mut self, result: Result<(), String>) -> SetupStep {
         match result {
-            Ok(credentials) => {
-                if let Some(enrolling) = &mut self.enrolling {
-                    enrolling.enrolment = Some(credentials.enrolment);
-                    enrolling.recovery_codes = credentials.recovery_codes;
-                }
-                self.stage = Stage::Enrol;
+            Ok(()) => {
                 self.error = None;
+                let Some(enrolling) = &mut self.enrolling else {
+                    return SetupStep::Stay;
+                };
+                let Some(password) = enrolling.password.take() else {
+                    return SetupStep::Stay;
+                };
+                self.waiting = true;
+                SetupStep::LogInOwner {
+                    username: enrolling.username.clone(),
+                    password,
+                }
             }
             Err(message) => {
                 // Nothing was kept: the password is typed again after fixing what was wrong.
@@ -402,80 +410,45 @@ impl SetupWizard {
                 self.stage = Stage::Manager;
                 self.manager.focus_key("password");
                 self.error = Some(safe(&message).into_owned());
-            }
-        }
-    }
-
-    fn on_enrol(&mut self, action: Action, lang: Language) -> SetupStep {
-        match action {
-            Action::Back => {
-                self.error = Some(
-                    lang.tr("The shop exists now: finish the authenticator to be able to log in.")
-                        .to_owned(),
-                );
                 SetupStep::Stay
             }
-            Action::NextField | Action::PrevField => {
-                self.view = self.view.toggled();
-                SetupStep::Stay
-            }
-            Action::Submit => {
-                let code: String = self.code.value().chars().filter(|c| *c != ' ').collect();
-                if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
-                    self.error = Some(lang.tr("Enter the 6 digits your app shows.").to_owned());
-                    return SetupStep::Stay;
-                }
-                let Some(enrolling) = &self.enrolling else {
-                    return SetupStep::Stay;
-                };
-                let Some(password) = &enrolling.password else {
-                    return SetupStep::Stay;
-                };
-                self.code.clear();
-                self.error = None;
-                self.waiting = true;
-                SetupStep::ConfirmCode {
-                    username: enrolling.username.clone(),
-                    password: SecretString::from(password.expose_secret().to_owned()),
-                    code,
-                }
-            }
-            _ => SetupStep::Stay,
         }
     }
 
-    pub fn on_login(&mut self, result: Result<Session, ServiceError>, lang: Language) -> SetupStep {
-        self.waiting = false;
-        match result {
-            Ok(session) => {
-                if let Some(enrolling) = &mut self.enrolling {
-                    enrolling.password = None;
-                    enrolling.enrolment = None;
-                    enrolling.session = Some(session);
-                }
-                self.stage = Stage::RecoveryCodes;
-                self.error = None;
-            }
-            Err(error) => self.error = Some(describe_error(&error, lang)),
-        }
-        SetupStep::Stay
-    }
-
-    fn on_recovery_codes(&mut self, action: Action, lang: Language) -> SetupStep {
+    fn on_resume(&mut self, action: Action, lang: Language) -> SetupStep {
         if action != Action::Submit {
             return SetupStep::Stay;
         }
-        let typed = self.confirm.value().trim().to_lowercase();
-        if !WRITTEN_DOWN.contains(&typed.as_str()) {
+        if self.resume_password.is_empty() {
             self.error = Some(
-                lang.tr("Type y once the codes are written down, then press Enter.")
+                lang.tr("Type the password chosen for this account.")
                     .to_owned(),
             );
             return SetupStep::Stay;
         }
-        match self.enrolling.take().and_then(|e| e.session) {
-            Some(session) => SetupStep::Finished(session),
-            None => SetupStep::Stay,
+        let Some(enrolling) = &self.enrolling else {
+            return SetupStep::Stay;
+        };
+        let password = self.resume_password.take_secret();
+        self.error = None;
+        self.waiting = true;
+        SetupStep::LogInOwner {
+            username: enrolling.username.clone(),
+            password,
+        }
+    }
+
+    /// The owner's login came back: on to enrolment, or (a wrong password when resuming)
+    /// ask again.
+    pub fn on_login(&mut self, result: Result<Session, ServiceError>, lang: Language) -> SetupStep {
+        self.waiting = false;
+        match result {
+            Ok(session) => SetupStep::Finished(session),
+            Err(error) => {
+                self.stage = Stage::Resume;
+                self.error = Some(describe_error(&error, lang));
+                SetupStep::Stay
+            }
         }
     }
 
@@ -484,8 +457,7 @@ impl SetupWizard {
             Stage::Welcome => self.render_welcome(frame, area, rx),
             Stage::Shop => self.render_shop(frame, area, rx),
             Stage::Manager | Stage::Creating => self.render_manager(frame, area, rx),
-            Stage::Enrol => self.render_enrol(frame, area, rx),
-            Stage::RecoveryCodes => self.render_recovery_codes(frame, area, rx),
+            Stage::Resume => self.render_resume(frame, area, rx),
         }
     }
 
@@ -671,149 +643,57 @@ impl SetupWizard {
         );
     }
 
-    fn render_enrol(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
-        let Some(enrolment) = self.enrolling.as_ref().and_then(|e| e.enrolment.as_ref()) else {
-            return;
-        };
-        let header = [
-            Para {
-                text: rx.tr("Step 3 of 4 · Authenticator"),
-                style: rx.theme.title,
-            },
-            Para {
-                text: if qr_fits(enrolment, area) {
-                    rx.tr("Scan the QR code with the authenticator app on your phone, or type the secret key into it.")
-                } else {
-                    rx.tr("Type the secret key into the authenticator app on your phone.")
-                },
-                style: rx.theme.base,
-            },
-        ];
-        // The code line, up to three lines of error and the keys line.
-        const RESERVE: u16 = 7;
-        let drawn = render_enrolment(frame, area, enrolment, self.view, &header, RESERVE, rx);
-        let rest = drawn.rest;
-        let cells = usize::from(rest.width);
-        let mut lines: Vec<Line> = Vec::new();
-        for part in wrap(rx.tr("Then enter the 6-digit code the app shows:"), cells) {
-            lines.push(Line::from(part));
+    fn render_resume(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
+        let inner = self.step_box(frame, area, 12, rx.tr("Setup was interrupted"), rx);
+        let cells = usize::from(inner.width);
+        let username = self
+            .enrolling
+            .as_ref()
+            .map_or(String::new(), |e| safe(&e.username).into_owned());
+        let text = rx.lang.fill(
+            "Setup stopped before the authenticator was set up. The shop and its first manager, {user}, exist: type {user}'s password to go on with the authenticator.",
+            &[("user", &username)],
+        );
+        let mut y = inner.y;
+        for part in wrap(&text, cells) {
+            frame.render_widget(Paragraph::new(part), Rect::new(inner.x, y, inner.width, 1));
+            y += 1;
         }
-        let code_y = rest.y + u16::try_from(lines.len()).unwrap_or(0);
-        let label = format!("{} ", rx.tr("Code"));
+        y += 1;
+        let label = format!("{} ", rx.tr("Password"));
         let label_cells = u16::try_from(crate::ui::text::width(&label)).unwrap_or(0);
-        frame.render_widget(Paragraph::new(lines), rest);
-        if code_y < rest.bottom() {
+        if y < inner.bottom() {
             frame.render_widget(
                 Paragraph::new(Span::styled(label, rx.theme.accent)),
-                Rect::new(rest.x, code_y, label_cells, 1),
+                Rect::new(inner.x, y, label_cells.min(inner.width), 1),
             );
-            let placeholder = Some((rx.tr(self.code.placeholder()), rx.theme.placeholder));
-            self.code.render(
+            self.resume_password.render(
                 frame,
                 Rect::new(
-                    rest.x + label_cells,
-                    code_y,
-                    10.min(rest.width.saturating_sub(label_cells)),
+                    inner.x + label_cells,
+                    y,
+                    40.min(inner.width.saturating_sub(label_cells)),
                     1,
                 ),
                 rx.input_style(true),
-                placeholder,
+                None,
                 !self.waiting,
             );
+            y += 2;
         }
-        let mut below: Vec<Line> = Vec::new();
         if let Some(error) = &self.error {
             for part in wrap(error, cells).into_iter().take(3) {
-                below.push(Line::from(Span::styled(part, rx.theme.error)));
-            }
-        }
-        let below_y = code_y + 1;
-        if below_y < rest.bottom() {
-            frame.render_widget(
-                Paragraph::new(below),
-                Rect::new(rest.x, below_y, rest.width, rest.bottom() - below_y),
-            );
-        }
-        let keys = match (drawn.qr_fits, drawn.qr_shown) {
-            (true, true) => rx.tr("Enter: confirm   Tab: as text"),
-            (true, false) => rx.tr("Enter: confirm   Tab: QR code"),
-            (false, _) => rx.tr("Enter: confirm"),
-        };
-        render_hint(frame, rest, keys, rx);
-    }
-
-    fn render_recovery_codes(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
-        let codes: &[RecoveryCode] = self
-            .enrolling
-            .as_ref()
-            .map_or(&[], |e| e.recovery_codes.as_slice());
-        let codes_height = recovery_codes_height(codes, 72);
-        let inner = self.step_box(
-            frame,
-            area,
-            codes_height + 11,
-            rx.tr("Step 4 of 4 · Recovery codes"),
-            rx,
-        );
-        let cells = usize::from(inner.width);
-        let mut y = inner.y;
-        let intro = [
-            (
-                rx.tr("Your authenticator is set up. These recovery codes are shown only this once."),
-                rx.theme.ok,
-            ),
-            (
-                rx.tr("Write them down and keep them somewhere safe, away from the counter. If you lose your phone, each code logs you in once instead of the 6-digit code."),
-                rx.theme.base,
-            ),
-        ];
-        for (text, style) in intro {
-            for part in wrap(text, cells) {
+                if y + 1 >= inner.bottom() {
+                    break;
+                }
                 frame.render_widget(
-                    Paragraph::new(Span::styled(part, style)),
+                    Paragraph::new(Span::styled(part, rx.theme.error)),
                     Rect::new(inner.x, y, inner.width, 1),
                 );
                 y += 1;
             }
         }
-        y += 1;
-        let codes_area = Rect::new(inner.x + 2, y, inner.width.saturating_sub(2), codes_height);
-        render_recovery_codes(frame, codes_area, codes, rx);
-        y += codes_height + 1;
-        let label = format!("{} ", rx.tr("I have written them down (type y):"));
-        let label_cells = u16::try_from(crate::ui::text::width(&label)).unwrap_or(0);
-        if y < inner.bottom() {
-            frame.render_widget(
-                Paragraph::new(Span::styled(
-                    label,
-                    rx.theme.accent.add_modifier(Modifier::BOLD),
-                )),
-                Rect::new(inner.x, y, label_cells.min(inner.width), 1),
-            );
-            self.confirm.render(
-                frame,
-                Rect::new(
-                    inner.x + label_cells,
-                    y,
-                    4.min(inner.width.saturating_sub(label_cells)),
-                    1,
-                ),
-                rx.input_style(true),
-                None,
-                true,
-            );
-            y += 1;
-        }
-        if let Some(error) = &self.error
-            && y < inner.bottom()
-        {
-            let text = truncate(error, cells).into_owned();
-            frame.render_widget(
-                Paragraph::new(Span::styled(text, rx.theme.error)),
-                Rect::new(inner.x, y, inner.width, 1),
-            );
-        }
-        render_hint(frame, inner, rx.tr("Enter: go to today's bookings"), rx);
+        render_hint(frame, inner, rx.tr("Enter: go on   Ctrl-Q: quit"), rx);
     }
 }
 

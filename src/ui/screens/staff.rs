@@ -124,7 +124,7 @@ impl StaffView {
                 RESET_PASSWORD,
                 "Reset password?",
                 cx.lang.fill(
-                    "Give {user} a new temporary password? Their old one stops working and their sessions end. Enter your own authenticator code.",
+                    "Give {user} a new temporary password? Their password, authenticator and recovery codes stop working, their sessions end, and they set up new ones at their next login. Enter your own authenticator code.",
                     &[("user", &user)],
                 ),
             )
@@ -133,7 +133,7 @@ impl StaffView {
                 RESET_AUTHENTICATOR,
                 "Reset authenticator?",
                 cx.lang.fill(
-                    "Issue {user} a new authenticator secret and recovery codes? The old ones stop working at once. Enter your own authenticator code.",
+                    "Give {user} a new temporary password? Their password, authenticator and recovery codes stop working, their sessions end, and they set up new ones at their next login. Enter your own authenticator code.",
                     &[("user", &user)],
                 ),
             )
@@ -228,11 +228,11 @@ impl View for StaffView {
                     return;
                 }
                 match cx.service.reset_staff_password(cx.session, person.id) {
-                    Ok(password) => {
+                    Ok(login) => {
                         cx.changed();
                         cx.push(CredentialsView::new(
                             &person.username,
-                            StaffSecrets::TemporaryPassword(password),
+                            StaffSecrets::Reset(login),
                         ));
                     }
                     Err(err) => cx.fail(&err),
@@ -262,11 +262,11 @@ impl View for StaffView {
                     return;
                 }
                 match cx.service.reset_staff_authenticator(cx.session, person.id) {
-                    Ok(credentials) => {
+                    Ok(login) => {
                         cx.changed();
                         cx.push(CredentialsView::new(
                             &person.username,
-                            StaffSecrets::Authenticator(credentials),
+                            StaffSecrets::Reset(login),
                         ));
                     }
                     Err(err) => cx.fail(&err),

@@ -1,36 +1,33 @@
-//! A new staff account: user name, display name, role and a temporary password the manager
-//! types (with the strength meter), which the new person must change at the first login.
-//! Creating the account hashes the password, so it runs as a background task.
+//! A new staff account: user name, display name and role. The service issues a temporary
+//! password, shown once for the manager to hand over; the new person chooses their own
+//! password and sets up their authenticator at the first login. Creating the account hashes
+//! the password, so it runs as a background task.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Paragraph};
-use secrecy::SecretString;
 
 use super::staff_credentials::{CredentialsView, StaffSecrets};
 use crate::domain::access::{Role, normalize_username};
-use crate::domain::password_policy::strength;
-use crate::service::{NewStaff, ServiceError, StaffCredentials};
+use crate::service::{NewStaff, ServiceError, TemporaryLogin};
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
 use crate::ui::tasks::Task;
-use crate::ui::view::{Cx, Handled, RenderCx, View, ViewTaskOutput, describe_error};
-use crate::ui::widgets::form::{Form, FormEvent};
+use crate::ui::view::{Cx, Handled, RenderCx, View, ViewTaskOutput};
+use crate::ui::widgets::form::{Form, FormEvent, username_note};
 use crate::ui::widgets::input::TextInput;
-use crate::ui::widgets::strength::strength_lines;
 
 const ROLES: [Role; 2] = [Role::Cashier, Role::Manager];
 
 /// What the creating task hands back: the user name it created and the result.
 struct Created {
     username: String,
-    result: Result<StaffCredentials, ServiceError>,
+    result: Result<TemporaryLogin, ServiceError>,
 }
 
 pub struct NewStaffView {
     form: Form,
-    score: Option<(u8, Option<String>)>,
     busy: bool,
 }
 
@@ -44,7 +41,6 @@ impl NewStaffView {
     pub fn new() -> Self {
         Self {
             form: Self::blank_form(0),
-            score: None,
             busy: false,
         }
     }
@@ -55,9 +51,6 @@ impl NewStaffView {
             .hint("Lower-case letters, digits, . _ -; used to log in.")
             .text("display", "Display name", TextInput::new().with_max(60))
             .choice("role", "Role", Vec::new(), role)
-            .text("password", "Temporary password", TextInput::secret())
-            .hint("At least 10 characters; a few unrelated words work well.")
-            .text("again", "Password again", TextInput::secret())
     }
 
     fn set_role_options(&mut self, cx: &Cx) {
@@ -83,40 +76,14 @@ impl NewStaffView {
                 return;
             }
         };
-        if self.form.value("password").is_empty() {
-            self.form
-                .set_error("password", cx.tr("Type a temporary password to hand over."));
-        } else if self.form.value("password") != self.form.value("again") {
-            self.form
-                .set_error("again", cx.tr("The two passwords differ; type them again."));
-        } else if self.score.as_ref().is_some_and(|(score, _)| *score < 3) {
-            self.form.set_error(
-                "password",
-                cx.tr("Too easy to guess; add another unrelated word."),
-            );
-        }
-        if self.form.has_errors() {
-            self.form.focus_first_error();
-            return;
-        }
         let role = ROLES
             .get(self.form.choice_index("role"))
             .copied()
             .unwrap_or(Role::Cashier);
-        let password: SecretString = self
-            .form
-            .input_mut("password")
-            .map(TextInput::take_secret)
-            .unwrap_or_else(|| SecretString::from(String::new()));
-        if let Some(again) = self.form.input_mut("again") {
-            again.clear();
-        }
-        self.score = None;
         let new = NewStaff {
             username: username.clone(),
             display_name: self.form.value("display").to_owned(),
             role,
-            password,
         };
         let service = cx.service.clone();
         let session = cx.session.clone();
@@ -154,18 +121,8 @@ impl View for NewStaffView {
     }
 
     fn on_input_changed(&mut self, cx: &mut Cx) {
-        let password = self.form.value("password");
-        self.score = (!password.is_empty()).then(|| {
-            let result = strength(
-                password,
-                &[
-                    self.form.value("username"),
-                    self.form.value("display"),
-                    &cx.shop.shop_name,
-                ],
-            );
-            (result.score, result.hint)
-        });
+        let note = username_note(self.form.value("username"), cx.lang);
+        self.form.set_note("username", note);
         self.form.clear_errors();
     }
 
@@ -184,7 +141,7 @@ impl View for NewStaffView {
                         .form
                         .focused_key()
                         .is_some_and(|key| self.form.value(key).is_empty() && key != "role");
-                    if focused_empty || self.form.value("again").is_empty() {
+                    if focused_empty {
                         self.form.on_action(Action::NextField);
                         return Handled::Yes;
                     }
@@ -202,7 +159,7 @@ impl View for NewStaffView {
         };
         let Created { username, result } = *created;
         match result {
-            Ok(credentials) => {
+            Ok(login) => {
                 cx.changed();
                 cx.notice(
                     cx.lang
@@ -210,7 +167,7 @@ impl View for NewStaffView {
                 );
                 cx.replace(CredentialsView::new(
                     &username,
-                    StaffSecrets::NewAccount(credentials),
+                    StaffSecrets::NewAccount(login),
                 ));
             }
             Err(ServiceError::UsernameTaken(_)) => {
@@ -218,11 +175,6 @@ impl View for NewStaffView {
                     "username",
                     cx.tr("That user name is taken; choose another."),
                 );
-                self.form.focus_first_error();
-            }
-            Err(err @ ServiceError::WeakPassword(_)) => {
-                self.form
-                    .set_error("password", describe_error(&err, cx.lang));
                 self.form.focus_first_error();
             }
             Err(ServiceError::InvalidInput(message)) => {
@@ -242,26 +194,20 @@ impl View for NewStaffView {
             .border_style(rx.theme.border);
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let [intro, form_area, meter, _] = Layout::vertical([
-            Constraint::Length(2),
+        let [intro, form_area, _] = Layout::vertical([
+            Constraint::Length(3),
             Constraint::Length(self.form.height()),
-            Constraint::Length(2),
             Constraint::Min(0),
         ])
         .areas(inner);
         frame.render_widget(
             Paragraph::new(Span::styled(
-                rx.tr("The new person logs in with this password once, then chooses their own."),
+                rx.tr("You get a temporary password to hand over. At their first login the new person chooses their own password and sets up their own authenticator app; you never see either."),
                 rx.theme.muted,
-            )),
+            ))
+            .wrap(ratatui::widgets::Wrap { trim: true }),
             intro,
         );
         self.form.render(frame, form_area, rx, !self.busy);
-        if let Some((score, hint)) = &self.score {
-            frame.render_widget(
-                Paragraph::new(strength_lines(*score, hint.as_deref(), rx)),
-                meter,
-            );
-        }
     }
 }

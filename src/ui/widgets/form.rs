@@ -45,6 +45,9 @@ pub enum FormEvent {
 pub struct Form {
     pub fields: Vec<Field>,
     pub focus: usize,
+    /// Field key → an already translated note drawn in place of that field's hint, saying
+    /// something about what was typed (such as how a user name will be saved).
+    notes: Vec<(&'static str, String)>,
 }
 
 /// Cells used for the labels column.
@@ -134,6 +137,21 @@ impl Form {
         }
     }
 
+    /// Sets (or clears) the note drawn under a field in place of its hint.
+    pub fn set_note(&mut self, key: &'static str, note: Option<String>) {
+        self.notes.retain(|(k, _)| *k != key);
+        if let Some(note) = note {
+            self.notes.push((key, note));
+        }
+    }
+
+    fn note(&self, key: &str) -> Option<&str> {
+        self.notes
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, note)| note.as_str())
+    }
+
     pub fn clear_errors(&mut self) {
         for field in &mut self.fields {
             field.error = None;
@@ -218,7 +236,9 @@ impl Form {
         let rows: usize = self
             .fields
             .iter()
-            .map(|f| 1 + usize::from(f.error.is_some() || f.hint.is_some()))
+            .map(|f| {
+                1 + usize::from(f.error.is_some() || f.hint.is_some() || self.note(f.key).is_some())
+            })
             .sum();
         u16::try_from(rows).unwrap_or(u16::MAX)
     }
@@ -272,6 +292,9 @@ impl Form {
             y = y.saturating_add(1);
             let message = match (&field.error, field.hint) {
                 (Some(error), _) => Some(Span::styled(format!("  {}", safe(error)), theme.error)),
+                (None, _) if self.note(field.key).is_some() => self
+                    .note(field.key)
+                    .map(|note| Span::styled(format!("  {}", safe(note)), theme.accent)),
                 (None, Some(hint)) => Some(Span::styled(format!("  {}", rx.tr(hint)), theme.muted)),
                 (None, None) => None,
             };
@@ -289,6 +312,13 @@ impl Form {
             }
         }
     }
+}
+
+/// "Will be saved as: owner" when a typed user name is valid but is not saved as typed
+/// (user names are stored in lower case), so the change is never a surprise at login.
+pub fn username_note(typed: &str, lang: crate::ui::i18n::Language) -> Option<String> {
+    let saved = crate::domain::access::normalize_username(typed).ok()?;
+    (saved != typed.trim()).then(|| lang.fill("Will be saved as: {name}", &[("name", &saved)]))
 }
 
 /// A form screen that saves in one call: settings, the price list, the till.
