@@ -62,6 +62,14 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
             continue;
         }
         if used + cells > max && !line.is_empty() {
+            // Closing punctuation never starts a line: the character before it goes along.
+            if is_closing_punctuation(c) && last_break == Some(line.len()) {
+                last_break = line
+                    .char_indices()
+                    .last()
+                    .map(|(at, _)| at)
+                    .filter(|at| *at > 0);
+            }
             let rest = match last_break {
                 Some(at) if at < line.len() && !line[..at].trim().is_empty() => line.split_off(at),
                 _ => String::new(),
@@ -87,6 +95,11 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
         lines.push(line.trim_end().to_owned());
     }
     lines
+}
+
+/// Full-width punctuation that closes a clause or a bracket; a line may not start with it.
+fn is_closing_punctuation(c: char) -> bool {
+    "，。、；：！？）」』》】〉".contains(c)
 }
 
 thread_local! {
@@ -162,6 +175,11 @@ mod tests {
             vec!["预约时间", "已被占用", "请改"]
         );
         assert_eq!(wrap("", 10), vec![""]);
+        // "）" and "；" stay with the character before them.
+        assert_eq!(
+            wrap("时钟拨快）；请选择", 8),
+            vec!["时钟拨", "快）；请", "选择"]
+        );
         let text = "this time does not exist: the clocks go forward from 02:00 to 03:00 on 2026-03-08; pick a time after 03:00";
         for max in [10, 17, 40, 79] {
             let lines = wrap(text, max);
