@@ -11,15 +11,15 @@ use frontdesk::domain::access::Role;
 use frontdesk::ids::RecordId;
 use frontdesk::service::{NewStaff, ServiceError, Session};
 use frontdesk::store::ReadAccess;
-use secrecy::SecretString;
+use secrecy::ExposeSecret;
 
 const DEPUTY: &str = "deputy";
-const DEPUTY_TEMPORARY: &str = "lantern orchard pebble drift";
 const DEPUTY_PASSWORD: &str = "copper heron meadow tide";
 
-/// A second account with `role`, its password already its own. Returns its id and TOTP secret.
+/// A second account with `role`, enrolled with its own password. Returns its id and TOTP
+/// secret.
 fn add_deputy(shop: &Shop, manager: &Session, role: Role) -> (RecordId, Vec<u8>) {
-    let credentials = shop
+    let login = shop
         .service
         .create_staff(
             manager,
@@ -27,25 +27,11 @@ fn add_deputy(shop: &Shop, manager: &Session, role: Role) -> (RecordId, Vec<u8>)
                 username: DEPUTY.to_owned(),
                 display_name: "Deputy".to_owned(),
                 role,
-                password: SecretString::from(DEPUTY_TEMPORARY.to_owned()),
             },
         )
         .expect("create deputy");
-    let secret = common::credentials_secret(&credentials);
-    let code = phone_code(&secret, shop.clock.now_for_tests());
-    let first = shop
-        .login(DEPUTY, DEPUTY_TEMPORARY, &code)
-        .expect("first deputy login");
-    shop.next_step();
-    shop.service
-        .change_own_password(
-            &first,
-            &SecretString::from(DEPUTY_TEMPORARY.to_owned()),
-            &SecretString::from(DEPUTY_PASSWORD.to_owned()),
-        )
-        .expect("deputy chooses a password");
-    shop.service.logout(&first).expect("logout");
-    (credentials.staff_id, secret)
+    let secret = shop.enrol(DEPUTY, login.password.expose_secret(), DEPUTY_PASSWORD);
+    (login.staff_id, secret)
 }
 
 fn deputy(shop: &Shop, secret: &[u8]) -> Session {

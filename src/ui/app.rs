@@ -24,7 +24,7 @@ use super::screens::preferences::PreferencesView;
 use super::screens::setup::{SetupStep, SetupWizard};
 use super::screens::{self, ScreenKind};
 use super::tasks::{Task, TaskOutput};
-use super::text::{safe, truncate};
+use super::text::{fit_message, safe, wrap};
 use super::theme::Theme;
 use super::view::{
     Command, Cx, Handled, PromptAnswer, RenderCx, ShopContext, View, describe_error,
@@ -1097,7 +1097,7 @@ impl App {
         let [header, body, status] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(1),
-            Constraint::Length(1),
+            Constraint::Length(self.status_rows(area)),
         ])
         .areas(area);
         let rx = self.render_cx();
@@ -1207,6 +1207,29 @@ impl App {
         let _ = rx;
     }
 
+    /// The most rows a notice may take from the screen: enough for any refusal the app writes,
+    /// while the screen above keeps most of its rows.
+    fn notice_rows_allowed(area: Rect) -> usize {
+        usize::from(area.height.saturating_sub(2) / 3).max(1)
+    }
+
+    /// The cells a notice line may use: one space either side.
+    fn notice_width(area: Rect) -> usize {
+        usize::from(area.width).saturating_sub(2)
+    }
+
+    /// Rows of the status area: one for the keys, more while a notice needs them, so a refusal is
+    /// read whole rather than cut at the screen's edge.
+    fn status_rows(&self, area: Rect) -> u16 {
+        match &self.notice {
+            Some(notice) if self.running.is_empty() => {
+                let lines = wrap(&safe(&notice.text), Self::notice_width(area)).len();
+                u16::try_from(lines.clamp(1, Self::notice_rows_allowed(area))).unwrap_or(1)
+            }
+            _ => 1,
+        }
+    }
+
     fn render_status(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
         frame.render_widget(Block::default().style(self.theme.status), area);
         let width = usize::from(area.width);
@@ -1223,13 +1246,17 @@ impl App {
             } else {
                 self.theme.ok
             };
-            Line::from(Span::styled(
-                format!(
-                    " {}",
-                    truncate(&safe(&notice.text), width.saturating_sub(1))
-                ),
-                style,
-            ))
+            let lines = fit_message(
+                &safe(&notice.text),
+                Self::notice_width(area),
+                usize::from(area.height),
+            );
+            let lines: Vec<Line> = lines
+                .into_iter()
+                .map(|line| Line::from(Span::styled(format!(" {line}"), style)))
+                .collect();
+            frame.render_widget(Paragraph::new(lines), area);
+            return;
         } else {
             let mut spans = Vec::new();
             let contexts = self.current_contexts();

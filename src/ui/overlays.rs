@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Paragraph, Row, Table, TableState, Wrap};
 
 use super::actions::Action;
 use super::i18n::Language;
@@ -146,7 +146,7 @@ impl HelpOverlay {
     fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
         let rows = self.rows(rx.keymap, rx.lang);
         let box_area = centred(area, 72, area.height.saturating_sub(2).max(10));
-        frame.render_widget(Clear, box_area);
+        crate::ui::widgets::surface::clear_for_dialog(frame, box_area, rx);
         let block = dialog_block(rx.tr("Keys"), rx);
         let inner = block.inner(box_area);
         frame.render_widget(block, box_area);
@@ -370,7 +370,7 @@ impl PaletteOverlay {
 
     fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
         let box_area = centred(area, 64, 18);
-        frame.render_widget(Clear, box_area);
+        crate::ui::widgets::surface::clear_for_dialog(frame, box_area, rx);
         let block = dialog_block(rx.tr("Find an action"), rx);
         let inner = block.inner(box_area);
         frame.render_widget(block, box_area);
@@ -488,9 +488,9 @@ impl PromptOverlay {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
-        let height = 7 + self.form.height();
+        let height = 7 + self.form.height_in(64, rx);
         let box_area = centred(area, 66, height);
-        frame.render_widget(Clear, box_area);
+        crate::ui::widgets::surface::clear_for_dialog(frame, box_area, rx);
         let title = rx.tr(self.prompt.title);
         let mut block = dialog_block(title, rx);
         if self.prompt.destructive {
@@ -500,7 +500,7 @@ impl PromptOverlay {
         frame.render_widget(block, box_area);
         let [message_area, form_area, error_area, footer] = Layout::vertical([
             Constraint::Min(2),
-            Constraint::Length(self.form.height()),
+            Constraint::Length(self.form.height_in(inner.width, rx)),
             Constraint::Length(1),
             Constraint::Length(1),
         ])

@@ -42,6 +42,96 @@ pub fn truncate(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Breaks a message into lines of at most `max` cells: at spaces where it can, between CJK
+/// characters, and inside a word only when one word is wider than a line. Nothing is cut: every
+/// character of `text` except the spaces a line breaks at is on some line. Continuation lines
+/// drop their leading spaces; the first line keeps its indent.
+pub fn wrap(text: &str, max: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut used = 0;
+    // Byte offset in `line` where it may break, so a word is moved whole to the next line.
+    let mut last_break: Option<usize> = None;
+    for c in text.chars() {
+        let cells = char_width(c);
+        if c == ' ' && used + cells > max && !line.is_empty() {
+            lines.push(line.trim_end().to_owned());
+            line.clear();
+            used = 0;
+            last_break = None;
+            continue;
+        }
+        if used + cells > max && !line.is_empty() {
+            // Closing punctuation never starts a line: the character before it goes along.
+            if is_closing_punctuation(c) && last_break == Some(line.len()) {
+                last_break = line
+                    .char_indices()
+                    .last()
+                    .map(|(at, _)| at)
+                    .filter(|at| *at > 0);
+            }
+            let rest = match last_break {
+                Some(at) if at < line.len() && !line[..at].trim().is_empty() => line.split_off(at),
+                _ => String::new(),
+            };
+            lines.push(line.trim_end().to_owned());
+            line = rest.trim_start().to_owned();
+            used = width(&line);
+            last_break = None;
+        }
+        if c == ' ' && line.is_empty() && !lines.is_empty() {
+            continue;
+        }
+        if cells == 2 && !line.is_empty() {
+            last_break = Some(line.len());
+        }
+        line.push(c);
+        used += cells;
+        if c == ' ' || cells == 2 {
+            last_break = Some(line.len());
+        }
+    }
+    if !line.trim_end().is_empty() || lines.is_empty() {
+        lines.push(line.trim_end().to_owned());
+    }
+    lines
+}
+
+/// Full-width punctuation that closes a clause or a bracket; a line may not start with it.
+fn is_closing_punctuation(c: char) -> bool {
+    "，。、；：！？）」』》】〉".contains(c)
+}
+
+thread_local! {
+    /// Messages this thread had to cut since the last `take_cut_messages`; see `fit_message`.
+    static CUT_MESSAGES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A message (a notice, a refusal, a field error) wrapped into at most `rows` lines of `max`
+/// cells. A message is never meant to be cut: screens give it the rows `wrap` says it needs.
+/// When they cannot, the last line ends in `…` and the cut is counted, so the UI tests (which
+/// check `take_cut_messages` after every frame) fail rather than a refusal being cut unseen.
+pub fn fit_message(text: &str, max: usize, rows: usize) -> Vec<String> {
+    let mut lines = wrap(text, max);
+    if lines.len() > rows {
+        CUT_MESSAGES.with(|cut| cut.set(cut.get() + 1));
+        lines.truncate(rows);
+        if let Some(last) = lines.last_mut() {
+            let mut cut = truncate(last, max.saturating_sub(1)).into_owned();
+            if !cut.ends_with('…') {
+                cut.push('…');
+            }
+            *last = cut;
+        }
+    }
+    lines
+}
+
+/// How many messages were drawn cut on this thread since the last call; resets the count.
+pub fn take_cut_messages() -> usize {
+    CUT_MESSAGES.with(|cut| cut.replace(0))
+}
+
 /// Pads with spaces to exactly `cells` (truncating first if needed).
 pub fn pad(text: &str, cells: usize) -> String {
     let cut = truncate(text, cells);
@@ -73,6 +163,42 @@ mod tests {
         assert_eq!(pad("王小明", 8), "王小明  ");
         assert_eq!(truncate("王小明", 4), "王…");
         assert_eq!(width(&pad("Zoë Smith-Jones", 6)), 6);
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_between_cjk_and_loses_nothing() {
+        assert_eq!(wrap("a bb ccc dddd", 6), vec!["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("  indented text", 11), vec!["  indented", "text"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(
+            wrap("预约时间已被占用请改", 8),
+            vec!["预约时间", "已被占用", "请改"]
+        );
+        assert_eq!(wrap("", 10), vec![""]);
+        // "）" and "；" stay with the character before them.
+        assert_eq!(
+            wrap("时钟拨快）；请选择", 8),
+            vec!["时钟拨", "快）；请", "选择"]
+        );
+        let text = "this time does not exist: the clocks go forward from 02:00 to 03:00 on 2026-03-08; pick a time after 03:00";
+        for max in [10, 17, 40, 79] {
+            let lines = wrap(text, max);
+            assert!(lines.iter().all(|l| width(l) <= max), "{lines:?}");
+            let joined: String = lines.concat().chars().filter(|c| *c != ' ').collect();
+            let original: String = text.chars().filter(|c| *c != ' ').collect();
+            assert_eq!(joined, original);
+        }
+    }
+
+    #[test]
+    fn a_message_cut_for_want_of_rows_is_counted() {
+        take_cut_messages();
+        assert_eq!(fit_message("short", 10, 1), vec!["short"]);
+        assert_eq!(take_cut_messages(), 0);
+        let lines = fit_message("one two three four", 9, 1);
+        assert_eq!(lines, vec!["one two…"]);
+        assert_eq!(take_cut_messages(), 1);
+        assert_eq!(take_cut_messages(), 0);
     }
 
     fn hostile_text() -> impl proptest::strategy::Strategy<Value = String> {

@@ -139,8 +139,20 @@ impl Desk {
     pub fn buffer(&self) -> Buffer {
         let mut terminal =
             Terminal::new(TestBackend::new(self.width, self.height)).expect("test terminal");
+        frontdesk::ui::text::take_cut_messages();
         terminal.draw(|frame| self.app.render(frame)).expect("draw");
-        terminal.backend().buffer().clone()
+        let buffer = terminal.backend().buffer().clone();
+        // Every frame the UI tests draw is checked: a notice, refusal or field error that had
+        // to be cut for want of rows fails the test that drew it.
+        assert_eq!(
+            frontdesk::ui::text::take_cut_messages(),
+            0,
+            "a message was cut at {}×{}:\n{}",
+            self.width,
+            self.height,
+            buffer_text(&buffer)
+        );
+        buffer
     }
 
     /// The frame as text, one line per row, trailing spaces trimmed, wide characters once.

@@ -13,7 +13,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::domain::access::Operation;
@@ -260,7 +260,7 @@ impl View for ApprovalDialog {
     fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
         let height = (self.form.height() + 10).min(area.height);
         let box_area = centred(area, 68.min(area.width), height);
-        frame.render_widget(Clear, box_area);
+        crate::ui::widgets::surface::clear_for_dialog(frame, box_area, rx);
         let block = Block::bordered()
             .title(Span::styled(
                 format!(" {} ", rx.tr(self.title)),
@@ -272,7 +272,7 @@ impl View for ApprovalDialog {
         let [intro, _, form_area, _, error, footer] = Layout::vertical([
             Constraint::Length(3),
             Constraint::Length(1),
-            Constraint::Length(self.form.height()),
+            Constraint::Length(self.form.height_in(inner.width, rx)),
             Constraint::Length(1),
             Constraint::Min(1),
             Constraint::Length(1),

@@ -341,8 +341,8 @@ impl AuditView {
             Span::raw(format!(
                 "{} · {} · {} · {} · {}",
                 rx.date_time(entry.at),
-                safe(&entry.actor),
-                safe(&entry.origin),
+                shown_actor(&entry.actor, rx),
+                shown_origin(&entry.origin, rx),
                 safe(&entry.action),
                 rx.tr_outcome(&entry.outcome),
             )),
@@ -520,8 +520,8 @@ impl View for AuditView {
             let mut cells = vec![
                 Cell::from(entry.seq.to_string()),
                 Cell::from(time),
-                Cell::from(safe(&entry.actor).into_owned()),
-                Cell::from(safe(&entry.origin).into_owned()),
+                Cell::from(shown_actor(&entry.actor, rx)),
+                Cell::from(shown_origin(&entry.origin, rx)),
                 Cell::from(safe(&entry.action).into_owned()),
                 Cell::from(Span::styled(rx.tr_outcome(&entry.outcome), outcome_style)),
                 Cell::from(safe(&objects).into_owned()),
@@ -609,8 +609,26 @@ impl View for AuditView {
         if let Some(form) = &self.filtering {
             let height = (form.height() + 3).min(area.height);
             let popup = crate::ui::overlays::centred(area, 70.min(area.width), height);
-            frame.render_widget(ratatui::widgets::Clear, popup);
+            crate::ui::widgets::surface::clear_for_dialog(frame, popup, rx);
             self.render_filter(form, frame, popup, rx);
         }
+    }
+}
+
+/// The actor of an entry: a user name as recorded, the app itself in the reader's language.
+fn shown_actor(actor: &str, rx: &RenderCx) -> String {
+    if actor == "(system)" {
+        rx.tr("(system)").to_owned()
+    } else {
+        safe(actor).into_owned()
+    }
+}
+
+/// Where an entry came from: this terminal in the reader's language, an SSH peer as recorded.
+fn shown_origin(origin: &str, rx: &RenderCx) -> String {
+    if origin == "local" {
+        rx.tr("local").to_owned()
+    } else {
+        safe(origin).into_owned()
     }
 }

@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::domain::catalog::{Bay, ServiceItem};
-use crate::domain::schedule::{FoldChoice, offset_label, resolve_local};
+use crate::domain::schedule::{FoldChoice, LocalTimeError, offset_label, resolve_local};
 use crate::ids::RecordId;
 use crate::service::{
     BookingLabel, BookingRequest, BookingView, LocalStart, MemberCard, ServiceError, ShownText,
@@ -614,10 +614,7 @@ impl BookingEditor {
             MappedLocalTime::None => {
                 self.remove_fold();
                 if let Err(err) = resolve_local(self.tz, local, None) {
-                    self.form.set_error(
-                        TIME,
-                        describe_error(&ServiceError::invalid(err.to_string()), lang),
-                    );
+                    self.form.set_error(TIME, skipped_time_message(&err, lang));
                 }
                 None
             }
@@ -944,7 +941,7 @@ impl View for BookingEditor {
         };
         let [intro, form_area, picker_area, message, _, footer] = Layout::vertical([
             Constraint::Length(if self.is_new() { 0 } else { 2 }),
-            Constraint::Length(self.form.height()),
+            Constraint::Length(self.form.height_in(inner.width, rx)),
             Constraint::Length(picker_rows),
             Constraint::Length(if self.refusal.is_some() { 3 } else { 1 }),
             Constraint::Min(0),
@@ -1009,5 +1006,31 @@ impl View for BookingEditor {
         .collect::<Vec<_>>()
         .join("   ");
         frame.render_widget(Paragraph::new(Span::styled(keys, rx.theme.muted)), footer);
+    }
+}
+
+/// A time the clocks skip, in the reader's language (the domain says it in English).
+fn skipped_time_message(err: &LocalTimeError, lang: Language) -> String {
+    match err {
+        LocalTimeError::DoesNotExist {
+            zone,
+            local,
+            resumes_at: Some(resume),
+        } => {
+            let resume_format = if resume.date() == local.date() {
+                "%H:%M"
+            } else {
+                "%Y-%m-%d %H:%M"
+            };
+            lang.fill(
+                "{time} does not exist in {zone} (clocks jump forward); choose a time from {resume}",
+                &[
+                    ("time", &local.format("%Y-%m-%d %H:%M").to_string()),
+                    ("zone", zone.name()),
+                    ("resume", &resume.format(resume_format).to_string()),
+                ],
+            )
+        }
+        other => describe_error(&ServiceError::invalid(other.to_string()), lang),
     }
 }

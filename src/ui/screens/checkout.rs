@@ -15,7 +15,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
 
 use crate::domain::access::Operation;
 use crate::domain::catalog::{PaymentMethod, ServiceItem};
@@ -1292,7 +1292,11 @@ impl CheckoutView {
                 )));
             }
             if let Some(tier) = &preview.tier {
-                lines.push(Line::from(label_value(rx.tr("Tier"), &safe(tier), cells)));
+                lines.push(Line::from(label_value(
+                    rx.tr("Tier"),
+                    rx.lang.tr_dynamic(&safe(tier)),
+                    cells,
+                )));
             }
             if let Some(points) = preview.points_available {
                 lines.push(Line::from(label_value(
@@ -1367,13 +1371,14 @@ impl CheckoutView {
         rx: &RenderCx,
     ) {
         let refusal_rows: u16 = if dialog.refusal.is_some() { 3 } else { 0 };
+        // The box is 72 cells wide: 70 inside its borders.
         let height = dialog
             .form
-            .height()
+            .height_in(70, rx)
             .saturating_add(refusal_rows)
             .saturating_add(5);
         let box_area = centred(area, 72, height);
-        frame.render_widget(Clear, box_area);
+        crate::ui::widgets::surface::clear_for_dialog(frame, box_area, rx);
         let block = Block::bordered()
             .title(Span::styled(format!(" {title} "), rx.theme.title))
             .border_style(rx.theme.border_focused)
@@ -1382,7 +1387,7 @@ impl CheckoutView {
         frame.render_widget(block, box_area);
         let [intro_area, form_area, refusal_area, footer] = Layout::vertical([
             Constraint::Length(2),
-            Constraint::Length(dialog.form.height()),
+            Constraint::Length(dialog.form.height_in(inner.width, rx)),
             Constraint::Min(0),
             Constraint::Length(1),
         ])

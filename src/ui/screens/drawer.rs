@@ -635,7 +635,7 @@ impl DrawerView {
         };
         let [head, form_area, count_area] = Layout::vertical([
             Constraint::Length(1),
-            Constraint::Length(self.form.height()),
+            Constraint::Length(self.form.height_in(area.width, rx)),
             Constraint::Length(self.count_height()),
         ])
         .areas(area);

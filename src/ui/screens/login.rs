@@ -132,7 +132,7 @@ impl LoginScreen {
         let [welcome, _, form_area, error_area, hint] = Layout::vertical([
             Constraint::Length(2),
             Constraint::Length(1),
-            Constraint::Length(self.form.height()),
+            Constraint::Length(self.form.height_in(inner.width, rx)),
             Constraint::Length(2),
             Constraint::Length(1),
         ])

@@ -825,8 +825,10 @@ impl MemberView {
         if let Some(points) = &self.points {
             spans.push(dot());
             spans.push(Span::styled(
-                rx.lang
-                    .fill("{tier} tier", &[("tier", &safe(&points.tier))]),
+                rx.lang.fill(
+                    "{tier} tier",
+                    &[("tier", rx.lang.tr_dynamic(&safe(&points.tier)))],
+                ),
                 rx.theme.accent,
             ));
             spans.push(dot());
@@ -990,10 +992,10 @@ impl MemberView {
                     rx.theme.title,
                 ),
                 Span::styled("  ·  ", rx.theme.muted),
-                Span::raw(
-                    rx.lang
-                        .fill("tier {tier}", &[("tier", &safe(&points.tier))]),
-                ),
+                Span::raw(rx.lang.fill(
+                    "tier {tier}",
+                    &[("tier", rx.lang.tr_dynamic(&safe(&points.tier)))],
+                )),
             ])),
             summary,
         );

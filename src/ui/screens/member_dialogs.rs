@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::approval::{ApprovalDialog, needs_manager};
 use crate::domain::access::Operation;
@@ -497,7 +497,7 @@ impl View for MemberDialog {
     fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
         let height = (self.form.height() + 8).min(area.height);
         let box_area = centred(area, 72.min(area.width), height);
-        frame.render_widget(Clear, box_area);
+        crate::ui::widgets::surface::clear_for_dialog(frame, box_area, rx);
         let block = Block::bordered()
             .title(Span::styled(
                 format!(" {} ", rx.tr(self.title())),
@@ -508,7 +508,7 @@ impl View for MemberDialog {
         frame.render_widget(block, box_area);
         let [intro, form_area, error, footer] = Layout::vertical([
             Constraint::Length(2),
-            Constraint::Length(self.form.height()),
+            Constraint::Length(self.form.height_in(inner.width, rx)),
             Constraint::Min(1),
             Constraint::Length(1),
         ])

@@ -26,9 +26,9 @@ use crate::service::{
 use crate::ui::actions::Action;
 use crate::ui::i18n::Language;
 use crate::ui::keymap::KeyContext;
-use crate::ui::text::{safe, truncate};
+use crate::ui::text::{fit_message, safe, truncate};
 use crate::ui::view::{Cx, Handled, RenderCx, View, describe_error};
-use crate::ui::widgets::form::{Field, FieldKind, Form, FormEvent};
+use crate::ui::widgets::form::{Field, FieldKind, Form, FormEvent, MESSAGE_INDENT};
 use crate::ui::widgets::input::TextInput;
 
 /// What a form changed, handed back to the member screen that opened it. The member screen
@@ -151,24 +151,10 @@ fn kind_options(lang: Language) -> Vec<String> {
         .collect()
 }
 
-/// Rows of each field of `form` drawn in `area` (the same layout `Form::render` uses), to
+/// Rows of each field of `form` drawn in `area` (the layout `Form::render` uses), to
 /// draw a placeholder that is not a fixed string: a masked current value.
-fn field_rows(form: &Form, area: Rect) -> Vec<(&'static str, Rect)> {
-    let label_cells = 20usize.min(usize::from(area.width) / 3);
-    let input_x = area
-        .x
-        .saturating_add(u16::try_from(label_cells + 1).unwrap_or(0));
-    let input_width = area.right().saturating_sub(input_x).min(48);
-    let mut rows = Vec::new();
-    let mut y = area.y;
-    for field in &form.fields {
-        if y >= area.bottom() {
-            break;
-        }
-        rows.push((field.key, Rect::new(input_x, y, input_width, 1)));
-        y = y.saturating_add(1 + u16::from(field.error.is_some() || field.hint.is_some()));
-    }
-    rows
+fn field_rows(form: &Form, area: Rect, rx: &RenderCx) -> Vec<(&'static str, Rect)> {
+    form.input_rows(area, rx)
 }
 
 fn text_is_empty(field: &Field) -> bool {
@@ -183,7 +169,7 @@ fn draw_masked_placeholders(
     area: Rect,
     rx: &RenderCx,
 ) {
-    for (key, row) in field_rows(form, area) {
+    for (key, row) in field_rows(form, area, rx) {
         let Some((_, value)) = placeholders.iter().find(|(k, _)| *k == key) else {
             continue;
         };
@@ -236,7 +222,7 @@ impl FormFrame<'_> {
         }
         let [intro, form_area, error, _, footer] = Layout::vertical([
             Constraint::Length(2),
-            Constraint::Length(form.height()),
+            Constraint::Length(form.height_in(inner.width, rx)),
             Constraint::Length(u16::from(self.error.is_some()) * 2),
             Constraint::Min(0),
             Constraint::Length(1),
@@ -675,25 +661,30 @@ fn draw_notes_warning(form: &Form, frame: &mut Frame, area: Rect, rx: &RenderCx)
     if !notes_ok {
         return;
     }
-    let Some((_, row)) = field_rows(form, area)
-        .into_iter()
-        .find(|(k, _)| *k == "notes")
-    else {
+    let rows = field_rows(form, area, rx);
+    let Some(index) = rows.iter().position(|(k, _)| *k == "notes") else {
         return;
     };
+    let row = rows[index].1;
     let y = row.y.saturating_add(1);
-    if y >= area.bottom() {
+    let next = rows.get(index + 1).map_or(area.bottom(), |(_, r)| r.y);
+    let height = next.min(area.bottom()).saturating_sub(y);
+    if height == 0 {
         return;
     }
     let room = area.right().saturating_sub(row.x);
-    let text = format!("  ⚠ {}", rx.tr(NOTES_WARNING));
-    frame.render_widget(
-        Paragraph::new(Span::styled(
-            truncate(&text, usize::from(room)).into_owned(),
-            rx.theme.warning,
-        )),
-        Rect::new(row.x, y, room, 1),
-    );
+    // The sign takes the cells of the form's indent, so the warning wraps to the rows the form
+    // gave its hint.
+    let wrap_cells = usize::from(room).saturating_sub(MESSAGE_INDENT.len());
+    let lines: Vec<Line> = fit_message(rx.tr(NOTES_WARNING), wrap_cells, usize::from(height))
+        .into_iter()
+        .enumerate()
+        .map(|(index, line)| {
+            let lead = if index == 0 { "⚠ " } else { MESSAGE_INDENT };
+            Line::from(Span::styled(format!("{lead}{line}"), rx.theme.warning))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), Rect::new(row.x, y, room, height));
 }
 
 enum VehicleMode {

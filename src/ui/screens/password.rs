@@ -126,7 +126,7 @@ impl View for ChangePasswordView {
         frame.render_widget(block, area);
         let [intro, form_area, meter, _] = Layout::vertical([
             Constraint::Length(2),
-            Constraint::Length(self.form.height()),
+            Constraint::Length(self.form.height_in(inner.width, rx)),
             Constraint::Length(2),
             Constraint::Min(0),
         ])

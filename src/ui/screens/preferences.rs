@@ -34,7 +34,11 @@ impl PreferencesView {
             .choice(
                 "theme",
                 "Theme",
-                themes.iter().map(|t| (*t).to_owned()).collect(),
+                // The built-in themes' names are words; a theme file of the shop's own keeps its name.
+                themes
+                    .iter()
+                    .map(|t| current_language.tr_dynamic(t).to_owned())
+                    .collect(),
                 theme_index,
             )
             .hint("←/→ to choose; the change shows at once when saved.");
@@ -101,7 +105,7 @@ impl View for PreferencesView {
         frame.render_widget(block, area);
         let [intro, form_area, _] = Layout::vertical([
             Constraint::Length(2),
-            Constraint::Length(self.form.height()),
+            Constraint::Length(self.form.height_in(inner.width, rx)),
             Constraint::Min(0),
         ])
         .areas(inner);

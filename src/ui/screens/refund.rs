@@ -9,7 +9,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::domain::access::Operation;
 use crate::domain::catalog::PaymentMethod;
@@ -447,7 +447,7 @@ impl View for RefundDialog {
 fn dialog(area: Rect, rows: usize, rx: &RenderCx, frame: &mut Frame) -> Rect {
     let height = u16::try_from(rows + 2).unwrap_or(u16::MAX).min(area.height);
     let box_area = centred(area, DIALOG_WIDTH.min(area.width), height);
-    frame.render_widget(Clear, box_area);
+    crate::ui::widgets::surface::clear_for_dialog(frame, box_area, rx);
     let block = Block::bordered()
         .title(Span::styled(
             format!(" {} ", rx.tr("Refund a visit")),

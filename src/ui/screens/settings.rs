@@ -395,7 +395,7 @@ impl SettingsView {
                     rows.push(SettingRow::new(
                         Target::Tier(index),
                         vec![
-                            safe(&tier.name).into_owned(),
+                            lang.tr_dynamic(&safe(&tier.name)).to_owned(),
                             lang.fill(
                                 "from {amount} in 12 months, ×{multiplier}",
                                 &[

@@ -517,7 +517,7 @@ impl SetupWizard {
             rx.theme.muted,
         )));
         frame.render_widget(Paragraph::new(lines), inner);
-        let form_height = self.language.height();
+        let form_height = self.language.height_in(inner.width, rx);
         self.language.render(
             frame,
             Rect::new(inner.x, form_y, inner.width, form_height),
@@ -547,7 +547,7 @@ impl SetupWizard {
             y += 1;
         }
         y += 1;
-        let form_height = self.shop.height();
+        let form_height = self.shop.height_in(inner.width, rx);
         self.shop.render(
             frame,
             Rect::new(inner.x, y, inner.width, form_height),
@@ -584,7 +584,7 @@ impl SetupWizard {
             y += 1;
         }
         y += 1;
-        let form_height = self.manager.height();
+        let form_height = self.manager.height_in(inner.width, rx);
         let active = self.stage == Stage::Manager;
         self.manager.render(
             frame,

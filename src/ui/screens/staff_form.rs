@@ -196,7 +196,7 @@ impl View for NewStaffView {
         frame.render_widget(block, area);
         let [intro, form_area, _] = Layout::vertical([
             Constraint::Length(3),
-            Constraint::Length(self.form.height()),
+            Constraint::Length(self.form.height_in(inner.width, rx)),
             Constraint::Min(0),
         ])
         .areas(inner);

@@ -189,7 +189,7 @@ impl View for WalkInView {
         frame.render_widget(block, area);
         let [intro, form_area, picker_area, _, footer] = Layout::vertical([
             Constraint::Length(2),
-            Constraint::Length(self.form.height()),
+            Constraint::Length(self.form.height_in(inner.width, rx)),
             Constraint::Length(self.picker.height()),
             Constraint::Min(0),
             Constraint::Length(1),

@@ -2,12 +2,14 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::input::TextInput;
 use crate::ui::actions::Action;
-use crate::ui::text::{pad, safe, truncate};
+use crate::ui::text::{fit_message, pad, safe, truncate, wrap};
+use crate::ui::theme::Theme;
 use crate::ui::view::{Cx, Handled, RenderCx};
 
 pub enum FieldKind {
@@ -231,7 +233,8 @@ impl Form {
         }
     }
 
-    /// Rows the form needs: one per field, plus one for each message under a field.
+    /// Rows the form needs when each message under a field takes one row. A form whose
+    /// messages may be long is laid out with `height_in`, which gives them the rows they wrap to.
     pub fn height(&self) -> u16 {
         let rows: usize = self
             .fields
@@ -243,15 +246,63 @@ impl Form {
         u16::try_from(rows).unwrap_or(u16::MAX)
     }
 
+    /// Rows the form needs in an area `width` cells wide: one per field, plus the rows its
+    /// message (error or hint) wraps to, so a refusal is never cut at the edge.
+    pub fn height_in(&self, width: u16, rx: &RenderCx) -> u16 {
+        let room = message_room(width);
+        let rows: usize = self
+            .fields
+            .iter()
+            .map(|f| 1 + message_of(f, self.note(f.key), rx).map_or(0, |(text, _)| wrap(&text, room).len()))
+            .sum();
+        u16::try_from(rows).unwrap_or(u16::MAX)
+    }
+
+    /// Where each field's input row is when the form is drawn in `area`: the field's key and
+    /// its row (the input's cells only), in order, for screens that draw over a field.
+    pub fn input_rows(&self, area: Rect, rx: &RenderCx) -> Vec<(&'static str, Rect)> {
+        let (input_x, input_width) = input_columns(area);
+        let mut rows = Vec::new();
+        let mut y = area.y;
+        for (field, message_rows) in self.fields.iter().zip(self.message_rows(area, rx)) {
+            if y >= area.bottom() {
+                break;
+            }
+            rows.push((field.key, Rect::new(input_x, y, input_width, 1)));
+            y = y.saturating_add(1).saturating_add(message_rows);
+        }
+        rows
+    }
+
+    /// Rows each field's message gets in `area`: what it wraps to, as long as the area has
+    /// rows to spare; a form laid out with `height()` gives the first messages the extra rows.
+    fn message_rows(&self, area: Rect, rx: &RenderCx) -> Vec<u16> {
+        let room = message_room(area.width);
+        let wanted: Vec<usize> = self
+            .fields
+            .iter()
+            .map(|f| message_of(f, self.note(f.key), rx).map_or(0, |(text, _)| wrap(&text, room).len()))
+            .collect();
+        let minimum: usize = self.fields.len() + wanted.iter().filter(|w| **w > 0).count();
+        let mut spare = usize::from(area.height).saturating_sub(minimum);
+        wanted
+            .into_iter()
+            .map(|want| {
+                let extra = want.saturating_sub(1).min(spare);
+                spare -= extra;
+                u16::try_from(want.min(1) + extra).unwrap_or(1)
+            })
+            .collect()
+    }
+
     pub fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx, active: bool) {
         let theme = rx.theme;
         let label_cells = LABEL_CELLS.min(usize::from(area.width) / 3);
-        let input_x = area
-            .x
-            .saturating_add(u16::try_from(label_cells + 1).unwrap_or(0));
-        let input_width = area.right().saturating_sub(input_x).min(48);
+        let (input_x, input_width) = input_columns(area);
+        let room = message_room(area.width);
         let mut y = area.y;
-        for (index, field) in self.fields.iter().enumerate() {
+        let message_rows = self.message_rows(area, rx);
+        for ((index, field), rows) in self.fields.iter().enumerate().zip(message_rows) {
             if y >= area.bottom() {
                 break;
             }
@@ -290,25 +341,25 @@ impl Form {
                 }
             }
             y = y.saturating_add(1);
-            let message = match (&field.error, field.hint) {
-                (Some(error), _) => Some(Span::styled(format!("  {}", safe(error)), theme.error)),
-                (None, _) if self.note(field.key).is_some() => self
-                    .note(field.key)
-                    .map(|note| Span::styled(format!("  {}", safe(note)), theme.accent)),
-                (None, Some(hint)) => Some(Span::styled(format!("  {}", rx.tr(hint)), theme.muted)),
-                (None, None) => None,
-            };
-            if let Some(message) = message {
-                if y >= area.bottom() {
+            if let Some((text, style)) = message_of(field, self.note(field.key), rx) {
+                let rows = rows.min(area.bottom().saturating_sub(y));
+                if rows == 0 {
                     break;
                 }
-                let room = usize::from(area.right().saturating_sub(input_x));
-                let text = truncate(&message.content, room).into_owned();
+                let lines: Vec<Line> = fit_message(&text, room, usize::from(rows))
+                    .into_iter()
+                    .map(|line| {
+                        Line::from(Span::styled(
+                            format!("{MESSAGE_INDENT}{line}"),
+                            style(theme),
+                        ))
+                    })
+                    .collect();
                 frame.render_widget(
-                    Paragraph::new(Line::from(Span::styled(text, message.style))),
-                    Rect::new(input_x, y, area.right().saturating_sub(input_x), 1),
+                    Paragraph::new(lines),
+                    Rect::new(input_x, y, area.right().saturating_sub(input_x), rows),
                 );
-                y = y.saturating_add(1);
+                y = y.saturating_add(rows);
             }
         }
     }
@@ -320,6 +371,42 @@ pub fn username_note(typed: &str, lang: crate::ui::i18n::Language) -> Option<Str
     let saved = crate::domain::access::normalize_username(typed).ok()?;
     (saved != typed.trim()).then(|| lang.fill("Will be saved as: {name}", &[("name", &saved)]))
 }
+
+fn accent(theme: &Theme) -> Style {
+    theme.accent
+}
+
+/// Picks a message's style from the theme.
+type MessageRole = fn(&Theme) -> Style;
+
+/// The error under a field, or else its hint, with the role it is drawn in.
+fn message_of(field: &Field, note: Option<&str>, rx: &RenderCx) -> Option<(String, MessageRole)> {
+    match (&field.error, field.hint) {
+        (Some(error), _) => Some((safe(error).into_owned(), |t: &Theme| t.error)),
+        (None, _) if note.is_some() => note.map(|note| (safe(note).into_owned(), accent as MessageRole)),
+        (None, Some(hint)) => Some((rx.tr(hint).to_owned(), |t: &Theme| t.muted)),
+        (None, None) => None,
+    }
+}
+
+/// The column the inputs start at and their width, in a form drawn in `area`.
+fn input_columns(area: Rect) -> (u16, u16) {
+    let label_cells = LABEL_CELLS.min(usize::from(area.width) / 3);
+    let input_x = area
+        .x
+        .saturating_add(u16::try_from(label_cells + 1).unwrap_or(0));
+    (input_x, area.right().saturating_sub(input_x).min(48))
+}
+
+/// Cells a message under a field may use: from the inputs' column, after its two-cell indent,
+/// to the area's right edge.
+fn message_room(width: u16) -> usize {
+    let label_cells = LABEL_CELLS.min(usize::from(width) / 3);
+    usize::from(width).saturating_sub(label_cells + 1 + MESSAGE_INDENT.len())
+}
+
+/// Every line of a message under a field starts with this, so it reads as one block.
+pub const MESSAGE_INDENT: &str = "  ";
 
 /// A form screen that saves in one call: settings, the price list, the till.
 pub trait SavingForm {

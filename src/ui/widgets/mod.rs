@@ -6,4 +6,5 @@ pub mod hints;
 pub mod input;
 pub mod receipt_pane;
 pub mod strength;
+pub mod surface;
 pub mod table;

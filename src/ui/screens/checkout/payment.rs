@@ -513,7 +513,7 @@ impl PayStep {
         let footer_lines = self.footer(usize::from(inner.width), rx);
         let footer_rows = u16::try_from(footer_lines.len()).unwrap_or(1);
         let [form_area, _, refusal_area, figures_area, footer] = Layout::vertical([
-            Constraint::Length(self.form.height()),
+            Constraint::Length(self.form.height_in(inner.width, rx)),
             Constraint::Length(1),
             Constraint::Length(refusal_rows),
             Constraint::Min(0),
