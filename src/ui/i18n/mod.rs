@@ -18,6 +18,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("refunds", include_str!("zh-CN/refunds.toml")),
     ("drawer", include_str!("zh-CN/drawer.toml")),
     ("receipts", include_str!("zh-CN/receipts.toml")),
+    ("hours", include_str!("zh-CN/hours.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {

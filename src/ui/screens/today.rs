@@ -80,11 +80,15 @@ impl Board {
         let periods = schedule.hours.periods(day.weekday());
         let closure = schedule.closures.iter().find(|c| c.date == day);
         let (open, close) = match (periods.first(), periods.last()) {
-            (Some(first), Some(last)) if closure.is_none() => (first.open, last.close),
+            (Some(first), Some(last)) if closure.is_none() => (
+                day.and_time(first.open),
+                // A period past midnight runs the grid on into the next morning.
+                last.close_date(day).and_time(last.close),
+            ),
             // A closed day still gets a grid of the usual hours so bookings can be looked at.
             _ => (
-                chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default(),
-                chrono::NaiveTime::from_hms_opt(19, 0, 0).unwrap_or_default(),
+                day.and_time(chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default()),
+                day.and_time(chrono::NaiveTime::from_hms_opt(19, 0, 0).unwrap_or_default()),
             ),
         };
         let closed = match closure {
@@ -95,10 +99,8 @@ impl Board {
         let hours = (!periods.is_empty() && closure.is_none())
             .then(|| schedule.hours.describe(day.weekday()));
         let mut rows = Vec::new();
-        if let (Some(start), Some(end)) = (
-            earliest_instant(tz, day.and_time(open)),
-            earliest_instant(tz, day.and_time(close)),
-        ) {
+        if let (Some(start), Some(end)) = (earliest_instant(tz, open), earliest_instant(tz, close))
+        {
             let mut at = start;
             while at < end {
                 rows.push(at);
