@@ -111,3 +111,29 @@ fn the_hours_form_in_chinese() {
     desk.enter();
     insta::assert_snapshot!("hours_tab_past_midnight_80x24_zh", desk.screen());
 }
+
+#[test]
+fn the_today_grid_of_a_night_shop_runs_past_midnight() {
+    let shop = open_shop();
+    let manager = shop.manager();
+    shop.exterior_wash_in_one_bay(&manager);
+    let mut schedule = shop.service.schedule_settings().expect("schedule");
+    let t = |hour| chrono::NaiveTime::from_hms_opt(hour, 0, 0).unwrap();
+    schedule.hours = frontdesk::domain::schedule::OpeningHours::new(std::array::from_fn(|_| {
+        vec![(t(22), t(2))]
+    }))
+    .unwrap();
+    shop.service
+        .update_schedule(&manager, schedule)
+        .expect("hours");
+    let mut desk = shop.manager_desk();
+    desk.tick();
+    desk.resize(80, 24);
+    let screen = desk.screen();
+    assert!(screen.contains("22:00–02:00 (next day)"), "{screen}");
+    assert!(
+        screen.contains("00:00"),
+        "the grid runs past midnight:\n{screen}"
+    );
+    insta::assert_snapshot!("today_night_shop_80x24", screen);
+}

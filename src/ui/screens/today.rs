@@ -22,7 +22,7 @@ use crate::service::{BookingLabel, BookingView, ServiceError};
 use crate::store::records::{BookingState, ScheduleSettings};
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
-use crate::ui::text::{pad, safe, truncate, width};
+use crate::ui::text::{opening_hours_text, pad, safe, truncate, width};
 use crate::ui::theme::Theme;
 use crate::ui::view::{Cx, Handled, Prompt, PromptAnswer, RenderCx, View};
 
@@ -63,8 +63,8 @@ struct Board {
     bookings: Vec<Placed>,
     /// `cells[bay][row]`: index into `bookings`.
     cells: Vec<Vec<Option<usize>>>,
-    /// `08:00–19:00`, or why the shop is closed (English from the settings).
-    hours: Option<String>,
+    /// The day's opening periods, shown in the session's language; `None` when closed.
+    hours: Option<Vec<crate::domain::schedule::OpenPeriod>>,
     closed: Option<String>,
 }
 
@@ -96,8 +96,7 @@ impl Board {
             None if periods.is_empty() => Some(String::new()),
             None => None,
         };
-        let hours = (!periods.is_empty() && closure.is_none())
-            .then(|| schedule.hours.describe(day.weekday()));
+        let hours = (!periods.is_empty() && closure.is_none()).then(|| periods.to_vec());
         let mut rows = Vec::new();
         if let (Some(start), Some(end)) = (earliest_instant(tz, open), earliest_instant(tz, close))
         {
@@ -768,7 +767,7 @@ impl TodayView {
                 rx.theme.warning,
             )),
             (None, Some(hours)) => spans.push(Span::styled(
-                format!(" {} {hours} ", rx.tr("open")),
+                format!(" {} {} ", rx.tr("open"), opening_hours_text(hours, rx.lang)),
                 rx.theme.muted,
             )),
             (None, None) => {}
