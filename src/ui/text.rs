@@ -141,6 +141,35 @@ pub fn pad(text: &str, cells: usize) -> String {
     out
 }
 
+/// A day's opening periods as staff read them: `08:00–12:00, 13:00–19:00`, `00:00–24:00`,
+/// `22:00–02:00 (next day)`, or `closed`, in the session's language.
+pub fn opening_hours_text(
+    periods: &[crate::domain::schedule::OpenPeriod],
+    lang: crate::ui::i18n::Language,
+) -> String {
+    if periods.is_empty() {
+        return lang.tr("closed").to_owned();
+    }
+    periods
+        .iter()
+        .map(|period| {
+            let open = period.open.format("%H:%M").to_string();
+            if period.closes_next_day() && period.close == chrono::NaiveTime::MIN {
+                format!("{open}–24:00")
+            } else if period.closes_next_day() {
+                let close = period.close.format("%H:%M").to_string();
+                lang.fill(
+                    "{open}–{close} (next day)",
+                    &[("open", &open), ("close", &close)],
+                )
+            } else {
+                format!("{open}–{}", period.close.format("%H:%M"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,23 +1,11 @@
 //! Why a schedule setting or a booking time was refused, each as one sentence saying what to do.
 
-use chrono::{NaiveDate, NaiveTime, Weekday};
+use chrono::{NaiveDate, Weekday};
 
 use super::local_time::LocalTimeError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
-    #[error(
-        "an opening period on {} closes at {} but opens at {}; the closing time must be \
-         after the opening time (periods cannot run past midnight)",
-        weekday_name(*.weekday),
-        .close.format("%H:%M"),
-        .open.format("%H:%M")
-    )]
-    EmptyOpeningPeriod {
-        weekday: Weekday,
-        open: NaiveTime,
-        close: NaiveTime,
-    },
     #[error(
         "opening periods on {} overlap ({first} and {second}); make each period end before \
          the next begins",
@@ -26,6 +14,20 @@ pub enum ScheduleError {
     OverlappingOpeningPeriods {
         weekday: Weekday,
         first: String,
+        second: String,
+    },
+    #[error(
+        "{first} on {} runs into {} and overlaps its {second}; close before {} opens or start \
+         {} later",
+        weekday_name(*.weekday),
+        weekday_name(*.next_weekday),
+        weekday_name(*.next_weekday),
+        weekday_name(*.next_weekday)
+    )]
+    OverlappingNextDay {
+        weekday: Weekday,
+        first: String,
+        next_weekday: Weekday,
         second: String,
     },
     #[error(

@@ -1,14 +1,14 @@
 //! Finding the first bookable slot, or the next walk-in start, across the bays that can do a
 //! service. Jumps from booking to booking instead of testing every slot.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::hours::{BookingRules, Closure, OpeningHours, closure_on};
+use super::hours::{BookingRules, Closure, OpeningHours};
 use super::interval::Interval;
-use super::local_time::{local_date, offset_seconds};
-use super::rules::{grid_ceil, last_bookable_day, period_bounds, within_booking_window};
+use super::local_time::{local_date, local_day_span, offset_seconds};
+use super::rules::{grid_ceil, last_bookable_day, open_stretches, within_booking_window};
 use crate::ids::RecordId;
 
 /// One bay and the times it is already held: each booking from its start until its car leaves
@@ -66,20 +66,24 @@ pub fn open_starts(
     held: &[Interval],
 ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let mut starts = Vec::new();
-    if rules.validate().is_err() || closure_on(closures, day).is_some() {
+    if rules.validate().is_err() {
         return starts;
     }
     let buffer = TimeDelta::minutes(i64::from(rules.buffer_minutes));
-    for period in hours.periods(day.weekday()) {
-        let Some((open, close)) = period_bounds(tz, day, period) else {
-            continue;
-        };
-        let mut next = grid_ceil(tz, rules.slot_minutes, open);
+    let Some((day_start, day_end)) = local_day_span(tz, day) else {
+        return starts;
+    };
+    // The stretches the shop is open around this day: the night before may still run past
+    // midnight, and a 24-hour or overnight shop runs on into the next day.
+    let first = day.pred_opt().unwrap_or(day);
+    let last = day.succ_opt().unwrap_or(day);
+    for (open, close) in open_stretches(hours, closures, tz, first, last) {
+        let mut next = grid_ceil(tz, rules.slot_minutes, open.max(day_start));
         while let Some(start) = next
             && start < close
+            && start < day_end
         {
-            if local_date(tz, start) == day && within_booking_window(rules, tz, now, start).is_ok()
-            {
+            if within_booking_window(rules, tz, now, start).is_ok() {
                 // A held time still running at `start` leaves no room at all; one after it
                 // must begin no earlier than the new car's end plus its buffer.
                 let latest_end = held
@@ -117,13 +121,28 @@ fn search(
     let duration = TimeDelta::minutes(i64::from(q.duration_minutes));
     let buffer = TimeDelta::minutes(i64::from(q.rules.buffer_minutes));
     let last_day = last_bookable_day(q.rules, q.tz, q.now)?;
-    // Every candidate ends before local midnight after `last_day`; reading a local date as UTC is
-    // off by at most a day, so two more days is a safe bound for which bookings can matter.
-    let until = last_day
-        .checked_add_days(Days::new(3))
-        .map_or(DateTime::<Utc>::MAX_UTC, |day| {
-            day.and_time(NaiveTime::MIN).and_utc()
-        });
+    // A start must fall on a local day no later than `last_day`; past midnight that is an
+    // instant, not the end of a period.
+    let horizon_end = last_day
+        .succ_opt()
+        .and_then(|day| local_day_span(q.tz, day))
+        .map_or(DateTime::<Utc>::MAX_UTC, |(start, _)| start);
+    // Start a day early: the night before may still be open past midnight, or a repeated hour
+    // may run back over midnight.
+    let first_day = local_date(q.tz, lower);
+    let stretches = open_stretches(
+        q.hours,
+        q.closures,
+        q.tz,
+        first_day.pred_opt().unwrap_or(first_day),
+        last_day,
+    );
+    // No candidate ends after the last stretch closes.
+    let until = stretches
+        .last()
+        .map_or(lower, |&(_, close)| close)
+        .checked_add_signed(buffer)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     let timelines: Vec<BayTimeline> = q
         .bays
         .iter()
@@ -131,64 +150,53 @@ fn search(
         .collect();
 
     let mut best: Option<(DateTime<Utc>, usize)> = None;
-    let first_day = local_date(q.tz, lower);
-    // Start a day early in case a repeated hour runs back over midnight.
-    let mut day = first_day.pred_opt().unwrap_or(first_day);
-    while day <= last_day {
-        if best.is_some_and(|(start, _)| local_date(q.tz, start) < day) {
+    let last_start = horizon_end
+        .checked_sub_signed(TimeDelta::nanoseconds(1))
+        .unwrap_or(horizon_end);
+    for (open, close) in stretches {
+        if best.is_some_and(|(start, _)| start < open) || open > last_start {
             break;
         }
-        if closure_on(q.closures, day).is_none() {
-            for period in q.hours.periods(day.weekday()) {
-                let Some((open, close)) = period_bounds(q.tz, day, period) else {
-                    continue;
-                };
-                let Some(mut latest_start) = close.checked_sub_signed(duration) else {
-                    continue;
-                };
-                let period_lower = lower.max(open);
-                // Most periods see no clock change, and then the local grid is plain arithmetic
-                // on UTC; only a period with a change pays for zone lookups at every step.
-                let offset = offset_seconds(q.tz, open);
-                let steady = offset == offset_seconds(q.tz, close);
-                let step = i128::from(q.rules.slot_minutes) * 60 * NANOS_PER_SECOND;
-                let offset = i128::from(offset) * NANOS_PER_SECOND;
-                let align = |instant: i128| match placement {
-                    Placement::Anywhere => Some(instant),
-                    Placement::SlotGrid if steady => {
-                        let remainder = (instant + offset).rem_euclid(step);
-                        Some(if remainder == 0 {
-                            instant
-                        } else {
-                            instant + step - remainder
-                        })
-                    }
-                    Placement::SlotGrid => {
-                        grid_ceil(q.tz, q.rules.slot_minutes, from_nanos(instant)?).map(to_nanos)
-                    }
-                };
-                for (index, timeline) in timelines.iter().enumerate() {
-                    if let Some((best_start, _)) = best {
-                        latest_start = latest_start.min(best_start);
-                    }
-                    if latest_start < period_lower {
-                        break;
-                    }
-                    let Some(start) =
-                        timeline.earliest_free(period_lower, latest_start, duration, &align)
-                    else {
-                        continue;
-                    };
-                    if best.is_none_or(|current| (start, index) < current) {
-                        best = Some((start, index));
-                    }
-                }
+        let Some(latest_start) = close.checked_sub_signed(duration) else {
+            continue;
+        };
+        let mut latest_start = latest_start.min(last_start);
+        let period_lower = lower.max(open);
+        // Most stretches see no clock change, and then the local grid is plain arithmetic on
+        // UTC; only a stretch with a change pays for zone lookups at every step.
+        let offset = offset_seconds(q.tz, open);
+        let steady = offset == offset_seconds(q.tz, close);
+        let step = i128::from(q.rules.slot_minutes) * 60 * NANOS_PER_SECOND;
+        let offset = i128::from(offset) * NANOS_PER_SECOND;
+        let align = |instant: i128| match placement {
+            Placement::Anywhere => Some(instant),
+            Placement::SlotGrid if steady => {
+                let remainder = (instant + offset).rem_euclid(step);
+                Some(if remainder == 0 {
+                    instant
+                } else {
+                    instant + step - remainder
+                })
+            }
+            Placement::SlotGrid => {
+                grid_ceil(q.tz, q.rules.slot_minutes, from_nanos(instant)?).map(to_nanos)
+            }
+        };
+        for (index, timeline) in timelines.iter().enumerate() {
+            if let Some((best_start, _)) = best {
+                latest_start = latest_start.min(best_start);
+            }
+            if latest_start < period_lower {
+                break;
+            }
+            let Some(start) = timeline.earliest_free(period_lower, latest_start, duration, &align)
+            else {
+                continue;
+            };
+            if best.is_none_or(|current| (start, index) < current) {
+                best = Some((start, index));
             }
         }
-        let Some(next_day) = day.succ_opt() else {
-            break;
-        };
-        day = next_day;
     }
     let (start, index) = best?;
     let interval = Interval::starting_at(start, q.duration_minutes).ok()?;
@@ -287,7 +295,7 @@ mod tests {
     use crate::domain::schedule::rules::{
         is_on_slot_grid, within_booking_window, within_opening_hours,
     };
-    use chrono::{NaiveDate, NaiveDateTime, TimeZone, Timelike};
+    use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike};
     use proptest::prelude::*;
 
     const VANCOUVER: Tz = chrono_tz::America::Vancouver;
@@ -515,6 +523,51 @@ mod tests {
         assert_eq!(shop.first(van(2026, 3, 2, 6, 0), 45), None);
         let shop = Shop::standard(1);
         assert_eq!(shop.first(van(2026, 3, 2, 6, 0), 0), None);
+    }
+
+    fn every_day(open: (u32, u32), close: (u32, u32)) -> OpeningHours {
+        let t = |(h, m)| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        OpeningHours::new(std::array::from_fn(|_| vec![(t(open), t(close))])).unwrap()
+    }
+
+    #[test]
+    fn a_night_shop_offers_slots_past_midnight() {
+        let mut shop = Shop::standard(1);
+        shop.hours = every_day((22, 0), (2, 0));
+        // Monday 23:00: the notice takes it to 23:30, and an hour then runs to 00:30.
+        assert_eq!(
+            shop.first(van(2026, 3, 2, 23, 0), 60),
+            at(1, "2026-03-02 23:30")
+        );
+        // A booking until 01:20 leaves 01:30–02:00 for a half-hour wash, in Monday's night.
+        shop.bays[0].busy = vec![booked(van(2026, 3, 2, 23, 30), 110)];
+        assert_eq!(
+            shop.first(van(2026, 3, 2, 23, 0), 30),
+            at(1, "2026-03-03 01:30")
+        );
+        // 45 minutes no longer fit before 02:00: Tuesday night.
+        assert_eq!(
+            shop.first(van(2026, 3, 2, 23, 0), 45),
+            at(1, "2026-03-03 22:00")
+        );
+        // A walk-in at 01:00 on Tuesday goes straight in.
+        let (_, slot) = next_walk_in(&shop.query(van(2026, 3, 3, 1, 25), 30)).unwrap();
+        assert_eq!(format_local(VANCOUVER, slot.start()), "2026-03-03 01:25");
+    }
+
+    #[test]
+    fn a_24_hour_shop_books_across_midnight_and_stops_at_the_horizon() {
+        let mut shop = Shop::standard(1);
+        shop.hours = every_day((0, 0), (0, 0));
+        shop.rules = BookingRules::new(15, 0, 1, 0).unwrap();
+        // Busy until 23:00 on Monday; a two-hour service starts at 23:00 and ends on Tuesday.
+        shop.bays[0].busy = vec![booked(van(2026, 3, 2, 0, 0), 23 * 60)];
+        let (_, slot) = first_free_slot(&shop.query(van(2026, 3, 2, 0, 0), 120)).unwrap();
+        assert_eq!(format_local(VANCOUVER, slot.start()), "2026-03-02 23:00");
+        assert_eq!(format_local(VANCOUVER, slot.end()), "2026-03-03 01:00");
+        // Busy through Tuesday 23:50: the last start within the one-day horizon is gone.
+        shop.bays[0].busy = vec![booked(van(2026, 3, 2, 0, 0), 48 * 60 - 10)];
+        assert_eq!(shop.first(van(2026, 3, 2, 0, 0), 15), None);
     }
 
     fn all_night() -> OpeningHours {
@@ -761,19 +814,46 @@ mod tests {
 
     fn day_periods() -> impl Strategy<Value = Vec<(NaiveTime, NaiveTime)>> {
         // Boundaries on a 5-minute grid across the whole day, paired up in order, so periods
-        // near 00:00–03:00 meet the clock changes.
-        prop::collection::btree_set(0u32..288, 0..=6).prop_map(|boundaries| {
-            let boundaries: Vec<u32> = boundaries.into_iter().collect();
-            boundaries
-                .chunks_exact(2)
-                .map(|pair| {
-                    let time = |units: u32| {
-                        NaiveTime::from_hms_opt(units * 5 / 60, units * 5 % 60, 0).unwrap()
-                    };
-                    (time(pair[0]), time(pair[1]))
-                })
-                .collect()
-        })
+        // near 00:00–03:00 meet the clock changes; an odd last boundary opens a period that
+        // runs past midnight (or a whole day) to `night_close`.
+        (prop::collection::btree_set(0u32..288, 0..=7), 0u32..288).prop_map(
+            |(boundaries, night_close)| {
+                let time = |units: u32| {
+                    NaiveTime::from_hms_opt(units * 5 / 60, units * 5 % 60, 0).unwrap()
+                };
+                let boundaries: Vec<u32> = boundaries.into_iter().collect();
+                let mut periods: Vec<(NaiveTime, NaiveTime)> = boundaries
+                    .chunks_exact(2)
+                    .map(|pair| (time(pair[0]), time(pair[1])))
+                    .collect();
+                if let [.., last] = boundaries[..]
+                    && boundaries.len() % 2 == 1
+                {
+                    periods.push((time(last), time(night_close.min(last))));
+                }
+                periods
+            },
+        )
+    }
+
+    /// Drops the morning periods a night period before them would overlap, so any generated
+    /// week is valid.
+    fn without_overlaps_into_the_next_day(
+        mut week: [Vec<(NaiveTime, NaiveTime)>; 7],
+    ) -> [Vec<(NaiveTime, NaiveTime)>; 7] {
+        for _ in 0..2 {
+            for day in 0..7 {
+                let tail = week[(day + 6) % 7]
+                    .iter()
+                    .filter(|(open, close)| close <= open)
+                    .map(|(_, close)| *close)
+                    .max();
+                if let Some(tail) = tail {
+                    week[day].retain(|(open, _)| *open >= tail);
+                }
+            }
+        }
+        week
     }
 
     fn scenario() -> impl Strategy<Value = Scenario> {
@@ -820,7 +900,7 @@ mod tests {
                     let now = base + TimeDelta::minutes(now_minutes);
                     Scenario {
                         tz,
-                        hours: OpeningHours::new(week).unwrap(),
+                        hours: OpeningHours::new(without_overlaps_into_the_next_day(week)).unwrap(),
                         closures: closed
                             .into_iter()
                             .map(|offset| Closure {

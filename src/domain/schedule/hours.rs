@@ -1,7 +1,7 @@
 //! The shop's schedule settings: weekly opening hours, closed days and the booking rules (slot
 //! length, notice, horizon, buffer between cars).
 
-use chrono::{NaiveDate, NaiveTime, Weekday};
+use chrono::{NaiveDate, NaiveTime, Timelike, Weekday};
 use serde::{Deserialize, Serialize};
 
 use super::error::ScheduleError;
@@ -20,26 +20,60 @@ const WEEK: [Weekday; 7] = [
     Weekday::Sun,
 ];
 
-/// One stretch of local wall-clock time the shop is open, within a single day: `[open, close)`.
+/// One stretch of local wall-clock time the shop is open, starting on a given day at `open`.
+/// When `close` is after `open` the period ends the same day; otherwise it ends at `close` on
+/// the next day (`22:00–02:00`), and `open == close` is a whole day (typed `00:00-24:00`).
+/// Stores written before periods could run past midnight never hold `close <= open`, so they
+/// read back unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenPeriod {
     pub open: NaiveTime,
     pub close: NaiveTime,
 }
 
+const SECONDS_PER_DAY: u32 = 24 * 60 * 60;
+
 impl OpenPeriod {
-    /// `08:00–19:00`
+    /// Whether the period ends on the day after it opens (at or after the next midnight).
+    pub fn closes_next_day(&self) -> bool {
+        self.close <= self.open
+    }
+
+    /// The local calendar day the period closes on, when it opens on `date`.
+    pub fn close_date(&self, date: NaiveDate) -> NaiveDate {
+        if self.closes_next_day() {
+            date.succ_opt().unwrap_or(date)
+        } else {
+            date
+        }
+    }
+
+    /// Seconds from the opening day's midnight to the closing time: up to two days.
+    fn end_seconds(&self) -> u32 {
+        let close = self.close.num_seconds_from_midnight();
+        if self.closes_next_day() {
+            close + SECONDS_PER_DAY
+        } else {
+            close
+        }
+    }
+
+    /// `08:00–19:00`, `18:00–24:00`, `00:00–24:00` or `22:00–02:00 (next day)`.
     pub fn describe(&self) -> String {
-        format!(
-            "{}–{}",
-            self.open.format("%H:%M"),
-            self.close.format("%H:%M")
-        )
+        let open = self.open.format("%H:%M");
+        if self.closes_next_day() && self.close == NaiveTime::MIN {
+            format!("{open}–24:00")
+        } else if self.closes_next_day() {
+            format!("{open}–{} (next day)", self.close.format("%H:%M"))
+        } else {
+            format!("{open}–{}", self.close.format("%H:%M"))
+        }
     }
 }
 
-/// Local opening periods for each weekday, sorted, non-overlapping and each ending after it
-/// begins. Deserialising validates too, so a stored value can never break these rules.
+/// Local opening periods for each weekday, sorted and non-overlapping, also where one day's
+/// period runs past midnight into the next day's. Deserialising validates too, so a stored value
+/// can never break these rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "UncheckedOpeningHours")]
 pub struct OpeningHours {
@@ -74,31 +108,48 @@ impl OpeningHours {
 
     fn from_periods(mut week: [Vec<OpenPeriod>; 7]) -> Result<Self, ScheduleError> {
         for (weekday, periods) in WEEK.into_iter().zip(week.iter_mut()) {
-            if let Some(empty) = periods.iter().find(|p| p.close <= p.open) {
-                return Err(ScheduleError::EmptyOpeningPeriod {
-                    weekday,
-                    open: empty.open,
-                    close: empty.close,
-                });
-            }
             periods.sort_by_key(|p| p.open);
             let mut joined: Vec<OpenPeriod> = Vec::with_capacity(periods.len());
             for period in periods.drain(..) {
+                let start = period.open.num_seconds_from_midnight();
                 match joined.last_mut() {
-                    Some(previous) if period.open < previous.close => {
+                    Some(previous) if start < previous.end_seconds() => {
                         return Err(ScheduleError::OverlappingOpeningPeriods {
                             weekday,
                             first: previous.describe(),
                             second: period.describe(),
                         });
                     }
-                    Some(previous) if period.open == previous.close => {
+                    // Joined only while the result is still at most a day long, which is all
+                    // one period can say; longer runs stay two touching periods.
+                    Some(previous)
+                        if start == previous.end_seconds()
+                            && period.end_seconds()
+                                <= previous.open.num_seconds_from_midnight() + SECONDS_PER_DAY =>
+                    {
                         previous.close = period.close;
                     }
                     _ => joined.push(period),
                 }
             }
             *periods = joined;
+        }
+        // A period past midnight must be over before the next day's first period opens.
+        for (index, weekday) in WEEK.into_iter().enumerate() {
+            let next_index = (index + 1) % 7;
+            let Some(last) = week[index].last().filter(|p| p.closes_next_day()) else {
+                continue;
+            };
+            if let Some(first) = week[next_index].first()
+                && first.open < last.close
+            {
+                return Err(ScheduleError::OverlappingNextDay {
+                    weekday,
+                    first: last.describe(),
+                    next_weekday: WEEK[next_index],
+                    second: first.describe(),
+                });
+            }
         }
         Ok(Self { week })
     }
@@ -137,7 +188,7 @@ impl OpeningHours {
         &self.week[weekday.num_days_from_monday() as usize]
     }
 
-    /// `08:00–12:00, 13:00–19:00`, or `closed`.
+    /// `08:00–12:00, 13:00–19:00`, `22:00–02:00 (next day)`, or `closed`.
     pub fn describe(&self, weekday: Weekday) -> String {
         let periods = self.periods(weekday);
         if periods.is_empty() {
@@ -263,15 +314,7 @@ mod tests {
     }
 
     #[test]
-    fn empty_and_overlapping_periods_are_refused() {
-        let error = OpeningHours::new(only_monday(vec![(t(19, 0), t(8, 0))])).unwrap_err();
-        assert!(matches!(error, ScheduleError::EmptyOpeningPeriod { .. }));
-        assert!(
-            error
-                .to_string()
-                .contains("closes at 08:00 but opens at 19:00")
-        );
-        assert!(OpeningHours::new(only_monday(vec![(t(8, 0), t(8, 0))])).is_err());
+    fn overlapping_periods_are_refused() {
         let error = OpeningHours::new(only_monday(vec![(t(8, 0), t(12, 0)), (t(11, 0), t(14, 0))]))
             .unwrap_err();
         assert_eq!(
@@ -279,6 +322,74 @@ mod tests {
             "opening periods on Monday overlap (08:00–12:00 and 11:00–14:00); \
              make each period end before the next begins"
         );
+        // A period past midnight covers the rest of its own day.
+        let error = OpeningHours::new(only_monday(vec![
+            (t(22, 0), t(2, 0)),
+            (t(23, 0), t(23, 30)),
+        ]))
+        .unwrap_err();
+        assert!(matches!(
+            error,
+            ScheduleError::OverlappingOpeningPeriods { .. }
+        ));
+    }
+
+    #[test]
+    fn a_whole_day_and_periods_past_midnight_are_accepted() {
+        let hours = OpeningHours::new(std::array::from_fn(|_| vec![(t(0, 0), t(0, 0))])).unwrap();
+        assert_eq!(hours.describe(Weekday::Wed), "00:00–24:00");
+        assert!(hours.periods(Weekday::Wed)[0].closes_next_day());
+
+        let hours =
+            OpeningHours::new(only_monday(vec![(t(22, 0), t(2, 0)), (t(8, 0), t(12, 0))])).unwrap();
+        assert_eq!(
+            hours.describe(Weekday::Mon),
+            "08:00–12:00, 22:00–02:00 (next day)"
+        );
+        let monday = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        assert_eq!(
+            hours.periods(Weekday::Mon)[1].close_date(monday),
+            monday.succ_opt().unwrap()
+        );
+        assert_eq!(hours.periods(Weekday::Mon)[0].close_date(monday), monday);
+        let until_midnight = OpeningHours::new(only_monday(vec![(t(18, 0), t(0, 0))])).unwrap();
+        assert_eq!(until_midnight.describe(Weekday::Mon), "18:00–24:00");
+        // Same-day periods touching a late one join while the result is at most a day long.
+        let joined =
+            OpeningHours::new(only_monday(vec![(t(8, 0), t(12, 0)), (t(12, 0), t(8, 0))])).unwrap();
+        assert_eq!(joined.describe(Weekday::Mon), "08:00–08:00 (next day)");
+        let joined =
+            OpeningHours::new(only_monday(vec![(t(18, 0), t(22, 0)), (t(22, 0), t(2, 0))]))
+                .unwrap();
+        assert_eq!(joined.describe(Weekday::Mon), "18:00–02:00 (next day)");
+    }
+
+    #[test]
+    fn a_night_period_may_not_run_into_the_next_days_hours() {
+        let mut week: [Vec<(NaiveTime, NaiveTime)>; 7] = Default::default();
+        week[0] = vec![(t(22, 0), t(2, 0))];
+        week[1] = vec![(t(1, 0), t(9, 0))];
+        let error = OpeningHours::new(week.clone()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "22:00–02:00 (next day) on Monday runs into Tuesday and overlaps its 01:00–09:00; \
+             close before Tuesday opens or start Tuesday later"
+        );
+        // Touching at 02:00 is fine, and so is Sunday night running into Monday morning.
+        week[1] = vec![(t(2, 0), t(9, 0))];
+        week[6] = vec![(t(20, 0), t(6, 0))];
+        week[0] = vec![(t(6, 0), t(12, 0)), (t(22, 0), t(2, 0))];
+        assert!(OpeningHours::new(week.clone()).is_ok());
+        week[0] = vec![(t(5, 0), t(12, 0))];
+        let error = OpeningHours::new(week).unwrap_err();
+        assert!(matches!(
+            error,
+            ScheduleError::OverlappingNextDay {
+                weekday: Weekday::Sun,
+                next_weekday: Weekday::Mon,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -287,11 +398,22 @@ mod tests {
         let bytes = postcard::to_stdvec(&good).unwrap();
         assert_eq!(postcard::from_bytes::<OpeningHours>(&bytes).unwrap(), good);
 
+        // A night period, written as it is stored, reads back the same.
+        let night = OpeningHours::new(only_monday(vec![(t(22, 0), t(2, 0))])).unwrap();
+        let bytes = postcard::to_stdvec(&night).unwrap();
+        assert_eq!(postcard::from_bytes::<OpeningHours>(&bytes).unwrap(), night);
+
         let mut bad = OpeningHours::standard();
-        bad.week[2] = vec![OpenPeriod {
-            open: t(10, 0),
-            close: t(9, 0),
-        }];
+        bad.week[2] = vec![
+            OpenPeriod {
+                open: t(10, 0),
+                close: t(12, 0),
+            },
+            OpenPeriod {
+                open: t(11, 0),
+                close: t(13, 0),
+            },
+        ];
         let bytes = postcard::to_stdvec(&bad).unwrap();
         assert!(postcard::from_bytes::<OpeningHours>(&bytes).is_err());
     }

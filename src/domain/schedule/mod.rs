@@ -7,6 +7,7 @@ pub mod hours;
 pub mod interval;
 pub mod local_time;
 pub mod rules;
+pub mod typed_date;
 
 pub use error::ScheduleError;
 pub use finder::{BayCalendar, SlotQuery, first_free_slot, next_walk_in, open_starts};
@@ -19,3 +20,4 @@ pub use local_time::{
 pub use rules::{
     check_bay_free, is_on_slot_grid, require_slot_grid, within_booking_window, within_opening_hours,
 };
+pub use typed_date::{TypedDateError, parse_typed_date};

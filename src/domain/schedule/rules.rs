@@ -12,22 +12,84 @@ use super::local_time::{
     resolve_latest,
 };
 
-/// The UTC instants a local opening period covers on `date`: from the first moment the clock
-/// shows the opening time (the end of the gap if it falls in one) to the last moment it shows
-/// the closing time (its second occurrence if repeated). `None` if the period vanishes in a gap.
+/// The UTC instants a local opening period that opens on `date` covers: from the first moment
+/// the clock shows the opening time (the end of the gap if it falls in one) to the last moment it
+/// shows the closing time (its second occurrence if repeated), on the next day for a period past
+/// midnight. `None` if the period vanishes in a gap.
 pub(crate) fn period_bounds(
     tz: Tz,
     date: NaiveDate,
     period: &OpenPeriod,
 ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let open = resolve_earliest(tz, date.and_time(period.open))?;
-    let close = resolve_latest(tz, date.and_time(period.close))?;
+    let close = resolve_latest(tz, period.close_date(date).and_time(period.close))?;
     (close > open).then_some((open, close))
 }
 
-/// The whole interval must lie inside one opening period of the local day it starts on, and that
-/// day must not be a closure. Bounds are taken from [`period_bounds`], so a wash across a clock
-/// change is measured in real minutes.
+/// The periods that open on `date`, with their UTC bounds; none on a closed day. A closure
+/// closes the periods that open that day: the tail of the night before still runs.
+fn bounds_on<'a>(
+    hours: &'a OpeningHours,
+    closures: &[Closure],
+    tz: Tz,
+    date: NaiveDate,
+) -> impl Iterator<Item = (&'a OpenPeriod, DateTime<Utc>, DateTime<Utc>)> + 'a {
+    let periods = if closure_on(closures, date).is_some() {
+        &[][..]
+    } else {
+        hours.periods(date.weekday())
+    };
+    periods.iter().filter_map(move |period| {
+        period_bounds(tz, date, period).map(|(open, close)| (period, open, close))
+    })
+}
+
+/// The periods that could contain `instant`: those opening on its local day or the day before
+/// (a period is at most a local day long).
+fn bounds_around<'a>(
+    hours: &'a OpeningHours,
+    closures: &'a [Closure],
+    tz: Tz,
+    instant: DateTime<Utc>,
+) -> impl Iterator<Item = (&'a OpenPeriod, DateTime<Utc>, DateTime<Utc>)> + 'a {
+    let date = local_date(tz, instant);
+    [date.pred_opt(), Some(date)]
+        .into_iter()
+        .flatten()
+        .flat_map(move |day| bounds_on(hours, closures, tz, day))
+}
+
+/// The UTC stretches the shop is open for the periods opening on local days `first..=last`, in
+/// time order. Stretches that touch or overlap (`Mon 00:00–24:00` then `Tue 00:00–24:00`, or
+/// periods meeting in a repeated hour) are joined, so a service may run across the seam.
+pub(crate) fn open_stretches(
+    hours: &OpeningHours,
+    closures: &[Closure],
+    tz: Tz,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut stretches: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    let mut day = first;
+    while day <= last {
+        for (_, open, close) in bounds_on(hours, closures, tz, day) {
+            match stretches.last_mut() {
+                Some(previous) if open <= previous.1 => previous.1 = previous.1.max(close),
+                _ => stretches.push((open, close)),
+            }
+        }
+        let Some(next) = day.succ_opt() else {
+            break;
+        };
+        day = next;
+    }
+    stretches
+}
+
+/// The whole interval must lie inside the shop's open time, starting in a period that opens on
+/// its local day or (past midnight) the day before; it may run on into a period that begins the
+/// moment the first one ends. A closed day closes the periods that open on it. Bounds are taken
+/// from [`period_bounds`], so a wash across a clock change is measured in real minutes.
 pub fn within_opening_hours(
     hours: &OpeningHours,
     closures: &[Closure],
@@ -36,48 +98,55 @@ pub fn within_opening_hours(
 ) -> Result<(), ScheduleError> {
     let start = interval.start();
     let date = local_date(tz, start);
-    if let Some(closure) = closure_on(closures, date) {
-        return Err(ScheduleError::ClosedForDay {
-            date,
-            reason: closure.reason.clone(),
-        });
-    }
-    let weekday = date.weekday();
-    let periods = hours.periods(weekday);
-    if periods.is_empty() {
-        return Err(ScheduleError::ClosedOnWeekday { weekday });
-    }
     let minutes = interval.duration().num_minutes();
-    let mut refusal = None;
-    for period in periods {
-        let Some((open, close)) = period_bounds(tz, date, period) else {
-            continue;
-        };
-        if start < open || start >= close {
-            continue;
+    let containing = bounds_around(hours, closures, tz, start)
+        .find(|(_, open, close)| *open <= start && start < *close);
+    let Some((period, open, mut close)) = containing else {
+        if let Some(closure) = closure_on(closures, date) {
+            return Err(ScheduleError::ClosedForDay {
+                date,
+                reason: closure.reason.clone(),
+            });
         }
-        if interval.end() <= close {
-            return Ok(());
+        let weekday = date.weekday();
+        if hours.periods(weekday).is_empty() {
+            return Err(ScheduleError::ClosedOnWeekday { weekday });
         }
-        refusal = Some(match close.checked_sub_signed(interval.duration()) {
-            Some(latest_start) if latest_start >= open => ScheduleError::RunsPastClosing {
-                closes: format_local_time(tz, close),
-                minutes,
-                latest_start: format_local_time(tz, latest_start),
-            },
-            _ => ScheduleError::LongerThanOpening {
-                minutes,
-                period: period.describe(),
-            },
-        });
-    }
-    Err(
-        refusal.unwrap_or_else(|| ScheduleError::OutsideOpeningHours {
+        return Err(ScheduleError::OutsideOpeningHours {
             date,
             time: format_local_time(tz, start),
             hours: hours.describe(weekday),
-        }),
-    )
+        });
+    };
+    // Follow periods that carry on from this one's end; each step moves `close` later, and a
+    // service is far shorter than the week this bound allows.
+    for _ in 0..8 {
+        if interval.end() <= close {
+            return Ok(());
+        }
+        let Some(later) = bounds_around(hours, closures, tz, close)
+            .filter(|(_, next_open, next_close)| *next_open <= close && close < *next_close)
+            .map(|(_, _, next_close)| next_close)
+            .max()
+        else {
+            break;
+        };
+        close = later;
+    }
+    if interval.end() <= close {
+        return Ok(());
+    }
+    Err(match close.checked_sub_signed(interval.duration()) {
+        Some(latest_start) if latest_start >= open => ScheduleError::RunsPastClosing {
+            closes: format_local_time(tz, close),
+            minutes,
+            latest_start: format_local_time(tz, latest_start),
+        },
+        _ => ScheduleError::LongerThanOpening {
+            minutes,
+            period: period.describe(),
+        },
+    })
 }
 
 /// A booking must start at least the minimum notice after `now` and on a local calendar day no
@@ -359,6 +428,79 @@ mod tests {
             error.to_string(),
             "the shop closes at 04:00; a 260-minute service must start by 00:40"
         );
+    }
+
+    fn every_day(open: (u32, u32), close: (u32, u32)) -> OpeningHours {
+        let t = |(h, m)| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        OpeningHours::new(std::array::from_fn(|_| vec![(t(open), t(close))])).unwrap()
+    }
+
+    #[test]
+    fn a_night_shop_takes_bookings_across_midnight() {
+        let night = every_day((22, 0), (2, 0));
+        // Monday 23:30 for an hour ends on Tuesday at 00:30.
+        assert!(within_opening_hours(&night, &[], VANCOUVER, wash(monday(23, 30), 60)).is_ok());
+        // Tuesday 01:00 is still Monday night's period.
+        let tuesday_one = monday(23, 0) + TimeDelta::hours(2);
+        assert!(within_opening_hours(&night, &[], VANCOUVER, wash(tuesday_one, 60)).is_ok());
+        let error =
+            within_opening_hours(&night, &[], VANCOUVER, wash(tuesday_one, 90)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the shop closes at 02:00; a 90-minute service must start by 00:30"
+        );
+        let error =
+            within_opening_hours(&night, &[], VANCOUVER, wash(monday(21, 0), 30)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the shop is not open at 21:00 on 2026-03-02; \
+             opening hours that day are 22:00–02:00 (next day)"
+        );
+        // Closing Tuesday closes Tuesday night, not the end of Monday night.
+        let closures = [Closure {
+            date: NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(),
+            reason: "stocktake".to_owned(),
+        }];
+        assert!(within_opening_hours(&night, &closures, VANCOUVER, wash(tuesday_one, 60)).is_ok());
+        let tuesday_night = monday(22, 0) + TimeDelta::days(1);
+        let error = within_opening_hours(&night, &closures, VANCOUVER, wash(tuesday_night, 30))
+            .unwrap_err();
+        assert!(matches!(error, ScheduleError::ClosedForDay { .. }));
+    }
+
+    #[test]
+    fn a_24_hour_shop_takes_bookings_across_midnight_and_days() {
+        let always = every_day((0, 0), (0, 0));
+        assert!(within_opening_hours(&always, &[], VANCOUVER, wash(monday(23, 30), 60)).is_ok());
+        assert!(within_opening_hours(&always, &[], VANCOUVER, wash(monday(0, 0), 48 * 60)).is_ok());
+        // A closed Tuesday stops Monday's service at midnight.
+        let closures = [Closure {
+            date: NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(),
+            reason: "holiday".to_owned(),
+        }];
+        let error = within_opening_hours(&always, &closures, VANCOUVER, wash(monday(23, 30), 60))
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the shop closes at 00:00; a 60-minute service must start by 23:00"
+        );
+    }
+
+    #[test]
+    fn night_hours_on_the_clock_change_nights_follow_the_wall_clock() {
+        let night = every_day((22, 0), (4, 0));
+        // Saturday 2026-03-07 22:00 PST (06:00Z) to Sunday 04:00 PDT (11:00Z): 5 real hours.
+        let spring = wash(utc(2026, 3, 8, 6, 0), 300);
+        assert!(within_opening_hours(&night, &[], VANCOUVER, spring).is_ok());
+        assert!(within_opening_hours(&night, &[], VANCOUVER, wash(spring.start(), 301)).is_err());
+        // Saturday 2026-10-31 22:00 PDT (05:00Z) to Sunday 04:00 PST (12:00Z): 7 real hours.
+        let autumn = wash(utc(2026, 11, 1, 5, 0), 420);
+        assert!(within_opening_hours(&night, &[], VANCOUVER, autumn).is_ok());
+        assert!(within_opening_hours(&night, &[], VANCOUVER, wash(autumn.start(), 421)).is_err());
+        // The repeated 01:30 is inside Saturday night's period both times.
+        for start in [utc(2026, 11, 1, 8, 30), utc(2026, 11, 1, 9, 30)] {
+            assert!(within_opening_hours(&night, &[], VANCOUVER, wash(start, 60)).is_ok());
+        }
     }
 
     #[test]

@@ -158,7 +158,7 @@ pub(super) fn plan_bookings(
         for period in hours.periods(date.weekday()) {
             let (Some(open), Some(close)) = (
                 local_instant(tz, date, period.open),
-                local_instant(tz, date, period.close),
+                local_instant(tz, period.close_date(date), period.close),
             ) else {
                 continue;
             };

@@ -240,7 +240,7 @@ impl Calendar {
             for period in hours.periods(day.weekday()) {
                 let (Some(open), Some(close)) = (
                     local_instant(tz, day, period.open),
-                    local_instant(tz, day, period.close),
+                    local_instant(tz, period.close_date(day), period.close),
                 ) else {
                     continue;
                 };

@@ -20,6 +20,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("receipts", include_str!("zh-CN/receipts.toml")),
     ("duplicates", include_str!("zh-CN/duplicates.toml")),
     ("enrol", include_str!("zh-CN/enrol.toml")),
+    ("hours", include_str!("zh-CN/hours.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {

@@ -3,7 +3,7 @@
 //! and bay in; a local time the clocks skip is refused next to the field, and one they repeat
 //! asks which of the two is meant.
 
-use chrono::{DateTime, MappedLocalTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, MappedLocalTime, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -11,7 +11,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::domain::catalog::{Bay, ServiceItem};
-use crate::domain::schedule::{FoldChoice, LocalTimeError, offset_label, resolve_local};
+use crate::domain::schedule::{
+    FoldChoice, LocalTimeError, offset_label, parse_typed_date, resolve_local,
+};
 use crate::ids::RecordId;
 use crate::service::{
     BookingLabel, BookingRequest, BookingView, LocalStart, MemberCard, ServiceError, ShownText,
@@ -69,12 +71,17 @@ pub(super) fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     pieces(a).cmp(&pieces(b)).then_with(|| a.cmp(b))
 }
 
-/// `2026-11-23`: exactly, so a half-typed date is not read as another one.
-fn parse_date(text: &str) -> Option<NaiveDate> {
-    let text = text.trim();
-    (text.len() == 10)
-        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
-        .flatten()
+/// The English weekday, to be translated where it is shown.
+fn weekday_word(weekday: Weekday) -> &'static str {
+    match weekday {
+        Weekday::Mon => "Monday",
+        Weekday::Tue => "Tuesday",
+        Weekday::Wed => "Wednesday",
+        Weekday::Thu => "Thursday",
+        Weekday::Fri => "Friday",
+        Weekday::Sat => "Saturday",
+        Weekday::Sun => "Sunday",
+    }
 }
 
 /// `14:30` or `9:30`: minutes always in two digits, so `01:3` is not read as 01:03.
@@ -177,6 +184,10 @@ impl CustomerPicker {
                 let vehicle_index = vehicle
                     .and_then(|id| card.vehicles.iter().position(|v| v.id == id))
                     .map(|index| index + 1);
+                // The lookup shows who was given, so the form reads as "this member" at once.
+                if let Some(input) = form.input_mut(LOOKUP) {
+                    input.set(&card.label.member_number.to_string());
+                }
                 self.card = Some(card);
                 self.sync_choices(form, cx.lang, 1);
                 if let Some(index) = vehicle_index
@@ -344,6 +355,8 @@ const SERVICE: &str = "service";
 const DATE: &str = "date";
 const TIME: &str = "time";
 const FOLD: &str = "fold";
+/// What the date field accepts, said when it cannot read what was typed.
+const TYPED_DATE_HELP: &str = "Type YYYY-MM-DD, MM-DD, today, tomorrow or a weekday.";
 const BAY: &str = "bay";
 
 pub struct BookingEditor {
@@ -469,7 +482,7 @@ impl BookingEditor {
                 DATE,
                 "Date",
                 TextInput::new()
-                    .with_max(10)
+                    .with_max(14)
                     .with_placeholder("YYYY-MM-DD")
                     .with_value(&date.format("%Y-%m-%d").to_string()),
             )
@@ -506,9 +519,15 @@ impl BookingEditor {
                 .into_iter()
                 .next();
         }
-        self.check_time(cx.lang, false);
-        // Start where the desk has something to type.
-        let first = if self.is_new() { LOOKUP } else { TIME };
+        self.check_time(cx.lang, cx.now, false);
+        // Start where the desk has something to type: with the member given, the service.
+        let first = match self.mode {
+            Mode::New {
+                member: Some(_), ..
+            } => SERVICE,
+            Mode::New { .. } => LOOKUP,
+            Mode::Reschedule(_) => TIME,
+        };
         self.form.focus_key(first);
         Ok(())
     }
@@ -570,16 +589,34 @@ impl BookingEditor {
     /// Reads the date and time fields. With `strict`, empty or malformed fields get an error;
     /// otherwise only what is complete is checked (while typing). A time the clocks skip gets
     /// the service's message; a repeated one brings up the choice of which.
-    fn check_time(&mut self, lang: Language, strict: bool) -> Option<LocalStart> {
-        let date = parse_date(self.form.value(DATE));
+    fn check_time(
+        &mut self,
+        lang: Language,
+        now: DateTime<Utc>,
+        strict: bool,
+    ) -> Option<LocalStart> {
+        let typed_date = self.form.value(DATE).trim();
+        let today = now.with_timezone(&self.tz).date_naive();
+        let date = parse_typed_date(typed_date, today).ok();
+        // A word or a short date is read back in full, so the desk sees which day it means.
+        if let Some(date) = date
+            && typed_date != date.format("%Y-%m-%d").to_string()
+        {
+            self.message = Some(lang.fill(
+                "{weekday} {date}",
+                &[
+                    ("weekday", lang.tr(weekday_word(date.weekday()))),
+                    ("date", &date.format("%Y-%m-%d").to_string()),
+                ],
+            ));
+        }
         let time = parse_time(self.form.value(TIME));
         let (date, time) = match (date, time) {
             (Some(date), Some(time)) => (date, time),
             (date, time) => {
                 if strict {
                     if date.is_none() {
-                        self.form
-                            .set_error(DATE, lang.tr("Enter the date as YYYY-MM-DD."));
+                        self.form.set_error(DATE, lang.tr(TYPED_DATE_HELP));
                     }
                     if time.is_none() {
                         self.form.set_error(
@@ -724,7 +761,7 @@ impl BookingEditor {
         };
         // From the time typed if it is later than now, else from now.
         let typed = self
-            .check_time(cx.lang, false)
+            .check_time(cx.lang, cx.now, false)
             .and_then(|start| match start.fold {
                 Some(FoldChoice::Later) => self.tz.from_local_datetime(&start.local).latest(),
                 _ => self.tz.from_local_datetime(&start.local).earliest(),
@@ -744,7 +781,7 @@ impl BookingEditor {
                 if let Some(input) = self.form.input_mut(TIME) {
                     input.set(&start.local.format("%H:%M").to_string());
                 }
-                self.check_time(cx.lang, false);
+                self.check_time(cx.lang, cx.now, false);
                 self.set_fold(start.fold);
                 self.sync_bays(Some(offer.bay), cx.lang);
                 self.message = Some(cx.lang.fill(
@@ -793,7 +830,7 @@ impl BookingEditor {
         self.form.clear_errors();
         self.message = None;
         self.refusal = None;
-        let Some(start) = self.check_time(cx.lang, true) else {
+        let Some(start) = self.check_time(cx.lang, cx.now, true) else {
             self.form.focus_first_error();
             return;
         };
@@ -875,7 +912,7 @@ impl View for BookingEditor {
                         field.error = None;
                     }
                 }
-                self.check_time(cx.lang, false);
+                self.check_time(cx.lang, cx.now, false);
             }
             _ => {}
         }

@@ -27,7 +27,7 @@ use crate::store::records::{ScheduleSettings, ShopSettings, TillSettings};
 use crate::ui::actions::Action;
 use crate::ui::i18n::Language;
 use crate::ui::keymap::KeyContext;
-use crate::ui::text::safe;
+use crate::ui::text::{opening_hours_text, safe};
 use crate::ui::view::{Cx, Handled, Prompt, PromptAnswer, RenderCx, View};
 use crate::ui::widgets::hints::footer_hints;
 use crate::ui::widgets::table::RowCursor;
@@ -278,12 +278,7 @@ impl SettingsView {
                     .iter()
                     .enumerate()
                     .map(|(index, day)| {
-                        let periods = self.schedule.hours.periods(*day);
-                        let hours = if periods.is_empty() {
-                            lang.tr("closed").to_owned()
-                        } else {
-                            self.schedule.hours.describe(*day)
-                        };
+                        let hours = opening_hours_text(self.schedule.hours.periods(*day), lang);
                         SettingRow::new(
                             Target::Day(index),
                             vec![lang.tr(weekday_word(*day)).to_owned(), hours],

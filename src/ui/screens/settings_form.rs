@@ -93,37 +93,64 @@ fn money_text(minor: i64, currency: &Currency) -> String {
     Money::from_minor(minor).format_amount(currency)
 }
 
+/// The day's periods as they are typed: a period closing at midnight shows `24:00`, so
+/// `00:00-24:00` and `18:00-24:00` read back as typed.
 fn periods_text(hours: &OpeningHours, day: usize) -> String {
     WEEK.get(day)
         .map(|weekday| {
             hours
                 .periods(*weekday)
                 .iter()
-                .map(|p| format!("{}-{}", p.open.format("%H:%M"), p.close.format("%H:%M")))
+                .map(|p| {
+                    let close = if p.closes_next_day() && p.close == NaiveTime::MIN {
+                        "24:00".to_owned()
+                    } else {
+                        p.close.format("%H:%M").to_string()
+                    };
+                    format!("{}-{close}", p.open.format("%H:%M"))
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         })
         .unwrap_or_default()
 }
 
-/// `08:00-12:00, 13:00-19:00` (an en dash works too); empty means closed.
+/// `08:00-12:00, 13:00-19:00` (an en dash works too); empty means closed. A closing time at or
+/// before the opening time is on the next day (`22:00-02:00`); `24:00` is midnight at the end
+/// of the day, so `00:00-24:00` is open all day.
 pub fn parse_periods(text: &str) -> Result<Vec<(NaiveTime, NaiveTime)>, &'static str> {
     let text = text.trim();
     if text.is_empty() || text.eq_ignore_ascii_case("closed") {
         return Ok(Vec::new());
     }
-    text.split(',')
+    text.split([',', '，'])
         .map(|period| {
             let (open, close) = period
                 .split_once(['-', '–'])
                 .ok_or("Write each period as 08:00-19:00, separated by commas.")?;
             let time = |t: &str| {
-                NaiveTime::parse_from_str(t.trim(), "%H:%M")
+                let t = t.trim();
+                if t == "24:00" {
+                    return Ok(NaiveTime::MIN);
+                }
+                NaiveTime::parse_from_str(t, "%H:%M")
                     .map_err(|_| "Write times as HH:MM, e.g. 08:00-19:00.")
             };
             Ok((time(open)?, time(close)?))
         })
         .collect()
+}
+
+/// Which days a saved opening-hours form applies to, in the order the form offers them.
+const APPLY_TO: [&str; 3] = ["this day only", "every day", "Monday to Friday"];
+
+/// The weekdays (Monday = 0) the form's "apply to" choice covers.
+fn days_to_apply(choice: usize, day: usize) -> Vec<usize> {
+    match choice {
+        1 => (0..7).collect(),
+        2 => (0..5).collect(),
+        _ => vec![day],
+    }
 }
 
 /// `1.25`, `1.5`, `2` or `125%` as a percentage.
@@ -191,7 +218,14 @@ impl SettingsFormView {
                         .with_value(&periods_text(&schedule.hours, day))
                         .with_placeholder("closed"),
                 )
-                .hint("e.g. 08:00-12:00, 13:00-19:00; leave empty for closed."),
+                .hint("e.g. 08:00-12:00, 13:00-19:00; leave empty for closed.")
+                .choice(
+                    "apply",
+                    "Apply to",
+                    APPLY_TO.iter().map(|o| lang.tr(o).to_owned()).collect(),
+                    0,
+                )
+                .hint("All day: 00:00-24:00; overnight: 22:00-02:00."),
             EditKind::Rules => {
                 let rules = schedule.rules;
                 Form::new()
@@ -467,8 +501,9 @@ impl SettingsFormView {
                 let mut schedule = service
                     .schedule_settings()
                     .map_err(|e| ("hours", e.to_string()))?;
+                let days = days_to_apply(self.form.choice_index("apply"), day);
                 let week: [Vec<(NaiveTime, NaiveTime)>; 7] = std::array::from_fn(|index| {
-                    if index == day {
+                    if days.contains(&index) {
                         periods.clone()
                     } else {
                         schedule

@@ -23,7 +23,7 @@ use crate::service::{BayDay, BookingLabel, BookingView, ServiceError};
 use crate::store::records::{BookingState, ScheduleSettings};
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
-use crate::ui::text::{pad, safe, truncate, width};
+use crate::ui::text::{opening_hours_text, pad, safe, truncate, width};
 use crate::ui::theme::Theme;
 use crate::ui::view::{Cx, Handled, Prompt, PromptAnswer, RenderCx, View, describe_error};
 
@@ -70,8 +70,8 @@ struct Board {
     /// `readying[bay][row]`: when the bay is ready again, for a free-looking row still held by
     /// the car before it (its buffer, or a car that overran).
     readying: Vec<Vec<Option<DateTime<Utc>>>>,
-    /// `08:00–19:00`, or why the shop is closed (English from the settings).
-    hours: Option<String>,
+    /// The day's opening periods, shown in the session's language; `None` when closed.
+    hours: Option<Vec<crate::domain::schedule::OpenPeriod>>,
     closed: Option<String>,
 }
 
@@ -88,11 +88,15 @@ impl Board {
         let periods = schedule.hours.periods(day.weekday());
         let closure = schedule.closures.iter().find(|c| c.date == day);
         let (open, close) = match (periods.first(), periods.last()) {
-            (Some(first), Some(last)) if closure.is_none() => (first.open, last.close),
+            (Some(first), Some(last)) if closure.is_none() => (
+                day.and_time(first.open),
+                // A period past midnight runs the grid on into the next morning.
+                last.close_date(day).and_time(last.close),
+            ),
             // A closed day still gets a grid of the usual hours so bookings can be looked at.
             _ => (
-                chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default(),
-                chrono::NaiveTime::from_hms_opt(19, 0, 0).unwrap_or_default(),
+                day.and_time(chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default()),
+                day.and_time(chrono::NaiveTime::from_hms_opt(19, 0, 0).unwrap_or_default()),
             ),
         };
         let closed = match closure {
@@ -100,13 +104,10 @@ impl Board {
             None if periods.is_empty() => Some(String::new()),
             None => None,
         };
-        let hours = (!periods.is_empty() && closure.is_none())
-            .then(|| schedule.hours.describe(day.weekday()));
+        let hours = (!periods.is_empty() && closure.is_none()).then(|| periods.to_vec());
         let mut rows = Vec::new();
-        if let (Some(start), Some(end)) = (
-            earliest_instant(tz, day.and_time(open)),
-            earliest_instant(tz, day.and_time(close)),
-        ) {
+        if let (Some(start), Some(end)) = (earliest_instant(tz, open), earliest_instant(tz, close))
+        {
             let mut at = start;
             while at < end {
                 rows.push(at);
@@ -841,7 +842,7 @@ impl TodayView {
                 rx.theme.warning,
             )),
             (None, Some(hours)) => spans.push(Span::styled(
-                format!(" {} {hours} ", rx.tr("open")),
+                format!(" {} {} ", rx.tr("open"), opening_hours_text(hours, rx.lang)),
                 rx.theme.muted,
             )),
             (None, None) => {}
