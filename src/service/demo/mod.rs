@@ -147,6 +147,12 @@ pub enum LookupKind {
     Last4,
     Plate,
     Name,
+    /// A Chinese name in pinyin, surname and given name apart (`chen xiaoming`).
+    Pinyin,
+    /// A Chinese name's pinyin initials (`cxm`).
+    Initials,
+    /// A Chinese plate typed without its province character (`A12345`).
+    PlateTail,
 }
 
 impl LookupKind {
@@ -156,6 +162,9 @@ impl LookupKind {
             LookupKind::Last4 => "last 4",
             LookupKind::Plate => "plate",
             LookupKind::Name => "name",
+            LookupKind::Pinyin => "pinyin",
+            LookupKind::Initials => "initials",
+            LookupKind::PlateTail => "plate tail",
         }
     }
 }
@@ -1088,6 +1097,35 @@ fn sample_lookups(ctx: &Context<'_>) -> Result<Vec<DemoLookup>, ServiceError> {
             *index,
         );
         add(LookupKind::Name, Some(person.name.clone()), *index);
+        if chinese_sample {
+            let keys = crate::domain::name::pinyin_keys(&person.name);
+            let full = keys.first().map(|key| key.text.clone());
+            let given = keys.iter().find(|key| !key.whole_allowed && key.shown == 0);
+            let spaced = full.as_deref().map(|full| match given {
+                Some(given) => match full.strip_suffix(given.text.as_str()) {
+                    Some(surname) => format!("{surname} {}", given.text),
+                    None => full.to_owned(),
+                },
+                None => full.to_owned(),
+            });
+            add(LookupKind::Pinyin, spaced, *index);
+            let initials = keys
+                .iter()
+                .rev()
+                .find(|key| !key.whole_allowed && key.shown > 0);
+            add(
+                LookupKind::Initials,
+                initials.map(|key| key.text.clone()),
+                *index,
+            );
+            add(
+                LookupKind::PlateTail,
+                plate
+                    .and_then(|car| crate::domain::plate::plate_without_province(&car.plate))
+                    .map(str::to_owned),
+                *index,
+            );
+        }
     }
     Ok(lookups)
 }
