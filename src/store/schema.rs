@@ -80,9 +80,11 @@ pub const META_POINTS_POLICY: &str = "points_policy";
 pub const META_TILL: &str = "till";
 pub const META_NEXT_RECEIPT_NUMBER: &str = "next_receipt_number";
 /// Present once every vehicle's plate-tail blind token (the plate without its province) is in
-/// the blind index: written when a store is created, or by the one-time backfill after the
-/// first unlock of a store made before those tokens existed (it needs the vault, which a
-/// migration does not have).
+/// the blind index: set by the one-time backfill after the first unlock (it needs the vault,
+/// which a migration does not have; on a new store it finds nothing to do) or by the demo
+/// generator, which writes the tokens itself. Not set at creation: a restore creates a store
+/// and then loads a backup's rows into it, and a backup from before these tokens must still
+/// be backfilled.
 pub const META_PLATE_TAILS: &str = "plate_tail_tokens";
 
 pub fn read_version(bytes: &[u8]) -> Result<u32, StoreError> {
@@ -107,10 +109,8 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     create_takings_and_consent_tables(tx)?;
     create_staff_ssh_key_table(tx)?;
     create_till_tables(tx)?;
-    let mut meta = tx.open_table(META)?;
-    meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())?;
-    // A new store has no vehicles yet, so nothing to backfill.
-    meta.insert(META_PLATE_TAILS, [1u8].as_slice())?;
+    tx.open_table(META)?
+        .insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())?;
     Ok(())
 }
 

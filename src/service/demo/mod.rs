@@ -534,6 +534,8 @@ impl Service {
             writer.put_meta_record(META_SCHEDULE, &schedule)?;
             writer.put_meta_record(META_POINTS_POLICY, &shop.policy)?;
             writer.put_meta_record(META_TILL, &shop.till)?;
+            // Every vehicle gets its plate-tail token as it is generated: nothing to backfill.
+            writer.put_meta_record(crate::store::schema::META_PLATE_TAILS, &1u8)?;
             for product in &shop.plan_products {
                 let product = Product::Plan(product.clone());
                 writer.put(PRODUCTS, product.id(), &product)?;
