@@ -172,6 +172,13 @@ pub struct PinyinKey {
     pub whole_allowed: bool,
 }
 
+/// A key spells the name, so its bytes are wiped rather than left in freed memory.
+impl Drop for PinyinKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.text);
+    }
+}
+
 impl std::fmt::Debug for PinyinKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("PinyinKey(..)")
@@ -435,7 +442,10 @@ mod tests {
     }
 
     fn texts(name: &str) -> Vec<String> {
-        pinyin_keys(name).into_iter().map(|key| key.text).collect()
+        pinyin_keys(name)
+            .iter()
+            .map(|key| key.text.clone())
+            .collect()
     }
 
     fn finds(name: &str, query: &str) -> bool {
