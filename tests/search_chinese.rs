@@ -194,6 +194,25 @@ fn a_cashier_finds_by_the_whole_reading_or_the_shown_surname_but_not_by_initials
     }
 }
 
+#[test]
+fn given_names_read_like_a_surname_do_not_crowd_out_a_cashiers_search() {
+    let shop = open_shop();
+    let manager = shop.manager();
+    // More members whose given name reads `chen` (晨) than a masked search checks.
+    for _ in 0..210 {
+        member(&shop, &manager, "李晨", &[]);
+    }
+    let chen = member(&shop, &manager, "陈小明", &[]);
+    let cashier_secret = shop.add_cashier(&manager);
+    let cashier = shop.cashier(&cashier_secret);
+    shop.service.wait_for_name_index();
+    assert_eq!(found(&shop.service, &cashier, "chen"), [chen]);
+    // The manager finds both kinds, a screenful at most.
+    let hits = found(&shop.service, &manager, "chen");
+    assert!(hits.contains(&chen));
+    assert_eq!(hits.len(), 50);
+}
+
 /// Turns the store back into what the code before plate-tail tokens wrote: the blind index
 /// holds only the members' own tokens and their plates' full tokens, and the store is not
 /// marked as backfilled. Returns how many rows went.

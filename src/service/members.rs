@@ -10,7 +10,9 @@ use crate::audit::AuditAction;
 use crate::domain::access::Operation;
 use crate::domain::email::normalize_email;
 use crate::domain::masking::name_query_within_mask;
-use crate::domain::name::{fold_query, normalize_name, pinyin_query_within_mask};
+use crate::domain::name::{
+    MANAGER_ONLY_MARK, fold_query, normalize_name, pinyin_query_within_mask,
+};
 use crate::domain::phone::Phone;
 use crate::domain::plate::{normalize_plate, plate_without_province};
 use crate::domain::sanitize::{sanitize_line, sanitize_multiline};
@@ -616,6 +618,11 @@ impl Service {
                 SEARCH_LIMIT
             };
             add_new(&mut found, self.names.search(&folded, candidates));
+            // Given-name readings and initials: only for a role that sees names.
+            if !names_masked && found.len() < found_by_key + SEARCH_LIMIT {
+                let marked = format!("{MANAGER_ONLY_MARK}{folded}");
+                add_new(&mut found, self.names.search(&marked, SEARCH_LIMIT));
+            }
         }
         let masker = Masker::for_role(caller.role);
         let today = self.today();

@@ -737,7 +737,7 @@ mod tests {
             after / 1000
         );
         assert_eq!(with_pinyin.len(), 1000);
-        assert!(with_pinyin.search_prefix("oy", 200).len() == 100);
+        assert_eq!(with_pinyin.search_prefix("\u{1}oy", 200).len(), 100);
         // Four tokens of at most 12 bytes each, plus shared arena bytes: well under what a
         // million members may take (SPEC §10: 200 MB resident in all).
         assert!(after < 1000 * 100, "{after} bytes");
