@@ -5,14 +5,18 @@
 //! cargo run --release -- --data /tmp/demo1m demo --members 1000000 --seed 11
 //! FRONTDESK_BENCH_STORE=/tmp/demo1m FRONTDESK_BENCH_PASSWORD='…manager password…' \
 //! FRONTDESK_BENCH_TOTP='…manager base32 secret…' \
-//! FRONTDESK_BENCH_QUERIES='+86 198 2107 3691|7053|粤YD60654|JM6 44N|邱红|Chloe Thomas' \
+//! FRONTDESK_BENCH_QUERIES='+86 198 2107 3691|7053|粤YD60654|YD60654|JM6 44N|邱红|qiu hong|qh|Chloe Thomas' \
 //!     cargo bench --bench demo_store
 //! ```
+//! The demo prints sample lookups for its store, pinyin (`qiu hong`), initials (`qh`) and a
+//! plate without its province (`YD60654`) among them; put those in FRONTDESK_BENCH_QUERIES.
+//! Each query's p50 and p99 over FRONTDESK_BENCH_SAMPLES single searches (default 2000) are
+//! printed before criterion's own measurement (SPEC §10 asks p99 ≤ 2 ms at 1M members).
 //! Without FRONTDESK_BENCH_STORE it says how to run and measures nothing.
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use frontdesk::audit::Origin;
@@ -65,6 +69,28 @@ fn benches(c: &mut Criterion) {
         "demo_store: open {open_time:?}; first login (password + TOTP + key unwrap) {login_time:?}; name index ready {index_time:?} after login started"
     );
 
+    let samples: usize = std::env::var("FRONTDESK_BENCH_SAMPLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+        .max(1);
+    for query in queries.split('|').filter(|q| !q.trim().is_empty()) {
+        let mut times: Vec<std::time::Duration> = (0..samples)
+            .map(|_| {
+                let started = Instant::now();
+                black_box(service.search_members(&session, query).expect("search"));
+                started.elapsed()
+            })
+            .collect();
+        times.sort_unstable();
+        let at = |percent: usize| times[(times.len() - 1) * percent / 100];
+        eprintln!(
+            "demo_store: `{query}` p50 {:?} p99 {:?} over {samples} searches",
+            at(50),
+            at(99)
+        );
+    }
+
     let mut group = c.benchmark_group("search on the demo store");
     for query in queries.split('|').filter(|q| !q.trim().is_empty()) {
         let found = service
@@ -73,34 +99,11 @@ fn benches(c: &mut Criterion) {
             .members
             .len();
         eprintln!("demo_store: `{query}` finds {found} member(s)");
-        let (p50, p99, max) = percentiles(|| {
-            black_box(service.search_members(&session, query).expect("search"));
-        });
-        eprintln!("demo_store: `{query}` p50 {p50:?} p99 {p99:?} max {max:?} over {SAMPLES} searches");
         group.bench_function(query.to_owned(), |b| {
             b.iter(|| black_box(service.search_members(&session, query).expect("search")))
         });
     }
     group.finish();
-}
-
-/// Searches timed one by one: criterion reports means, and the target (SPEC §10) is a p99.
-const SAMPLES: usize = 2_000;
-
-fn percentiles(mut run: impl FnMut()) -> (Duration, Duration, Duration) {
-    for _ in 0..SAMPLES / 10 {
-        run();
-    }
-    let mut times: Vec<Duration> = (0..SAMPLES)
-        .map(|_| {
-            let started = Instant::now();
-            run();
-            started.elapsed()
-        })
-        .collect();
-    times.sort_unstable();
-    let at = |fraction: f64| times[((times.len() - 1) as f64 * fraction) as usize];
-    (at(0.50), at(0.99), times[times.len() - 1])
 }
 
 criterion_group!(demo_store, benches);

@@ -1,5 +1,6 @@
 //! Service-layer timings: login (store already unlocked, and the first login that unlocks
-//! it) and member search by each kind of lookup.
+//! it) and member search by each kind of lookup, pinyin and plates without their province
+//! included.
 //!
 //! `cargo bench --bench service` — set FRONTDESK_BENCH_MEMBERS to change the store size
 //! (default 2000; members are created through the service, one durable commit each).
@@ -12,6 +13,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use frontdesk::audit::Origin;
 use frontdesk::auth::totp::{TotpSecret, code_at};
 use frontdesk::clock::{Clock, ManualClock};
+use frontdesk::domain::name::pinyin_keys;
 use frontdesk::domain::vehicle::VehicleKind;
 use frontdesk::entropy::OsEntropy;
 use frontdesk::service::{
@@ -42,6 +44,14 @@ impl Fixture {
             })
             .expect("bench login")
     }
+}
+
+/// The name of member `n` when `n` is even: 王 and one of the first 2000 Han characters.
+fn chinese_name(n: usize) -> String {
+    format!(
+        "王{}",
+        char::from_u32(0x4e00 + (n % 2000) as u32).unwrap_or('伟')
+    )
 }
 
 fn setup(members: usize) -> (Fixture, Service) {
@@ -81,10 +91,7 @@ fn setup(members: usize) -> (Fixture, Service) {
                 &session,
                 MemberInput {
                     name: if n % 2 == 0 {
-                        format!(
-                            "王{}",
-                            char::from_u32(0x4e00 + (n % 2000) as u32).unwrap_or('伟')
-                        )
+                        chinese_name(n)
                     } else {
                         format!("Alex Member{n}")
                     },
@@ -154,13 +161,28 @@ fn benches(c: &mut Criterion) {
     service.wait_for_name_index();
     let mut group = c.benchmark_group(format!("search ({members} members)"));
     let last = members.saturating_sub(1);
+    // The newest member with a Chinese name, for the pinyin cases.
+    let chinese = pinyin_keys(&chinese_name(last - last % 2));
+    let full_pinyin = chinese
+        .first()
+        .map(|key| key.text.clone())
+        .unwrap_or_default();
+    let initials = chinese
+        .last()
+        .map(|key| key.text.clone())
+        .unwrap_or_default();
     for (label, query) in [
         ("full phone", format!("139{:08}", last)),
         ("last 4", format!("{:04}", last % 10000)),
         ("plate", format!("苏A{:05}", last)),
+        ("plate without province", format!("A{:05}", last)),
         ("member number", (100_001 + last).to_string()),
         ("name prefix", "alex member1".to_owned()),
         ("cjk name prefix", "王".to_owned()),
+        // Every other member is a 王: the prefix scan stops at a screenful.
+        ("pinyin surname", "wang".to_owned()),
+        ("pinyin full name", full_pinyin),
+        ("pinyin initials", initials),
     ] {
         group.bench_function(label, |b| {
             b.iter(|| black_box(service.search_members(&session, &query).expect("search")))

@@ -43,6 +43,16 @@ pub fn normalize_plate(input: &str) -> Result<String, FieldError> {
     Ok(plate)
 }
 
+/// A normalised plate without its leading Han character (the province, `苏` in `苏A12345`),
+/// as people say and type it: `A12345`. `None` when the plate does not start with one, or
+/// when what is left would be too short to be a plate.
+pub fn plate_without_province(normalized: &str) -> Option<&str> {
+    let mut chars = normalized.chars();
+    let first = chars.next()?;
+    let tail = chars.as_str();
+    (is_cjk_ideograph(first) && tail.chars().count() >= PLATE_MIN_CHARS).then_some(tail)
+}
+
 /// Full-width ASCII forms (U+FF01–U+FF5E), as typed with a CJK input method, to plain ASCII.
 fn to_ascii_if_fullwidth(c: char) -> char {
     match u32::from(c) {
@@ -64,6 +74,15 @@ mod tests {
         assert_eq!(normalize_plate("粤B 1234学").unwrap(), "粤B1234学");
         assert_eq!(normalize_plate("京A·F0236").unwrap(), "京AF0236");
         assert_eq!(normalize_plate("苏AD12345").unwrap().chars().count(), 8);
+    }
+
+    #[test]
+    fn the_province_character_comes_off() {
+        assert_eq!(plate_without_province("苏A12345"), Some("A12345"));
+        assert_eq!(plate_without_province("粤B1234学"), Some("B1234学"));
+        assert_eq!(plate_without_province("ABC123"), None);
+        assert_eq!(plate_without_province("苏A"), None);
+        assert_eq!(plate_without_province(""), None);
     }
 
     #[test]

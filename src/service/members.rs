@@ -11,14 +11,17 @@ use crate::audit::AuditAction;
 use crate::domain::access::Operation;
 use crate::domain::email::normalize_email;
 use crate::domain::masking::name_query_within_mask;
-use crate::domain::name::{fold_query, normalize_name};
+use crate::domain::name::{
+    MANAGER_ONLY_MARK, fold_query, normalize_name, pinyin_query_within_mask,
+};
 use crate::domain::phone::Phone;
-use crate::domain::plate::normalize_plate;
+use crate::domain::plate::{normalize_plate, plate_without_province};
 use crate::domain::sanitize::{sanitize_line, sanitize_multiline};
 use crate::domain::vehicle::VehicleKind;
 use crate::ids::RecordId;
 use crate::store::records::{MemberRecord, VehicleRecord};
-use crate::store::{ReadAccess, StoreWriter};
+use crate::store::schema::{META, META_PLATE_TAILS, VEHICLES};
+use crate::store::{ReadAccess, Store, StoreError, StoreWriter, decode_record};
 use crate::vault::{
     BlindIndexKind, FieldContext, MemberKey, Sealed, UnlockedVault, open_field_string, seal_field,
 };
@@ -449,7 +452,10 @@ impl Service {
         draft.objects = objects;
         writer.append_audit(draft, now)?;
         if let Some(vehicle) = &vehicle {
-            insert_vehicle(&mut writer, vehicle)?;
+            let tail = plate
+                .as_ref()
+                .and_then(|plate| plate_tail_token(&vault, plate));
+            insert_vehicle(&mut writer, vehicle, tail.as_ref())?;
             writer.append_audit(vehicle_added_draft(&caller, vehicle), now)?;
         }
         writer.commit()?;
@@ -681,11 +687,19 @@ impl Service {
         {
             add_new(&mut found, lookup(BlindIndexKind::Email, &email)?);
         }
-        if query.chars().any(|c| c.is_ascii_digit())
+        // Full-width digits too: a Chinese input method in full-width mode types `Ａ１２３４５`.
+        if query
+            .chars()
+            .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
             && !phone_like
             && let Ok(plate) = normalize_plate(&query)
         {
             add_new(&mut found, lookup(BlindIndexKind::Plate, &plate)?);
+            // Typed without its province (`A12345`), a plate matches every province's: the
+            // desk names the car as people say it. A query with the province is exact.
+            if plate_without_province(&plate).is_none() {
+                add_new(&mut found, lookup(BlindIndexKind::PlateTail, &plate)?);
+            }
         }
         let found_by_key = found.len();
         // A role that sees names masked may only find a name by what the mask shows or by a
@@ -700,6 +714,11 @@ impl Service {
                 SEARCH_LIMIT
             };
             add_new(&mut found, self.names.search(&folded, candidates));
+            // Given-name readings and initials: only for a role that sees names.
+            if !names_masked && found.len() < found_by_key + SEARCH_LIMIT {
+                let marked = format!("{MANAGER_ONLY_MARK}{folded}");
+                add_new(&mut found, self.names.search(&marked, SEARCH_LIMIT));
+            }
         }
         let masker = Masker::for_role(caller.role);
         let today = self.today();
@@ -715,6 +734,7 @@ impl Service {
             if names_masked
                 && position >= found_by_key
                 && !name_query_within_mask(&opened.name, &folded)
+                && !pinyin_query_within_mask(&opened.name, &folded)
             {
                 continue;
             }
@@ -769,6 +789,7 @@ impl Service {
         let key = vault.unwrap_member_key(&record.wrapped_key, member)?;
         let plate = Zeroizing::new(normalize_plate(&input.plate).map_err(invalid)?);
         let plate_token = vault.blind_index(BlindIndexKind::Plate, &plate).to_bytes();
+        let tail_token = plate_tail_token(&vault, &plate);
         if reader
             .vehicles_of(member)?
             .iter()
@@ -796,7 +817,7 @@ impl Service {
                     &permit,
                     &draft.objects,
                 )?;
-                insert_vehicle(writer, &vehicle)
+                insert_vehicle(writer, &vehicle, tail_token.as_ref())
             },
             vehicle_added_draft(&caller, &vehicle),
         )?;
@@ -870,6 +891,8 @@ impl Service {
         let key = vault.unwrap_member_key(&record.wrapped_key, record.id)?;
         let plate = Zeroizing::new(normalize_plate(&input.plate).map_err(invalid)?);
         let old_token = vehicle.plate_token;
+        let old_tail = plate_tail_token(&vault, &Self::open_plate(&key, &vehicle)?);
+        let new_tail = plate_tail_token(&vault, &plate);
         vehicle.plate = seal_field(
             &key,
             context(VEHICLES_TABLE, "plate", vehicle.id),
@@ -912,6 +935,14 @@ impl Service {
                     &draft.objects,
                 )?;
                 replace_tokens(writer, record.id, &[old_token], &[vehicle.plate_token])?;
+                if old_tail != new_tail {
+                    if let Some(old_tail) = &old_tail {
+                        remove_tail_token(writer, &vault, &key, &vehicle, old_tail)?;
+                    }
+                    if let Some(new_tail) = &new_tail {
+                        writer.add_index_token(new_tail, record.id)?;
+                    }
+                }
                 Ok(writer.put_vehicle(&vehicle)?)
             },
             draft,
@@ -931,16 +962,25 @@ impl Service {
         vehicle_id: RecordId,
     ) -> Result<(), ServiceError> {
         let caller = self.authorize(session, Operation::ManageVehicles)?;
-        let vehicle = self
-            .store
-            .read()?
+        let vault = self.unlocked_vault()?;
+        let reader = self.store.read()?;
+        let vehicle = reader
             .vehicle(vehicle_id)?
             .ok_or(ServiceError::NotFound("vehicle"))?;
+        let record = reader
+            .member(vehicle.member_id)?
+            .ok_or(ServiceError::NotFound("member"))?;
+        drop(reader);
+        let key = vault.unwrap_member_key(&record.wrapped_key, record.id)?;
+        let tail = plate_tail_token(&vault, &Self::open_plate(&key, &vehicle)?);
         let mut draft = caller.draft(AuditAction::VehicleRemoved);
         draft.objects = vec![vehicle.member_id.to_string(), vehicle.id.to_string()];
         self.write_audited(
             |writer, _| {
                 writer.remove_index_token(&vehicle.plate_token, vehicle.member_id)?;
+                if let Some(tail) = &tail {
+                    remove_tail_token(writer, &vault, &key, &vehicle, tail)?;
+                }
                 Ok(writer.delete_vehicle(&vehicle)?)
             },
             draft,
@@ -982,9 +1022,17 @@ pub(super) fn member_index_tokens(
     tokens
 }
 
-/// Indexes a new vehicle's plate under its member and stores it.
-fn insert_vehicle(writer: &mut StoreWriter, vehicle: &VehicleRecord) -> Result<(), ServiceError> {
+/// Indexes a new vehicle's plate (and its plate without the province, `tail`) under its
+/// member and stores it.
+fn insert_vehicle(
+    writer: &mut StoreWriter,
+    vehicle: &VehicleRecord,
+    tail: Option<&[u8; 32]>,
+) -> Result<(), ServiceError> {
     writer.add_index_token(&vehicle.plate_token, vehicle.member_id)?;
+    if let Some(tail) = tail {
+        writer.add_index_token(tail, vehicle.member_id)?;
+    }
     Ok(writer.put_vehicle(vehicle)?)
 }
 
@@ -998,6 +1046,105 @@ fn vehicle_added_draft(caller: &Caller, vehicle: &VehicleRecord) -> crate::audit
         "colour".to_owned(),
     ];
     draft
+}
+
+/// Vehicles per write transaction in the plate-tail backfill: small enough that a desk's own
+/// writes wait at most a few milliseconds between batches.
+const BACKFILL_BATCH: usize = 512;
+
+/// Adds the plate-tail token of every vehicle in a store made before those tokens existed,
+/// once: after the first unlock (a migration has no vault to open plates with), in batches of
+/// [`BACKFILL_BATCH`] vehicles per write transaction, each read inside its own transaction so
+/// a vehicle changed or removed meanwhile is never given a stale token. The last batch sets
+/// [`META_PLATE_TAILS`]; an interrupted run starts over next time, which only re-adds rows
+/// already there. Returns how many vehicles were read (0 when already done).
+pub(super) fn backfill_plate_tails(
+    store: &Store,
+    vault: &UnlockedVault,
+) -> Result<u64, ServiceError> {
+    if store
+        .read()?
+        .bytes_by_name(META, META_PLATE_TAILS)?
+        .is_some()
+    {
+        return Ok(0);
+    }
+    let mut from = 0u128;
+    let mut done = 0u64;
+    loop {
+        let mut writer = store.write()?;
+        let rows: Vec<(u128, Vec<u8>)> = {
+            let table = writer
+                .raw_transaction()
+                .open_table(VEHICLES)
+                .map_err(StoreError::from)?;
+            let mut rows = Vec::with_capacity(BACKFILL_BATCH);
+            for row in redb::ReadableTable::range(&table, from..).map_err(StoreError::from)? {
+                let (id, bytes) = row.map_err(StoreError::from)?;
+                rows.push((id.value(), bytes.value().to_vec()));
+                if rows.len() == BACKFILL_BATCH {
+                    break;
+                }
+            }
+            rows
+        };
+        for (_, bytes) in &rows {
+            let vehicle: VehicleRecord = decode_record("vehicle", bytes)?;
+            let Some(member) = writer.member(vehicle.member_id)? else {
+                continue;
+            };
+            let key = vault.unwrap_member_key(&member.wrapped_key, member.id)?;
+            let plate = Service::open_plate(&key, &vehicle)?;
+            if let Some(tail) = plate_tail_token(vault, &plate) {
+                writer.add_index_token(&tail, member.id)?;
+            }
+        }
+        done += rows.len() as u64;
+        let last = rows.last().map(|(id, _)| *id);
+        match last {
+            Some(last) if rows.len() == BACKFILL_BATCH && last < u128::MAX => {
+                writer.commit()?;
+                from = last + 1;
+            }
+            _ => {
+                writer.put_meta_record(META_PLATE_TAILS, &1u8)?;
+                writer.commit()?;
+                return Ok(done);
+            }
+        }
+    }
+}
+
+/// The blind token of a plate without its province character (`A12345` for `苏A12345`), for
+/// plates that have one; a plate without a province is found by its `Plate` token alone.
+pub(super) fn plate_tail_token(vault: &UnlockedVault, plate: &str) -> Option<[u8; 32]> {
+    plate_without_province(plate).map(|tail| {
+        vault
+            .blind_index(BlindIndexKind::PlateTail, tail)
+            .to_bytes()
+    })
+}
+
+/// Drops `vehicle`'s plate-tail token from its member's index entries unless another of the
+/// member's vehicles has the same tail (`苏A12345` and `沪A12345`): the index keeps one row per
+/// token and member, so that row must stay while any such vehicle does. Reads the siblings
+/// inside the write transaction, so a vehicle added meanwhile is counted.
+fn remove_tail_token(
+    writer: &mut StoreWriter,
+    vault: &UnlockedVault,
+    key: &MemberKey,
+    vehicle: &VehicleRecord,
+    tail: &[u8; 32],
+) -> Result<(), ServiceError> {
+    for sibling in writer.vehicles_of(vehicle.member_id)? {
+        if sibling.id != vehicle.id
+            && plate_tail_token(vault, &Service::open_plate(key, &sibling)?).as_ref() == Some(tail)
+        {
+            return Ok(());
+        }
+    }
+    writer.remove_index_token(tail, vehicle.member_id)?;
+    Ok(())
 }
 
 fn present_fields(clean: &CleanMember) -> Vec<String> {

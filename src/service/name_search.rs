@@ -37,9 +37,10 @@ impl NameSearch {
         self.lock().ready
     }
 
+    /// Waits for the whole background job: the index, then the one-time plate-tail backfill.
     pub fn wait_until_ready(&self) {
         let mut inner = self.lock();
-        while inner.building && !inner.ready {
+        while inner.building {
             inner = self
                 .built
                 .wait(inner)
@@ -77,11 +78,23 @@ impl NameSearch {
             .spawn(move || {
                 let entries = read_all_names(&thread_store, &thread_vault).unwrap_or_default();
                 names.finish_build(entries);
+                names.backfill_then_finish(&thread_store, &thread_vault);
             });
         if spawned.is_err() {
             // No thread to spare: build here rather than leave name search dead.
             self.finish_build(read_all_names(&store, &vault).unwrap_or_default());
+            self.backfill_then_finish(&store, &vault);
         }
+    }
+
+    /// Runs the one-time plate-tail backfill (a no-op on stores that have the tokens) after
+    /// name search is usable, so an old store's first unlock is not slowed by it. A failure
+    /// leaves the store unmarked and the next unlock tries again; meanwhile plates are still
+    /// found when typed with their province.
+    fn backfill_then_finish(&self, store: &Store, vault: &UnlockedVault) {
+        let _ = super::members::backfill_plate_tails(store, vault);
+        self.lock().building = false;
+        self.built.notify_all();
     }
 
     fn finish_build(&self, entries: Vec<(RecordId, Vec<String>)>) {
@@ -102,8 +115,6 @@ impl NameSearch {
         }
         inner.index = index;
         inner.ready = true;
-        inner.building = false;
-        self.built.notify_all();
     }
 }
 

@@ -88,6 +88,13 @@ pub const META_SCHEDULE: &str = "schedule";
 pub const META_POINTS_POLICY: &str = "points_policy";
 pub const META_TILL: &str = "till";
 pub const META_NEXT_RECEIPT_NUMBER: &str = "next_receipt_number";
+/// Present once every vehicle's plate-tail blind token (the plate without its province) is in
+/// the blind index: set by the one-time backfill after the first unlock (it needs the vault,
+/// which a migration does not have; on a new store it finds nothing to do) or by the demo
+/// generator, which writes the tokens itself. Not set at creation: a restore creates a store
+/// and then loads a backup's rows into it, and a backup from before these tokens must still
+/// be backfilled.
+pub const META_PLATE_TAILS: &str = "plate_tail_tokens";
 
 pub fn read_version(bytes: &[u8]) -> Result<u32, StoreError> {
     let raw: [u8; 4] = bytes

@@ -16,15 +16,19 @@ pub enum BlindIndexKind {
     Email,
     Plate,
     MemberNumber,
+    /// A plate without its leading province character (`A12345` for `苏A12345`), so the
+    /// desk finds the car when only letters and digits are typed.
+    PlateTail,
 }
 
 impl BlindIndexKind {
-    pub const ALL: [BlindIndexKind; 5] = [
+    pub const ALL: [BlindIndexKind; 6] = [
         BlindIndexKind::PhoneFull,
         BlindIndexKind::PhoneLast4,
         BlindIndexKind::Email,
         BlindIndexKind::Plate,
         BlindIndexKind::MemberNumber,
+        BlindIndexKind::PlateTail,
     ];
 
     fn position(self) -> usize {
@@ -34,6 +38,7 @@ impl BlindIndexKind {
             BlindIndexKind::Email => 2,
             BlindIndexKind::Plate => 3,
             BlindIndexKind::MemberNumber => 4,
+            BlindIndexKind::PlateTail => 5,
         }
     }
 
@@ -45,6 +50,7 @@ impl BlindIndexKind {
             BlindIndexKind::Email => b"frontdesk blind-index v1 email",
             BlindIndexKind::Plate => b"frontdesk blind-index v1 plate",
             BlindIndexKind::MemberNumber => b"frontdesk blind-index v1 member-number",
+            BlindIndexKind::PlateTail => b"frontdesk blind-index v1 plate-tail",
         }
     }
 }
@@ -80,7 +86,7 @@ impl fmt::Debug for BlindToken {
 
 /// The per-kind HMAC keys, derived once from the store key at unlock.
 pub struct BlindIndexer {
-    keys: [Key256; 5],
+    keys: [Key256; BlindIndexKind::ALL.len()],
 }
 
 impl BlindIndexer {

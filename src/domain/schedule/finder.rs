@@ -540,7 +540,7 @@ mod tests {
             at(1, "2026-03-02 23:30")
         );
         // A booking until 01:20 leaves 01:30–02:00 for a half-hour wash, in Monday's night.
-        shop.bays[0].busy = vec![booked(van(2026, 3, 2, 23, 30), 110)];
+        shop.bays[0].held = vec![held(van(2026, 3, 2, 23, 30), 110)];
         assert_eq!(
             shop.first(van(2026, 3, 2, 23, 0), 30),
             at(1, "2026-03-03 01:30")
@@ -561,12 +561,12 @@ mod tests {
         shop.hours = every_day((0, 0), (0, 0));
         shop.rules = BookingRules::new(15, 0, 1, 0).unwrap();
         // Busy until 23:00 on Monday; a two-hour service starts at 23:00 and ends on Tuesday.
-        shop.bays[0].busy = vec![booked(van(2026, 3, 2, 0, 0), 23 * 60)];
+        shop.bays[0].held = vec![booked(van(2026, 3, 2, 0, 0), 23 * 60)];
         let (_, slot) = first_free_slot(&shop.query(van(2026, 3, 2, 0, 0), 120)).unwrap();
         assert_eq!(format_local(VANCOUVER, slot.start()), "2026-03-02 23:00");
         assert_eq!(format_local(VANCOUVER, slot.end()), "2026-03-03 01:00");
         // Busy through Tuesday 23:50: the last start within the one-day horizon is gone.
-        shop.bays[0].busy = vec![booked(van(2026, 3, 2, 0, 0), 48 * 60 - 10)];
+        shop.bays[0].held = vec![booked(van(2026, 3, 2, 0, 0), 48 * 60 - 10)];
         assert_eq!(shop.first(van(2026, 3, 2, 0, 0), 15), None);
     }
 

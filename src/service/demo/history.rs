@@ -28,7 +28,9 @@ use crate::ids::RecordId;
 use crate::service::ServiceError;
 use crate::service::checkout::day_key;
 use crate::service::checkout::main_method;
-use crate::service::members::{MEMBERS_TABLE, VEHICLES_TABLE, member_index_tokens};
+use crate::service::members::{
+    MEMBERS_TABLE, VEHICLES_TABLE, member_index_tokens, plate_tail_token,
+};
 use crate::store::encode_record;
 use crate::store::records::{MemberRecord, MemberStats, SaleKind, VehicleRecord, VisitRecord};
 use crate::vault::{BlindIndexKind, FieldContext, MemberKey, Sealed, seal_field};
@@ -401,6 +403,9 @@ fn person_records(
             updated_at: added,
         };
         spools.token(&vehicle.plate_token, member)?;
+        if let Some(tail) = plate_tail_token(ctx.vault, &car.plate) {
+            spools.token(&tail, member)?;
+        }
         out.vehicles.push((id.as_u128(), encode_record(&vehicle)?));
         out.member_vehicles.push((member.as_u128(), id.as_u128()));
         out.counts.vehicles += 1;

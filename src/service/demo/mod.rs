@@ -147,6 +147,12 @@ pub enum LookupKind {
     Last4,
     Plate,
     Name,
+    /// A Chinese name in pinyin, surname and given name apart (`chen xiaoming`).
+    Pinyin,
+    /// A Chinese name's pinyin initials (`cxm`).
+    Initials,
+    /// A Chinese plate typed without its province character (`A12345`).
+    PlateTail,
 }
 
 impl LookupKind {
@@ -156,6 +162,9 @@ impl LookupKind {
             LookupKind::Last4 => "last 4",
             LookupKind::Plate => "plate",
             LookupKind::Name => "name",
+            LookupKind::Pinyin => "pinyin",
+            LookupKind::Initials => "initials",
+            LookupKind::PlateTail => "plate tail",
         }
     }
 }
@@ -525,6 +534,8 @@ impl Service {
             writer.put_meta_record(META_SCHEDULE, &schedule)?;
             writer.put_meta_record(META_POINTS_POLICY, &shop.policy)?;
             writer.put_meta_record(META_TILL, &shop.till)?;
+            // Every vehicle gets its plate-tail token as it is generated: nothing to backfill.
+            writer.put_meta_record(crate::store::schema::META_PLATE_TAILS, &1u8)?;
             for product in &shop.plan_products {
                 let product = Product::Plan(product.clone());
                 writer.put(PRODUCTS, product.id(), &product)?;
@@ -1088,6 +1099,35 @@ fn sample_lookups(ctx: &Context<'_>) -> Result<Vec<DemoLookup>, ServiceError> {
             *index,
         );
         add(LookupKind::Name, Some(person.name.clone()), *index);
+        if chinese_sample {
+            let keys = crate::domain::name::pinyin_keys(&person.name);
+            let full = keys.first().map(|key| key.text.clone());
+            let given = keys.iter().find(|key| !key.whole_allowed && key.shown == 0);
+            let spaced = full.as_deref().map(|full| match given {
+                Some(given) => match full.strip_suffix(given.text.as_str()) {
+                    Some(surname) => format!("{surname} {}", given.text),
+                    None => full.to_owned(),
+                },
+                None => full.to_owned(),
+            });
+            add(LookupKind::Pinyin, spaced, *index);
+            let initials = keys
+                .iter()
+                .rev()
+                .find(|key| !key.whole_allowed && key.shown > 0);
+            add(
+                LookupKind::Initials,
+                initials.map(|key| key.text.clone()),
+                *index,
+            );
+            add(
+                LookupKind::PlateTail,
+                plate
+                    .and_then(|car| crate::domain::plate::plate_without_province(&car.plate))
+                    .map(str::to_owned),
+                *index,
+            );
+        }
     }
     Ok(lookups)
 }

@@ -884,6 +884,24 @@ mod tests {
     use super::*;
     use crate::service::demo::dice::Stream;
 
+    /// The demo's names carry their pinyin; the name index must read them the same way, or
+    /// the printed pinyin lookups would find nobody.
+    #[test]
+    fn the_name_index_reads_demo_names_as_the_demo_spells_them() {
+        use crate::domain::name::pinyin_keys;
+        let mut misread = Vec::new();
+        for (surname, surname_pinyin) in SURNAMES.iter().chain(COMPOUND_SURNAMES) {
+            for (given, given_pinyin) in GIVEN_CHARACTERS {
+                let expected = format!("{}{given_pinyin}", surname_pinyin.to_lowercase());
+                let keys = pinyin_keys(&format!("{surname}{given}"));
+                if !keys.iter().any(|key| key.text == expected) {
+                    misread.push(format!("{surname}{given} {expected}"));
+                }
+            }
+        }
+        assert!(misread.is_empty(), "{misread:?}");
+    }
+
     #[test]
     fn people_are_valid_and_varied() {
         let today = NaiveDate::from_ymd_opt(2026, 5, 1).unwrap();
