@@ -77,7 +77,7 @@ fn a_night_shop_books_across_midnight() {
     let tail = book(&shop, &manager, wash, "2026-11-24 01:00").unwrap();
     assert_eq!(tail.end_local, "2026-11-24 01:30");
     let clash = book(&shop, &manager, wash, "2026-11-24 00:15").unwrap_err();
-    assert!(clash.to_string().contains("taken"), "{clash}");
+    assert!(clash.to_string().contains("busy"), "{clash}");
     let late = book(&shop, &manager, wash, "2026-11-24 01:45").unwrap_err();
     assert!(late.to_string().contains("closes at 02:00"), "{late}");
     let daytime = book(&shop, &manager, wash, "2026-11-24 12:00").unwrap_err();

@@ -723,6 +723,7 @@ impl Service {
         let masker = Masker::for_role(caller.role);
         let today = self.today();
         let mut members = Vec::with_capacity(found.len().min(SEARCH_LIMIT));
+        let mut members_by_key = 0;
         for (position, id) in found.into_iter().enumerate() {
             if members.len() == SEARCH_LIMIT {
                 break;
@@ -742,6 +743,9 @@ impl Service {
             for vehicle in reader.vehicles_of(id)? {
                 plates.push(masker.plate(&Self::open_plate(&key, &vehicle)?));
             }
+            if position < found_by_key {
+                members_by_key += 1;
+            }
             members.push(MemberSummary {
                 id,
                 member_number: record.member_number,
@@ -754,6 +758,9 @@ impl Service {
                 masked: !caller.role.sees_full_personal_data(),
             });
         }
+        // Record ids are random, so members found by the same phone, plate or email come in
+        // no order a person would expect: the oldest member first, as on a paper card file.
+        members[..members_by_key].sort_by_key(|member| member.member_number);
         Ok(SearchResults {
             members,
             names_complete: self.names.is_ready(),

@@ -78,21 +78,21 @@ impl NameSearch {
             .spawn(move || {
                 let entries = read_all_names(&thread_store, &thread_vault).unwrap_or_default();
                 names.finish_build(entries);
-                names.backfill_then_finish(&thread_store, &thread_vault);
+                backfill(&thread_store, &thread_vault);
+                // The store is let go before waiters hear the job is done: one that then
+                // closes the service may reopen the file at once.
+                drop((thread_store, thread_vault));
+                names.finish_job();
             });
         if spawned.is_err() {
             // No thread to spare: build here rather than leave name search dead.
             self.finish_build(read_all_names(&store, &vault).unwrap_or_default());
-            self.backfill_then_finish(&store, &vault);
+            backfill(&store, &vault);
+            self.finish_job();
         }
     }
 
-    /// Runs the one-time plate-tail backfill (a no-op on stores that have the tokens) after
-    /// name search is usable, so an old store's first unlock is not slowed by it. A failure
-    /// leaves the store unmarked and the next unlock tries again; meanwhile plates are still
-    /// found when typed with their province.
-    fn backfill_then_finish(&self, store: &Store, vault: &UnlockedVault) {
-        let _ = super::members::backfill_plate_tails(store, vault);
+    fn finish_job(&self) {
         self.lock().building = false;
         self.built.notify_all();
     }
@@ -202,6 +202,14 @@ fn index_entry(vault: &UnlockedVault, bytes: &[u8]) -> Option<(RecordId, Vec<Str
     )
     .ok()?;
     Some((part.id, search_tokens(&name)))
+}
+
+/// Runs the one-time plate-tail backfill (a no-op on stores that have the tokens) after name
+/// search is usable, so an old store's first unlock is not slowed by it. A failure leaves the
+/// store unmarked and the next unlock tries again; meanwhile plates are still found when typed
+/// with their province.
+fn backfill(store: &Store, vault: &UnlockedVault) {
+    let _ = super::members::backfill_plate_tails(store, vault);
 }
 
 #[cfg(test)]

@@ -251,7 +251,7 @@ impl EnrolView {
             y += 1;
         }
         y += 1;
-        let form_height = self.form.height();
+        let form_height = self.form.height_in(inner.width, rx);
         self.form.render(
             frame,
             Rect::new(inner.x, y, inner.width, form_height),

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::booking::{CustomerPicker, LOOKUP, natural_cmp};
 use crate::domain::catalog::ServiceItem;
+use crate::store::records::BookingState;
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
 use crate::ui::text::safe;
@@ -96,7 +97,10 @@ impl WalkInView {
         match cx.service.walk_in(cx.session, member, vehicle, service.id) {
             Ok(booking) => {
                 cx.changed();
-                let text = if booking.start <= cx.now {
+                // The service's clock placed it, a moment after the screen's `now`: a car
+                // checked in on the spot is "now" even when the two straddle a second.
+                let on_the_spot = matches!(booking.state, BookingState::CheckedIn { .. });
+                let text = if on_the_spot {
                     cx.lang.fill(
                         "Walk-in: {bay} now ({service}).",
                         &[
