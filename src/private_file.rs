@@ -390,6 +390,28 @@ mod tests {
         assert!(!partial_path(&out).exists());
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_private_folder_is_made_once_and_only_where_nothing_else_is() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let exports = dir.path().join("exports");
+        create_private_dir(&exports).unwrap();
+        let mode = fs::metadata(&exports).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        create_private_dir(&exports).unwrap();
+        let file = dir.path().join("taken");
+        fs::write(&file, b"x").unwrap();
+        assert!(matches!(
+            create_private_dir(&file),
+            Err(PrivateFileError::NotADirectory(_))
+        ));
+        assert!(matches!(
+            create_private_dir(&dir.path().join("no/such")),
+            Err(PrivateFileError::NoDirectory(_))
+        ));
+    }
+
     #[test]
     fn a_missing_directory_is_named() {
         let dir = tempfile::tempdir().unwrap();

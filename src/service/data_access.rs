@@ -780,3 +780,49 @@ impl Service {
         Ok(found)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_name_says_the_format() {
+        assert_eq!(
+            ExportFormat::from_path(Path::new("/tmp/Alice.JSON")).unwrap(),
+            ExportFormat::Json
+        );
+        assert_eq!(
+            ExportFormat::from_path(Path::new("report.txt")).unwrap(),
+            ExportFormat::Text
+        );
+        for refused in ["data.csv", "data", "json", ".txt.gz"] {
+            let err = ExportFormat::from_path(Path::new(refused)).unwrap_err();
+            assert!(
+                err.to_string().contains(".json or .txt"),
+                "{refused}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn suggested_names_sort_by_member_and_day() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(
+            export_file_name(100001, day, ExportFormat::Json),
+            "member-100001-2026-11-23.json"
+        );
+        assert_eq!(
+            export_file_name(100001, day, ExportFormat::Text),
+            "member-100001-2026-11-23.txt"
+        );
+    }
+
+    #[test]
+    fn origins_are_named_without_addresses() {
+        let ssh = Origin::Ssh {
+            peer: "203.0.113.9:50000".to_owned(),
+        };
+        assert_eq!(origin_code(&ssh), "ssh");
+        assert_eq!(origin_code(&Origin::Local), "counter");
+    }
+}

@@ -757,3 +757,67 @@ fn access(page: &mut Page, entries: &[AccessPart], words: &Words) {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_lose_control_and_bidi_characters_but_keep_their_layout() {
+        let mut page = Page { lines: Vec::new() };
+        page.field("Name", "Ann\u{1b}[2J\u{202e}Lee\tX");
+        assert_eq!(page.lines, ["  Name                      Ann[2JLee X"]);
+    }
+
+    #[test]
+    fn values_line_up_whatever_the_labels_script() {
+        let mut page = Page { lines: Vec::new() };
+        page.field("Name", "a");
+        page.field("姓名", "a");
+        page.item_field("近 12 个月消费", "a");
+        let columns: Vec<usize> = page
+            .lines
+            .iter()
+            .map(|line| line.trim_end_matches('a').width())
+            .collect();
+        assert_eq!(columns, [28, 28, 28]);
+    }
+
+    #[test]
+    fn every_code_has_words_in_both_languages() {
+        for code in [
+            "sedan",
+            "hatchback",
+            "suv",
+            "van",
+            "pickup",
+            "motorbike",
+            "cash",
+            "card",
+            "mobile",
+            "plan",
+            "package",
+            "points",
+            "booked",
+            "checked_in",
+            "completed",
+            "cancelled",
+            "no_show",
+            "active",
+            "suspended",
+            "marketing",
+            "birthday_offers",
+            "earn",
+            "redeem",
+            "adjust",
+            "expire",
+            "reverse",
+            "counter",
+            "ssh",
+            "command_line",
+        ] {
+            assert_ne!(english_kind(code), "other", "{code}");
+            assert_ne!(chinese_kind(code), "其他", "{code}");
+        }
+    }
+}
