@@ -21,7 +21,6 @@ use frontdesk::service::{
     LocalStart, MemberInput, PackageSale, PlanSale, RefundInput, ServiceError, Session,
     StaffPreferences, VehicleInput,
 };
-use frontdesk::store::ReadAccess;
 
 /// Two members a careless search would mix up: the same family name, phones one digit apart,
 /// plates one digit apart, booked at the same time on neighbouring bays.
