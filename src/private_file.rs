@@ -32,6 +32,8 @@ pub enum PrivateFileError {
     Symlink(PathBuf),
     #[error("{0} is a directory; give a file name inside it instead")]
     Directory(PathBuf),
+    #[error("{0} is not a folder; move it away so files can be saved there")]
+    NotADirectory(PathBuf),
     #[error(
         "the directory {0} does not exist; create it first or choose another place for the file"
     )]
@@ -143,6 +145,36 @@ pub fn check_destination(destination: &Path, existing: Existing) -> Result<(), P
     let partial = partial_path(destination);
     drop(create_exclusive(&partial)?);
     fs::remove_file(&partial).map_err(PrivateFileError::io("remove", &partial))
+}
+
+/// Makes `dir` (one level, mode 0700) when it is missing, for files saved under the data
+/// directory; an existing directory is left as it is, anything else at that name is refused.
+pub fn create_private_dir(dir: &Path) -> Result<(), PrivateFileError> {
+    match fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            Err(PrivateFileError::Symlink(dir.to_path_buf()))
+        }
+        Ok(_) => Err(PrivateFileError::NotADirectory(dir.to_path_buf())),
+        Err(err) if err.kind() == ErrorKind::NotFound => {
+            let mut builder = fs::DirBuilder::new();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt;
+                builder.mode(0o700);
+            }
+            match builder.create(dir) {
+                Ok(()) => Ok(()),
+                // Made meanwhile by someone else: as good, if it is a directory.
+                Err(err) if err.kind() == ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+                Err(err) if err.kind() == ErrorKind::NotFound => {
+                    Err(PrivateFileError::NoDirectory(directory_of(dir)))
+                }
+                Err(err) => Err(PrivateFileError::io("create the folder", dir)(err)),
+            }
+        }
+        Err(err) => Err(PrivateFileError::io("look at", dir)(err)),
+    }
 }
 
 impl PrivateFile {
@@ -356,6 +388,28 @@ mod tests {
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
         assert!(fs::symlink_metadata(&out).unwrap().file_type().is_symlink());
         assert!(!partial_path(&out).exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_private_folder_is_made_once_and_only_where_nothing_else_is() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let exports = dir.path().join("exports");
+        create_private_dir(&exports).unwrap();
+        let mode = fs::metadata(&exports).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        create_private_dir(&exports).unwrap();
+        let file = dir.path().join("taken");
+        fs::write(&file, b"x").unwrap();
+        assert!(matches!(
+            create_private_dir(&file),
+            Err(PrivateFileError::NotADirectory(_))
+        ));
+        assert!(matches!(
+            create_private_dir(&dir.path().join("no/such")),
+            Err(PrivateFileError::NoDirectory(_))
+        ));
     }
 
     #[test]

@@ -120,6 +120,7 @@ fn walk_the_desk(desk: &mut Desk, look: &mut Look) {
         ('p', "sell plan"),
         ('P', "sell package"),
         ('b', "book for member"),
+        ('X', "export member data"),
     ] {
         peek(desk, &key.to_string(), name, look);
     }

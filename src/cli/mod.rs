@@ -1,6 +1,7 @@
 //! The command line: argument parsing and one function per command. Commands talk only to
 //! the service layer (and, for `verify`, the store's read-only integrity check).
 
+mod access;
 mod backup;
 mod demo;
 mod init;
@@ -62,6 +63,9 @@ enum Command {
     Restore(restore::RestoreArgs),
     /// Show any receipt again by its number (any staff login); --print also prints it.
     Receipt(receipt::ReceiptArgs),
+    /// Write everything held about one member to a file for them: .json or printable .txt
+    /// (managers only).
+    Access(access::AccessArgs),
 }
 
 /// An error already phrased for the person at the terminal.
@@ -140,5 +144,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Backup(args)) => backup::run(&data, &runtime, args),
         Some(Command::Restore(args)) => restore::run(&data, &runtime, args),
         Some(Command::Receipt(args)) => receipt::run(&data, &runtime, args),
+        Some(Command::Access(args)) => access::run(&data, &runtime, args),
     }
 }

@@ -108,6 +108,8 @@ pub enum Operation {
     SaveDuplicateMember,
     /// Change another account's role, or any account's display name (after a fresh code).
     EditStaffAccount,
+    /// Give one member all the data the shop holds about them, as a file (SPEC section 8).
+    ExportMemberData,
 }
 
 impl Operation {
@@ -142,6 +144,7 @@ impl Operation {
             Operation::UseCashDrawer => "use_cash_drawer",
             Operation::SaveDuplicateMember => "save_duplicate_member",
             Operation::EditStaffAccount => "edit_staff_account",
+            Operation::ExportMemberData => "export_member_data",
         }
     }
 
@@ -161,7 +164,9 @@ impl Operation {
                 | SaveDuplicateMember,
                 Role::Manager,
             ) => Rule::Allowed,
-            (ResetStaffCredentials | EditStaffAccount, Role::Manager) => Rule::AfterStepUp,
+            (ResetStaffCredentials | EditStaffAccount | ExportMemberData, Role::Manager) => {
+                Rule::AfterStepUp
+            }
             (
                 ViewStaff
                 | ManageStaff
@@ -169,6 +174,7 @@ impl Operation {
                 | ViewAuditLog
                 | ResetStaffCredentials
                 | EditStaffAccount
+                | ExportMemberData
                 | OverridePrice
                 | VoidVisit
                 | AdjustPoints
@@ -218,6 +224,7 @@ mod tests {
             Operation::ManageStaff,
             Operation::ResetStaffCredentials,
             Operation::EditStaffAccount,
+            Operation::ExportMemberData,
             Operation::ChangeSettings,
             Operation::ViewAuditLog,
             Operation::OverridePrice,
@@ -267,6 +274,19 @@ mod tests {
             Operation::ResetStaffCredentials.rule_for(Role::Manager),
             Rule::AfterStepUp
         );
+    }
+
+    #[test]
+    fn a_member_data_export_is_a_managers_after_a_fresh_code() {
+        assert_eq!(
+            Operation::ExportMemberData.rule_for(Role::Manager),
+            Rule::AfterStepUp
+        );
+        assert_eq!(
+            Operation::ExportMemberData.rule_for(Role::Cashier),
+            Rule::Denied
+        );
+        assert!(!Operation::ExportMemberData.manager_may_approve());
     }
 
     #[test]

@@ -938,7 +938,11 @@ fn seal_cancel_reason(
 
 /// The reason as staff typed it; one stored in plain text by an earlier version as it is, and
 /// nothing for one that cannot be opened.
-fn shown_cancel_reason(vault: &UnlockedVault, booking: RecordId, stored: &str) -> String {
+pub(super) fn shown_cancel_reason(
+    vault: &UnlockedVault,
+    booking: RecordId,
+    stored: &str,
+) -> String {
     let Some(encoded) = stored.strip_prefix(SEALED_REASON_MARK) else {
         return stored.to_owned();
     };

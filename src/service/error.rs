@@ -62,6 +62,9 @@ pub enum ServiceError {
     Backup(#[from] crate::service::backup::BackupError),
     #[error("Security check failed: {0}")]
     Credential(String),
+    /// A file made for a person to keep (an export) could not be written; nothing was left.
+    #[error("{0}")]
+    File(#[from] crate::private_file::PrivateFileError),
 }
 
 impl ServiceError {

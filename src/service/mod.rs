@@ -11,6 +11,7 @@ mod catalog;
 mod checkout;
 mod checkout_preview;
 mod consents;
+pub mod data_access;
 mod demo;
 mod drawer;
 mod duplicates;
@@ -66,6 +67,8 @@ pub use catalog::{BayInput, ServiceInput};
 pub use checkout::{CheckoutInput, CheckoutLine, CheckoutReceipt, PointsUse, VisitView};
 pub use checkout_preview::{CheckoutPreview, SettleError};
 pub use consents::{CONSENT_POLICY_VERSION, ConsentView};
+pub use data_access::report::MemberAccessReport;
+pub use data_access::{EXPORTS_DIR, ExportFormat, ExportedFile, export_file_name};
 pub use demo::{
     DemoCounts, DemoLogin, DemoLookup, DemoOptions, DemoProgress, DemoReport, DemoStage,
     LookupKind, MAX_DEMO_MEMBERS,

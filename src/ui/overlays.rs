@@ -248,6 +248,7 @@ fn manager_only(action: Action) -> bool {
             | Action::SuspendPlan
             | Action::CancelPlan
             | Action::VerifyChain
+            | Action::ExportMemberData
     )
 }
 

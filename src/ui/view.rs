@@ -186,6 +186,25 @@ impl<'a> Cx<'a> {
     pub fn is_manager(&self) -> bool {
         self.role == Role::Manager
     }
+
+    /// Confirms a sensitive action with the fresh authenticator code typed in a prompt. A
+    /// wrong code is reported plainly (nothing was changed) and gives `false`.
+    pub fn step_up(&mut self, code: &str) -> bool {
+        match self.service.step_up(self.session, code) {
+            Ok(()) => true,
+            Err(ServiceError::InvalidCredentials) => {
+                self.commands.push(Command::Error(
+                    self.tr("That code is not right; nothing was changed. Try the next code.")
+                        .to_owned(),
+                ));
+                false
+            }
+            Err(err) => {
+                self.fail(&err);
+                false
+            }
+        }
+    }
 }
 
 /// A service error in the staff member's language. Messages built from input details stay in

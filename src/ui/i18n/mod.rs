@@ -21,6 +21,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("duplicates", include_str!("zh-CN/duplicates.toml")),
     ("enrol", include_str!("zh-CN/enrol.toml")),
     ("hours", include_str!("zh-CN/hours.toml")),
+    ("access", include_str!("zh-CN/access.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {

@@ -17,6 +17,7 @@ use super::approval::with_manager_approval;
 use super::booking::BookingEditor;
 use super::checkout::CheckoutView;
 use super::member_dialogs::{Choice, DialogKind, MemberDialog};
+use super::member_export;
 use super::member_form::{FormOutcome, MemberFormView, Outbox, VehicleFormView, vehicle_label};
 use super::members::{BIRTHDAY_MARKER, HIGHLIGHT, flex_widths, personal_cell, text_cell};
 use super::refund;
@@ -172,6 +173,8 @@ enum Pending {
     CancelPlan(RecordId),
     VoidVisit(RecordId),
     Consent(ConsentPurpose, bool),
+    /// The manager's code for exporting this member's data.
+    ExportData,
 }
 
 /// A row of the Plans & packages tab.
@@ -473,6 +476,12 @@ impl MemberView {
                 };
                 refund::open_refund(cx, visit.id);
             }
+            Action::ExportMemberData => {
+                let number = self.detail.as_ref().map_or(0, |d| d.member_number);
+                if member_export::ask(cx, number) {
+                    self.pending = Some(Pending::ExportData);
+                }
+            }
             Action::ShowReceipt => {
                 let visit = (self.tab == Tab::Visits)
                     .then(|| self.selected(Tab::Visits))
@@ -699,6 +708,12 @@ impl View for MemberView {
                         "Withdrawal recorded."
                     }
                 }),
+            // The code confirmed, the export's own dialog takes over.
+            Pending::ExportData => {
+                let number = self.detail.as_ref().map_or(0, |d| d.member_number);
+                member_export::after_code(cx, &answer.code, self.member, number);
+                return;
+            }
         };
         match result {
             Ok(notice) => {

@@ -13,7 +13,7 @@ use super::staff_form::NewStaffView;
 use super::staff_rename::RenameStaffView;
 use super::staff_ssh_keys::SshKeysScreen;
 use crate::domain::access::Role;
-use crate::service::{ServiceError, StaffSummary};
+use crate::service::StaffSummary;
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
 use crate::ui::text::safe;
@@ -142,24 +142,6 @@ impl StaffView {
         self.pending = Some(person);
         cx.prompt(prompt);
     }
-
-    /// A fresh code first; a wrong one is reported plainly and nothing changes.
-    fn step_up(cx: &mut Cx, code: &str) -> bool {
-        match cx.service.step_up(cx.session, code) {
-            Ok(()) => true,
-            Err(ServiceError::InvalidCredentials) => {
-                cx.commands.push(crate::ui::view::Command::Error(
-                    cx.tr("That code is not right; nothing was changed. Try the next code.")
-                        .to_owned(),
-                ));
-                false
-            }
-            Err(err) => {
-                cx.fail(&err);
-                false
-            }
-        }
-    }
 }
 
 impl View for StaffView {
@@ -224,7 +206,7 @@ impl View for StaffView {
                 Err(err) => cx.fail(&err),
             },
             RESET_PASSWORD => {
-                if !Self::step_up(cx, &answer.code) {
+                if !cx.step_up(&answer.code) {
                     return;
                 }
                 match cx.service.reset_staff_password(cx.session, person.id) {
@@ -239,7 +221,7 @@ impl View for StaffView {
                 }
             }
             CHANGE_ROLE => {
-                if !Self::step_up(cx, &answer.code) {
+                if !cx.step_up(&answer.code) {
                     return;
                 }
                 let role = match person.role {
@@ -258,7 +240,7 @@ impl View for StaffView {
                 }
             }
             RESET_AUTHENTICATOR => {
-                if !Self::step_up(cx, &answer.code) {
+                if !cx.step_up(&answer.code) {
                     return;
                 }
                 match cx.service.reset_staff_authenticator(cx.session, person.id) {
