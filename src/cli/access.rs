@@ -8,10 +8,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{CliError, Runtime, prompt, tui};
-use crate::audit::Origin;
+use super::staff_login::StaffLoginArgs;
+use super::{CliError, Runtime, tui};
 use crate::private_file::{self, Existing};
-use crate::service::{ExportFormat, LoginRequest, SecondFactor, Service, Session};
+use crate::service::{ExportFormat, Service, Session};
 use crate::store::{Store, StoreError};
 use crate::transport::server_marker::ServerMarker;
 
@@ -35,15 +35,8 @@ pub struct AccessArgs {
     /// Replace FILE if it already exists (a symbolic link at FILE is refused even then).
     #[arg(long)]
     force: bool,
-    /// Your user name, a manager's (prompted for when absent).
-    #[arg(long, value_name = "USER")]
-    user: Option<String>,
-    /// Read your password from the first line of standard input (for scripts).
-    #[arg(long, requires_all = ["user", "totp"])]
-    password_stdin: bool,
-    /// Your current authenticator code, or one of your recovery codes (prompted for when absent).
-    #[arg(long, value_name = "CODE")]
-    totp: Option<String>,
+    #[command(flatten)]
+    login: StaffLoginArgs,
 }
 
 fn open_store(data: &Path) -> Result<Store, CliError> {
@@ -66,32 +59,12 @@ pub fn run(data: &Path, runtime: &Runtime, args: AccessArgs) -> Result<ExitCode,
     // Before any prompt or login: a code spent on a file that cannot be written is wasted.
     let format = ExportFormat::from_path(&args.out)?;
     private_file::check_destination(&args.out, existing)?;
-    let username = match args.user {
-        Some(user) => user,
-        None => prompt::visible("User name: ")?,
-    };
-    let password = if args.password_stdin {
-        prompt::secrets_from_stdin(1, "your password")?.remove(0)
-    } else {
-        prompt::hidden("Password: ")?
-    };
-    let code = match args.totp {
-        Some(code) => code,
-        None => prompt::visible("Authenticator code (or a recovery code): ")?,
-    };
+    let typed = args.login.ask()?;
     let store = open_store(data)?;
     let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
     // A login proves a fresh code, so the export needs no second one: the same code could not
     // be used twice anyway.
-    let session = service.login(LoginRequest {
-        username,
-        password,
-        second_factor: SecondFactor::from_typed(&code),
-        origin: Origin::Cli {
-            command: "access".to_owned(),
-        },
-        ssh_key: None,
-    })?;
+    let session = service.login(typed.request("access"))?;
     let result = export(&service, &session, &args.out, args.member, format, existing);
     service.logout(&session)?;
     result

@@ -4,12 +4,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{CliError, Runtime, prompt, tui};
-use crate::audit::Origin;
+use super::staff_login::StaffLoginArgs;
+use super::{CliError, Runtime, tui};
 use crate::private_file::{self, Existing, PrivateFile};
-use crate::service::{
-    BackupSummary, LoginRequest, ReadOnlyBackup, RestoreRequest, SecondFactor, Service, Session,
-};
+use crate::service::{BackupSummary, ReadOnlyBackup, RestoreRequest, Service, Session};
 use crate::store::{ReadOnlyStore, Store, StoreError};
 use crate::transport::server_marker::ServerMarker;
 
@@ -29,15 +27,8 @@ pub struct BackupArgs {
     /// Replace FILE if it already exists (a symbolic link at FILE is refused even then).
     #[arg(long)]
     force: bool,
-    /// Your user name, a manager's (prompted for when absent).
-    #[arg(long, value_name = "USER")]
-    user: Option<String>,
-    /// Read your password from the first line of standard input (for scripts).
-    #[arg(long, requires_all = ["user", "totp"])]
-    password_stdin: bool,
-    /// Your current authenticator code, or one of your recovery codes (prompted for when absent).
-    #[arg(long, value_name = "CODE")]
-    totp: Option<String>,
+    #[command(flatten)]
+    login: StaffLoginArgs,
 }
 
 /// The store as the backup command could open it.
@@ -95,32 +86,12 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
     };
     // Before any prompt or login: a code spent on a backup that cannot be written is wasted.
     private_file::check_destination(&args.out, existing)?;
-    let username = match args.user {
-        Some(user) => user,
-        None => prompt::visible("User name: ")?,
-    };
-    let password = if args.password_stdin {
-        prompt::secrets_from_stdin(1, "your password")?.remove(0)
-    } else {
-        prompt::hidden("Password: ")?
-    };
-    let code = match args.totp {
-        Some(code) => code,
-        None => prompt::visible("Authenticator code (or a recovery code): ")?,
-    };
+    let typed = args.login.ask()?;
     let mut read_only_note = None;
     let summary = match open_store(data)? {
         OpenedStore::Writable(store) => {
             let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
-            let session = service.login(LoginRequest {
-                username,
-                password,
-                second_factor: SecondFactor::from_typed(&code),
-                origin: Origin::Cli {
-                    command: "backup".to_owned(),
-                },
-                ssh_key: None,
-            })?;
+            let session = service.login(typed.request("backup"))?;
             let written =
                 write_tested_backup(&Maker::Session(&service, &session), &args.out, existing);
             service.logout(&session)?;
@@ -128,9 +99,9 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
         }
         OpenedStore::ReadOnly(store) => {
             let credentials = RestoreRequest {
-                username,
-                password,
-                second_factor: SecondFactor::from_typed(&code),
+                username: typed.username,
+                password: typed.password,
+                second_factor: typed.second_factor,
             };
             let maker = ReadOnlyBackup::unlock(
                 &store,

@@ -10,6 +10,7 @@ mod prompt;
 mod receipt;
 mod restore;
 mod serve;
+mod staff_login;
 mod staging;
 mod tui;
 mod verify;

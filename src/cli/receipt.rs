@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{CliError, Runtime, prompt, tui};
-use crate::audit::Origin;
-use crate::service::{LoginRequest, PrintOutcome, SecondFactor, Service};
+use super::staff_login::StaffLoginArgs;
+use super::{CliError, Runtime, tui};
+use crate::service::{PrintOutcome, Service};
 use crate::store::{Store, StoreError};
 use crate::transport::server_marker::ServerMarker;
 
@@ -22,15 +22,8 @@ pub struct ReceiptArgs {
     /// under the data directory's receipts/ folder when no command is set.
     #[arg(long)]
     print: bool,
-    /// Your user name (prompted for when absent).
-    #[arg(long, value_name = "USER")]
-    user: Option<String>,
-    /// Read your password from the first line of standard input (for scripts).
-    #[arg(long, requires_all = ["user", "totp"])]
-    password_stdin: bool,
-    /// Your current authenticator code, or one of your recovery codes (prompted for when absent).
-    #[arg(long, value_name = "CODE")]
-    totp: Option<String>,
+    #[command(flatten)]
+    login: StaffLoginArgs,
 }
 
 fn open_store(data: &Path) -> Result<Store, CliError> {
@@ -51,30 +44,10 @@ fn tell(text: &str) {
 }
 
 pub fn run(data: &Path, runtime: &Runtime, args: ReceiptArgs) -> Result<ExitCode, CliError> {
-    let username = match args.user {
-        Some(user) => user,
-        None => prompt::visible("User name: ")?,
-    };
-    let password = if args.password_stdin {
-        prompt::secrets_from_stdin(1, "your password")?.remove(0)
-    } else {
-        prompt::hidden("Password: ")?
-    };
-    let code = match args.totp {
-        Some(code) => code,
-        None => prompt::visible("Authenticator code (or a recovery code): ")?,
-    };
+    let typed = args.login.ask()?;
     let store = open_store(data)?;
     let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
-    let session = service.login(LoginRequest {
-        username,
-        password,
-        second_factor: SecondFactor::from_typed(&code),
-        origin: Origin::Cli {
-            command: "receipt".to_owned(),
-        },
-        ssh_key: None,
-    })?;
+    let session = service.login(typed.request("receipt"))?;
     let result = show_and_print(&service, &session, args.number, args.print);
     service.logout(&session)?;
     result
