@@ -3,6 +3,7 @@
 
 mod backup;
 mod demo;
+mod import;
 mod init;
 mod passwd;
 mod prompt;
@@ -62,6 +63,8 @@ enum Command {
     Restore(restore::RestoreArgs),
     /// Show any receipt again by its number (any staff login); --print also prints it.
     Receipt(receipt::ReceiptArgs),
+    /// Bring customers in from a CSV file, all or nothing (managers only); --dry-run checks it.
+    Import(import::ImportArgs),
 }
 
 /// An error already phrased for the person at the terminal.
@@ -140,5 +143,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Backup(args)) => backup::run(&data, &runtime, args),
         Some(Command::Restore(args)) => restore::run(&data, &runtime, args),
         Some(Command::Receipt(args)) => receipt::run(&data, &runtime, args),
+        Some(Command::Import(args)) => import::run(&data, &runtime, args),
     }
 }

@@ -108,6 +108,10 @@ pub enum Operation {
     SaveDuplicateMember,
     /// Change another account's role, or any account's display name (after a fresh code).
     EditStaffAccount,
+    /// Bring a customer list in from a file, creating every member in it (after a fresh code).
+    ImportMembers,
+    /// Check a customer list against the store without importing it (a dry run).
+    PreviewMemberImport,
 }
 
 impl Operation {
@@ -142,6 +146,8 @@ impl Operation {
             Operation::UseCashDrawer => "use_cash_drawer",
             Operation::SaveDuplicateMember => "save_duplicate_member",
             Operation::EditStaffAccount => "edit_staff_account",
+            Operation::ImportMembers => "import_members",
+            Operation::PreviewMemberImport => "preview_member_import",
         }
     }
 
@@ -158,10 +164,12 @@ impl Operation {
             (
                 ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog | OverridePrice | VoidVisit
                 | AdjustPoints | SuspendOrCancelPlan | RunMaintenance | MakeBackup | RefundVisit
-                | SaveDuplicateMember,
+                | SaveDuplicateMember | PreviewMemberImport,
                 Role::Manager,
             ) => Rule::Allowed,
-            (ResetStaffCredentials | EditStaffAccount, Role::Manager) => Rule::AfterStepUp,
+            (ResetStaffCredentials | EditStaffAccount | ImportMembers, Role::Manager) => {
+                Rule::AfterStepUp
+            }
             (
                 ViewStaff
                 | ManageStaff
@@ -176,7 +184,9 @@ impl Operation {
                 | RunMaintenance
                 | MakeBackup
                 | RefundVisit
-                | SaveDuplicateMember,
+                | SaveDuplicateMember
+                | ImportMembers
+                | PreviewMemberImport,
                 Role::Cashier,
             ) => Rule::Denied,
         }
@@ -228,6 +238,8 @@ mod tests {
             Operation::MakeBackup,
             Operation::RefundVisit,
             Operation::SaveDuplicateMember,
+            Operation::ImportMembers,
+            Operation::PreviewMemberImport,
         ] {
             assert_eq!(
                 operation.rule_for(Role::Cashier),
@@ -266,6 +278,18 @@ mod tests {
         assert_eq!(
             Operation::ResetStaffCredentials.rule_for(Role::Manager),
             Rule::AfterStepUp
+        );
+    }
+
+    #[test]
+    fn an_import_needs_a_fresh_step_up_and_its_dry_run_a_manager() {
+        assert_eq!(
+            Operation::ImportMembers.rule_for(Role::Manager),
+            Rule::AfterStepUp
+        );
+        assert_eq!(
+            Operation::PreviewMemberImport.rule_for(Role::Manager),
+            Rule::Allowed
         );
     }
 

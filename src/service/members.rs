@@ -30,7 +30,7 @@ pub(super) const MEMBERS_TABLE: &str = "members";
 pub(super) const VEHICLES_TABLE: &str = "vehicles";
 /// Enough rows for a screen of results; a longer list means the query should be narrower.
 const SEARCH_LIMIT: usize = 50;
-const MAX_NOTES_CHARS: usize = 2000;
+const MAX_NOTES_CHARS: usize = crate::domain::member_import::NOTES_MAX_CHARS;
 const MAX_DESCRIPTION_CHARS: usize = 40;
 
 /// What the desk collects about a new member. Nothing else: no address, no ID numbers.
@@ -1024,7 +1024,7 @@ pub(super) fn member_index_tokens(
 
 /// Indexes a new vehicle's plate (and its plate without the province, `tail`) under its
 /// member and stores it.
-fn insert_vehicle(
+pub(super) fn insert_vehicle(
     writer: &mut StoreWriter,
     vehicle: &VehicleRecord,
     tail: Option<&[u8; 32]>,

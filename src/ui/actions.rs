@@ -88,6 +88,7 @@ actions! {
     AdjustPoints => "member.adjust_points",
     VoidVisit => "visit.void",
     Refund => "visit.refund",
+    ImportMembers => "member.import",
     // Checkout screen.
     AddLine => "checkout.add_line",
     RemoveLine => "checkout.remove_line",

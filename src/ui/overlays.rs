@@ -205,6 +205,7 @@ fn context_title(context: KeyContext) -> &'static str {
         KeyContext::EndOfDay => "End of day",
         KeyContext::Receipt => "Receipt",
         KeyContext::Duplicate => "Already on another member",
+        KeyContext::Import => "Import members",
     }
 }
 
@@ -248,6 +249,7 @@ fn manager_only(action: Action) -> bool {
             | Action::SuspendPlan
             | Action::CancelPlan
             | Action::VerifyChain
+            | Action::ImportMembers
     )
 }
 

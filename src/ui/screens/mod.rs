@@ -14,6 +14,7 @@ pub mod login;
 pub mod member;
 pub mod member_dialogs;
 pub mod member_form;
+pub mod member_import;
 pub mod members;
 pub mod password;
 pub mod preferences;

@@ -253,7 +253,10 @@ impl Form {
         let rows: usize = self
             .fields
             .iter()
-            .map(|f| 1 + message_of(f, self.note(f.key), rx).map_or(0, |(text, _)| wrap(&text, room).len()))
+            .map(|f| {
+                1 + message_of(f, self.note(f.key), rx)
+                    .map_or(0, |(text, _)| wrap(&text, room).len())
+            })
             .sum();
         u16::try_from(rows).unwrap_or(u16::MAX)
     }
@@ -281,7 +284,9 @@ impl Form {
         let wanted: Vec<usize> = self
             .fields
             .iter()
-            .map(|f| message_of(f, self.note(f.key), rx).map_or(0, |(text, _)| wrap(&text, room).len()))
+            .map(|f| {
+                message_of(f, self.note(f.key), rx).map_or(0, |(text, _)| wrap(&text, room).len())
+            })
             .collect();
         let minimum: usize = self.fields.len() + wanted.iter().filter(|w| **w > 0).count();
         let mut spare = usize::from(area.height).saturating_sub(minimum);
@@ -383,7 +388,9 @@ type MessageRole = fn(&Theme) -> Style;
 fn message_of(field: &Field, note: Option<&str>, rx: &RenderCx) -> Option<(String, MessageRole)> {
     match (&field.error, field.hint) {
         (Some(error), _) => Some((safe(error).into_owned(), |t: &Theme| t.error)),
-        (None, _) if note.is_some() => note.map(|note| (safe(note).into_owned(), accent as MessageRole)),
+        (None, _) if note.is_some() => {
+            note.map(|note| (safe(note).into_owned(), accent as MessageRole))
+        }
         (None, Some(hint)) => Some((rx.tr(hint).to_owned(), |t: &Theme| t.muted)),
         (None, None) => None,
     }
