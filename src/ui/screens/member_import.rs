@@ -13,7 +13,7 @@ use ratatui::widgets::{Block, Paragraph, Row, Table};
 use zeroize::Zeroizing;
 
 use crate::domain::member_import::MAX_FILE_BYTES;
-use crate::service::{ImportPreviewRow, ImportReport, ImportRequest, ServiceError};
+use crate::service::{ImportPreviewRow, ImportReport, ImportRequest, ServiceError, UniqueField};
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
 use crate::ui::tasks::Task;
@@ -442,7 +442,7 @@ fn render_report(
             rx.theme.error,
         ),
     };
-    let problems = report.problem_lines();
+    let problems = problem_lines(report, rx);
     let shown_preview = if problems.is_empty() {
         report.preview.len()
     } else {
@@ -477,7 +477,7 @@ fn render_report(
     if !problems.is_empty() {
         let rows = usize::from(problems_area.height);
         let mut lines = Vec::new();
-        for (_, text) in problems.iter().skip(scroll) {
+        for text in problems.iter().skip(scroll) {
             for line in wrap(&safe(text), cells) {
                 lines.push(Line::from(Span::styled(line, rx.theme.warning)));
             }
@@ -488,6 +488,57 @@ fn render_report(
         lines.truncate(rows);
         frame.render_widget(Paragraph::new(lines), problems_area);
     }
+}
+
+/// Every problem in file order, in the staff member's language; the reasons for a bad row
+/// come from the member rules and stay in English behind the translated line number.
+fn problem_lines(report: &ImportReport, rx: &RenderCx) -> Vec<String> {
+    let field_word = |field: UniqueField| match field {
+        UniqueField::Phone => rx.tr("phone"),
+        UniqueField::Email => rx.tr("email"),
+        UniqueField::Plate => rx.tr("plate"),
+    };
+    let mut lines: Vec<(u64, String)> = Vec::with_capacity(report.error_count());
+    for problem in &report.invalid {
+        lines.push((
+            problem.line,
+            rx.lang.fill(
+                "Line {line}: {reasons}",
+                &[
+                    ("line", &problem.line.to_string()),
+                    ("reasons", &problem.reasons.join("; ")),
+                ],
+            ),
+        ));
+    }
+    for duplicate in &report.file_duplicates {
+        lines.push((
+            duplicate.line,
+            rx.lang.fill(
+                "Line {line}: the {field} is also on line {first}; keep one row per customer.",
+                &[
+                    ("line", &duplicate.line.to_string()),
+                    ("field", field_word(duplicate.field)),
+                    ("first", &duplicate.first_line.to_string()),
+                ],
+            ),
+        ));
+    }
+    for duplicate in &report.store_duplicates {
+        lines.push((
+            duplicate.line,
+            rx.lang.fill(
+                "Line {line}: the {field} is already on member #{n}; leave the row out.",
+                &[
+                    ("line", &duplicate.line.to_string()),
+                    ("field", field_word(duplicate.field)),
+                    ("n", &duplicate.member_number.to_string()),
+                ],
+            ),
+        ));
+    }
+    lines.sort_by_key(|(line, _)| *line);
+    lines.into_iter().map(|(_, text)| text).collect()
 }
 
 /// The first rows as they will be stored.
