@@ -434,6 +434,11 @@ fn render_report(
                 .to_owned(),
             rx.theme.ok,
         ),
+        None if report.error_count() == 1 => (
+            rx.tr("1 problem: nothing will be imported until the file is fixed.")
+                .to_owned(),
+            rx.theme.error,
+        ),
         None => (
             rx.lang.fill(
                 "{n} problems: nothing will be imported until the file is fixed.",
