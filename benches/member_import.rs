@@ -36,7 +36,7 @@ fn row(n: usize, csv: &mut String) {
     } else {
         format!("{surname}{given}")
     };
-    let email = if n % 2 == 0 {
+    let email = if n.is_multiple_of(2) {
         format!("member{n}@example.com")
     } else {
         String::new()
@@ -46,17 +46,17 @@ fn row(n: usize, csv: &mut String) {
     } else {
         (format!("苏A{n:06}"), KINDS[n % KINDS.len()])
     };
-    let birthday = if n % 3 == 0 {
+    let birthday = if n.is_multiple_of(3) {
         format!("19{:02}-{:02}-{:02}", 50 + n % 50, 1 + n % 12, 1 + n % 28)
     } else {
         String::new()
     };
-    let points = if n % 4 == 0 {
+    let points = if n.is_multiple_of(4) {
         (n % 5000).to_string()
     } else {
         String::new()
     };
-    let notes = if n % 10 == 0 {
+    let notes = if n.is_multiple_of(10) {
         "Prefers the hand dry"
     } else {
         ""

@@ -173,6 +173,11 @@ struct Prepared {
     name_tokens: Vec<String>,
 }
 
+/// One row's line and the blind tokens of its phone, email and plate.
+type RowTokens = (u64, Vec<(UniqueField, [u8; 32])>);
+/// A chunk of rows sealed, or why not; `None` until a thread has done it.
+type ChunkSlot = Option<Result<Vec<Prepared>, ServiceError>>;
+
 /// A chunk's own key stream: ChaCha20 seeded from the service's entropy.
 struct ChunkEntropy(Mutex<ChaCha20Rng>);
 
@@ -395,8 +400,7 @@ impl Service {
             .clamp(1, 8)
             .min(chunks.len().max(1));
         let next = AtomicUsize::new(0);
-        let done: Mutex<Vec<Option<Result<Vec<Prepared>, ServiceError>>>> =
-            Mutex::new((0..chunks.len()).map(|_| None).collect());
+        let done: Mutex<Vec<ChunkSlot>> = Mutex::new((0..chunks.len()).map(|_| None).collect());
         let work = || {
             loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
@@ -518,10 +522,7 @@ fn prepare_row(
 
 /// Each row's line with the blind tokens of its phone (national digits, as duplicates are
 /// judged), email and plate.
-fn duplicate_tokens(
-    vault: &UnlockedVault,
-    rows: &[ImportRow],
-) -> Vec<(u64, Vec<(UniqueField, [u8; 32])>)> {
+fn duplicate_tokens(vault: &UnlockedVault, rows: &[ImportRow]) -> Vec<RowTokens> {
     rows.iter()
         .map(|row| {
             let mut tokens = Vec::with_capacity(3);
@@ -545,7 +546,7 @@ fn duplicate_tokens(
 /// The rows whose phone, email or plate some member in the store already has.
 fn store_duplicates(
     reader: &impl ReadAccess,
-    lookups: &[(u64, Vec<(UniqueField, [u8; 32])>)],
+    lookups: &[RowTokens],
 ) -> Result<Vec<StoreDuplicate>, ServiceError> {
     let mut numbers: std::collections::HashMap<RecordId, Option<u64>> =
         std::collections::HashMap::new();
