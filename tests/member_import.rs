@@ -148,10 +148,25 @@ fn the_documented_example_imports_every_field_as_the_member_form_would() {
         "{detail}"
     );
     assert!(imported[0].fields.contains(&"phone".to_owned()));
-    assert!(
-        !entries
+    // And, as for a member registered at the desk, one creation entry per member (fields
+    // named, no values) and one per vehicle.
+    let created: Vec<&AuditEntry> = entries
+        .iter()
+        .filter(|e| e.action == AuditAction::MemberCreated)
+        .collect();
+    assert_eq!(created.len(), 5);
+    assert_eq!(created[2].objects[1], "member:100003");
+    assert_eq!(
+        created[2].fields,
+        vec!["name", "phone", "email", "birthday", "notes"]
+    );
+    assert_eq!(created[3].fields, vec!["name", "phone"]);
+    assert_eq!(
+        entries
             .iter()
-            .any(|e| e.action == AuditAction::MemberCreated)
+            .filter(|e| e.action == AuditAction::VehicleAdded)
+            .count(),
+        4
     );
 }
 

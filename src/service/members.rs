@@ -1036,7 +1036,10 @@ pub(super) fn insert_vehicle(
     Ok(writer.put_vehicle(vehicle)?)
 }
 
-fn vehicle_added_draft(caller: &Caller, vehicle: &VehicleRecord) -> crate::audit::AuditDraft {
+pub(super) fn vehicle_added_draft(
+    caller: &Caller,
+    vehicle: &VehicleRecord,
+) -> crate::audit::AuditDraft {
     let mut draft = caller.draft(AuditAction::VehicleAdded);
     draft.objects = vec![vehicle.member_id.to_string(), vehicle.id.to_string()];
     draft.fields = vec![
