@@ -523,4 +523,8 @@ fn the_command_line_dry_run_writes_nothing_and_a_bad_file_fails_plainly() {
         "{text}"
     );
     assert_eq!(member_count(&Store::open(&data).unwrap()), 3);
+
+    // The store's own check agrees: balances equal ledgers, the audit chain holds.
+    let verify = run_frontdesk(&data, &["verify"], "");
+    assert!(verify.status.success(), "{}", printed(&verify));
 }

@@ -27,9 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 
-use super::members::{
-    MEMBERS_TABLE, VEHICLES_TABLE, insert_vehicle, member_index_tokens, vehicle_added_draft,
-};
+use super::members::{MEMBERS_TABLE, VEHICLES_TABLE, member_index_tokens, vehicle_added_draft};
 use super::views::{BirthdayView, Masker, ShownText};
 use super::{CONSENT_POLICY_VERSION, Service, ServiceError, Session};
 use crate::audit::{AuditAction, Outcome};
@@ -39,11 +37,10 @@ use crate::domain::name::search_tokens;
 use crate::domain::vehicle::VehicleKind;
 use crate::entropy::{Entropy, EntropyError};
 use crate::ids::RecordId;
-use crate::store::ReadAccess;
 use crate::store::records::{
     ConsentPurpose, ConsentRecord, MemberRecord, MemberStats, VehicleRecord,
 };
-use crate::store::schema::MEMBER_STATS;
+use crate::store::{NewMembers, ReadAccess};
 use crate::vault::{BlindIndexKind, FieldContext, MemberKey, Sealed, UnlockedVault, seal_field};
 
 pub use crate::domain::member_import::{
@@ -297,13 +294,52 @@ impl Service {
             .map_err(|_| ServiceError::invalid("the file has too many rows; split it"))?;
         let first = writer.reserve_member_numbers(count)?;
         let mut names = Vec::with_capacity(prepared.len());
+        let mut new = NewMembers::default();
         for ((offset, member), row) in (0u64..).zip(prepared).zip(file.rows()) {
             let number = first + offset;
             let index_tokens = member_index_tokens(&vault, number, row.phone(), row.email());
-            for token in &index_tokens {
-                writer.add_index_token(token, member.id)?;
+            new.index_tokens
+                .extend(index_tokens.iter().map(|token| (*token, member.id)));
+            let mut created = caller.draft(AuditAction::MemberCreated);
+            created.objects = vec![member.id.to_string(), format!("member:{number}")];
+            created.fields = row_fields(row);
+            created.add_detail("imported");
+            writer.append_audit(created, now)?;
+            if let Some((vehicle, tail)) = member.vehicle {
+                new.index_tokens.push((vehicle.plate_token, member.id));
+                if let Some(tail) = tail {
+                    new.index_tokens.push((tail, member.id));
+                }
+                writer.append_audit(vehicle_added_draft(&caller, &vehicle), now)?;
+                new.vehicles.push(vehicle);
             }
-            writer.put_member(&MemberRecord {
+            for (purpose, answer) in [
+                (ConsentPurpose::Marketing, row.marketing()),
+                (ConsentPurpose::BirthdayOffers, row.birthday_offers()),
+            ] {
+                if let Some(granted) = answer {
+                    new.consents.push((
+                        member.id,
+                        ConsentRecord {
+                            purpose,
+                            granted,
+                            at: now,
+                            staff: caller.staff_id,
+                            policy_version: CONSENT_POLICY_VERSION.to_owned(),
+                        },
+                    ));
+                }
+            }
+            if let Some(entry) = member.points {
+                let stats = MemberStats {
+                    points_balance: entry.points,
+                    ..MemberStats::default()
+                };
+                new.stats.push((member.id, stats));
+                new.ledger.push((member.id, entry));
+            }
+            names.push((member.id, member.name_tokens));
+            new.members.push(MemberRecord {
                 id: member.id,
                 member_number: number,
                 wrapped_key: member.wrapped_key,
@@ -315,43 +351,9 @@ impl Service {
                 index_tokens,
                 created_at: now,
                 updated_at: now,
-            })?;
-            let mut created = caller.draft(AuditAction::MemberCreated);
-            created.objects = vec![member.id.to_string(), format!("member:{number}")];
-            created.fields = row_fields(row);
-            created.add_detail("imported");
-            writer.append_audit(created, now)?;
-            if let Some((vehicle, tail)) = &member.vehicle {
-                insert_vehicle(&mut writer, vehicle, tail.as_ref())?;
-                writer.append_audit(vehicle_added_draft(&caller, vehicle), now)?;
-            }
-            for (purpose, answer) in [
-                (ConsentPurpose::Marketing, row.marketing()),
-                (ConsentPurpose::BirthdayOffers, row.birthday_offers()),
-            ] {
-                if let Some(granted) = answer {
-                    writer.append_consent(
-                        member.id,
-                        &ConsentRecord {
-                            purpose,
-                            granted,
-                            at: now,
-                            staff: caller.staff_id,
-                            policy_version: CONSENT_POLICY_VERSION.to_owned(),
-                        },
-                    )?;
-                }
-            }
-            if let Some(entry) = &member.points {
-                writer.append_ledger(member.id, entry)?;
-                let stats = MemberStats {
-                    points_balance: entry.points,
-                    ..MemberStats::default()
-                };
-                writer.put(MEMBER_STATS, member.id, &stats)?;
-            }
-            names.push((member.id, member.name_tokens));
+            });
         }
+        writer.insert_new_members(new)?;
         let last = first + count - 1;
         let mut draft = caller.draft(AuditAction::MembersImported);
         draft.objects = vec![format!("member:{first}"), format!("member:{last}")];

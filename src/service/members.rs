@@ -1024,7 +1024,7 @@ pub(super) fn member_index_tokens(
 
 /// Indexes a new vehicle's plate (and its plate without the province, `tail`) under its
 /// member and stores it.
-pub(super) fn insert_vehicle(
+fn insert_vehicle(
     writer: &mut StoreWriter,
     vehicle: &VehicleRecord,
     tail: Option<&[u8; 32]>,
