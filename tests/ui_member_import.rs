@@ -146,5 +146,5 @@ fn a_cashier_is_refused_the_import_screen_and_the_refusal_is_audited() {
     // Not offered in the cashier's palette either.
     desk.ctrl('k');
     desk.type_text("import");
-    assert!(!desk.screen().contains("Import members from a CSV file"));
+    assert!(!desk.screen().contains("Import members from a file"));
 }
