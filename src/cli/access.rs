@@ -12,8 +12,6 @@ use super::staff_login::StaffLoginArgs;
 use super::{CliError, Runtime, tui};
 use crate::private_file::{self, Existing};
 use crate::service::{ExportFormat, Service, Session};
-use crate::store::{Store, StoreError};
-use crate::transport::server_marker::ServerMarker;
 
 const AFTER_HELP: &str = "\
 The file holds the member's personal data in full: their profile, vehicles, visits with \
@@ -39,17 +37,6 @@ pub struct AccessArgs {
     login: StaffLoginArgs,
 }
 
-fn open_store(data: &Path) -> Result<Store, CliError> {
-    match Store::open(data) {
-        // Beside a running `frontdesk serve`, share the file.
-        Err(StoreError::InUse(_)) if ServerMarker::running(data).is_some() => {
-            Ok(Store::open_shared(data)?)
-        }
-        Err(StoreError::InUse(_)) => Err(tui::in_use(data)),
-        other => Ok(other?),
-    }
-}
-
 pub fn run(data: &Path, runtime: &Runtime, args: AccessArgs) -> Result<ExitCode, CliError> {
     let existing = if args.force {
         Existing::Replace
@@ -60,7 +47,7 @@ pub fn run(data: &Path, runtime: &Runtime, args: AccessArgs) -> Result<ExitCode,
     let format = ExportFormat::from_path(&args.out)?;
     private_file::check_destination(&args.out, existing)?;
     let typed = args.login.ask()?;
-    let store = open_store(data)?;
+    let store = tui::open_store_for_command(data)?;
     let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
     // A login proves a fresh code, so the export needs no second one: the same code could not
     // be used twice anyway.

@@ -10,8 +10,6 @@ use clap::Args;
 use super::staff_login::StaffLoginArgs;
 use super::{CliError, Runtime, tui};
 use crate::service::{PrintOutcome, Service};
-use crate::store::{Store, StoreError};
-use crate::transport::server_marker::ServerMarker;
 
 #[derive(Debug, Args)]
 pub struct ReceiptArgs {
@@ -26,17 +24,6 @@ pub struct ReceiptArgs {
     login: StaffLoginArgs,
 }
 
-fn open_store(data: &Path) -> Result<Store, CliError> {
-    match Store::open(data) {
-        // Beside a running `frontdesk serve`, share the file.
-        Err(StoreError::InUse(_)) if ServerMarker::running(data).is_some() => {
-            Ok(Store::open_shared(data)?)
-        }
-        Err(StoreError::InUse(_)) => Err(tui::in_use(data)),
-        other => Ok(other?),
-    }
-}
-
 /// A line for the person at the terminal, on standard error, so standard output holds only
 /// the receipt. Nothing more can be done if standard error is closed.
 fn tell(text: &str) {
@@ -45,7 +32,7 @@ fn tell(text: &str) {
 
 pub fn run(data: &Path, runtime: &Runtime, args: ReceiptArgs) -> Result<ExitCode, CliError> {
     let typed = args.login.ask()?;
-    let store = open_store(data)?;
+    let store = tui::open_store_for_command(data)?;
     let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
     let session = service.login(typed.request("receipt"))?;
     let result = show_and_print(&service, &session, args.number, args.print);

@@ -119,6 +119,18 @@ fn open_shop(data: &Path) -> Result<Option<Store>, CliError> {
     Ok(has_shop.then_some(store))
 }
 
+/// The store for a one-off command: shared with a running `frontdesk serve`, else refused with
+/// what to do when another process has it.
+pub fn open_store_for_command(data: &Path) -> Result<Store, CliError> {
+    match Store::open(data) {
+        Err(StoreError::InUse(_)) if ServerMarker::running(data).is_some() => {
+            Ok(Store::open_shared(data)?)
+        }
+        Err(StoreError::InUse(_)) => Err(in_use(data)),
+        other => Ok(other?),
+    }
+}
+
 /// Why the store is busy, and what to do about it.
 pub fn in_use(data: &Path) -> CliError {
     match ServerMarker::running(data) {
