@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
 
 use super::actions::Action;
 use super::i18n::Language;
@@ -507,7 +507,13 @@ impl PromptOverlay {
         ])
         .areas(inner);
         frame.render_widget(
-            Paragraph::new(safe(&self.prompt.message).into_owned()).wrap(Wrap { trim: true }),
+            // The app's own wrapping: closing punctuation (。，) never starts a Chinese line.
+            Paragraph::new(
+                crate::ui::text::wrap(&safe(&self.prompt.message), usize::from(message_area.width))
+                    .into_iter()
+                    .map(Line::from)
+                    .collect::<Vec<_>>(),
+            ),
             message_area,
         );
         self.form.render(frame, form_area, rx, true);
