@@ -104,6 +104,10 @@ fn walk_the_desk(desk: &mut Desk, look: &mut Look) {
     desk.ctrl('n');
     look("new member", desk);
     desk.esc();
+    desk.ctrl('f');
+    assert_eq!(desk.app.screen_title(), "Import members");
+    look("import members", desk);
+    desk.esc();
     desk.key(KeyCode::F(3));
     desk.type_text("100001");
     look("members found", desk);

@@ -158,6 +158,10 @@ audit_actions! {
     MemberExported => "member.exported",
     /// Data-rights erasure (crypto-shredding) of one member.
     MemberErased => "member.erased",
+    /// Members brought in from a customer list (`frontdesk import`): one entry per file, with
+    /// the member numbers given, the columns and the file's SHA-256; outcome `failed` when the
+    /// file was refused and nothing was written.
+    MembersImported => "member.imported",
     /// A marketing or birthday-offer consent granted or withdrawn.
     ConsentChanged => "member.consent_changed",
     BookingCreated => "booking.created",

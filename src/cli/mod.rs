@@ -4,6 +4,7 @@
 mod access;
 mod backup;
 mod demo;
+mod import;
 mod init;
 mod passwd;
 mod prompt;
@@ -67,6 +68,8 @@ enum Command {
     /// Write everything held about one member to a file for them: .json or printable .txt
     /// (managers only).
     Access(access::AccessArgs),
+    /// Bring customers in from a CSV file, all or nothing (managers only); --dry-run checks it.
+    Import(import::ImportArgs),
 }
 
 /// An error already phrased for the person at the terminal.
@@ -146,5 +149,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Restore(args)) => restore::run(&data, &runtime, args),
         Some(Command::Receipt(args)) => receipt::run(&data, &runtime, args),
         Some(Command::Access(args)) => access::run(&data, &runtime, args),
+        Some(Command::Import(args)) => import::run(&data, &runtime, args),
     }
 }

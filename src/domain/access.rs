@@ -110,6 +110,10 @@ pub enum Operation {
     EditStaffAccount,
     /// Give one member all the data the shop holds about them, as a file (SPEC section 8).
     ExportMemberData,
+    /// Bring a customer list in from a file, creating every member in it (after a fresh code).
+    ImportMembers,
+    /// Check a customer list against the store without importing it (a dry run).
+    PreviewMemberImport,
 }
 
 impl Operation {
@@ -145,6 +149,8 @@ impl Operation {
             Operation::SaveDuplicateMember => "save_duplicate_member",
             Operation::EditStaffAccount => "edit_staff_account",
             Operation::ExportMemberData => "export_member_data",
+            Operation::ImportMembers => "import_members",
+            Operation::PreviewMemberImport => "preview_member_import",
         }
     }
 
@@ -161,12 +167,13 @@ impl Operation {
             (
                 ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog | OverridePrice | VoidVisit
                 | AdjustPoints | SuspendOrCancelPlan | RunMaintenance | MakeBackup | RefundVisit
-                | SaveDuplicateMember,
+                | SaveDuplicateMember | PreviewMemberImport,
                 Role::Manager,
             ) => Rule::Allowed,
-            (ResetStaffCredentials | EditStaffAccount | ExportMemberData, Role::Manager) => {
-                Rule::AfterStepUp
-            }
+            (
+                ResetStaffCredentials | EditStaffAccount | ExportMemberData | ImportMembers,
+                Role::Manager,
+            ) => Rule::AfterStepUp,
             (
                 ViewStaff
                 | ManageStaff
@@ -182,7 +189,9 @@ impl Operation {
                 | RunMaintenance
                 | MakeBackup
                 | RefundVisit
-                | SaveDuplicateMember,
+                | SaveDuplicateMember
+                | ImportMembers
+                | PreviewMemberImport,
                 Role::Cashier,
             ) => Rule::Denied,
         }
@@ -235,6 +244,8 @@ mod tests {
             Operation::MakeBackup,
             Operation::RefundVisit,
             Operation::SaveDuplicateMember,
+            Operation::ImportMembers,
+            Operation::PreviewMemberImport,
         ] {
             assert_eq!(
                 operation.rule_for(Role::Cashier),
@@ -287,6 +298,18 @@ mod tests {
             Rule::Denied
         );
         assert!(!Operation::ExportMemberData.manager_may_approve());
+    }
+
+    #[test]
+    fn an_import_needs_a_fresh_step_up_and_its_dry_run_a_manager() {
+        assert_eq!(
+            Operation::ImportMembers.rule_for(Role::Manager),
+            Rule::AfterStepUp
+        );
+        assert_eq!(
+            Operation::PreviewMemberImport.rule_for(Role::Manager),
+            Rule::Allowed
+        );
     }
 
     #[test]

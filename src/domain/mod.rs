@@ -10,6 +10,7 @@ pub mod email;
 pub mod field_error;
 pub mod loyalty;
 pub mod masking;
+pub mod member_import;
 pub mod money;
 pub mod name;
 pub mod password_policy;

@@ -90,6 +90,17 @@ pub fn sanitize_multiline(input: &str) -> String {
     text
 }
 
+/// Text a spreadsheet would run as a formula (starting with `=`, `+`, `-` or `@`) with a `'`
+/// put in front, so a cell imported from a spreadsheet stays text if it ever reaches one again.
+/// Meant for already sanitised text, whose leading tabs and line breaks are gone.
+pub fn neutralise_formula(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +153,19 @@ mod tests {
         assert_eq!(sanitize_line("a \u{200B} b"), "a b");
         assert_eq!(sanitize_line("张\u{3000}伟"), "张 伟");
         assert_eq!(sanitize_line("\u{FEFF}"), "");
+    }
+
+    #[test]
+    fn formulas_are_made_inert() {
+        assert_eq!(
+            neutralise_formula("=cmd|' /C calc'!A0"),
+            "'=cmd|' /C calc'!A0"
+        );
+        assert_eq!(neutralise_formula("+1"), "'+1");
+        assert_eq!(neutralise_formula("-1"), "'-1");
+        assert_eq!(neutralise_formula("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise_formula("Ann = 1"), "Ann = 1");
+        assert_eq!(neutralise_formula(""), "");
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub(super) const MEMBERS_TABLE: &str = "members";
 pub(super) const VEHICLES_TABLE: &str = "vehicles";
 /// Enough rows for a screen of results; a longer list means the query should be narrower.
 const SEARCH_LIMIT: usize = 50;
-const MAX_NOTES_CHARS: usize = 2000;
+const MAX_NOTES_CHARS: usize = crate::domain::member_import::NOTES_MAX_CHARS;
 const MAX_DESCRIPTION_CHARS: usize = 40;
 
 /// What the desk collects about a new member. Nothing else: no address, no ID numbers.
@@ -1043,7 +1043,10 @@ fn insert_vehicle(
     Ok(writer.put_vehicle(vehicle)?)
 }
 
-fn vehicle_added_draft(caller: &Caller, vehicle: &VehicleRecord) -> crate::audit::AuditDraft {
+pub(super) fn vehicle_added_draft(
+    caller: &Caller,
+    vehicle: &VehicleRecord,
+) -> crate::audit::AuditDraft {
     let mut draft = caller.draft(AuditAction::VehicleAdded);
     draft.objects = vec![vehicle.member_id.to_string(), vehicle.id.to_string()];
     draft.fields = vec![

@@ -20,6 +20,7 @@ mod error;
 pub mod integrity;
 mod login;
 mod login_gate;
+mod member_import;
 mod members;
 mod name_search;
 mod plans;
@@ -77,6 +78,11 @@ pub use drawer::{MovementView, ShiftView};
 pub use duplicates::{DuplicateField, DuplicateMatch, DuplicateReport, OnDuplicate};
 pub use error::ServiceError;
 pub use login::{LoginRequest, SecondFactor};
+pub use member_import::{
+    Column, FileDuplicate, FileEncoding, IMPORT_POINTS_REASON, ImportFileError, ImportPreviewRow,
+    ImportReport, ImportRequest, ImportRow, ImportRows, PREVIEW_ROWS, RowProblem, StoreDuplicate,
+    UniqueField,
+};
 pub use members::{Change, MemberInput, MemberUpdate, NewMember, VehicleInput};
 pub use plans::{PackageSale, PlanSale, SaleReceipt, SoldPackage, SoldPlan};
 pub use points::PointsView;

@@ -61,6 +61,21 @@ impl NameSearch {
         let _ = inner.index.replace(member, tokens);
     }
 
+    /// [`NameSearch::set`] for many new members at once (an import): one sort, not one
+    /// insertion each.
+    pub fn set_many(&self, members: Vec<(RecordId, Vec<String>)>) {
+        let mut inner = self.lock();
+        if inner.building && !inner.ready {
+            let pending: Vec<_> = members
+                .iter()
+                .map(|(member, tokens)| (*member, Some(tokens.clone())))
+                .collect();
+            inner.pending.extend(pending);
+        }
+        // Only more than 4 GiB of names fails; search by phone, plate and number still works.
+        let _ = inner.index.bulk_load(members);
+    }
+
     /// Starts building from a snapshot of the store on a background thread; search by phone,
     /// plate or number works meanwhile, and name search once it is done.
     pub fn start_build(self: &Arc<Self>, store: Arc<Store>, vault: Arc<UnlockedVault>) {

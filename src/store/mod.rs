@@ -27,7 +27,7 @@ pub use codec::encode as encode_record;
 pub use error::StoreError;
 pub use read_only::ReadOnlyStore;
 pub use snapshot::{RawRow, SnapshotEvent, TableKind, known_tables};
-pub use transactions::{AuditStream, ReadAccess, StoreReader, StoreWriter};
+pub use transactions::{AuditStream, NewMembers, ReadAccess, StoreReader, StoreWriter};
 
 /// The store's file name inside the data directory.
 pub const STORE_FILE_NAME: &str = "frontdesk.redb";

@@ -16,12 +16,13 @@ use serde::de::DeserializeOwned;
 
 use super::codec::{decode, encode};
 use super::records::{
-    ConsentRecord, MemberRecord, PendingEnrolmentRecord, ShopSettings, StaffRecord,
+    ConsentRecord, MemberRecord, MemberStats, PendingEnrolmentRecord, ShopSettings, StaffRecord,
     StaffSshKeysRecord, UnfinishedSetupRecord, VehicleRecord,
 };
 use super::schema::*;
 use crate::audit::{self, AuditDraft, AuditEntry};
 use crate::auth::throttle::LoginThrottle;
+use crate::domain::loyalty::LedgerEntry;
 use crate::ids::RecordId;
 
 /// Called with each record's id and stored bytes during a table scan.
@@ -540,6 +541,37 @@ macro_rules! impl_read_access {
 impl_read_access!(StoreReader);
 impl_read_access!(StoreWriter);
 
+/// Members new to the store with everything that comes with them, for
+/// [`StoreWriter::insert_new_members`]. Consents and ledger entries are listed per member in
+/// the order they happened.
+#[derive(Default)]
+pub struct NewMembers {
+    pub members: Vec<MemberRecord>,
+    pub vehicles: Vec<VehicleRecord>,
+    /// Blind-index token and the member it points at.
+    pub index_tokens: Vec<([u8; 32], RecordId)>,
+    pub consents: Vec<(RecordId, ConsentRecord)>,
+    pub ledger: Vec<(RecordId, LedgerEntry)>,
+    pub stats: Vec<(RecordId, MemberStats)>,
+}
+
+/// `(member, sequence)` keys for histories of new members: 0, 1, … per member in list order,
+/// the rows then sorted by key.
+fn sequenced<T>(rows: Vec<(RecordId, T)>) -> Vec<((u128, u64), T)> {
+    let mut next: std::collections::HashMap<RecordId, u64> = std::collections::HashMap::new();
+    let mut keyed: Vec<((u128, u64), T)> = rows
+        .into_iter()
+        .map(|(member, row)| {
+            let seq = next.entry(member).or_insert(0);
+            let key = (member.as_u128(), *seq);
+            *seq += 1;
+            (key, row)
+        })
+        .collect();
+    keyed.sort_unstable_by_key(|(key, _)| *key);
+    keyed
+}
+
 /// One atomic change. Audit entries appended here commit together with the change they
 /// describe, or not at all.
 pub struct StoreWriter {
@@ -845,6 +877,74 @@ impl StoreWriter {
         self.tx
             .open_multimap_table(MEMBER_VEHICLES)?
             .insert(vehicle.member_id.as_u128(), vehicle.id.as_u128())?;
+        Ok(())
+    }
+
+    /// Inserts many new members at once (an import), in the layouts `put_member`,
+    /// `put_vehicle`, `add_index_token`, `append_consent`, `append_ledger` and
+    /// `put(MEMBER_STATS, …)` write: each table opened once and its rows inserted in key
+    /// order, which in one large transaction is several times faster than row by row. The
+    /// members must be new: their consent and ledger histories start at sequence 0.
+    pub fn insert_new_members(&mut self, new: NewMembers) -> Result<(), StoreError> {
+        let NewMembers {
+            mut members,
+            mut vehicles,
+            mut index_tokens,
+            consents,
+            ledger,
+            mut stats,
+        } = new;
+        members.sort_unstable_by_key(|member| member.id);
+        {
+            let mut table = self.tx.open_table(MEMBERS)?;
+            for member in &members {
+                table.insert(member.id.as_u128(), encode(member)?.as_slice())?;
+            }
+        }
+        vehicles.sort_unstable_by_key(|vehicle| vehicle.id);
+        {
+            let mut table = self.tx.open_table(VEHICLES)?;
+            for vehicle in &vehicles {
+                table.insert(vehicle.id.as_u128(), encode(vehicle)?.as_slice())?;
+            }
+        }
+        let mut owners: Vec<(u128, u128)> = vehicles
+            .iter()
+            .map(|v| (v.member_id.as_u128(), v.id.as_u128()))
+            .collect();
+        owners.sort_unstable();
+        {
+            let mut table = self.tx.open_multimap_table(MEMBER_VEHICLES)?;
+            for (member, vehicle) in owners {
+                table.insert(member, vehicle)?;
+            }
+        }
+        index_tokens.sort_unstable();
+        {
+            let mut table = self.tx.open_multimap_table(BLIND_INDEX)?;
+            for (token, member) in &index_tokens {
+                table.insert(token, member.as_u128())?;
+            }
+        }
+        {
+            let mut table = self.tx.open_table(CONSENTS)?;
+            for (key, consent) in sequenced(consents) {
+                table.insert(key, encode(&consent)?.as_slice())?;
+            }
+        }
+        {
+            let mut table = self.tx.open_table(LEDGER)?;
+            for (key, entry) in sequenced(ledger) {
+                table.insert(key, encode(&entry)?.as_slice())?;
+            }
+        }
+        stats.sort_unstable_by_key(|(member, _)| *member);
+        {
+            let mut table = self.tx.open_table(MEMBER_STATS)?;
+            for (member, stats) in &stats {
+                table.insert(member.as_u128(), encode(stats)?.as_slice())?;
+            }
+        }
         Ok(())
     }
 

@@ -1262,7 +1262,10 @@ impl App {
             let contexts = self.current_contexts();
             let mut hints: Vec<(String, &str)> = Vec::new();
             for context in &contexts {
-                for binding in self.env.keymap.section(*context).iter().take(6) {
+                let offered = self.env.keymap.section(*context).iter().filter(|binding| {
+                    rx.role == Role::Manager || !super::overlays::manager_only(binding.action)
+                });
+                for binding in offered.take(6) {
                     if let Some(chord) = binding.keys.first() {
                         hints.push((chord.to_string(), self.lang.tr_dynamic(&binding.desc)));
                     }

@@ -176,6 +176,8 @@ pub enum KeyContext {
     Receipt,
     /// The panel naming a member who already has the phone, email or plate just typed.
     Duplicate,
+    /// Importing members from a CSV file.
+    Import,
 }
 
 impl KeyContext {
@@ -195,6 +197,7 @@ impl KeyContext {
         KeyContext::EndOfDay,
         KeyContext::Receipt,
         KeyContext::Duplicate,
+        KeyContext::Import,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -214,6 +217,7 @@ impl KeyContext {
             KeyContext::EndOfDay => "end_of_day",
             KeyContext::Receipt => "receipt",
             KeyContext::Duplicate => "duplicate",
+            KeyContext::Import => "import",
         }
     }
 

@@ -205,6 +205,7 @@ fn context_title(context: KeyContext) -> &'static str {
         KeyContext::EndOfDay => "End of day",
         KeyContext::Receipt => "Receipt",
         KeyContext::Duplicate => "Already on another member",
+        KeyContext::Import => "Import members",
     }
 }
 
@@ -224,8 +225,9 @@ struct PaletteEntry {
     haystack: String,
 }
 
-/// Actions a cashier is never offered; the service refuses them anyway.
-fn manager_only(action: Action) -> bool {
+/// Actions a cashier is never offered (in the palette or the hint line); the service refuses
+/// them anyway.
+pub(crate) fn manager_only(action: Action) -> bool {
     matches!(
         action,
         Action::GoStaff
@@ -249,6 +251,7 @@ fn manager_only(action: Action) -> bool {
             | Action::CancelPlan
             | Action::VerifyChain
             | Action::ExportMemberData
+            | Action::ImportMembers
     )
 }
 

@@ -3,16 +3,16 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Paragraph, Row, Table, TableState, Wrap};
 
 use super::member::MemberView;
 use super::member_form::{MemberFormView, Prefill};
+use super::member_import::ImportView;
 use crate::service::{MemberSummary, ShownText};
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
-use crate::ui::text::{pad, truncate, width};
+use crate::ui::text::{truncate, width};
 use crate::ui::view::{BLANKED, Cx, Handled, RenderCx, View};
 use crate::ui::widgets::input::TextInput;
 use crate::ui::widgets::table::RowCursor;
@@ -125,6 +125,14 @@ impl View for MembersView {
                     Prefill::from_query(self.query.value()),
                     cx.lang,
                 ));
+                Handled::Yes
+            }
+            // The service decides (and audits a refusal) before the screen opens.
+            Action::ImportMembers => {
+                match cx.service.may_import_members(cx.session) {
+                    Ok(()) => cx.push(ImportView::new()),
+                    Err(err) => cx.fail(&err),
+                }
                 Handled::Yes
             }
             // Esc clears the query first, so a second Esc leaves the screen.
@@ -250,26 +258,8 @@ fn render_empty_state(
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
 }
 
-/// A personal field as a table cell `cells` wide: the privacy blank, the masked style, cut
-/// with an ellipsis so CJK and Latin text line up.
-pub fn personal_cell(rx: &RenderCx, text: &ShownText, masked: bool, cells: usize) -> Cell<'static> {
-    let span = rx.personal(text, masked);
-    let style = span.style;
-    Cell::from(Span::styled(pad(&span.content, cells), style))
-}
-
-/// Plain (already safe) text as a table cell `cells` wide.
-pub fn text_cell(text: &str, cells: usize, style: Style) -> Cell<'static> {
-    Cell::from(Span::styled(pad(text, cells), style))
-}
-
-/// Splits `total` cells between flexible columns by weight after the fixed ones.
-pub fn flex_widths(total: usize, fixed: &[usize], weights: &[usize]) -> Vec<usize> {
-    let gaps = fixed.len() + weights.len();
-    let rest = total.saturating_sub(fixed.iter().sum::<usize>() + gaps);
-    let weight_sum: usize = weights.iter().sum::<usize>().max(1);
-    weights.iter().map(|w| rest * w / weight_sum).collect()
-}
+/// Table cells and column widths, shared with the other member screens.
+pub use crate::ui::widgets::table::{flex_widths, personal_cell, text_cell};
 
 /// Selection marker width used by every table on the members screens.
 pub const HIGHLIGHT: &str = "▶ ";

@@ -15,6 +15,7 @@ pub mod member;
 pub mod member_dialogs;
 pub mod member_export;
 pub mod member_form;
+pub mod member_import;
 pub mod members;
 pub mod password;
 pub mod preferences;

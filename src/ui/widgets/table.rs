@@ -1,6 +1,14 @@
-//! Moving a selection through rows, shared by every list and table.
+//! Moving a selection through rows, and cells cut to their column, shared by every list and
+//! table.
+
+use ratatui::style::Style;
+use ratatui::text::Span;
+use ratatui::widgets::Cell;
 
 use super::super::actions::Action;
+use crate::service::ShownText;
+use crate::ui::text::pad;
+use crate::ui::view::RenderCx;
 
 /// The selected row of a list of `len` rows; `page` is how many rows one screenful shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -41,6 +49,27 @@ impl RowCursor {
         };
         true
     }
+}
+
+/// A personal field as a table cell `cells` wide: the privacy blank, the masked style, cut
+/// with an ellipsis so CJK and Latin text line up.
+pub fn personal_cell(rx: &RenderCx, text: &ShownText, masked: bool, cells: usize) -> Cell<'static> {
+    let span = rx.personal(text, masked);
+    let style = span.style;
+    Cell::from(Span::styled(pad(&span.content, cells), style))
+}
+
+/// Plain (already safe) text as a table cell `cells` wide.
+pub fn text_cell(text: &str, cells: usize, style: Style) -> Cell<'static> {
+    Cell::from(Span::styled(pad(text, cells), style))
+}
+
+/// Splits `total` cells between flexible columns by weight after the fixed ones.
+pub fn flex_widths(total: usize, fixed: &[usize], weights: &[usize]) -> Vec<usize> {
+    let gaps = fixed.len() + weights.len();
+    let rest = total.saturating_sub(fixed.iter().sum::<usize>() + gaps);
+    let weight_sum: usize = weights.iter().sum::<usize>().max(1);
+    weights.iter().map(|w| rest * w / weight_sum).collect()
 }
 
 #[cfg(test)]
