@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use zeroize::Zeroizing;
 
 use super::members::{MEMBERS_TABLE, VEHICLES_TABLE};
+use super::tombstones::{GoneReason, tombstone_view};
 use super::views::{Masker, ShownText};
 use super::{BookingView, Service, ServiceError, Session};
 use crate::domain::access::Operation;
@@ -35,6 +36,8 @@ pub struct CustomerLabel {
     pub name: Option<ShownText>,
     /// Whether the name and plate were masked for the caller's role.
     pub masked: bool,
+    /// Set when the member is gone (erased, anonymised, merged): shown instead of a name.
+    pub gone: Option<GoneReason>,
 }
 
 /// A vehicle to choose for a booking.
@@ -126,6 +129,16 @@ impl Service {
                 slot.insert(reader.member(member_id)?);
             }
             let Some(Some(record)) = members.get(&member_id) else {
+                if let Some(tombstone) = reader.member_tombstone(member_id)? {
+                    let gone = tombstone_view(&reader, &tombstone)?;
+                    label.customer = Some(CustomerLabel {
+                        member: member_id,
+                        member_number: gone.member_number,
+                        name: None,
+                        masked,
+                        gone: Some(gone.reason),
+                    });
+                }
                 labels.push(label);
                 continue;
             };
@@ -144,6 +157,7 @@ impl Service {
                 member_number: record.member_number,
                 name,
                 masked,
+                gone: None,
             });
             labels.push(label);
         }
@@ -160,9 +174,22 @@ impl Service {
         let vault = self.unlocked_vault()?;
         let masker = Masker::for_role(caller.role);
         let reader = self.store.read()?;
-        let record = reader
-            .member(member)?
-            .ok_or(ServiceError::NotFound("member"))?;
+        let Some(record) = reader.member(member)? else {
+            let tombstone = reader
+                .member_tombstone(member)?
+                .ok_or(ServiceError::NotFound("member"))?;
+            let gone = tombstone_view(&reader, &tombstone)?;
+            return Ok(MemberCard {
+                label: CustomerLabel {
+                    member,
+                    member_number: gone.member_number,
+                    name: None,
+                    masked: !caller.role.sees_full_personal_data(),
+                    gone: Some(gone.reason),
+                },
+                vehicles: Vec::new(),
+            });
+        };
         let key = vault.unwrap_member_key(&record.wrapped_key, member).ok();
         let name = key
             .as_ref()
@@ -186,6 +213,7 @@ impl Service {
                 member_number: record.member_number,
                 name,
                 masked: !caller.role.sees_full_personal_data(),
+                gone: None,
             },
             vehicles,
         })

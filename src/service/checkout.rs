@@ -634,7 +634,7 @@ impl Service {
             None => (Vec::new(), Vec::new()),
         };
         let member_number = match member {
-            Some(id) => reader.member(id)?.map(|m| m.member_number),
+            Some(id) => reader.member_number_of(id)?,
             None => None,
         };
         drop(reader);

@@ -328,6 +328,12 @@ impl Service {
                 return Ok(id);
             }
         }
+        if let Some(tombstone) = reader.member_tombstone_by_number(number)? {
+            let gone = super::tombstones::tombstone_view(&reader, &tombstone)?;
+            return Err(ServiceError::invalid(super::tombstones::gone_sentence(
+                &gone,
+            )));
+        }
         Err(ServiceError::invalid(format!(
             "there is no member number {number}; check the number on the member's card or search for the member at the desk"
         )))

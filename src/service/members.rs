@@ -653,6 +653,7 @@ impl Service {
                 members: Vec::new(),
                 names_complete: self.names.is_ready(),
                 names_masked: !caller.role.sees_full_personal_data(),
+                gone: Vec::new(),
             });
         }
         let reader = self.store.read()?;
@@ -660,7 +661,13 @@ impl Service {
             reader.ids_for_token(&vault.blind_index(kind, value).to_bytes())
         };
         let number_text = query.trim_start_matches(['#', 'M', 'm']);
+        let mut gone = Vec::new();
         if !number_text.is_empty() && number_text.chars().all(|c| c.is_ascii_digit()) {
+            if let Ok(number) = number_text.parse::<u64>()
+                && let Some(tombstone) = reader.member_tombstone_by_number(number)?
+            {
+                gone.push(super::tombstones::tombstone_view(&reader, &tombstone)?);
+            }
             add_new(
                 &mut found,
                 lookup(BlindIndexKind::MemberNumber, number_text)?,
@@ -765,6 +772,7 @@ impl Service {
             members,
             names_complete: self.names.is_ready(),
             names_masked,
+            gone,
         })
     }
 

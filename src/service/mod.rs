@@ -35,6 +35,7 @@ mod ssh_keys;
 mod staff;
 mod till;
 mod till_integrity;
+mod tombstones;
 mod views;
 
 use std::sync::{Arc, RwLock};
@@ -98,6 +99,7 @@ pub use setup::{
 };
 pub use ssh_keys::{MAX_SSH_KEYS_PER_STAFF, SshKeyView, SshKeysView};
 pub use staff::{LANGUAGES, NewStaff, StaffSummary, TEMPORARY_PASSWORD_VALIDITY, TemporaryLogin};
+pub use tombstones::{GoneReason, MemberLookup, TombstoneView, gone_sentence};
 pub use views::{BirthdayView, MemberDetail, MemberSummary, SearchResults, ShownText, VehicleView};
 
 use login_gate::LoginGate;

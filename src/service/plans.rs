@@ -260,7 +260,7 @@ impl Service {
             draft.fields = vec!["price_override".into()];
         }
         let settings = self.settings()?;
-        let member_number = writer.member(member)?.map(|m| m.member_number);
+        let member_number = writer.member_number_of(member)?;
         let text = sale_receipt(
             &ReceiptHeader {
                 shop_name: &settings.shop_name,

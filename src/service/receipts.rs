@@ -434,7 +434,7 @@ impl Service {
         let till = self.till_settings()?;
         let member_number = |member: Option<RecordId>| -> Result<Option<u64>, ServiceError> {
             Ok(match member {
-                Some(id) => reader.member(id)?.map(|m| m.member_number),
+                Some(id) => reader.member_number_of(id)?,
                 None => None,
             })
         };

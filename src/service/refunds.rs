@@ -332,7 +332,7 @@ impl Service {
                 let mut member_number = None;
                 if let Some(member) = visit.member {
                     draft.objects.push(member.to_string());
-                    member_number = writer.member(member)?.map(|m| m.member_number);
+                    member_number = writer.member_number_of(member)?;
                     let mut stats = stats_of(writer, member)?;
                     let entries =
                         self.refund_ledger_entries(writer, member, &visit, &given_back, now)?;

@@ -161,6 +161,9 @@ pub struct SearchResults {
     /// The caller sees names masked, so a name is found only by a whole name or by what the
     /// mask shows of it (see `domain::masking::name_query_within_mask`).
     pub names_masked: bool,
+    /// A member number typed for a member who is gone (erased, anonymised, merged): shown
+    /// as "#1042 erased" instead of "no member matches".
+    pub gone: Vec<super::TombstoneView>,
 }
 
 #[derive(Debug, Clone)]

@@ -274,6 +274,29 @@ impl Store {
         Ok(())
     }
 
+    /// Compacts the file if an erasure asked for it since the last compaction; `Ok(true)`
+    /// when it did. Needs the file to itself: a store shared beside the server leaves it to
+    /// the next exclusive holder.
+    pub fn compact_if_due(&mut self) -> Result<bool, StoreError> {
+        if self.sharing == Sharing::BesideServer {
+            return Ok(false);
+        }
+        let due = self
+            .read()?
+            .bytes_by_name(schema::META, schema::META_COMPACTION_DUE)?
+            .is_some();
+        if !due {
+            return Ok(false);
+        }
+        let writer = self.begin_write_raw()?;
+        writer
+            .open_table(schema::META)?
+            .remove(schema::META_COMPACTION_DUE)?;
+        writer.commit()?;
+        self.compact()?;
+        Ok(true)
+    }
+
     /// redb's own structural check of the file. It repairs as it goes, so it needs the file
     /// to itself: a shared store is refused with [`StoreError::InUse`].
     pub fn check_integrity(&mut self) -> Result<bool, StoreError> {
@@ -742,5 +765,75 @@ mod tests {
         assert_eq!(stored_version(&tx), Some(schema::SCHEMA_VERSION));
         let staff = tx.open_table(schema::STAFF).unwrap();
         assert_eq!(staff.get(9u128).unwrap().unwrap().value(), staff_bytes);
+    }
+
+    #[test]
+    fn a_schema_6_file_gains_empty_tombstone_and_erasure_tables_and_keeps_its_members() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::create(dir.path()).unwrap());
+        let member_bytes: &[u8] = b"an already stored member record";
+        {
+            let db = Database::open(Store::file_in(dir.path())).unwrap();
+            let tx = db.begin_write().unwrap();
+            assert!(tx.delete_table(schema::MEMBER_TOMBSTONES).unwrap());
+            assert!(tx.delete_table(schema::ERASURES).unwrap());
+            tx.open_table(schema::MEMBERS)
+                .unwrap()
+                .insert(11u128, member_bytes)
+                .unwrap();
+            tx.open_table(schema::META)
+                .unwrap()
+                .insert(schema::META_SCHEMA_VERSION, 6u32.to_le_bytes().as_slice())
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let reader = store.read().unwrap();
+        assert!(
+            reader
+                .member_tombstone(RecordId::from_u128(11))
+                .unwrap()
+                .is_none()
+        );
+        assert!(reader.member_tombstone_by_number(100001).unwrap().is_none());
+        assert!(reader.erasures().unwrap().is_empty());
+        drop(reader);
+        drop(store);
+        let db = Database::open(Store::file_in(dir.path())).unwrap();
+        let tx = db.begin_read().unwrap();
+        assert_eq!(stored_version(&tx), Some(schema::SCHEMA_VERSION));
+        let members = tx.open_table(schema::MEMBERS).unwrap();
+        assert_eq!(members.get(11u128).unwrap().unwrap().value(), member_bytes);
+    }
+
+    #[test]
+    fn a_tombstone_is_found_by_id_and_by_number_and_gives_the_number_of_a_gone_member() {
+        use records::{MemberTombstone, TombstoneReason};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path()).unwrap();
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let tombstone = MemberTombstone {
+            id: RecordId::from_u128(42),
+            member_number: 100042,
+            reason: TombstoneReason::MergedInto {
+                survivor: RecordId::from_u128(7),
+            },
+            at,
+            member_since: at,
+        };
+        let mut writer = store.write().unwrap();
+        writer.put_member_tombstone(&tombstone).unwrap();
+        writer.commit().unwrap();
+        let reader = store.read().unwrap();
+        assert_eq!(
+            reader.member_tombstone(tombstone.id).unwrap().as_ref(),
+            Some(&tombstone)
+        );
+        assert_eq!(
+            reader.member_tombstone_by_number(100042).unwrap().as_ref(),
+            Some(&tombstone)
+        );
+        assert_eq!(reader.member_number_of(tombstone.id).unwrap(), Some(100042));
+        assert!(reader.member(tombstone.id).unwrap().is_none());
     }
 }

@@ -132,6 +132,48 @@ pub struct MemberRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What is left of a member whose record is gone: the number stays findable ("#1042 erased",
+/// "#1042 merged into #77") and visits, ledger and bookings keep pointing at the id. It holds
+/// no personal field and no key. Kept in its own table (postcard records cannot grow fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberTombstone {
+    pub id: RecordId,
+    pub member_number: u64,
+    pub reason: TombstoneReason,
+    pub at: DateTime<Utc>,
+    pub member_since: DateTime<Utc>,
+}
+
+/// Why a member became a tombstone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TombstoneReason {
+    /// Erased at the member's request (SPEC section 8).
+    Erased,
+    /// Anonymised by a retention run after a long time without a visit or booking.
+    Retention,
+    /// Folded into another member, who keeps the history.
+    MergedInto { survivor: RecordId },
+}
+
+impl TombstoneReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TombstoneReason::Erased => "erased",
+            TombstoneReason::Retention => "retention",
+            TombstoneReason::MergedInto { .. } => "merged",
+        }
+    }
+}
+
+/// One line of the erasure ledger: which member was erased and when, nothing else. Kept in
+/// the store, carried in every backup and written beside backups, so that restoring an older
+/// backup erases again whoever was erased after it was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureRecord {
+    pub member: RecordId,
+    pub at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VehicleRecord {
     pub id: RecordId,

@@ -5,7 +5,7 @@ use redb::{MultimapTableDefinition, ReadableTable, TableDefinition, WriteTransac
 use super::StoreError;
 
 /// Bumped whenever a table or record layout changes; each bump adds a step to [`migrate`].
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub const STAFF: TableDefinition<u128, &[u8]> = TableDefinition::new("staff");
@@ -78,6 +78,15 @@ pub const OPEN_SHIFTS: TableDefinition<u128, u128> = TableDefinition::new("open_
 /// not self-describing, so older staff records still decode; no row means enrolled.
 pub const STAFF_ENROLMENTS: TableDefinition<u128, &[u8]> = TableDefinition::new("staff_enrolments");
 
+// Added in schema 7: members that are gone, and the erasure ledger.
+/// Member id → [`super::records::MemberTombstone`]: an erased, anonymised or merged member's
+/// number and why it is gone. The member's own record is deleted from [`MEMBERS`].
+pub const MEMBER_TOMBSTONES: TableDefinition<u128, &[u8]> =
+    TableDefinition::new("member_tombstones");
+/// Member id → [`super::records::ErasureRecord`]: every erasure (and retention
+/// anonymisation), ids and times only, re-applied when an older backup is restored.
+pub const ERASURES: TableDefinition<u128, &[u8]> = TableDefinition::new("erasures");
+
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 /// Present while the setup wizard has created the shop but the owner has not yet set up
 /// their authenticator; the next start resumes the wizard instead of showing a login.
@@ -95,6 +104,9 @@ pub const META_NEXT_RECEIPT_NUMBER: &str = "next_receipt_number";
 /// and then loads a backup's rows into it, and a backup from before these tokens must still
 /// be backfilled.
 pub const META_PLATE_TAILS: &str = "plate_tail_tokens";
+/// Present after a member was erased or anonymised while the file was shared: the freed pages
+/// still hold their ciphertext until the next compaction, which clears this.
+pub const META_COMPACTION_DUE: &str = "compaction_due";
 
 pub fn read_version(bytes: &[u8]) -> Result<u32, StoreError> {
     let raw: [u8; 4] = bytes
@@ -119,6 +131,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     create_staff_ssh_key_table(tx)?;
     create_till_tables(tx)?;
     create_enrolment_table(tx)?;
+    create_tombstone_tables(tx)?;
     tx.open_table(META)?
         .insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())?;
     Ok(())
@@ -164,6 +177,12 @@ fn create_till_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
 
 fn create_enrolment_table(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(STAFF_ENROLMENTS)?;
+    Ok(())
+}
+
+fn create_tombstone_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(MEMBER_TOMBSTONES)?;
+    tx.open_table(ERASURES)?;
     Ok(())
 }
 
@@ -215,6 +234,11 @@ pub fn migrate(tx: &WriteTransaction) -> Result<u32, StoreError> {
         // Schema 6 only adds the pending-enrolment table: every account in an older file was
         // enrolled when it was created (the manager saw its secret), so none is pending.
         create_enrolment_table(tx)?;
+    }
+    if found < 7 {
+        // Schema 7 only adds the tombstone and erasure-ledger tables: no member was erased or
+        // merged before it (erasure did not exist), so both start empty.
+        create_tombstone_tables(tx)?;
     }
     if found < SCHEMA_VERSION {
         tx.open_table(META)?

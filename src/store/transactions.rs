@@ -16,8 +16,9 @@ use serde::de::DeserializeOwned;
 
 use super::codec::{decode, encode};
 use super::records::{
-    ConsentRecord, MemberRecord, MemberStats, PendingEnrolmentRecord, ShopSettings, StaffRecord,
-    StaffSshKeysRecord, UnfinishedSetupRecord, VehicleRecord,
+    ConsentRecord, ErasureRecord, MemberRecord, MemberStats, MemberTombstone,
+    PendingEnrolmentRecord, ShopSettings, StaffRecord, StaffSshKeysRecord, UnfinishedSetupRecord,
+    VehicleRecord,
 };
 use super::schema::*;
 use crate::audit::{self, AuditDraft, AuditEntry};
@@ -221,6 +222,43 @@ pub trait ReadAccess {
         self.bytes_by_id(MEMBERS, id.as_u128())?
             .map(|bytes| decode("member", &bytes))
             .transpose()
+    }
+
+    /// What is left of a member who is gone (erased, anonymised or merged).
+    fn member_tombstone(&self, id: RecordId) -> Result<Option<MemberTombstone>, StoreError> {
+        self.get(MEMBER_TOMBSTONES, id, "member tombstone")
+    }
+
+    /// The tombstone with this member number. Tombstones are few (a shop erases a handful of
+    /// members a year), so they are scanned rather than indexed.
+    fn member_tombstone_by_number(
+        &self,
+        number: u64,
+    ) -> Result<Option<MemberTombstone>, StoreError> {
+        let mut found = None;
+        self.scan_by_id(MEMBER_TOMBSTONES, &mut |_, bytes| {
+            if found.is_none() {
+                let tombstone: MemberTombstone = decode("member tombstone", bytes)?;
+                if tombstone.member_number == number {
+                    found = Some(tombstone);
+                }
+            }
+            Ok(())
+        })?;
+        Ok(found)
+    }
+
+    /// A member's number whether the member is live or a tombstone.
+    fn member_number_of(&self, id: RecordId) -> Result<Option<u64>, StoreError> {
+        if let Some(member) = self.member(id)? {
+            return Ok(Some(member.member_number));
+        }
+        Ok(self.member_tombstone(id)?.map(|t| t.member_number))
+    }
+
+    /// The erasure ledger: every member erased or anonymised, with when.
+    fn erasures(&self) -> Result<Vec<ErasureRecord>, StoreError> {
+        self.all(ERASURES, "erasure")
     }
 
     fn member_count(&self) -> Result<u64, StoreError> {
@@ -866,6 +904,65 @@ impl StoreWriter {
         self.tx
             .open_table(MEMBERS)?
             .insert(member.id.as_u128(), bytes.as_slice())?;
+        Ok(())
+    }
+
+    /// Asks for the file to be compacted when it is next held alone (see
+    /// [`super::Store::compact_if_due`]), so erased ciphertext leaves the freed pages.
+    pub fn mark_compaction_due(&mut self) -> Result<(), StoreError> {
+        self.tx
+            .open_table(META)?
+            .insert(META_COMPACTION_DUE, [1u8].as_slice())?;
+        Ok(())
+    }
+
+    /// Deletes a member's record (sealed fields and wrapped key) from the members table.
+    /// The caller removes the blind-index tokens it listed and leaves a tombstone.
+    pub fn delete_member(&mut self, member: RecordId) -> Result<(), StoreError> {
+        self.tx.open_table(MEMBERS)?.remove(member.as_u128())?;
+        Ok(())
+    }
+
+    pub fn put_member_tombstone(&mut self, tombstone: &MemberTombstone) -> Result<(), StoreError> {
+        self.put(MEMBER_TOMBSTONES, tombstone.id, tombstone)
+    }
+
+    /// Adds one erasure to the ledger (kept when the member was already in it).
+    pub fn record_erasure(&mut self, erasure: &ErasureRecord) -> Result<(), StoreError> {
+        if self
+            .bytes_by_id(ERASURES, erasure.member.as_u128())?
+            .is_none()
+        {
+            self.put(ERASURES, erasure.member, erasure)?;
+        }
+        Ok(())
+    }
+
+    /// Drops every consent change of a member (they name the staff and policy only, but
+    /// belong to a person who is gone).
+    pub fn delete_consents(&mut self, member: RecordId) -> Result<u64, StoreError> {
+        let key = member.as_u128();
+        let mut table = self.tx.open_table(CONSENTS)?;
+        let mut sequences = Vec::new();
+        for row in table.range((key, 0)..=(key, u64::MAX))? {
+            sequences.push(row?.0.value().1);
+        }
+        for sequence in &sequences {
+            table.remove((key, *sequence))?;
+        }
+        Ok(sequences.len() as u64)
+    }
+
+    /// Removes a link from a one-to-many table.
+    pub fn unlink(
+        &mut self,
+        table: redb::MultimapTableDefinition<u128, u128>,
+        key: RecordId,
+        value: RecordId,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .open_multimap_table(table)?
+            .remove(key.as_u128(), value.as_u128())?;
         Ok(())
     }
 

@@ -993,7 +993,12 @@ impl View for BookingEditor {
             match self.label.as_ref().and_then(|l| l.customer.as_ref()) {
                 Some(customer) => {
                     spans.push(Span::raw(format!("#{} ", customer.member_number)));
-                    if let Some(name) = &customer.name {
+                    if let Some(gone) = customer.gone {
+                        spans.push(Span::styled(
+                            crate::ui::text::gone_word(gone, rx.lang),
+                            rx.theme.muted,
+                        ));
+                    } else if let Some(name) = &customer.name {
                         spans.push(rx.personal(name, customer.masked));
                     }
                 }

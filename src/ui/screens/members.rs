@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Row, Table, TableState, Wrap};
 use super::member::MemberView;
 use super::member_form::{MemberFormView, Prefill};
 use super::member_import::ImportView;
-use crate::service::{MemberSummary, ShownText};
+use crate::service::{MemberSummary, ShownText, TombstoneView};
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
 use crate::ui::text::{truncate, width};
@@ -25,6 +25,8 @@ pub const BIRTHDAY_MARKER: &str = "🎂";
 pub struct MembersView {
     query: TextInput,
     results: Vec<MemberSummary>,
+    /// A typed member number that belongs to a member who is gone.
+    gone: Vec<TombstoneView>,
     /// `false` while the name index builds: name matches may be missing.
     names_complete: bool,
     names_masked: bool,
@@ -44,6 +46,7 @@ impl MembersView {
                 .with_max(80)
                 .with_placeholder("phone, last 4 digits, plate, name or member number"),
             results: Vec::new(),
+            gone: Vec::new(),
             names_complete: true,
             names_masked: false,
             cursor: RowCursor::new(0),
@@ -54,6 +57,7 @@ impl MembersView {
         let query = self.query.value().trim();
         if query.is_empty() {
             self.results.clear();
+            self.gone.clear();
             self.cursor.set_len(0);
             self.names_complete = cx.service.name_index_ready();
             return;
@@ -66,6 +70,7 @@ impl MembersView {
                     .and_then(|i| self.results.get(i))
                     .map(|m| m.id);
                 self.results = found.members;
+                self.gone = found.gone;
                 self.names_complete = found.names_complete;
                 self.names_masked = found.names_masked;
                 self.cursor.set_len(self.results.len());
@@ -76,6 +81,7 @@ impl MembersView {
             }
             Err(err) => {
                 self.results.clear();
+                self.gone.clear();
                 self.cursor.set_len(0);
                 cx.fail(&err);
             }
@@ -194,7 +200,9 @@ impl View for MembersView {
         }
         frame.render_widget(Paragraph::new(Line::from(status)), status_row);
 
-        if self.results.is_empty() {
+        if self.results.is_empty() && !self.gone.is_empty() {
+            render_gone(&self.gone, frame, table_area, rx);
+        } else if self.results.is_empty() {
             render_empty_state(
                 self.query.is_empty(),
                 self.names_masked,
@@ -206,6 +214,26 @@ impl View for MembersView {
             render_results(&self.results, self.cursor.selected(), frame, table_area, rx);
         }
     }
+}
+
+/// "#100042 erased on 2026-11-03": a typed number whose member is gone.
+fn render_gone(gone: &[TombstoneView], frame: &mut Frame, area: Rect, rx: &RenderCx) {
+    let mut lines = vec![Line::from("")];
+    for member in gone {
+        lines.push(Line::from(vec![
+            Span::styled(format!("#{}  ", member.member_number), rx.theme.accent),
+            Span::styled(
+                crate::ui::text::gone_word(member.reason, rx.lang),
+                rx.theme.muted,
+            ),
+            Span::raw(format!("  {}", rx.date_time(member.at))),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(rx.tr(
+        "Their personal data no longer exists; visits and points stay for the accounts under the number.",
+    )));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
 }
 
 fn render_empty_state(

@@ -787,7 +787,12 @@ fn customer_pieces(
     match label.and_then(|l| l.customer.as_ref()) {
         Some(customer) => {
             let mut pieces = vec![(format!("#{} ", customer.member_number), style)];
-            if let Some(name) = &customer.name {
+            if let Some(gone) = customer.gone {
+                pieces.push((
+                    crate::ui::text::gone_word(gone, rx.lang),
+                    style.patch(rx.theme.muted),
+                ));
+            } else if let Some(name) = &customer.name {
                 let shown = rx.personal(name, customer.masked);
                 pieces.push((shown.content.into_owned(), style.patch(shown.style)));
             }
