@@ -158,6 +158,8 @@ audit_actions! {
     MemberExported => "member.exported",
     /// Data-rights erasure (crypto-shredding) of one member.
     MemberErased => "member.erased",
+    /// Two records of one person folded into one; fields name what came from the absorbed one.
+    MemberMerged => "member.merged",
     /// Members brought in from a customer list (`frontdesk import`): one entry per file, with
     /// the member numbers given, the columns and the file's SHA-256; outcome `failed` when the
     /// file was refused and nothing was written.

@@ -6,6 +6,7 @@ mod backup;
 mod demo;
 mod import;
 mod init;
+mod merge;
 mod passwd;
 mod prompt;
 mod receipt;
@@ -70,6 +71,8 @@ enum Command {
     Access(access::AccessArgs),
     /// Bring customers in from a CSV file, all or nothing (managers only); --dry-run checks it.
     Import(import::ImportArgs),
+    /// Fold two records of the same person into one (managers only).
+    Merge(merge::MergeArgs),
 }
 
 /// An error already phrased for the person at the terminal.
@@ -150,5 +153,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Receipt(args)) => receipt::run(&data, &runtime, args),
         Some(Command::Access(args)) => access::run(&data, &runtime, args),
         Some(Command::Import(args)) => import::run(&data, &runtime, args),
+        Some(Command::Merge(args)) => merge::run(&data, &runtime, args),
     }
 }

@@ -114,6 +114,10 @@ pub enum Operation {
     ImportMembers,
     /// Check a customer list against the store without importing it (a dry run).
     PreviewMemberImport,
+    /// Fold two records of the same person into one (after a fresh code).
+    MergeMembers,
+    /// Compare two records side by side before merging them.
+    PreviewMemberMerge,
 }
 
 impl Operation {
@@ -151,6 +155,8 @@ impl Operation {
             Operation::ExportMemberData => "export_member_data",
             Operation::ImportMembers => "import_members",
             Operation::PreviewMemberImport => "preview_member_import",
+            Operation::MergeMembers => "merge_members",
+            Operation::PreviewMemberMerge => "preview_member_merge",
         }
     }
 
@@ -167,11 +173,15 @@ impl Operation {
             (
                 ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog | OverridePrice | VoidVisit
                 | AdjustPoints | SuspendOrCancelPlan | RunMaintenance | MakeBackup | RefundVisit
-                | SaveDuplicateMember | PreviewMemberImport,
+                | SaveDuplicateMember | PreviewMemberImport | PreviewMemberMerge,
                 Role::Manager,
             ) => Rule::Allowed,
             (
-                ResetStaffCredentials | EditStaffAccount | ExportMemberData | ImportMembers,
+                ResetStaffCredentials
+                | EditStaffAccount
+                | ExportMemberData
+                | ImportMembers
+                | MergeMembers,
                 Role::Manager,
             ) => Rule::AfterStepUp,
             (
@@ -191,7 +201,9 @@ impl Operation {
                 | RefundVisit
                 | SaveDuplicateMember
                 | ImportMembers
-                | PreviewMemberImport,
+                | PreviewMemberImport
+                | MergeMembers
+                | PreviewMemberMerge,
                 Role::Cashier,
             ) => Rule::Denied,
         }
@@ -246,6 +258,8 @@ mod tests {
             Operation::SaveDuplicateMember,
             Operation::ImportMembers,
             Operation::PreviewMemberImport,
+            Operation::MergeMembers,
+            Operation::PreviewMemberMerge,
         ] {
             assert_eq!(
                 operation.rule_for(Role::Cashier),

@@ -11,6 +11,7 @@ pub mod field_error;
 pub mod loyalty;
 pub mod masking;
 pub mod member_import;
+pub mod member_merge;
 pub mod money;
 pub mod name;
 pub mod password_policy;

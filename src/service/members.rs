@@ -104,20 +104,20 @@ pub struct NewMember {
 }
 
 /// Member fields after validation, ready to seal.
-struct CleanMember {
-    name: Zeroizing<String>,
-    phone: Option<Phone>,
-    email: Option<Zeroizing<String>>,
-    birthday: Option<NaiveDate>,
-    notes: Option<Zeroizing<String>>,
+pub(super) struct CleanMember {
+    pub name: Zeroizing<String>,
+    pub phone: Option<Phone>,
+    pub email: Option<Zeroizing<String>>,
+    pub birthday: Option<NaiveDate>,
+    pub notes: Option<Zeroizing<String>>,
 }
 
-struct SealedMember {
-    name: Sealed,
-    phone: Option<Sealed>,
-    email: Option<Sealed>,
-    birthday: Option<Sealed>,
-    notes: Option<Sealed>,
+pub(super) struct SealedMember {
+    pub name: Sealed,
+    pub phone: Option<Sealed>,
+    pub email: Option<Sealed>,
+    pub birthday: Option<Sealed>,
+    pub notes: Option<Sealed>,
 }
 
 /// Applies one field of an update to the cleaned value; says whether it changed anything.
@@ -204,7 +204,11 @@ fn clean_description(field: &str, text: Option<&str>) -> Result<Option<String>, 
     Ok(Some(clean))
 }
 
-fn context(table: &'static str, field: &'static str, record: RecordId) -> FieldContext<'static> {
+pub(super) fn context(
+    table: &'static str,
+    field: &'static str,
+    record: RecordId,
+) -> FieldContext<'static> {
     FieldContext {
         table,
         field,
@@ -241,7 +245,7 @@ impl Service {
     }
 
     /// Seals every personal field of a member under its key.
-    fn seal_member(
+    pub(super) fn seal_member(
         &self,
         key: &MemberKey,
         member: RecordId,
@@ -269,7 +273,7 @@ impl Service {
     }
 
     /// The blind tokens a member's own fields contribute to the index.
-    fn member_tokens(
+    pub(super) fn member_tokens(
         vault: &UnlockedVault,
         member_number: u64,
         clean: &CleanMember,
@@ -1180,7 +1184,7 @@ fn present_fields(clean: &CleanMember) -> Vec<String> {
     fields
 }
 
-fn replace_tokens(
+pub(super) fn replace_tokens(
     writer: &mut StoreWriter,
     member: RecordId,
     old: &[[u8; 32]],

@@ -21,6 +21,7 @@ pub mod integrity;
 mod login;
 mod login_gate;
 mod member_import;
+mod member_merge;
 mod members;
 mod name_search;
 mod plans;
@@ -84,6 +85,7 @@ pub use member_import::{
     ImportReport, ImportRequest, ImportRow, ImportRows, PREVIEW_ROWS, RowProblem, StoreDuplicate,
     UniqueField,
 };
+pub use member_merge::{MergePreview, MergeReceipt, MergeSide};
 pub use members::{Change, MemberInput, MemberUpdate, NewMember, VehicleInput};
 pub use plans::{PackageSale, PlanSale, SaleReceipt, SoldPackage, SoldPlan};
 pub use points::PointsView;

@@ -61,6 +61,15 @@ impl NameSearch {
         let _ = inner.index.replace(member, tokens);
     }
 
+    /// Forgets an erased member: their name tokens leave the index at once.
+    pub fn remove(&self, member: RecordId) {
+        let mut inner = self.lock();
+        if inner.building && !inner.ready {
+            inner.pending.push((member, None));
+        }
+        inner.index.remove(member);
+    }
+
     /// [`NameSearch::set`] for many new members at once (an import): one sort, not one
     /// insertion each.
     pub fn set_many(&self, members: Vec<(RecordId, Vec<String>)>) {

@@ -650,6 +650,16 @@ impl StoreWriter {
         Ok(())
     }
 
+    /// Removes a record from an id-keyed table.
+    pub fn delete(
+        &mut self,
+        table: redb::TableDefinition<u128, &[u8]>,
+        id: RecordId,
+    ) -> Result<(), StoreError> {
+        self.tx.open_table(table)?.remove(id.as_u128())?;
+        Ok(())
+    }
+
     pub fn link(
         &mut self,
         table: redb::MultimapTableDefinition<u128, u128>,
@@ -678,6 +688,72 @@ impl StoreWriter {
         consent: &ConsentRecord,
     ) -> Result<(), StoreError> {
         self.append_to(CONSENTS, member, consent)
+    }
+
+    /// Replaces a member's whole points ledger with `entries`, in order (two records of one
+    /// person merged).
+    pub fn replace_ledger<T: Serialize>(
+        &mut self,
+        member: RecordId,
+        entries: &[T],
+    ) -> Result<(), StoreError> {
+        self.replace_appended(LEDGER, member, entries)
+    }
+
+    /// Replaces a member's whole consent history with `consents`, in order.
+    pub fn replace_consents(
+        &mut self,
+        member: RecordId,
+        consents: &[ConsentRecord],
+    ) -> Result<(), StoreError> {
+        self.replace_appended(CONSENTS, member, consents)
+    }
+
+    /// Every entry under `key` removed; returns how many there were.
+    fn clear_appended(
+        &mut self,
+        table: redb::TableDefinition<(u128, u64), &[u8]>,
+        key: RecordId,
+    ) -> Result<u64, StoreError> {
+        let key = key.as_u128();
+        let mut table = self.tx.open_table(table)?;
+        let mut sequences = Vec::new();
+        for row in table.range((key, 0)..=(key, u64::MAX))? {
+            sequences.push(row?.0.value().1);
+        }
+        for sequence in &sequences {
+            table.remove((key, *sequence))?;
+        }
+        Ok(sequences.len() as u64)
+    }
+
+    fn replace_appended<T: Serialize>(
+        &mut self,
+        table: redb::TableDefinition<(u128, u64), &[u8]>,
+        key: RecordId,
+        entries: &[T],
+    ) -> Result<(), StoreError> {
+        self.clear_appended(table, key)?;
+        let mut open = self.tx.open_table(table)?;
+        for (sequence, entry) in (0u64..).zip(entries) {
+            open.insert((key.as_u128(), sequence), encode(entry)?.as_slice())?;
+        }
+        Ok(())
+    }
+
+    /// Moves every link of `from` in a one-to-many table to `to`; returns the linked ids.
+    pub fn move_links(
+        &mut self,
+        table: redb::MultimapTableDefinition<u128, u128>,
+        from: RecordId,
+        to: RecordId,
+    ) -> Result<Vec<RecordId>, StoreError> {
+        let mut links = self.tx.open_multimap_table(table)?;
+        let ids: Vec<RecordId> = multimap_ids(links.remove_all(from.as_u128())?)?;
+        for id in &ids {
+            links.insert(to.as_u128(), id.as_u128())?;
+        }
+        Ok(ids)
     }
 
     /// Appends `entry` after the last one under `key` in an append-only table.
@@ -941,16 +1017,7 @@ impl StoreWriter {
     /// Drops every consent change of a member (they name the staff and policy only, but
     /// belong to a person who is gone).
     pub fn delete_consents(&mut self, member: RecordId) -> Result<u64, StoreError> {
-        let key = member.as_u128();
-        let mut table = self.tx.open_table(CONSENTS)?;
-        let mut sequences = Vec::new();
-        for row in table.range((key, 0)..=(key, u64::MAX))? {
-            sequences.push(row?.0.value().1);
-        }
-        for sequence in &sequences {
-            table.remove((key, *sequence))?;
-        }
-        Ok(sequences.len() as u64)
+        self.clear_appended(CONSENTS, member)
     }
 
     /// Removes a link from a one-to-many table.

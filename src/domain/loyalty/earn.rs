@@ -77,6 +77,14 @@ impl RollingSpend {
         }
     }
 
+    /// Adds another record's spend month by month (two records of one person merged).
+    pub fn absorb(&mut self, other: &RollingSpend) {
+        for (month, amount) in &other.months {
+            let bucket = self.months.entry(*month).or_insert(0);
+            *bucket = bucket.saturating_add(*amount);
+        }
+    }
+
     /// Spend in the 12 UTC calendar months ending with `now`'s month (the current, partial
     /// month included); later months are not counted.
     pub fn total(&self, now: DateTime<Utc>) -> i64 {
