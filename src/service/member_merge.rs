@@ -96,6 +96,13 @@ struct Opened {
 }
 
 impl Service {
+    /// Whether this session may merge members at all (a manager). A refusal by role is
+    /// audited, as the merge's own would be.
+    pub fn check_member_merge(&self, session: &Session) -> Result<(), ServiceError> {
+        self.authorize(session, Operation::PreviewMemberMerge)
+            .map(drop)
+    }
+
     /// Both records side by side for a manager deciding how to merge them. Opening two
     /// records is audited like opening each.
     pub fn merge_preview(

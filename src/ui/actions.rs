@@ -90,6 +90,7 @@ actions! {
     Refund => "visit.refund",
     ExportMemberData => "member.export_data",
     ImportMembers => "member.import",
+    MergeMembers => "member.merge",
     // Checkout screen.
     AddLine => "checkout.add_line",
     RemoveLine => "checkout.remove_line",

@@ -178,6 +178,8 @@ pub enum KeyContext {
     Duplicate,
     /// Importing members from a CSV file.
     Import,
+    /// Folding another record of the same person into a member.
+    Merge,
 }
 
 impl KeyContext {
@@ -198,6 +200,7 @@ impl KeyContext {
         KeyContext::Receipt,
         KeyContext::Duplicate,
         KeyContext::Import,
+        KeyContext::Merge,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -218,6 +221,7 @@ impl KeyContext {
             KeyContext::Receipt => "receipt",
             KeyContext::Duplicate => "duplicate",
             KeyContext::Import => "import",
+            KeyContext::Merge => "merge",
         }
     }
 

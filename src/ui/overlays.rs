@@ -206,6 +206,7 @@ fn context_title(context: KeyContext) -> &'static str {
         KeyContext::Receipt => "Receipt",
         KeyContext::Duplicate => "Already on another member",
         KeyContext::Import => "Import members",
+        KeyContext::Merge => "Merge members",
     }
 }
 
@@ -252,6 +253,7 @@ pub(crate) fn manager_only(action: Action) -> bool {
             | Action::VerifyChain
             | Action::ExportMemberData
             | Action::ImportMembers
+            | Action::MergeMembers
     )
 }
 

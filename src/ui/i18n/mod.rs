@@ -23,6 +23,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("hours", include_str!("zh-CN/hours.toml")),
     ("access", include_str!("zh-CN/access.toml")),
     ("erasure", include_str!("zh-CN/erasure.toml")),
+    ("merge", include_str!("zh-CN/merge.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {

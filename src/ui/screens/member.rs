@@ -19,6 +19,7 @@ use super::checkout::CheckoutView;
 use super::member_dialogs::{Choice, DialogKind, MemberDialog};
 use super::member_export;
 use super::member_form::{FormOutcome, MemberFormView, Outbox, VehicleFormView, vehicle_label};
+use super::member_merge;
 use super::members::{BIRTHDAY_MARKER, HIGHLIGHT, flex_widths, personal_cell, text_cell};
 use super::refund;
 use crate::domain::access::{Operation, Role};
@@ -475,6 +476,10 @@ impl MemberView {
                     return Handled::Yes;
                 };
                 refund::open_refund(cx, visit.id);
+            }
+            Action::MergeMembers => {
+                let number = self.detail.as_ref().map_or(0, |d| d.member_number);
+                member_merge::open(cx, self.member, number, self.outbox.clone());
             }
             Action::ExportMemberData => {
                 let number = self.detail.as_ref().map_or(0, |d| d.member_number);

@@ -16,6 +16,7 @@ pub mod member_dialogs;
 pub mod member_export;
 pub mod member_form;
 pub mod member_import;
+pub mod member_merge;
 pub mod members;
 pub mod password;
 pub mod preferences;
