@@ -4,6 +4,7 @@
 mod access;
 mod backup;
 mod demo;
+mod erase;
 mod init;
 mod passwd;
 mod prompt;
@@ -67,6 +68,9 @@ enum Command {
     /// Write everything held about one member to a file for them: .json or printable .txt
     /// (managers only).
     Access(access::AccessArgs),
+    /// Erase one member for good: their key, personal data and plates; the number stays as
+    /// "erased" and visits and points stay for the accounts (managers only).
+    Erase(erase::EraseArgs),
 }
 
 /// An error already phrased for the person at the terminal.
@@ -146,5 +150,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Restore(args)) => restore::run(&data, &runtime, args),
         Some(Command::Receipt(args)) => receipt::run(&data, &runtime, args),
         Some(Command::Access(args)) => access::run(&data, &runtime, args),
+        Some(Command::Erase(args)) => erase::run(&data, &runtime, args),
     }
 }

@@ -110,6 +110,10 @@ pub enum Operation {
     EditStaffAccount,
     /// Give one member all the data the shop holds about them, as a file (SPEC section 8).
     ExportMemberData,
+    /// Erase one member for good: their key, record, vehicles and index entries (SPEC 8).
+    EraseMember,
+    /// List members past the retention period, and anonymise them (SPEC section 8).
+    RunRetention,
 }
 
 impl Operation {
@@ -145,6 +149,8 @@ impl Operation {
             Operation::SaveDuplicateMember => "save_duplicate_member",
             Operation::EditStaffAccount => "edit_staff_account",
             Operation::ExportMemberData => "export_member_data",
+            Operation::EraseMember => "erase_member",
+            Operation::RunRetention => "run_retention",
         }
     }
 
@@ -164,9 +170,14 @@ impl Operation {
                 | SaveDuplicateMember,
                 Role::Manager,
             ) => Rule::Allowed,
-            (ResetStaffCredentials | EditStaffAccount | ExportMemberData, Role::Manager) => {
-                Rule::AfterStepUp
-            }
+            (
+                ResetStaffCredentials
+                | EditStaffAccount
+                | ExportMemberData
+                | EraseMember
+                | RunRetention,
+                Role::Manager,
+            ) => Rule::AfterStepUp,
             (
                 ViewStaff
                 | ManageStaff
@@ -175,6 +186,8 @@ impl Operation {
                 | ResetStaffCredentials
                 | EditStaffAccount
                 | ExportMemberData
+                | EraseMember
+                | RunRetention
                 | OverridePrice
                 | VoidVisit
                 | AdjustPoints

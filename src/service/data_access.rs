@@ -330,7 +330,9 @@ impl Service {
         }
         if let Some(tombstone) = reader.member_tombstone_by_number(number)? {
             let gone = super::tombstones::tombstone_view(&reader, &tombstone)?;
-            return Err(ServiceError::invalid(super::tombstones::gone_sentence(&gone)));
+            return Err(ServiceError::invalid(super::tombstones::gone_sentence(
+                &gone,
+            )));
         }
         Err(ServiceError::invalid(format!(
             "there is no member number {number}; check the number on the member's card or search for the member at the desk"

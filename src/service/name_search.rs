@@ -61,6 +61,15 @@ impl NameSearch {
         let _ = inner.index.replace(member, tokens);
     }
 
+    /// Forgets an erased member: their name tokens leave the index at once.
+    pub fn remove(&self, member: RecordId) {
+        let mut inner = self.lock();
+        if inner.building && !inner.ready {
+            inner.pending.push((member, None));
+        }
+        inner.index.remove(member);
+    }
+
     /// Starts building from a snapshot of the store on a background thread; search by phone,
     /// plate or number works meanwhile, and name search once it is done.
     pub fn start_build(self: &Arc<Self>, store: Arc<Store>, vault: Arc<UnlockedVault>) {

@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 
 use super::codec::{decode, encode};
 use super::records::{
-    ConsentRecord, ErasureRecord, MemberRecord, MemberTombstone, PendingEnrolmentRecord, ShopSettings, StaffRecord,
-    StaffSshKeysRecord, UnfinishedSetupRecord, VehicleRecord,
+    ConsentRecord, ErasureRecord, MemberRecord, MemberTombstone, PendingEnrolmentRecord,
+    ShopSettings, StaffRecord, StaffSshKeysRecord, UnfinishedSetupRecord, VehicleRecord,
 };
 use super::schema::*;
 use crate::audit::{self, AuditDraft, AuditEntry};
@@ -896,7 +896,10 @@ impl StoreWriter {
 
     /// Adds one erasure to the ledger (kept when the member was already in it).
     pub fn record_erasure(&mut self, erasure: &ErasureRecord) -> Result<(), StoreError> {
-        if self.bytes_by_id(ERASURES, erasure.member.as_u128())?.is_none() {
+        if self
+            .bytes_by_id(ERASURES, erasure.member.as_u128())?
+            .is_none()
+        {
             self.put(ERASURES, erasure.member, erasure)?;
         }
         Ok(())
