@@ -10,6 +10,7 @@ mod passwd;
 mod prompt;
 mod receipt;
 mod restore;
+mod retention;
 mod serve;
 mod staff_login;
 mod staging;
@@ -71,6 +72,9 @@ enum Command {
     /// Erase one member for good: their key, personal data and plates; the number stays as
     /// "erased" and visits and points stay for the accounts (managers only).
     Erase(erase::EraseArgs),
+    /// List members past the retention period (a dry run); --apply anonymises them after
+    /// confirmation (managers only).
+    Retention(retention::RetentionArgs),
 }
 
 /// An error already phrased for the person at the terminal.
@@ -151,5 +155,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Receipt(args)) => receipt::run(&data, &runtime, args),
         Some(Command::Access(args)) => access::run(&data, &runtime, args),
         Some(Command::Erase(args)) => erase::run(&data, &runtime, args),
+        Some(Command::Retention(args)) => retention::run(&data, &runtime, args),
     }
 }

@@ -30,6 +30,7 @@ mod receipts;
 mod refunds;
 mod reports;
 mod restore;
+mod retention;
 mod session;
 mod setup;
 mod ssh_keys;
@@ -93,6 +94,7 @@ pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally, T
 pub use restore::{
     RestoreRequest, RestoreSummary, check_restore_target, restore_backup, restore_backup_file,
 };
+pub use retention::{RetentionCandidate, RetentionOutcome, RetentionReport};
 pub use session::{EnrolmentStep, Session, SessionInfo, SessionStatus};
 pub use setup::{
     InitialSetup, StaffCredentials, UnfinishedSetup, check_unfinished_setup_discardable,
