@@ -174,3 +174,76 @@ fn a_booking_or_a_visit_counts_as_activity_and_the_period_is_a_setting() {
     assert_eq!(report.due[0].member, member_id);
     assert_eq!(report.months, 12);
 }
+
+#[test]
+fn the_manager_sees_the_count_due_at_the_end_of_day() {
+    use crossterm::event::KeyCode;
+    use frontdesk::service::StaffPreferences;
+    for (language, suffix) in [(None, "en"), (Some("zh-CN"), "zh")] {
+        let shop = open_shop();
+        let manager = shop.manager();
+        member(&shop, &manager, "Idle Ivy");
+        member(&shop, &manager, "Idle Ike");
+        if let Some(language) = language {
+            shop.service
+                .set_my_preferences(
+                    &manager,
+                    StaffPreferences {
+                        language: Some(language.to_owned()),
+                        theme: None,
+                    },
+                )
+                .expect("preferences");
+        }
+        shop.service.logout(&manager).expect("logout");
+        shop.clock.advance(Duration::days(3 * 366 + 1));
+        let mut desk = shop.manager_desk();
+        desk.resize(80, 24);
+        desk.settle();
+        desk.key(KeyCode::F(8));
+        desk.settle();
+        let screen = desk.screen();
+        insta::assert_snapshot!(format!("end_of_day_retention_80x24_{suffix}"), screen);
+        if suffix == "en" {
+            assert!(
+                screen.contains("Retention: 2 members due for anonymisation"),
+                "{screen}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_binary_lists_a_dry_run() {
+    use common::binary::{INIT_ARGS, SCRIPT_PASSWORD, printed, run_frontdesk};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("shop");
+    let init = run_frontdesk(&data, INIT_ARGS, &format!("{SCRIPT_PASSWORD}\n"));
+    assert!(init.status.success(), "{}", printed(&init));
+    let secret = secret_from_base32(
+        printed(&init)
+            .lines()
+            .find(|l| l.starts_with("base32 secret:"))
+            .expect("secret printed")
+            .trim_start_matches("base32 secret:"),
+    );
+    let code = phone_code(
+        &secret,
+        frontdesk::clock::Clock::now(&frontdesk::clock::SystemClock),
+    );
+    let args = [
+        "retention",
+        "--user",
+        "owner",
+        "--password-stdin",
+        "--totp",
+        &code,
+    ];
+    let done = run_frontdesk(&data, &args, &format!("{SCRIPT_PASSWORD}\n"));
+    let text = printed(&done);
+    assert!(done.status.success(), "{text}");
+    assert!(text.contains("Retention period: 36 months"), "{text}");
+    assert!(text.contains("No member is due"), "{text}");
+    let help = run_frontdesk(&data, &["retention", "--help"], "");
+    assert!(printed(&help).contains("--apply"), "{}", printed(&help));
+}

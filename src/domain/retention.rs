@@ -138,7 +138,7 @@ mod tests {
             expires_on: None,
         };
         assert_eq!(
-            reasons_to_keep(&[], &[package.clone()], 10, today),
+            reasons_to_keep(&[], std::slice::from_ref(&package), 10, today),
             vec![KeepReason::PackageWithWashes, KeepReason::PointsBalance(10)]
         );
         let used_up = Package {

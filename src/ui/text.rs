@@ -170,6 +170,24 @@ pub fn opening_hours_text(
         .join(", ")
 }
 
+/// How a member who is gone is named instead of their name: "erased", "anonymised",
+/// "merged into #77".
+pub fn gone_word(reason: crate::service::GoneReason, lang: crate::ui::i18n::Language) -> String {
+    use crate::service::GoneReason;
+    match reason {
+        GoneReason::Erased => lang.tr("erased").to_owned(),
+        GoneReason::Retention => lang.tr("anonymised").to_owned(),
+        GoneReason::MergedInto {
+            survivor_number: Some(number),
+            ..
+        } => lang.fill("merged into #{number}", &[("number", &number.to_string())]),
+        GoneReason::MergedInto {
+            survivor_number: None,
+            ..
+        } => lang.tr("merged").to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,23 +287,5 @@ mod tests {
             }
             proptest::prop_assert!(!input.value().chars().any(is_unsafe_char));
         }
-    }
-}
-
-/// How a member who is gone is named instead of their name: "erased", "anonymised",
-/// "merged into #77".
-pub fn gone_word(reason: crate::service::GoneReason, lang: crate::ui::i18n::Language) -> String {
-    use crate::service::GoneReason;
-    match reason {
-        GoneReason::Erased => lang.tr("erased").to_owned(),
-        GoneReason::Retention => lang.tr("anonymised").to_owned(),
-        GoneReason::MergedInto {
-            survivor_number: Some(number),
-            ..
-        } => lang.fill("merged into #{number}", &[("number", &number.to_string())]),
-        GoneReason::MergedInto {
-            survivor_number: None,
-            ..
-        } => lang.tr("merged").to_owned(),
     }
 }
