@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use chrono_tz::Tz;
 use clap::Args;
 
 use super::staff_login::StaffLoginArgs;
@@ -41,6 +42,7 @@ pub fn run(data: &Path, runtime: &Runtime, args: EraseArgs) -> Result<ExitCode, 
     let store = tui::open_store_for_command(data)?;
     let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
     let session = service.login(typed.request("erase"))?;
+    let tz: Tz = service.settings()?.timezone.parse().unwrap_or(Tz::UTC);
     let result = erase(&service, &session, args.member, args.yes);
     service.logout(&session)?;
     let receipt = result?;
@@ -51,7 +53,7 @@ pub fn run(data: &Path, runtime: &Runtime, args: EraseArgs) -> Result<ExitCode, 
         Some(mut store) => store.compact_if_due()?,
         None => false,
     };
-    let mut text = describe(&receipt);
+    let mut text = describe(&receipt, tz);
     text.push_str(if compacted {
         "  The store file was compacted: none of the member's encrypted data is left in it.\n"
     } else {
@@ -93,11 +95,11 @@ fn erase(
 }
 
 /// The erasure receipt: what was removed and kept, by field name and count, never a value.
-pub fn describe(receipt: &ErasureReceipt) -> String {
+pub fn describe(receipt: &ErasureReceipt, tz: Tz) -> String {
     format!(
         "Member {} erased at {}.\n  personal fields destroyed with the member's key: {}\n  vehicles removed: {}\n  search index entries removed: {}\n  future bookings cancelled: {}\n  cancellation reasons cleared: {}\n  consent records removed: {}\n  kept for the accounts, under the number only: {} visits, {} points ledger entries\n",
         receipt.member_number,
-        receipt.at.format("%Y-%m-%d %H:%M UTC"),
+        receipt.at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z"),
         receipt.fields.join(", "),
         receipt.vehicles_removed,
         receipt.index_entries_removed,
