@@ -7,7 +7,9 @@ use clap::Args;
 use super::staff_login::StaffLoginArgs;
 use super::{CliError, Runtime, tui};
 use crate::private_file::{self, Existing, PrivateFile};
-use crate::service::{BackupSummary, ReadOnlyBackup, RestoreRequest, Service, Session};
+use crate::service::{
+    BackupSummary, ERASURE_LEDGER_FILE, ReadOnlyBackup, RestoreRequest, Service, Session,
+};
 use crate::store::{ReadOnlyStore, Store, StoreError};
 use crate::transport::server_marker::ServerMarker;
 
@@ -70,6 +72,14 @@ impl Maker<'_> {
         })
     }
 
+    /// Merges the shop's erasures into the ledger beside the backup at `out`.
+    fn erasure_ledger(&self, out: &Path) -> Result<usize, CliError> {
+        Ok(match self {
+            Maker::Session(service, session) => service.write_erasure_ledger(session, out)?,
+            Maker::ReadOnly(maker) => maker.write_erasure_ledger(out)?,
+        })
+    }
+
     fn check_backup(&self, input: &mut impl Read) -> Result<BackupSummary, CliError> {
         Ok(match self {
             Maker::Session(service, session) => service.check_backup(session, input)?,
@@ -92,8 +102,9 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
         OpenedStore::Writable(store) => {
             let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
             let session = service.login(typed.request("backup"))?;
-            let written =
-                write_tested_backup(&Maker::Session(&service, &session), &args.out, existing);
+            let maker = Maker::Session(&service, &session);
+            let written = write_tested_backup(&maker, &args.out, existing)
+                .and_then(|summary| Ok((summary, maker.erasure_ledger(&args.out)?)));
             service.logout(&session)?;
             written?
         }
@@ -109,13 +120,16 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
                 runtime.clock.as_ref(),
                 runtime.entropy.as_ref(),
             )?;
-            let summary = write_tested_backup(&Maker::ReadOnly(&maker), &args.out, existing)?;
+            let maker = Maker::ReadOnly(&maker);
+            let summary = write_tested_backup(&maker, &args.out, existing)?;
+            let erasures = maker.erasure_ledger(&args.out)?;
             read_only_note = Some(
                 "The store is read-only here, so neither this login nor the backup could be recorded in its audit log.",
             );
-            summary
+            (summary, erasures)
         }
     };
+    let (summary, erasures) = summary;
     let mut report = format!(
         "Backup written to {} and read back: every part decrypts and the counts match.\n  {} members, {} visits, {} bookings, {} audit entries\n  size: {} bytes\n  SHA-256: {}\n",
         args.out.display(),
@@ -126,6 +140,10 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
         summary.bytes,
         summary.sha256_hex()
     );
+    report.push_str(&format!(
+        "Erasure ledger beside it ({}): {erasures} erasures, re-applied by any restore from this folder.\n",
+        ERASURE_LEDGER_FILE
+    ));
     if let Some(note) = read_only_note {
         report.push_str(note);
         report.push('\n');

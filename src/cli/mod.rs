@@ -4,6 +4,7 @@
 mod access;
 mod backup;
 mod demo;
+mod erase;
 mod import;
 mod init;
 mod merge;
@@ -11,6 +12,7 @@ mod passwd;
 mod prompt;
 mod receipt;
 mod restore;
+mod retention;
 mod serve;
 mod staff_login;
 mod staging;
@@ -73,6 +75,12 @@ enum Command {
     Import(import::ImportArgs),
     /// Fold two records of the same person into one (managers only).
     Merge(merge::MergeArgs),
+    /// Erase one member for good: their key, personal data and plates; the number stays as
+    /// "erased" and visits and points stay for the accounts (managers only).
+    Erase(erase::EraseArgs),
+    /// List members past the retention period (a dry run); --apply anonymises them after
+    /// confirmation (managers only).
+    Retention(retention::RetentionArgs),
 }
 
 /// An error already phrased for the person at the terminal.
@@ -154,5 +162,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Access(args)) => access::run(&data, &runtime, args),
         Some(Command::Import(args)) => import::run(&data, &runtime, args),
         Some(Command::Merge(args)) => merge::run(&data, &runtime, args),
+        Some(Command::Erase(args)) => erase::run(&data, &runtime, args),
+        Some(Command::Retention(args)) => retention::run(&data, &runtime, args),
     }
 }

@@ -1,5 +1,4 @@
 use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -7,7 +6,8 @@ use clap::Args;
 
 use super::{CliError, Runtime, prompt};
 use crate::service::{
-    RestoreRequest, SecondFactor, ServiceError, check_restore_target, restore_backup,
+    ERASURE_LEDGER_FILE, RestoreRequest, SecondFactor, ServiceError, check_restore_target,
+    restore_backup_file,
 };
 
 const AFTER_HELP: &str = "\
@@ -41,12 +41,13 @@ pub struct RestoreArgs {
 pub fn run(data: &Path, runtime: &Runtime, args: RestoreArgs) -> Result<ExitCode, CliError> {
     // Before any prompt: credentials typed for a restore that cannot happen are wasted.
     check_restore_target(data).map_err(ServiceError::from)?;
-    let file = File::open(&args.file).map_err(|err| {
+    // Opened here for the clear error; the restore opens it again by name, beside its ledger.
+    drop(File::open(&args.file).map_err(|err| {
         CliError::new(format!(
             "could not open the backup {}: {err}; check the file name",
             args.file.display()
         ))
-    })?;
+    })?);
     let username = match args.user {
         Some(user) => user,
         None => prompt::visible("Manager user name: ")?,
@@ -75,8 +76,8 @@ pub fn run(data: &Path, runtime: &Runtime, args: RestoreArgs) -> Result<ExitCode
         };
         (password, factor)
     };
-    let summary = restore_backup(
-        BufReader::new(file),
+    let summary = restore_backup_file(
+        &args.file,
         data,
         RestoreRequest {
             username,
@@ -99,5 +100,20 @@ pub fn run(data: &Path, runtime: &Runtime, args: RestoreArgs) -> Result<ExitCode
         backup.sha256_hex(),
         summary.checkpoint
     ));
+    let mut notes = String::new();
+    if summary.erasures_reapplied > 0 {
+        notes.push_str(&format!(
+            "  erasures re-applied: {} (members erased after this backup was made; erased again before the store was put in place)\n",
+            summary.erasures_reapplied
+        ));
+    } else {
+        notes.push_str("  erasures re-applied: 0\n");
+    }
+    if summary.ledger_of_another_shop {
+        notes.push_str(&format!(
+            "  note: the {ERASURE_LEDGER_FILE} beside the backup belongs to another shop and was not used\n"
+        ));
+    }
+    let _ = super::write_stdout(&notes);
     Ok(ExitCode::SUCCESS)
 }

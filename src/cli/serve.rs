@@ -79,6 +79,8 @@ pub fn run(
         .map_err(|err| CliError::new(err.to_string()))?;
     let _marker = ServerMarker::claim(data, &listen.to_string(), &host_key.fingerprint)
         .map_err(|err| CliError::new(err.to_string()))?;
+    // Shared, the file cannot be compacted: do any compaction an erasure asked for first.
+    tui::compact_if_due(data);
     let store = match Store::open_shared(data) {
         Ok(store) => store,
         // This process holds the server marker, so the holder is not a server: it is the

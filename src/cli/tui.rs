@@ -96,6 +96,7 @@ pub fn run(data: &Path, runtime: &Runtime, theme: Option<&str>) -> Result<ExitCo
             "the terminal failed ({e}); the store is safe, start frontdesk again"
         ))
     })?;
+    compact_if_due(data);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -105,11 +106,14 @@ fn open_shop(data: &Path) -> Result<Option<Store>, CliError> {
     if !Store::exists_in(data) {
         return Ok(None);
     }
-    let store = match Store::open(data) {
+    let mut store = match Store::open(data) {
         Ok(store) => store,
         Err(StoreError::InUse(_)) => return Err(in_use(data)),
         Err(err) => return Err(err.into()),
     };
+    // A member erased while the file was shared (or before a crash) leaves ciphertext in freed
+    // pages until the file is compacted; this process has it alone now.
+    store.compact_if_due()?;
     let has_shop = store
         .read()
         .map_err(CliError::from)?
@@ -117,6 +121,15 @@ fn open_shop(data: &Path) -> Result<Option<Store>, CliError> {
         .map_err(CliError::from)?
         .is_some();
     Ok(has_shop.then_some(store))
+}
+
+/// After erasures at the desk, compacts the closed store so their ciphertext leaves the freed
+/// pages. Best effort: if the file is busy or the disk fails, the store stays marked and the
+/// next exclusive open compacts it.
+pub fn compact_if_due(data: &Path) {
+    if let Ok(mut store) = Store::open(data) {
+        let _ = store.compact_if_due();
+    }
 }
 
 /// The store for a one-off command: shared with a running `frontdesk serve`, else refused with

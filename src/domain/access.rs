@@ -118,6 +118,10 @@ pub enum Operation {
     MergeMembers,
     /// Compare two records side by side before merging them.
     PreviewMemberMerge,
+    /// Erase one member for good: their key, record, vehicles and index entries (SPEC 8).
+    EraseMember,
+    /// List members past the retention period, and anonymise them (SPEC section 8).
+    RunRetention,
 }
 
 impl Operation {
@@ -157,6 +161,8 @@ impl Operation {
             Operation::PreviewMemberImport => "preview_member_import",
             Operation::MergeMembers => "merge_members",
             Operation::PreviewMemberMerge => "preview_member_merge",
+            Operation::EraseMember => "erase_member",
+            Operation::RunRetention => "run_retention",
         }
     }
 
@@ -181,7 +187,9 @@ impl Operation {
                 | EditStaffAccount
                 | ExportMemberData
                 | ImportMembers
-                | MergeMembers,
+                | MergeMembers
+                | EraseMember
+                | RunRetention,
                 Role::Manager,
             ) => Rule::AfterStepUp,
             (
@@ -192,6 +200,8 @@ impl Operation {
                 | ResetStaffCredentials
                 | EditStaffAccount
                 | ExportMemberData
+                | EraseMember
+                | RunRetention
                 | OverridePrice
                 | VoidVisit
                 | AdjustPoints

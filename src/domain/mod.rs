@@ -21,6 +21,7 @@ pub mod plate;
 pub mod price_list;
 pub mod receipt;
 pub mod refund;
+pub mod retention;
 pub mod sanitize;
 pub mod schedule;
 pub mod tax;

@@ -107,6 +107,14 @@ pub enum BackupError {
     FailedVerification(String),
     #[error("Could not {doing}: {reason}. Check the disk and the file, then try again.")]
     Io { doing: &'static str, reason: String },
+    #[error(
+        "The erasure ledger {0} was altered or is damaged, so the erasures it lists cannot be trusted or re-applied; nothing was changed. Restore the ledger from another copy of the backup folder."
+    )]
+    LedgerAltered(PathBuf),
+    #[error(
+        "The erasure ledger {0} belongs to another shop's store; keep each shop's backups in a folder of their own and write this backup elsewhere."
+    )]
+    LedgerOfAnotherShop(PathBuf),
 }
 
 impl BackupError {
@@ -765,6 +773,19 @@ impl Service {
         Ok(summary)
     }
 
+    /// Merges the store's erasure ledger into the ledger file beside the backup at `backup`
+    /// (see [`super::erasure_ledger`]) and returns how many erasures that file now lists.
+    pub fn write_erasure_ledger(
+        &self,
+        session: &Session,
+        backup: &std::path::Path,
+    ) -> Result<usize, ServiceError> {
+        self.authorize(session, Operation::MakeBackup)?;
+        let vault = self.unlocked_vault()?;
+        let entries = self.store.read()?.erasures()?;
+        super::erasure_ledger::write_beside(backup, vault.store_key(), &entries)
+    }
+
     /// Reads a backup back and decrypts every chunk with this store's key, returning what it
     /// holds; the backup command compares it with what it wrote before calling it done.
     pub fn check_backup(
@@ -839,6 +860,14 @@ impl<'a> ReadOnlyBackup<'a> {
 
     pub fn check_backup(&self, input: &mut impl Read) -> Result<BackupSummary, ServiceError> {
         check_backup_with(self.vault.store_key(), input)
+    }
+
+    /// See [`Service::write_erasure_ledger`].
+    pub fn write_erasure_ledger(&self, backup: &std::path::Path) -> Result<usize, ServiceError> {
+        // A read-only store made before erasure existed has no ledger table: nothing to add
+        // (a merge never drops what the folder's ledger already lists).
+        let entries = self.store.read()?.erasures().unwrap_or_default();
+        super::erasure_ledger::write_beside(backup, self.vault.store_key(), &entries)
     }
 }
 

@@ -6,8 +6,10 @@ use std::collections::HashSet;
 use crate::audit::{Checkpoint, verify_chain};
 use crate::domain::loyalty::{LedgerEntry, Wallet};
 use crate::ids::RecordId;
-use crate::store::records::{BookingRecord, MemberRecord, MemberStats, VehicleRecord};
-use crate::store::schema::{BOOKINGS, MEMBER_STATS, MEMBERS, STAFF, VEHICLES};
+use crate::store::records::{
+    BookingRecord, MemberRecord, MemberStats, MemberTombstone, VehicleRecord,
+};
+use crate::store::schema::{BOOKINGS, MEMBER_STATS, MEMBER_TOMBSTONES, MEMBERS, STAFF, VEHICLES};
 use crate::store::{
     ReadAccess, ReadOnlyStore, Sharing, Store, StoreError, StoreReader, decode_record,
 };
@@ -170,7 +172,23 @@ fn check_records(reader: &crate::store::StoreReader) -> Result<RecordCounts, Str
             ));
         }
     }
-    check_ledgers(reader, &members)?;
+    // Members who are gone keep their statistics and ledger (for the accounts) but nothing
+    // else: no record, no vehicle, no index entry.
+    let mut gone = HashSet::new();
+    reader
+        .scan_by_id(MEMBER_TOMBSTONES, &mut |key, bytes| {
+            let tombstone: MemberTombstone = decode_record("member tombstone", bytes)?;
+            if tombstone.id.as_u128() != key || members.contains(&key) {
+                return Err(StoreError::Corrupt(format!(
+                    "member {} is both live and gone",
+                    tombstone.id
+                )));
+            }
+            gone.insert(key);
+            Ok(())
+        })
+        .map_err(fail)?;
+    check_ledgers(reader, &members, &gone)?;
     let bookings = check_bay_schedule(reader)?;
     let staff = reader.count(STAFF).map_err(fail)?;
     if staff == 0 {
@@ -190,12 +208,13 @@ fn check_records(reader: &crate::store::StoreReader) -> Result<RecordCounts, Str
 fn check_ledgers(
     reader: &crate::store::StoreReader,
     members: &HashSet<u128>,
+    gone: &HashSet<u128>,
 ) -> Result<(), String> {
     let mut problem = None;
     reader
         .scan_by_id(MEMBER_STATS, &mut |key, bytes| {
             let member = RecordId::from_u128(key);
-            if !members.contains(&key) {
+            if !members.contains(&key) && !gone.contains(&key) {
                 problem = Some(format!(
                     "statistics exist for member {member}, which does not exist"
                 ));

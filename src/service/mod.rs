@@ -16,6 +16,8 @@ mod demo;
 mod drawer;
 mod duplicates;
 mod enrolment;
+mod erasure;
+mod erasure_ledger;
 mod error;
 pub mod integrity;
 mod login;
@@ -30,6 +32,7 @@ mod receipts;
 mod refunds;
 mod reports;
 mod restore;
+mod retention;
 mod session;
 mod setup;
 mod ssh_keys;
@@ -78,6 +81,8 @@ pub use demo::{
 };
 pub use drawer::{MovementView, ShiftView};
 pub use duplicates::{DuplicateField, DuplicateMatch, DuplicateReport, OnDuplicate};
+pub use erasure::{ERASED_CANCEL_REASON, ErasureReceipt};
+pub use erasure_ledger::{ERASURE_LEDGER_FILE, ledger_path_beside};
 pub use error::ServiceError;
 pub use login::{LoginRequest, SecondFactor};
 pub use member_import::{
@@ -94,7 +99,10 @@ pub use receipts::{
 };
 pub use refunds::{RefundInput, RefundPreview, RefundReceipt, RefundableLine, VisitRefundDetail};
 pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally, TaxTally};
-pub use restore::{RestoreRequest, RestoreSummary, check_restore_target, restore_backup};
+pub use restore::{
+    RestoreRequest, RestoreSummary, check_restore_target, restore_backup, restore_backup_file,
+};
+pub use retention::{RetentionCandidate, RetentionOutcome, RetentionReport};
 pub use session::{EnrolmentStep, Session, SessionInfo, SessionStatus};
 pub use setup::{
     InitialSetup, StaffCredentials, UnfinishedSetup, check_unfinished_setup_discardable,
@@ -331,6 +339,15 @@ impl Service {
     /// Whether the in-memory name index has finished building since unlock.
     pub fn name_index_ready(&self) -> bool {
         self.names.is_ready()
+    }
+
+    /// Ends the service and hands back its store, once the background name-index job has let
+    /// go of it (a one-off command then compacts the file after an erasure). `None` while some
+    /// other holder keeps the store open.
+    pub fn into_store(self) -> Option<Store> {
+        self.names.wait_until_ready();
+        let Service { store, .. } = self;
+        Arc::try_unwrap(store).ok()
     }
 
     /// Blocks until the name index is built (for scripts and tests; front ends poll instead).

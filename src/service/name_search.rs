@@ -280,4 +280,23 @@ mod tests {
         assert_eq!(member, id);
         assert_eq!(tokens, search_tokens("欧阳娜娜"));
     }
+
+    #[test]
+    fn a_removed_member_is_forgotten_even_while_the_index_builds() {
+        let member = RecordId::from_u128(42);
+        let names = NameSearch::default();
+        names.finish_build(vec![(member, search_tokens("Wilhelmina Quarrington"))]);
+        assert_eq!(names.search("wilh", 10), vec![member]);
+        names.remove(member);
+        assert!(names.search("wilh", 10).is_empty());
+        assert!(names.search("quarrington", 10).is_empty());
+
+        // Erased while a build that read the member is still running: the build's result is
+        // not allowed to bring the name back.
+        let building = NameSearch::default();
+        building.lock().building = true;
+        building.remove(member);
+        building.finish_build(vec![(member, search_tokens("Wilhelmina Quarrington"))]);
+        assert!(building.search("wilh", 10).is_empty());
+    }
 }

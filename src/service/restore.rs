@@ -27,7 +27,8 @@ use crate::auth::recovery::normalize_recovery_code;
 use crate::auth::totp::{CodeCheck, TotpSecret, verify_code};
 use crate::clock::Clock;
 use crate::domain::access::normalize_username;
-use crate::store::records::StoreKeyWrap;
+use crate::ids::RecordId;
+use crate::store::records::{StoreKeyWrap, TombstoneReason};
 use crate::store::{ReadAccess, Store, StoreError, StoreWriter};
 use crate::vault::{KeyEncryptionKey, StoreKey, UnlockedVault, WrapContext, unwrap_store_key};
 
@@ -52,6 +53,11 @@ impl std::fmt::Debug for RestoreRequest {
 pub struct RestoreSummary {
     /// What the backup held, counted while it was read.
     pub backup: BackupSummary,
+    /// Members erased after the backup was made (per the ledger inside it and the one in
+    /// its folder) and erased again before the restored store was put in place.
+    pub erasures_reapplied: u32,
+    /// The erasure ledger in the backup's folder was another shop's and was not used.
+    pub ledger_of_another_shop: bool,
     /// The restored audit log's checkpoint, including the restore's own entry.
     pub checkpoint: Checkpoint,
 }
@@ -102,9 +108,40 @@ pub fn check_restore_target(data_dir: &Path) -> Result<(), BackupError> {
     })
 }
 
-/// Restores the backup read from `input` into `data_dir`, which must be new or empty.
+/// Restores the backup read from `input` into `data_dir`, which must be new or empty. Only
+/// the erasure ledger inside the backup is re-applied; see [`restore_backup_file`].
 pub fn restore_backup(
     input: impl Read,
+    data_dir: &Path,
+    request: RestoreRequest,
+    clock: &dyn Clock,
+) -> Result<RestoreSummary, ServiceError> {
+    restore_with_ledger(input, None, data_dir, request, clock)
+}
+
+/// Restores the backup file at `backup` into `data_dir`, which must be new or empty, and
+/// re-applies every erasure listed in the ledger inside it or in the ledger beside it
+/// ([`super::ERASURE_LEDGER_FILE`] in its folder) before the store is put in place.
+pub fn restore_backup_file(
+    backup: &Path,
+    data_dir: &Path,
+    request: RestoreRequest,
+    clock: &dyn Clock,
+) -> Result<RestoreSummary, ServiceError> {
+    let input = fs::File::open(backup).map_err(BackupError::io_error("open the backup file"))?;
+    let ledger = super::erasure_ledger::ledger_path_beside(backup);
+    restore_with_ledger(
+        std::io::BufReader::new(input),
+        Some(&ledger),
+        data_dir,
+        request,
+        clock,
+    )
+}
+
+fn restore_with_ledger(
+    input: impl Read,
+    folder_ledger: Option<&Path>,
     data_dir: &Path,
     request: RestoreRequest,
     clock: &dyn Clock,
@@ -133,6 +170,8 @@ pub fn restore_backup(
     };
     // Reopening runs the forward migrations for a backup made under an older schema.
     let mut store = Store::open(work.path())?;
+    let (erasures_reapplied, ledger_of_another_shop) =
+        reapply_erasures(&mut store, &vault, folder_ledger, &holder, now)?;
     let report = verify_store(&mut store, None)?;
     if !report.is_ok() {
         let problem = report
@@ -152,7 +191,92 @@ pub fn restore_backup(
         head: entry_hash(&entry),
     };
     work.move_into_place(data_dir)?;
-    Ok(RestoreSummary { backup, checkpoint })
+    Ok(RestoreSummary {
+        backup,
+        erasures_reapplied,
+        ledger_of_another_shop,
+        checkpoint,
+    })
+}
+
+/// Erases again, in the restored store, every member the erasure ledgers (the one the backup
+/// carried and the one in the backup's folder) list but the backup still holds, and records
+/// every listed erasure in the store's own ledger. Then compacts the file, so none of their
+/// ciphertext is left in it. Returns how many were erased again, and whether the folder's
+/// ledger was another shop's.
+fn reapply_erasures(
+    store: &mut Store,
+    vault: &UnlockedVault,
+    folder_ledger: Option<&Path>,
+    holder: &Keyholder,
+    now: DateTime<Utc>,
+) -> Result<(u32, bool), ServiceError> {
+    use super::erasure_ledger::{FolderLedger, merge, read_ledger};
+    let key = crate::vault::LedgerKey::derive(vault.store_key());
+    let mut ledger = store.read()?.erasures()?;
+    let mut other_shop = false;
+    if let Some(path) = folder_ledger {
+        match read_ledger(path, &key)? {
+            FolderLedger::Ours(entries) => ledger = merge(&ledger, &entries),
+            FolderLedger::OtherShop => other_shop = true,
+            FolderLedger::Missing => {}
+        }
+    }
+    let mut reapplied = 0u32;
+    let mut writer = store.write()?;
+    let username = writer
+        .staff(holder.staff_id)?
+        .map(|staff| staff.username)
+        .unwrap_or_default();
+    let draft = |action: AuditAction, objects: Vec<String>| AuditDraft {
+        actor: Actor::Staff {
+            staff_id: holder.staff_id,
+            username: username.clone(),
+        },
+        origin: Origin::Cli {
+            command: "restore".to_owned(),
+        },
+        action,
+        outcome: Outcome::Ok,
+        objects,
+        fields: Vec::new(),
+        detail: None,
+    };
+    for entry in &ledger {
+        // First, so the ledger keeps the erasure's own time, not the restore's.
+        writer.record_erasure(entry)?;
+        if writer.member(entry.member)?.is_none() {
+            continue;
+        }
+        let booking_draft = |booking: RecordId| {
+            let mut cancelled = draft(AuditAction::BookingCancelled, vec![booking.to_string()]);
+            cancelled.fields = vec!["state".to_owned()];
+            cancelled.detail = Some(super::ERASED_CANCEL_REASON.to_owned());
+            cancelled
+        };
+        let receipt = super::erasure::erase_in(
+            &mut writer,
+            vault,
+            entry.member,
+            TombstoneReason::Erased,
+            now,
+            &booking_draft,
+        )?;
+        let mut erased =
+            super::erasure::erased_draft(draft(AuditAction::MemberErased, Vec::new()), &receipt);
+        erased.detail = Some(format!(
+            "re-applied on restore (erased {}): {}",
+            entry.at.to_rfc3339(),
+            receipt.describe()
+        ));
+        writer.append_audit(erased, now)?;
+        reapplied += 1;
+    }
+    writer.commit()?;
+    if reapplied > 0 {
+        store.compact()?;
+    }
+    Ok((reapplied, other_shop))
 }
 
 /// Finds the manager in the header and checks their password and second factor. Every

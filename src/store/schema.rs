@@ -107,6 +107,9 @@ pub const META_PLATE_TAILS: &str = "plate_tail_tokens";
 /// Present after a member was erased or anonymised while the file was shared: the freed pages
 /// still hold their ciphertext until the next compaction, which clears this.
 pub const META_COMPACTION_DUE: &str = "compaction_due";
+/// The retention period ([`crate::domain::retention::RetentionPolicy`]); absent means the
+/// default of 36 months.
+pub const META_RETENTION: &str = "retention";
 
 pub fn read_version(bytes: &[u8]) -> Result<u32, StoreError> {
     let raw: [u8; 4] = bytes

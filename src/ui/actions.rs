@@ -91,6 +91,7 @@ actions! {
     ExportMemberData => "member.export_data",
     ImportMembers => "member.import",
     MergeMembers => "member.merge",
+    EraseMember => "member.erase",
     // Checkout screen.
     AddLine => "checkout.add_line",
     RemoveLine => "checkout.remove_line",

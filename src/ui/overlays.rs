@@ -254,6 +254,7 @@ pub(crate) fn manager_only(action: Action) -> bool {
             | Action::ExportMemberData
             | Action::ImportMembers
             | Action::MergeMembers
+            | Action::EraseMember
     )
 }
 

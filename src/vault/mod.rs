@@ -5,6 +5,7 @@ pub mod backup_stream;
 pub mod blind_index;
 pub mod keyring;
 pub mod keys;
+pub mod ledger_key;
 pub mod name_index;
 pub mod sealed;
 
@@ -14,6 +15,7 @@ pub use keyring::{
     wrap_store_key,
 };
 pub use keys::{Key256, KeyEncryptionKey, MemberKey, StoreKey};
+pub use ledger_key::LedgerKey;
 pub use name_index::NameIndex;
 pub use sealed::{
     FieldContext, Sealed, open_field, open_field_string, open_with, seal_field, seal_with,

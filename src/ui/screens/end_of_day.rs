@@ -29,6 +29,8 @@ struct DayAddedUp {
     day: NaiveDate,
     takings: Result<TakingsReport, ServiceError>,
     checkpoint: Result<String, ServiceError>,
+    /// Managers only: how many members a retention run would anonymise now.
+    retention_due: Option<Result<usize, ServiceError>>,
 }
 
 pub struct EndOfDayView {
@@ -36,6 +38,8 @@ pub struct EndOfDayView {
     day: Option<NaiveDate>,
     report: Option<TakingsReport>,
     checkpoint: Option<String>,
+    /// Members past the retention period (managers; shown when there are any).
+    retention_due: Option<usize>,
     loading: bool,
     chain: ChainState,
     /// Lines of the report scrolled past, when it is taller than the screen.
@@ -66,6 +70,7 @@ impl EndOfDayView {
             day: None,
             report: None,
             checkpoint: None,
+            retention_due: None,
             loading: false,
             chain: ChainState::NotChecked,
             scroll: 0,
@@ -81,6 +86,7 @@ impl EndOfDayView {
         let service = cx.service.clone();
         let session = cx.session.clone();
         self.loading = true;
+        let manager = cx.is_manager();
         cx.run(Task::ForView {
             label: "Adding up the day…",
             work: Box::new(move || {
@@ -88,6 +94,7 @@ impl EndOfDayView {
                     day,
                     takings: service.takings(&session, day),
                     checkpoint: service.audit_checkpoint(&session),
+                    retention_due: manager.then(|| service.retention_due_count(&session)),
                 }) as ViewTaskOutput
             }),
         });
@@ -578,6 +585,11 @@ impl View for EndOfDayView {
             Ok(checkpoint) => self.checkpoint = Some(checkpoint),
             Err(err) => cx.fail(&err),
         }
+        match added.retention_due {
+            Some(Ok(due)) => self.retention_due = Some(due),
+            Some(Err(err)) => cx.fail(&err),
+            None => {}
+        }
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
@@ -626,11 +638,18 @@ impl View for EndOfDayView {
                 .fill("Your own takings only ({user}).", &[("user", &safe(user))]),
             None => rx.tr("The whole shop.").to_owned(),
         };
-        let scope = if self.loading {
+        let mut scope = if self.loading {
             format!("{scope}  {}", rx.tr("Adding up the day…"))
         } else {
             scope
         };
+        if let Some(due) = self.retention_due.filter(|due| *due > 0) {
+            scope.push_str("  ");
+            scope.push_str(&rx.lang.fill(
+                "Retention: {n} members due for anonymisation",
+                &[("n", &due.to_string())],
+            ));
+        }
         frame.render_widget(
             Paragraph::new(vec![
                 Line::from(day_line),

@@ -17,6 +17,7 @@ use super::approval::with_manager_approval;
 use super::booking::BookingEditor;
 use super::checkout::CheckoutView;
 use super::member_dialogs::{Choice, DialogKind, MemberDialog};
+use super::member_erase;
 use super::member_export;
 use super::member_form::{FormOutcome, MemberFormView, Outbox, VehicleFormView, vehicle_label};
 use super::member_merge;
@@ -31,7 +32,7 @@ use crate::domain::price_list::Product;
 use crate::ids::RecordId;
 use crate::service::{
     BirthdayView, BookingView, ConsentPurpose, ConsentView, MemberDetail, PointsView, ServiceError,
-    VehicleView, VisitView,
+    TombstoneView, VehicleView, VisitView,
 };
 use crate::store::records::{BookingState, MemberStats};
 use crate::ui::actions::Action;
@@ -176,6 +177,8 @@ enum Pending {
     Consent(ConsentPurpose, bool),
     /// The manager's code for exporting this member's data.
     ExportData,
+    /// The manager's code for erasing this member.
+    Erase,
 }
 
 /// A row of the Plans & packages tab.
@@ -192,6 +195,8 @@ pub struct MemberView {
     needs_open: bool,
     /// Why the record could not be opened, already translated.
     load_error: Option<String>,
+    /// The member is gone (erased, anonymised, merged): the number and why, nothing else.
+    gone: Option<TombstoneView>,
     points: Option<PointsView>,
     stats: Option<MemberStats>,
     plans: Vec<Plan>,
@@ -213,6 +218,7 @@ impl MemberView {
             detail: None,
             needs_open: true,
             load_error: None,
+            gone: None,
             points: None,
             stats: None,
             plans: Vec::new(),
@@ -487,6 +493,12 @@ impl MemberView {
                     self.pending = Some(Pending::ExportData);
                 }
             }
+            Action::EraseMember => {
+                let number = self.detail.as_ref().map_or(0, |d| d.member_number);
+                if member_erase::ask(cx, number) {
+                    self.pending = Some(Pending::Erase);
+                }
+            }
             Action::ShowReceipt => {
                 let visit = (self.tab == Tab::Visits)
                     .then(|| self.selected(Tab::Visits))
@@ -631,6 +643,9 @@ impl View for MemberView {
 
     fn refresh(&mut self, cx: &mut Cx) {
         self.take_outbox();
+        if self.gone.is_some() {
+            return;
+        }
         if self.needs_open {
             match cx.service.open_member(cx.session, self.member) {
                 Ok(detail) => {
@@ -639,6 +654,13 @@ impl View for MemberView {
                     self.load_error = None;
                 }
                 Err(error) => {
+                    if matches!(error, ServiceError::NotFound("member"))
+                        && let Ok(Some(gone)) = cx.service.member_tombstone(cx.session, self.member)
+                    {
+                        self.gone = Some(gone);
+                        self.needs_open = false;
+                        return;
+                    }
                     self.load_error = Some(describe_error(&error, cx.lang));
                     cx.fail(&error);
                     return;
@@ -719,6 +741,14 @@ impl View for MemberView {
                 member_export::after_code(cx, &answer.code, self.member, number);
                 return;
             }
+            // The receipt is pushed above this screen, which shows the tombstone from now on.
+            Pending::Erase => {
+                if let Some(gone) = member_erase::after_code(cx, &answer.code, self.member) {
+                    self.gone = Some(gone);
+                    self.detail = None;
+                }
+                return;
+            }
         };
         match result {
             Ok(notice) => {
@@ -731,6 +761,10 @@ impl View for MemberView {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
+        if let Some(gone) = &self.gone {
+            member_erase::render_tombstone(gone, frame, area, rx);
+            return;
+        }
         let Some(detail) = &self.detail else {
             let text = self
                 .load_error

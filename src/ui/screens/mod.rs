@@ -13,6 +13,7 @@ pub mod lock;
 pub mod login;
 pub mod member;
 pub mod member_dialogs;
+pub mod member_erase;
 pub mod member_export;
 pub mod member_form;
 pub mod member_import;

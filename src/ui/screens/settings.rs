@@ -120,6 +120,7 @@ enum Target {
     RewardsHeading,
     Reward(usize),
     IdleLock,
+    Retention,
 }
 
 struct SettingRow {
@@ -161,6 +162,8 @@ pub struct SettingsView {
     products: Vec<Product>,
     till: TillSettings,
     policy: PointsPolicy,
+    /// Months without a visit or booking before a retention run anonymises a member.
+    retention_months: u32,
     /// What a removal prompt is about.
     pending_removal: Option<Target>,
 }
@@ -183,6 +186,7 @@ impl SettingsView {
             products: Vec::new(),
             till: TillSettings::default(),
             policy: PointsPolicy::default(),
+            retention_months: crate::domain::retention::DEFAULT_RETENTION_MONTHS,
             pending_removal: None,
         }
     }
@@ -203,12 +207,14 @@ impl SettingsView {
             let policy = cx.service.points_policy()?;
             let products = cx.service.price_list()?;
             let till = cx.service.till_settings()?;
+            let retention = cx.service.retention_policy()?;
             Ok::<_, crate::service::ServiceError>((
-                shop, schedule, services, bays, policy, products, till,
+                shop, schedule, services, bays, policy, products, till, retention,
             ))
         })();
         match loaded {
-            Ok((shop, schedule, mut services, mut bays, policy, products, till)) => {
+            Ok((shop, schedule, mut services, mut bays, policy, products, till, retention)) => {
+                self.retention_months = retention.months;
                 services.sort_by(|a, b| a.name.cmp(&b.name));
                 bays.sort_by(|a, b| a.name.cmp(&b.name));
                 self.shop = Some(shop);
@@ -424,13 +430,25 @@ impl SettingsView {
             }
             Tab::Security => {
                 let minutes = self.shop.as_ref().map(|s| s.idle_lock_minutes).unwrap_or(0);
-                vec![SettingRow::new(
-                    Target::IdleLock,
-                    vec![
-                        lang.tr("Lock the screen after").to_owned(),
-                        lang.fill("{n} idle minutes", &[("n", &minutes.to_string())]),
-                    ],
-                )]
+                vec![
+                    SettingRow::new(
+                        Target::IdleLock,
+                        vec![
+                            lang.tr("Lock the screen after").to_owned(),
+                            lang.fill("{n} idle minutes", &[("n", &minutes.to_string())]),
+                        ],
+                    ),
+                    SettingRow::new(
+                        Target::Retention,
+                        vec![
+                            lang.tr("Anonymise members after").to_owned(),
+                            lang.fill(
+                                "{n} months without a visit",
+                                &[("n", &self.retention_months.to_string())],
+                            ),
+                        ],
+                    ),
+                ]
             }
         }
     }
@@ -574,6 +592,7 @@ impl SettingsView {
             Target::Reward(index) => EditKind::Reward(Some(index)),
             Target::RewardsHeading => EditKind::Reward(None),
             Target::IdleLock => EditKind::IdleLock,
+            Target::Retention => EditKind::Retention(self.retention_months),
         };
         self.open(kind, cx);
     }

@@ -42,6 +42,8 @@ pub enum EditKind {
     Tier(Option<usize>),
     Reward(Option<usize>),
     IdleLock,
+    /// The retention period, with the months it is set to now.
+    Retention(u32),
 }
 
 impl EditKind {
@@ -61,7 +63,7 @@ impl EditKind {
             EditKind::Tier(Some(_)) => "Tier",
             EditKind::Reward(None) => "New reward",
             EditKind::Reward(Some(_)) => "Reward",
-            EditKind::IdleLock => "Security",
+            EditKind::IdleLock | EditKind::Retention(_) => "Security",
         }
     }
 }
@@ -444,6 +446,9 @@ impl SettingsFormView {
                     number_input(shop.idle_lock_minutes),
                 )
                 .hint("1 to 120 minutes without a key press."),
+            EditKind::Retention(months) => Form::new()
+                .text("months", "Retention (months)", number_input(months))
+                .hint("1 to 240 months without a visit or booking; a retention run then anonymises the member."),
         };
         Self {
             kind,
@@ -634,6 +639,9 @@ impl SettingsFormView {
             EditKind::IdleLock => {
                 service.set_idle_lock_minutes(session, self.number("minutes", lang)?)
             }
+            EditKind::Retention(_) => service
+                .set_retention_months(session, self.number("months", lang)?)
+                .map(drop),
         };
         match outcome {
             Ok(()) => Ok(()),
