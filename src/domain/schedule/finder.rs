@@ -129,13 +129,15 @@ fn search(
         .map_or(DateTime::<Utc>::MAX_UTC, |(start, _)| start);
     // Start a day early: the night before may still be open past midnight, or a repeated hour
     // may run back over midnight.
+    // End a day late: a wash starting on the last day may run on into a period that opens
+    // the next day the moment the last day's closes.
     let first_day = local_date(q.tz, lower);
     let stretches = open_stretches(
         q.hours,
         q.closures,
         q.tz,
         first_day.pred_opt().unwrap_or(first_day),
-        last_day,
+        last_day.succ_opt().unwrap_or(last_day),
     );
     // No candidate ends after the last stretch closes.
     let until = stretches
@@ -929,6 +931,41 @@ mod tests {
                     }
                 },
             )
+    }
+
+    /// Found by the property below: a wash starting on the horizon's last day that runs on
+    /// into a period opening the next day the moment the last day's closes (Monday
+    /// 20:00–00:50, Tuesday from 00:50) was never offered.
+    #[test]
+    fn a_wash_on_the_last_day_may_run_into_the_next_days_period() {
+        let hm = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        let mut week: [Vec<(NaiveTime, NaiveTime)>; 7] = Default::default();
+        week[0] = vec![(hm(20, 0), hm(0, 50))];
+        week[1] = vec![(hm(0, 50), hm(0, 0))];
+        week[6] = vec![
+            (hm(0, 0), hm(0, 5)),
+            (hm(0, 10), hm(0, 15)),
+            (hm(0, 20), hm(12, 25)),
+        ];
+        let hours = OpeningHours::new(week).unwrap();
+        let rules = BookingRules::new(5, 0, 1, 0).unwrap();
+        let bays = [BayCalendar {
+            bay: bay(1),
+            held: Vec::new(),
+        }];
+        let now = Utc.with_ymd_and_hms(2026, 3, 8, 8, 0, 0).unwrap();
+        let query = SlotQuery {
+            tz: VANCOUVER,
+            hours: &hours,
+            closures: &[],
+            rules: &rules,
+            now,
+            from: Utc.with_ymd_and_hms(2026, 3, 8, 14, 31, 0).unwrap(),
+            duration_minutes: 291,
+            bays: &bays,
+        };
+        let start = van(2026, 3, 9, 20, 0);
+        assert_eq!(first_free_slot(&query), Some((bay(1), booked(start, 291))));
     }
 
     proptest! {
