@@ -4,6 +4,7 @@
 mod access;
 mod backup;
 mod demo;
+mod export;
 mod init;
 mod passwd;
 mod prompt;
@@ -67,6 +68,9 @@ enum Command {
     /// Write everything held about one member to a file for them: .json or printable .txt
     /// (managers only).
     Access(access::AccessArgs),
+    /// Write one row per member for analysis, pseudonymised: no names, phones, plates or
+    /// numbers (managers only).
+    Export(export::ExportArgs),
 }
 
 /// An error already phrased for the person at the terminal.
@@ -146,5 +150,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Restore(args)) => restore::run(&data, &runtime, args),
         Some(Command::Receipt(args)) => receipt::run(&data, &runtime, args),
         Some(Command::Access(args)) => access::run(&data, &runtime, args),
+        Some(Command::Export(args)) => export::run(&data, &runtime, args),
     }
 }

@@ -110,6 +110,9 @@ pub enum Operation {
     EditStaffAccount,
     /// Give one member all the data the shop holds about them, as a file (SPEC section 8).
     ExportMemberData,
+    /// Write the pseudonymised analysis export of all members (no identifiers, no personal
+    /// fields) to a file.
+    ExportPseudonymised,
 }
 
 impl Operation {
@@ -145,6 +148,7 @@ impl Operation {
             Operation::SaveDuplicateMember => "save_duplicate_member",
             Operation::EditStaffAccount => "edit_staff_account",
             Operation::ExportMemberData => "export_member_data",
+            Operation::ExportPseudonymised => "export_pseudonymised",
         }
     }
 
@@ -164,9 +168,10 @@ impl Operation {
                 | SaveDuplicateMember,
                 Role::Manager,
             ) => Rule::Allowed,
-            (ResetStaffCredentials | EditStaffAccount | ExportMemberData, Role::Manager) => {
-                Rule::AfterStepUp
-            }
+            (
+                ResetStaffCredentials | EditStaffAccount | ExportMemberData | ExportPseudonymised,
+                Role::Manager,
+            ) => Rule::AfterStepUp,
             (
                 ViewStaff
                 | ManageStaff
@@ -175,6 +180,7 @@ impl Operation {
                 | ResetStaffCredentials
                 | EditStaffAccount
                 | ExportMemberData
+                | ExportPseudonymised
                 | OverridePrice
                 | VoidVisit
                 | AdjustPoints
@@ -225,6 +231,7 @@ mod tests {
             Operation::ResetStaffCredentials,
             Operation::EditStaffAccount,
             Operation::ExportMemberData,
+            Operation::ExportPseudonymised,
             Operation::ChangeSettings,
             Operation::ViewAuditLog,
             Operation::OverridePrice,
@@ -287,6 +294,11 @@ mod tests {
             Rule::Denied
         );
         assert!(!Operation::ExportMemberData.manager_may_approve());
+        assert_eq!(
+            Operation::ExportPseudonymised.rule_for(Role::Manager),
+            Rule::AfterStepUp
+        );
+        assert!(!Operation::ExportPseudonymised.manager_may_approve());
     }
 
     #[test]

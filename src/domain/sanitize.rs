@@ -66,6 +66,15 @@ pub fn sanitize_line(input: &str) -> String {
     line
 }
 
+/// A CSV cell that a spreadsheet would read as a formula (leading `=`, `+`, `-`, `@`, or a tab
+/// or carriage return before one) gets a leading `'`, so it opens as text (SPEC section 3).
+pub fn neutralise_formula(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{cell}")),
+        _ => std::borrow::Cow::Borrowed(cell),
+    }
+}
+
 /// Text that may span lines (service notes): each line cleaned as by [`sanitize_line`], `\r\n`
 /// and lone `\r` read as line breaks, blank lines at the ends dropped and runs of blank lines
 /// collapsed to one.
@@ -96,6 +105,16 @@ mod tests {
     use proptest::prelude::*;
 
     const ESC: char = '\u{1B}';
+
+    #[test]
+    fn formula_cells_are_neutralised_and_others_left_alone() {
+        for cell in ["=1+2", "+86 138", "-5", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert_eq!(neutralise_formula(cell), format!("'{cell}"));
+        }
+        for cell in ["", "gold", "2026-11", "'=already", "5-3"] {
+            assert_eq!(neutralise_formula(cell), cell);
+        }
+    }
 
     #[test]
     fn controls_bidi_and_invisible_characters_are_unsafe() {

@@ -89,6 +89,7 @@ actions! {
     VoidVisit => "visit.void",
     Refund => "visit.refund",
     ExportMemberData => "member.export_data",
+    ExportPseudonymised => "members.export_pseudonymised",
     // Checkout screen.
     AddLine => "checkout.add_line",
     RemoveLine => "checkout.remove_line",

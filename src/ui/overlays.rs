@@ -249,6 +249,7 @@ fn manager_only(action: Action) -> bool {
             | Action::CancelPlan
             | Action::VerifyChain
             | Action::ExportMemberData
+            | Action::ExportPseudonymised
     )
 }
 

@@ -22,6 +22,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("enrol", include_str!("zh-CN/enrol.toml")),
     ("hours", include_str!("zh-CN/hours.toml")),
     ("access", include_str!("zh-CN/access.toml")),
+    ("pseudonymised", include_str!("zh-CN/pseudonymised.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
