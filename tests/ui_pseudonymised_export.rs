@@ -1,4 +1,4 @@
-//! The pseudonymised export from the Members screen: Ctrl-E (or the palette's "Pseudonymised
+//! The pseudonymised export from the Members screen: Ctrl-T (or the palette's "Pseudonymised
 //! export of all members") asks the manager's fresh code, then the months, whether the
 //! pseudonyms are shared with a series, and where to save; the status line says where the
 //! file went. A cashier hears the service's refusal.
@@ -81,7 +81,7 @@ fn a_manager_confirms_with_a_code_then_chooses_and_saves() {
     let shop = &counter.shop;
     let mut desk = shop.manager_desk();
     open_members(&mut desk);
-    desk.ctrl('e');
+    desk.ctrl('t');
     assert!(desk.app.has_overlay(), "{}", desk.screen());
     assert!(
         desk.screen().contains("Pseudonymised export?"),
@@ -131,7 +131,7 @@ fn a_manager_confirms_with_a_code_then_chooses_and_saves() {
 
     // The same name again is refused in the dialog, and the file is left as it was.
     shop.next_step();
-    desk.ctrl('e');
+    desk.ctrl('t');
     desk.type_text(&fresh_code(shop));
     desk.enter();
     desk.enter();
@@ -146,7 +146,7 @@ fn the_dialog_in_chinese() {
     let shop = &counter.shop;
     let mut desk = shop.manager_desk();
     open_members(&mut desk);
-    desk.ctrl('e');
+    desk.ctrl('t');
     insta::assert_snapshot!("code_80x24_zh", desk.screen());
     desk.type_text(&fresh_code(shop));
     desk.enter();
@@ -159,7 +159,7 @@ fn a_wrong_code_opens_nothing() {
     let counter = counter(None);
     let mut desk = counter.shop.manager_desk();
     open_members(&mut desk);
-    desk.ctrl('e');
+    desk.ctrl('t');
     desk.type_text("000000");
     desk.enter();
     assert_eq!(desk.app.screen_title(), "Members");
@@ -180,7 +180,7 @@ fn the_palette_offers_it_to_a_manager_only() {
     desk.type_text("pseudonym");
     let screen = desk.screen();
     assert!(
-        screen.contains("Pseudonymised export of all members"),
+        screen.contains("Pseudonymised export (manager)"),
         "{screen}"
     );
     desk.enter();
@@ -199,7 +199,7 @@ fn the_palette_offers_it_to_a_manager_only() {
     assert!(
         !desk
             .screen()
-            .contains("Pseudonymised export of all members")
+            .contains("Pseudonymised export (manager)")
     );
 }
 
@@ -208,7 +208,7 @@ fn a_cashier_pressing_the_key_hears_the_refusal() {
     let counter = counter(None);
     let mut desk = counter.shop.cashier_desk(&counter.cashier_secret);
     open_members(&mut desk);
-    desk.ctrl('e');
+    desk.ctrl('t');
     assert!(!desk.app.has_overlay(), "no code is asked of a cashier");
     assert_eq!(desk.app.screen_title(), "Members");
     assert!(

@@ -1,4 +1,4 @@
-//! The pseudonymised analysis export, from the Members screen (Ctrl-E or the palette): after
+//! The pseudonymised analysis export, from the Members screen (Ctrl-T or the palette): after
 //! the manager's fresh code, choose how many months, whether the pseudonyms are fresh or
 //! shared with a named series, and where to save (by default `exports/` in the data
 //! directory); the file is written in the background and the status line says where it went.
