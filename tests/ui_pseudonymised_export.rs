@@ -196,11 +196,7 @@ fn the_palette_offers_it_to_a_manager_only() {
     open_members(&mut desk);
     desk.ctrl('k');
     desk.type_text("pseudonym");
-    assert!(
-        !desk
-            .screen()
-            .contains("Pseudonymised export (manager)")
-    );
+    assert!(!desk.screen().contains("Pseudonymised export (manager)"));
 }
 
 #[test]

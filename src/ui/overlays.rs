@@ -224,8 +224,9 @@ struct PaletteEntry {
     haystack: String,
 }
 
-/// Actions a cashier is never offered; the service refuses them anyway.
-fn manager_only(action: Action) -> bool {
+/// Actions a cashier is never offered (in the palette or the key hints); the service
+/// refuses them anyway.
+pub(crate) fn manager_only(action: Action) -> bool {
     matches!(
         action,
         Action::GoStaff
