@@ -195,7 +195,6 @@ impl Service {
             None => (ExportSalt::from_bytes(self.entropy.array::<32>()?), false),
         };
         let pseudonymiser = Pseudonymiser::new(vault.store_key(), &salt);
-        drop(salt);
 
         let gathered = self.gather_pseudonymised(months)?;
         let mut order: Vec<(String, usize)> = gathered
