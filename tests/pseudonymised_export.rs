@@ -220,7 +220,13 @@ fn the_export_names_no_one_and_has_a_row_per_member() {
     let rows = rows(&text);
     assert_eq!(rows.len(), PEOPLE.len());
 
-    // No identifier of anyone, in any spelling the shop holds.
+    // No identifier of anyone, in any spelling the shop holds. The pseudonyms are left out of
+    // the search (checked below to be hex digits only), so a digit run in one cannot pass for
+    // a phone's last four.
+    let mut without_pseudonyms = text.clone();
+    for pseudonym in pseudonyms(&text) {
+        without_pseudonyms = without_pseudonyms.replace(&pseudonym, "");
+    }
     for (person, number) in PEOPLE.iter().zip(&fixture.numbers) {
         let mut needles = vec![
             person.name.to_owned(),
@@ -236,14 +242,14 @@ fn the_export_names_no_one_and_has_a_row_per_member() {
         }
         for needle in needles {
             assert!(
-                !text.contains(&needle),
+                !without_pseudonyms.contains(&needle),
                 "{needle} is in the export:\n{text}"
             );
         }
     }
     for id in &fixture.ids {
         assert!(
-            !text.contains(&id.to_string()),
+            !without_pseudonyms.contains(&id.to_string()),
             "a record id is in the export"
         );
     }
