@@ -120,11 +120,6 @@ fn purpose_index(purpose: ConsentPurpose) -> usize {
         .unwrap_or(0)
 }
 
-/// A month's position counted from year 0, so two months subtract.
-fn month_number(month: Month) -> i64 {
-    i64::from(month.year) * 12 + i64::from(month.month) - 1
-}
-
 fn write_error(path: &Path) -> impl Fn(std::io::Error) -> ServiceError + '_ {
     move |err| {
         ServiceError::File(PrivateFileError::Io {
@@ -276,7 +271,20 @@ impl Service {
                 ServiceError::invalid("those months are out of range; ask for fewer months")
             })?;
         let width = covered.len();
-        let first_number = month_number(first);
+        // Each covered month's first instant, so a visit finds its month by a search rather
+        // than a time-zone conversion per visit.
+        let starts: Vec<DateTime<Utc>> = covered
+            .iter()
+            .map(|month| {
+                month
+                    .first_day()
+                    .and_then(|day| local_day_span(tz, day))
+                    .map(|(start, _)| start)
+                    .ok_or_else(|| {
+                        ServiceError::invalid("those months are out of range; ask for fewer months")
+                    })
+            })
+            .collect::<Result<_, _>>()?;
 
         let tiers: Vec<String> = policy
             .tiers()
@@ -341,8 +349,9 @@ impl Service {
             let Some(&row) = index.get(&member.as_u128()) else {
                 return Ok(());
             };
-            let month = month_number(Month::of(visit.at.with_timezone(&tz).date_naive()));
-            if let Ok(offset) = usize::try_from(month - first_number)
+            // The last month that starts at or before the visit (the visit is after `from`).
+            let offset = starts.partition_point(|start| *start <= visit.at);
+            if let Some(offset) = offset.checked_sub(1)
                 && offset < width
             {
                 let cell = &mut visits[row * width + offset];
