@@ -156,6 +156,10 @@ audit_actions! {
     MemberSearched => "member.searched",
     /// Data-rights access export of one member's data.
     MemberExported => "member.exported",
+    /// The pseudonymised analysis export of all members (row count, months, linkable or not).
+    PseudonymisedExported => "members.pseudonymised_exported",
+    /// A named export series got its salt, so its exports share pseudonyms.
+    PseudonymSeriesCreated => "members.pseudonym_series_created",
     /// Data-rights erasure (crypto-shredding) of one member.
     MemberErased => "member.erased",
     /// Two records of one person folded into one; fields name what came from the absorbed one.

@@ -5,6 +5,7 @@ mod access;
 mod backup;
 mod demo;
 mod erase;
+mod export;
 mod import;
 mod init;
 mod merge;
@@ -81,6 +82,9 @@ enum Command {
     /// List members past the retention period (a dry run); --apply anonymises them after
     /// confirmation (managers only).
     Retention(retention::RetentionArgs),
+    /// Write one row per member for analysis, pseudonymised: no names, phones, plates or
+    /// numbers (managers only).
+    Export(export::ExportArgs),
 }
 
 /// An error already phrased for the person at the terminal.
@@ -164,5 +168,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Merge(args)) => merge::run(&data, &runtime, args),
         Some(Command::Erase(args)) => erase::run(&data, &runtime, args),
         Some(Command::Retention(args)) => retention::run(&data, &runtime, args),
+        Some(Command::Export(args)) => export::run(&data, &runtime, args),
     }
 }

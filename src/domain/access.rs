@@ -122,6 +122,9 @@ pub enum Operation {
     EraseMember,
     /// List members past the retention period, and anonymise them (SPEC section 8).
     RunRetention,
+    /// Write the pseudonymised analysis export of all members (no identifiers, no personal
+    /// fields) to a file.
+    ExportPseudonymised,
 }
 
 impl Operation {
@@ -163,6 +166,7 @@ impl Operation {
             Operation::PreviewMemberMerge => "preview_member_merge",
             Operation::EraseMember => "erase_member",
             Operation::RunRetention => "run_retention",
+            Operation::ExportPseudonymised => "export_pseudonymised",
         }
     }
 
@@ -189,7 +193,8 @@ impl Operation {
                 | ImportMembers
                 | MergeMembers
                 | EraseMember
-                | RunRetention,
+                | RunRetention
+                | ExportPseudonymised,
                 Role::Manager,
             ) => Rule::AfterStepUp,
             (
@@ -202,6 +207,7 @@ impl Operation {
                 | ExportMemberData
                 | EraseMember
                 | RunRetention
+                | ExportPseudonymised
                 | OverridePrice
                 | VoidVisit
                 | AdjustPoints
@@ -256,6 +262,7 @@ mod tests {
             Operation::ResetStaffCredentials,
             Operation::EditStaffAccount,
             Operation::ExportMemberData,
+            Operation::ExportPseudonymised,
             Operation::ChangeSettings,
             Operation::ViewAuditLog,
             Operation::OverridePrice,
@@ -322,6 +329,11 @@ mod tests {
             Rule::Denied
         );
         assert!(!Operation::ExportMemberData.manager_may_approve());
+        assert_eq!(
+            Operation::ExportPseudonymised.rule_for(Role::Manager),
+            Rule::AfterStepUp
+        );
+        assert!(!Operation::ExportPseudonymised.manager_may_approve());
     }
 
     #[test]

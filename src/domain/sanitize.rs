@@ -66,6 +66,15 @@ pub fn sanitize_line(input: &str) -> String {
     line
 }
 
+/// A CSV cell that a spreadsheet would read as a formula (leading `=`, `+`, `-`, `@`, or a tab
+/// or carriage return before one) gets a leading `'`, so it opens as text (SPEC section 3).
+pub fn neutralise_formula(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{cell}")),
+        _ => std::borrow::Cow::Borrowed(cell),
+    }
+}
+
 /// Text that may span lines (service notes): each line cleaned as by [`sanitize_line`], `\r\n`
 /// and lone `\r` read as line breaks, blank lines at the ends dropped and runs of blank lines
 /// collapsed to one.
@@ -90,23 +99,22 @@ pub fn sanitize_multiline(input: &str) -> String {
     text
 }
 
-/// Text a spreadsheet would run as a formula (starting with `=`, `+`, `-` or `@`) with a `'`
-/// put in front, so a cell imported from a spreadsheet stays text if it ever reaches one again.
-/// Meant for already sanitised text, whose leading tabs and line breaks are gone.
-pub fn neutralise_formula(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@']) {
-        std::borrow::Cow::Owned(format!("'{text}"))
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
     const ESC: char = '\u{1B}';
+
+    #[test]
+    fn formula_cells_are_neutralised_and_others_left_alone() {
+        for cell in ["=1+2", "+86 138", "-5", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert_eq!(neutralise_formula(cell), format!("'{cell}"));
+        }
+        for cell in ["", "gold", "2026-11", "'=already", "5-3"] {
+            assert_eq!(neutralise_formula(cell), cell);
+        }
+    }
 
     #[test]
     fn controls_bidi_and_invisible_characters_are_unsafe() {

@@ -28,6 +28,7 @@ mod members;
 mod name_search;
 mod plans;
 mod points;
+mod pseudonymised;
 mod receipts;
 mod refunds;
 mod reports;
@@ -94,6 +95,7 @@ pub use member_merge::{MergePreview, MergeReceipt, MergeSide};
 pub use members::{Change, MemberInput, MemberUpdate, NewMember, VehicleInput};
 pub use plans::{PackageSale, PlanSale, SaleReceipt, SoldPackage, SoldPlan};
 pub use points::PointsView;
+pub use pseudonymised::{PseudonymisedExport, PseudonymisedRequest, pseudonymised_file_name};
 pub use receipts::{
     PRINT_TIMEOUT, PrintError, PrintOutcome, RECEIPTS_DIR, ReceiptView, receipt_file_name,
 };

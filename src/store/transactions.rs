@@ -71,6 +71,13 @@ pub trait ReadAccess {
         table: redb::TableDefinition<(u128, u64), &[u8]>,
         key: RecordId,
     ) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// Every row of an append-only (key, sequence) table, in key then append order; stops at
+    /// the first error.
+    fn scan_appended(
+        &self,
+        table: redb::TableDefinition<(u128, u64), &[u8]>,
+        visit: &mut RecordVisitor<'_>,
+    ) -> Result<(), StoreError>;
     /// Every record in an id-keyed table, in id (creation) order; stops at the first error.
     fn scan_by_id(
         &self,
@@ -491,6 +498,18 @@ macro_rules! impl_read_access {
                 key: RecordId,
             ) -> Result<Vec<Vec<u8>>, StoreError> {
                 appended_in(&self.tx.open_table(table)?, key)
+            }
+
+            fn scan_appended(
+                &self,
+                table: redb::TableDefinition<(u128, u64), &[u8]>,
+                visit: &mut RecordVisitor<'_>,
+            ) -> Result<(), StoreError> {
+                for item in self.tx.open_table(table)?.iter()? {
+                    let (key, value) = item?;
+                    visit(key.value().0, value.value())?;
+                }
+                Ok(())
             }
 
             fn plan_usage(&self, plan: RecordId, day: u32) -> Result<u32, StoreError> {

@@ -92,6 +92,7 @@ actions! {
     ImportMembers => "member.import",
     MergeMembers => "member.merge",
     EraseMember => "member.erase",
+    ExportPseudonymised => "members.export_pseudonymised",
     // Checkout screen.
     AddLine => "checkout.add_line",
     RemoveLine => "checkout.remove_line",

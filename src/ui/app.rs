@@ -16,7 +16,7 @@ use secrecy::SecretString;
 use super::actions::Action;
 use super::i18n::Language;
 use super::keymap::{KeyContext, Keymap};
-use super::overlays::{HelpOverlay, Overlay, PaletteOverlay, PromptOverlay};
+use super::overlays::{HelpOverlay, Overlay, PaletteOverlay, PromptOverlay, manager_only};
 use super::screens::lock::LockScreen;
 use super::screens::login::{LoginScreen, LoginSubmit};
 use super::screens::password::ChangePasswordView;
@@ -1262,9 +1262,10 @@ impl App {
             let contexts = self.current_contexts();
             let mut hints: Vec<(String, &str)> = Vec::new();
             for context in &contexts {
-                let offered = self.env.keymap.section(*context).iter().filter(|binding| {
-                    rx.role == Role::Manager || !super::overlays::manager_only(binding.action)
-                });
+                let offered =
+                    self.env.keymap.section(*context).iter().filter(|binding| {
+                        rx.role == Role::Manager || !manager_only(binding.action)
+                    });
                 for binding in offered.take(6) {
                     if let Some(chord) = binding.keys.first() {
                         hints.push((chord.to_string(), self.lang.tr_dynamic(&binding.desc)));

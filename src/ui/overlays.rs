@@ -226,8 +226,8 @@ struct PaletteEntry {
     haystack: String,
 }
 
-/// Actions a cashier is never offered (in the palette or the hint line); the service refuses
-/// them anyway.
+/// Actions a cashier is never offered (in the palette or the key hints); the service
+/// refuses them anyway.
 pub(crate) fn manager_only(action: Action) -> bool {
     matches!(
         action,
@@ -255,6 +255,7 @@ pub(crate) fn manager_only(action: Action) -> bool {
             | Action::ImportMembers
             | Action::MergeMembers
             | Action::EraseMember
+            | Action::ExportPseudonymised
     )
 }
 

@@ -49,7 +49,21 @@ impl Key256 {
             .expect("32 bytes is a valid HKDF-SHA256 output length");
         Key256(okm)
     }
+
+    /// HKDF-SHA256 subkey for one purpose with a per-use `salt` (HKDF's extract salt): the
+    /// same parent and purpose under two salts give unrelated keys.
+    pub(crate) fn derive_salted_subkey(&self, salt: &[u8], info: &[u8]) -> Key256 {
+        let hkdf = Hkdf::<Sha256>::new(Some(salt), self.expose());
+        let mut okm = Box::new(Zeroizing::new([0u8; 32]));
+        // 32 bytes is far below HKDF-SHA256's 8160-byte output limit, so this cannot fail.
+        hkdf.expand(info, okm.as_mut_slice())
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        Key256(okm)
+    }
 }
+
+/// HKDF info of the pseudonymised export's key; the export salt is the HKDF salt.
+pub(crate) const PSEUDONYM_HKDF_INFO: &[u8] = b"frontdesk pseudonym v1 member-export";
 
 impl fmt::Debug for Key256 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -146,5 +160,19 @@ mod tests {
         assert_ne!(a.expose(), parent.derive_subkey(b"purpose b").expose());
         assert_ne!(a.expose(), other.derive_subkey(b"purpose a").expose());
         assert_ne!(a.expose(), parent.expose());
+    }
+
+    #[test]
+    fn salted_subkeys_depend_on_the_salt() {
+        let parent = Key256::from_bytes(Zeroizing::new([1; 32]));
+        let a = parent.derive_salted_subkey(b"salt one", PSEUDONYM_HKDF_INFO);
+        let again = parent.derive_salted_subkey(b"salt one", PSEUDONYM_HKDF_INFO);
+        let b = parent.derive_salted_subkey(b"salt two", PSEUDONYM_HKDF_INFO);
+        assert_eq!(a.expose(), again.expose());
+        assert_ne!(a.expose(), b.expose());
+        assert_ne!(
+            a.expose(),
+            parent.derive_subkey(PSEUDONYM_HKDF_INFO).expose()
+        );
     }
 }

@@ -7,6 +7,7 @@ pub mod keyring;
 pub mod keys;
 pub mod ledger_key;
 pub mod name_index;
+pub mod pseudonym;
 pub mod sealed;
 
 pub use blind_index::{BlindIndexKind, BlindIndexer, BlindToken};
@@ -17,6 +18,7 @@ pub use keyring::{
 pub use keys::{Key256, KeyEncryptionKey, MemberKey, StoreKey};
 pub use ledger_key::LedgerKey;
 pub use name_index::NameIndex;
+pub use pseudonym::{ExportSalt, Pseudonymiser};
 pub use sealed::{
     FieldContext, Sealed, open_field, open_field_string, open_with, seal_field, seal_with,
 };

@@ -24,6 +24,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("access", include_str!("zh-CN/access.toml")),
     ("erasure", include_str!("zh-CN/erasure.toml")),
     ("merge", include_str!("zh-CN/merge.toml")),
+    ("pseudonymised", include_str!("zh-CN/pseudonymised.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {

@@ -9,11 +9,12 @@ use ratatui::widgets::{Block, Paragraph, Row, Table, TableState, Wrap};
 use super::member::MemberView;
 use super::member_form::{MemberFormView, Prefill};
 use super::member_import::ImportView;
+use super::pseudonymised_export::{self, PSEUDONYMISED_PROMPT};
 use crate::service::{MemberSummary, ShownText, TombstoneView};
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
 use crate::ui::text::{truncate, width};
-use crate::ui::view::{BLANKED, Cx, Handled, RenderCx, View};
+use crate::ui::view::{BLANKED, Cx, Handled, PromptAnswer, RenderCx, View};
 use crate::ui::widgets::input::TextInput;
 use crate::ui::widgets::table::RowCursor;
 
@@ -141,6 +142,10 @@ impl View for MembersView {
                 }
                 Handled::Yes
             }
+            Action::ExportPseudonymised => {
+                pseudonymised_export::ask(cx);
+                Handled::Yes
+            }
             // Esc clears the query first, so a second Esc leaves the screen.
             Action::Back if !self.query.is_empty() => {
                 self.query.clear();
@@ -148,6 +153,13 @@ impl View for MembersView {
                 Handled::Yes
             }
             _ => Handled::No,
+        }
+    }
+
+    fn on_prompt(&mut self, tag: &'static str, answer: PromptAnswer, cx: &mut Cx) {
+        // The code confirmed, the export's own dialog takes over.
+        if tag == PSEUDONYMISED_PROMPT {
+            pseudonymised_export::after_code(cx, &answer.code);
         }
     }
 

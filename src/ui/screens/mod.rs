@@ -22,6 +22,7 @@ pub mod members;
 pub mod password;
 pub mod preferences;
 pub mod price_list;
+pub mod pseudonymised_export;
 pub mod receipt;
 pub mod refund;
 pub mod settings;
