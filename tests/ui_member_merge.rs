@@ -127,6 +127,13 @@ fn a_manager_compares_picks_and_merges_with_a_code() {
         last_actions(shop, 2),
         [AuditAction::MemberMerged, AuditAction::MemberOpened]
     );
+    // The old number names where the record went.
+    desk.key(KeyCode::F(3));
+    desk.ctrl('u');
+    desk.type_text("100002");
+    let screen = desk.screen();
+    assert!(screen.contains("merged into #100001"), "{screen}");
+    assert!(screen.contains("That record was merged"), "{screen}");
     shop.next_step();
     let manager = shop.manager();
     assert!(matches!(

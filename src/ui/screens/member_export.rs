@@ -236,20 +236,7 @@ impl View for MemberExportView {
                     ],
                 ));
             }
-            Err(ServiceError::File(PrivateFileError::Exists(_))) => {
-                self.form.set_error(
-                    FILE,
-                    cx.tr("A file with that name is already there; choose another name."),
-                );
-                self.form.focus_key(FILE);
-            }
-            Err(error @ (ServiceError::SessionLocked | ServiceError::SessionEnded)) => {
-                cx.fail(&error);
-            }
-            Err(error) => {
-                self.form.set_error(FILE, describe_error(&error, cx.lang));
-                self.form.focus_key(FILE);
-            }
+            Err(error) => show_write_failure(&mut self.form, FILE, &error, cx),
         }
     }
 
@@ -287,4 +274,22 @@ impl View for MemberExportView {
         };
         frame.render_widget(Paragraph::new(Span::styled(footer, rx.theme.muted)), status);
     }
+}
+
+/// A file that could not be written, shown at the file-name field of an export dialog: an
+/// existing name asks for another, a locked or ended session goes to the app, anything else
+/// is said in the staff member's language.
+pub fn show_write_failure(form: &mut Form, field: &'static str, error: &ServiceError, cx: &mut Cx) {
+    match error {
+        ServiceError::File(PrivateFileError::Exists(_)) => form.set_error(
+            field,
+            cx.tr("A file with that name is already there; choose another name."),
+        ),
+        ServiceError::SessionLocked | ServiceError::SessionEnded => {
+            cx.fail(error);
+            return;
+        }
+        other => form.set_error(field, describe_error(other, cx.lang)),
+    }
+    form.focus_key(field);
 }

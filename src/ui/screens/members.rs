@@ -242,9 +242,23 @@ fn render_gone(gone: &[TombstoneView], frame: &mut Frame, area: Rect, rx: &Rende
         ]));
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(rx.tr(
-        "Their personal data no longer exists; visits and points stay for the accounts under the number.",
-    )));
+    let merged_into = gone.iter().find_map(|member| match member.reason {
+        crate::service::GoneReason::MergedInto {
+            survivor_number: Some(number),
+            ..
+        } => Some(number),
+        _ => None,
+    });
+    let explanation = match merged_into {
+        Some(number) => rx.lang.fill(
+            "That record was merged: its vehicles, visits and points are on member #{number} now; search that number.",
+            &[("number", &number.to_string())],
+        ),
+        None => rx
+            .tr("Their personal data no longer exists; visits and points stay for the accounts under the number.")
+            .to_owned(),
+    };
+    lines.push(Line::from(explanation));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
 }
 

@@ -8,9 +8,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use super::member_export::show_write_failure;
 use crate::domain::access::{Operation, Rule};
 use crate::domain::analysis_export::{DEFAULT_MONTHS, MAX_MONTHS, normalize_series_name};
-use crate::private_file::{Existing, PrivateFileError};
+use crate::private_file::Existing;
 use crate::service::{
     EXPORTS_DIR, PseudonymisedExport, PseudonymisedRequest, ServiceError, pseudonymised_file_name,
 };
@@ -18,7 +19,7 @@ use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
 use crate::ui::tasks::Task;
 use crate::ui::text::safe;
-use crate::ui::view::{Cx, Handled, Prompt, RenderCx, View, ViewTaskOutput, describe_error};
+use crate::ui::view::{Cx, Handled, Prompt, RenderCx, View, ViewTaskOutput};
 use crate::ui::widgets::form::{Form, FormEvent};
 use crate::ui::widgets::input::TextInput;
 
@@ -231,20 +232,7 @@ impl View for PseudonymisedExportView {
                     ],
                 ));
             }
-            Err(ServiceError::File(PrivateFileError::Exists(_))) => {
-                self.form.set_error(
-                    FILE,
-                    cx.tr("A file with that name is already there; choose another name."),
-                );
-                self.form.focus_key(FILE);
-            }
-            Err(error @ (ServiceError::SessionLocked | ServiceError::SessionEnded)) => {
-                cx.fail(&error);
-            }
-            Err(error) => {
-                self.form.set_error(FILE, describe_error(&error, cx.lang));
-                self.form.focus_key(FILE);
-            }
+            Err(error) => show_write_failure(&mut self.form, FILE, &error, cx),
         }
     }
 
