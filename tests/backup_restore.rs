@@ -715,9 +715,47 @@ fn the_binary_backs_up_and_restores_from_a_script() {
     assert!(!again.status.success());
     assert!(printed(&again).contains("--force"), "{}", printed(&again));
 
-    // Restore into an empty directory with the next code the phone shows.
+    // The restore drill: the whole restore in a scratch copy, nothing installed anywhere.
     let restored = dir.path().join("restored");
     let next = phone_code(&secret, now + chrono::Duration::seconds(30));
+    let check_args = [
+        "restore",
+        "--check",
+        out_arg,
+        "--user",
+        "owner",
+        "--password-stdin",
+        "--totp",
+        &next,
+    ];
+    let checked = run_frontdesk(&restored, &check_args, &format!("{PASSWORD}\n"));
+    let checked_text = printed(&checked);
+    assert!(checked.status.success(), "{checked_text}");
+    assert!(
+        checked_text.contains("restores and verifies")
+            && checked_text.contains("nothing was installed"),
+        "{checked_text}"
+    );
+    assert!(checked_text.contains("audit chain: OK"), "{checked_text}");
+    assert!(!restored.exists(), "a check installs nothing");
+    // A damaged copy fails the drill with the restore's own sentence.
+    let damaged = dir.path().join("damaged.fdbackup");
+    let mut bytes = std::fs::read(&out_file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&damaged, bytes).unwrap();
+    let mut damaged_args = check_args;
+    damaged_args[2] = damaged.to_str().unwrap();
+    let failed = run_frontdesk(&restored, &damaged_args, &format!("{PASSWORD}\n"));
+    assert!(!failed.status.success());
+    assert!(
+        printed(&failed).contains("damaged or was altered"),
+        "{}",
+        printed(&failed)
+    );
+    assert!(!restored.exists());
+
+    // Restore into an empty directory with the next code the phone shows.
     let restore_args = [
         "restore",
         out_arg,

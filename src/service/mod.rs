@@ -102,7 +102,8 @@ pub use receipts::{
 pub use refunds::{RefundInput, RefundPreview, RefundReceipt, RefundableLine, VisitRefundDetail};
 pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally, TaxTally};
 pub use restore::{
-    RestoreRequest, RestoreSummary, check_restore_target, restore_backup, restore_backup_file,
+    RestoreRequest, RestoreSummary, check_backup_restores, check_restore_target, restore_backup,
+    restore_backup_file,
 };
 pub use retention::{RetentionCandidate, RetentionOutcome, RetentionReport};
 pub use session::{EnrolmentStep, Session, SessionInfo, SessionStatus};

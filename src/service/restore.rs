@@ -139,6 +139,24 @@ pub fn restore_backup_file(
     )
 }
 
+/// The restore drill (`frontdesk restore --check`): the whole restore — decrypt, load every
+/// table, re-apply later erasures, verify counts, invariants and the audit chain — into a
+/// private scratch directory (0700, under `TMPDIR`) that is removed afterwards, whatever the
+/// outcome. Proves a backup restores without installing it anywhere.
+pub fn check_backup_restores(
+    backup: &Path,
+    request: RestoreRequest,
+    clock: &dyn Clock,
+) -> Result<RestoreSummary, ServiceError> {
+    let scratch = tempfile::Builder::new()
+        .prefix("frontdesk-restore-check-")
+        .tempdir()
+        .map_err(BackupError::io_error(
+            "make a private scratch directory for the check (set TMPDIR to a folder with room)",
+        ))?;
+    restore_backup_file(backup, &scratch.path().join("store"), request, clock)
+}
+
 fn restore_with_ledger(
     input: impl Read,
     folder_ledger: Option<&Path>,
