@@ -341,8 +341,8 @@ fn after_erasure_and_compaction_no_plaintext_or_ciphertext_is_in_the_file() {
     assert_eq!(found_in(&path, &ciphertexts).len(), ciphertexts.len());
     f.shop.service.erase_member(&f.manager, f.member).unwrap();
     f.shop.service.logout(&f.manager).unwrap();
-    // Freed pages still hold the old bytes: why the erasure asks for a compaction.
-    assert!(!found_in(&path, &ciphertexts).is_empty());
+    // Freed pages may still hold the old bytes (whether they do depends on which pages redb
+    // reuses, so it is not asserted): that is why the erasure asks for a compaction.
     let Fixture { shop, .. } = f;
     let service = Arc::try_unwrap(shop.service).expect("the only holder");
     let mut store = service.into_store().expect("store handed back");
