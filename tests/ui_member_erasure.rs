@@ -8,9 +8,9 @@ mod common;
 use common::ui::Desk;
 use common::*;
 use crossterm::event::KeyCode;
-use frontdesk::audit::{AuditAction, decode};
+use frontdesk::audit::AuditAction;
 use frontdesk::domain::vehicle::VehicleKind;
-use frontdesk::service::{MemberInput, StaffPreferences, VehicleInput};
+use frontdesk::service::{MemberInput, VehicleInput};
 
 struct Counter {
     shop: Shop,
@@ -46,15 +46,7 @@ fn counter(language: Option<&str>) -> Counter {
         )
         .expect("vehicle");
     if let Some(language) = language {
-        shop.service
-            .set_my_preferences(
-                &manager,
-                StaffPreferences {
-                    language: Some(language.to_owned()),
-                    theme: None,
-                },
-            )
-            .expect("preferences");
+        shop.set_language(&manager, language);
     }
     shop.service.logout(&manager).expect("logout");
     Counter {
@@ -78,12 +70,7 @@ fn fresh_code(shop: &Shop) -> String {
 }
 
 fn actions(shop: &Shop) -> Vec<AuditAction> {
-    let reader = shop.service.store().read().expect("read");
-    reader
-        .audit_stream()
-        .expect("audit")
-        .map(|(_, bytes)| decode(&bytes).expect("entry").action)
-        .collect()
+    audit_actions(shop.service.store())
 }
 
 fn erase_in(language: Option<&str>, suffix: &str) {

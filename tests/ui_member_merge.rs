@@ -7,8 +7,8 @@ mod common;
 use common::ui::Desk;
 use common::*;
 use crossterm::event::KeyCode;
-use frontdesk::audit::{AuditAction, decode};
-use frontdesk::service::{MemberInput, MemberLookup, StaffPreferences};
+use frontdesk::audit::AuditAction;
+use frontdesk::service::{MemberInput, MemberLookup};
 
 struct Counter {
     shop: Shop,
@@ -35,15 +35,7 @@ fn counter(language: Option<&str>) -> Counter {
         shop.service.create_member(&manager, input).expect("member");
     }
     if let Some(language) = language {
-        shop.service
-            .set_my_preferences(
-                &manager,
-                StaffPreferences {
-                    language: Some(language.to_owned()),
-                    theme: None,
-                },
-            )
-            .expect("preferences");
+        shop.set_language(&manager, language);
     }
     shop.service.logout(&manager).expect("logout");
     Counter {
@@ -62,17 +54,12 @@ fn open_member(desk: &mut Desk) {
 }
 
 fn last_actions(shop: &Shop, count: usize) -> Vec<AuditAction> {
-    let reader = shop.service.store().read().expect("read");
-    let all: Vec<AuditAction> = reader
-        .audit_stream()
-        .expect("audit")
-        .map(|(_, bytes)| decode(&bytes).expect("entry").action)
-        .collect();
+    let all = audit_actions(shop.service.store());
     all[all.len() - count..].to_vec()
 }
 
 fn last_action(shop: &Shop) -> AuditAction {
-    last_actions(shop, 1)[0]
+    last_audit_action(shop.service.store())
 }
 
 #[test]

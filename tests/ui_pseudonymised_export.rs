@@ -8,8 +8,8 @@ mod common;
 use common::ui::Desk;
 use common::*;
 use crossterm::event::KeyCode;
-use frontdesk::audit::{AuditAction, decode};
-use frontdesk::service::{MemberInput, StaffPreferences};
+use frontdesk::audit::AuditAction;
+use frontdesk::service::MemberInput;
 
 struct Counter {
     shop: Shop,
@@ -36,15 +36,7 @@ fn counter(language: Option<&str>) -> Counter {
             .expect("member");
     }
     if let Some(language) = language {
-        shop.service
-            .set_my_preferences(
-                &manager,
-                StaffPreferences {
-                    language: Some(language.to_owned()),
-                    theme: None,
-                },
-            )
-            .expect("preferences");
+        shop.set_language(&manager, language);
     }
     shop.service.logout(&manager).expect("logout");
     Counter {
@@ -66,13 +58,7 @@ fn fresh_code(shop: &Shop) -> String {
 }
 
 fn last_action(shop: &Shop) -> AuditAction {
-    let reader = shop.service.store().read().expect("read");
-    let (_, bytes) = reader
-        .audit_stream()
-        .expect("audit")
-        .last()
-        .expect("an entry");
-    decode(&bytes).expect("entry").action
+    last_audit_action(shop.service.store())
 }
 
 #[test]

@@ -353,6 +353,19 @@ pub fn set_tax_class(
 }
 
 impl Shop {
+    /// Sets the language `session`'s staff member sees (`zh-CN`), as Preferences would.
+    pub fn set_language(&self, session: &Session, language: &str) {
+        self.service
+            .set_my_preferences(
+                session,
+                frontdesk::service::StaffPreferences {
+                    language: Some(language.to_owned()),
+                    theme: None,
+                },
+            )
+            .expect("preferences");
+    }
+
     pub fn cashier(&self, secret: &[u8]) -> Session {
         let code = phone_code(secret, self.clock.now_for_tests());
         let session = self
@@ -371,6 +384,11 @@ impl ClockExt for ManualClock {
     fn now_for_tests(&self) -> DateTime<Utc> {
         frontdesk::clock::Clock::now(self)
     }
+}
+
+/// The newest audit entry's action.
+pub fn last_audit_action(store: &Store) -> frontdesk::audit::AuditAction {
+    *audit_actions(store).last().expect("an audit entry")
 }
 
 /// Every audit entry's action, oldest first, read straight from the store.
