@@ -32,6 +32,7 @@ struct Server {
 impl Server {
     fn start(data: &Path, port: u16) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+            .env("FRONTDESK_BACKUP_SCHEDULE", "off")
             .args([
                 "serve",
                 "--headless",

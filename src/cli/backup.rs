@@ -11,7 +11,7 @@ use crate::service::{
     BackupSummary, ERASURE_LEDGER_FILE, ReadOnlyBackup, RestoreRequest, Service, Session,
 };
 use crate::store::{ReadOnlyStore, Store, StoreError};
-use crate::transport::server_marker::ServerMarker;
+use crate::transport::server_marker::{CounterMarker, ServerMarker};
 
 const AFTER_HELP: &str = "\
 The backup is one consistent snapshot of the whole store, encrypted: it reveals nothing \
@@ -44,9 +44,11 @@ enum OpenedStore {
 /// works beside a running server.
 fn open_store(data: &Path) -> Result<OpenedStore, CliError> {
     match Store::open(data) {
-        // Beside a running `frontdesk serve`, share the file; the snapshot is still one
-        // consistent read transaction.
-        Err(StoreError::InUse(_)) if ServerMarker::running(data).is_some() => {
+        // Beside a running `frontdesk serve` or the counter screen, share the file; the
+        // snapshot is still one consistent read transaction.
+        Err(StoreError::InUse(_))
+            if ServerMarker::running(data).is_some() || CounterMarker::running(data) =>
+        {
             Ok(OpenedStore::Writable(Store::open_shared(data)?))
         }
         Err(StoreError::InUse(_)) => Err(tui::in_use(data)),

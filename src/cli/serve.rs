@@ -12,10 +12,12 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{CliError, Runtime, tui};
+use crate::audit::Origin;
 use crate::service::Service;
 use crate::store::{Store, StoreError};
+use crate::transport::backup_timer::BackupTimer;
 use crate::transport::hub::Hub;
-use crate::transport::server_marker::ServerMarker;
+use crate::transport::server_marker::{CounterMarker, ServerMarker};
 use crate::transport::ssh::{DEFAULT_PORT, HostKey, Limits, ServerLog, SshServer, SshServerConfig};
 use crate::ui::App;
 
@@ -79,6 +81,9 @@ pub fn run(
         .map_err(|err| CliError::new(err.to_string()))?;
     let _marker = ServerMarker::claim(data, &listen.to_string(), &host_key.fingerprint)
         .map_err(|err| CliError::new(err.to_string()))?;
+    if CounterMarker::running(data) {
+        return Err(held_by_another_process(data));
+    }
     // Shared, the file cannot be compacted: do any compaction an erasure asked for first.
     tui::compact_if_due(data);
     let store = match Store::open_shared(data) {
@@ -93,6 +98,12 @@ pub fn run(
         runtime.clock.clone(),
         runtime.entropy.clone(),
     ));
+    let backup_timer = BackupTimer::start(
+        service.clone(),
+        Origin::Cli {
+            command: "serve".to_owned(),
+        },
+    );
     let (mut env, keymap, theme_dir) = tui::local_env(data, runtime, theme)?;
     let hub = Hub::new();
     let log: Option<ServerLog> = args
@@ -142,6 +153,7 @@ pub fn run(
         }
     }
     server.stop();
+    drop(backup_timer);
     drop(service);
     say("frontdesk serve: stopped; every session was told and the store is closed\n");
     Ok(ExitCode::SUCCESS)

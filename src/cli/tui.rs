@@ -10,7 +10,8 @@ use super::{CliError, Runtime};
 use crate::audit::Origin;
 use crate::service::Service;
 use crate::store::{ReadAccess, Store, StoreError};
-use crate::transport::server_marker::ServerMarker;
+use crate::transport::backup_timer::BackupTimer;
+use crate::transport::server_marker::{CounterMarker, ServerMarker};
 use crate::ui::keymap::Keymap;
 use crate::ui::theme::Theme;
 use crate::ui::{App, AppEnv};
@@ -80,29 +81,37 @@ pub fn local_env(
 pub fn run(data: &Path, runtime: &Runtime, theme: Option<&str>) -> Result<ExitCode, CliError> {
     require_terminal("use a command such as `frontdesk verify` (see --help)")?;
     let (env, _, _) = local_env(data, runtime, theme)?;
+    let mut held = None;
     let app = match open_shop(data)? {
-        Some(store) => App::login(
-            env,
-            Arc::new(Service::new(
+        Some((store, marker)) => {
+            let service = Arc::new(Service::new(
                 store,
                 runtime.clock.clone(),
                 runtime.entropy.clone(),
-            )),
-        ),
+            ));
+            let timer = BackupTimer::start(service.clone(), Origin::Local);
+            held = Some((marker, timer));
+            App::login(env, service)
+        }
         None => App::setup(env),
     };
-    crate::transport::local::run(app, None).map_err(|e| {
+    let ran = crate::transport::local::run(app, None).map_err(|e| {
         CliError::new(format!(
             "the terminal failed ({e}); the store is safe, start frontdesk again"
         ))
-    })?;
+    });
+    // The timer's thread holds the service (and so the store) until it stops.
+    drop(held);
+    ran?;
     compact_if_due(data);
     Ok(ExitCode::SUCCESS)
 }
 
 /// The shop's store, or `None` when the wizard must create one (no file, or a file left by a
-/// setup that did not finish).
-fn open_shop(data: &Path) -> Result<Option<Store>, CliError> {
+/// setup that did not finish). The counter keeps the store shared, under its marker, so
+/// `frontdesk backup` can take a snapshot beside it; it first opens the file alone to do any
+/// compaction an erasure asked for.
+fn open_shop(data: &Path) -> Result<Option<(Store, CounterMarker)>, CliError> {
     if !Store::exists_in(data) {
         return Ok(None);
     }
@@ -120,7 +129,24 @@ fn open_shop(data: &Path) -> Result<Option<Store>, CliError> {
         .settings()
         .map_err(CliError::from)?
         .is_some();
-    Ok(has_shop.then_some(store))
+    if !has_shop {
+        return Ok(None);
+    }
+    drop(store);
+    let marker = CounterMarker::claim(data)
+        .map_err(|err| CliError::new(err.to_string()))?
+        .ok_or_else(|| in_use(data))?;
+    // Claimed first, checked second: a server starting at the same moment does the same in
+    // the other order, so one of the two always sees the other.
+    if ServerMarker::running(data).is_some() {
+        return Err(in_use(data));
+    }
+    let store = match Store::open_shared(data) {
+        Ok(store) => store,
+        Err(StoreError::InUse(_)) => return Err(in_use(data)),
+        Err(err) => return Err(err.into()),
+    };
+    Ok(Some((store, marker)))
 }
 
 /// After erasures at the desk, compacts the closed store so their ciphertext leaves the freed
@@ -133,7 +159,8 @@ pub fn compact_if_due(data: &Path) {
 }
 
 /// The store for a one-off command: shared with a running `frontdesk serve`, else refused with
-/// what to do when another process has it.
+/// what to do when another process has it. (Beside the counter screen only `backup` shares
+/// the file: the counter's in-memory name index would not see another process's changes.)
 pub fn open_store_for_command(data: &Path) -> Result<Store, CliError> {
     match Store::open(data) {
         Err(StoreError::InUse(_)) if ServerMarker::running(data).is_some() => {

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod analysis_export;
+pub mod backup_schedule;
 pub mod catalog;
 pub mod checkout;
 pub mod currency;

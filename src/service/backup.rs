@@ -671,7 +671,7 @@ pub(super) fn keyholder(staff: StaffRecord, username_tag: [u8; 32]) -> Option<Ke
 }
 
 /// Writes the whole backup of `snapshot`, sealed under `store_key`, to `out`.
-fn write_backup(
+pub(super) fn write_backup(
     snapshot: &StoreReader,
     store_key: &StoreKey,
     created_at: DateTime<Utc>,
@@ -739,7 +739,7 @@ fn write_backup(
 }
 
 /// Reads a whole backup back with `store_key`, returning what it holds.
-fn check_backup_with(
+pub(super) fn check_backup_with(
     store_key: &StoreKey,
     input: &mut impl Read,
 ) -> Result<BackupSummary, ServiceError> {

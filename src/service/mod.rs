@@ -5,6 +5,7 @@
 mod approval;
 mod audit_log;
 mod backup;
+mod backup_runs;
 mod board;
 mod bookings;
 mod catalog;
@@ -67,6 +68,10 @@ pub use audit_log::{
     AuditVerification,
 };
 pub use backup::{BackupError, BackupSummary, ReadOnlyBackup};
+pub use backup_runs::{
+    BackupFailureRecord, BackupPhase, BackupProgress, BackupRunRecord, BackupRunReport,
+    BackupStatus, DEFAULT_BACKUP_DIR,
+};
 pub use board::{BookingLabel, CustomerLabel, MemberCard, VehicleChoice};
 pub use bookings::{BayDay, HeldSpan, OpenStart};
 pub use bookings::{BookingRequest, BookingView, LocalStart, SlotOffer};
@@ -129,6 +134,7 @@ pub struct Service {
     sessions: SessionRegistry,
     login_gate: LoginGate,
     approvals: approval::Approvals,
+    backup_runs: backup_runs::BackupRunLock,
 }
 
 impl std::fmt::Debug for Service {
@@ -200,6 +206,7 @@ impl Service {
             sessions: SessionRegistry::default(),
             login_gate: LoginGate::default(),
             approvals: approval::Approvals::default(),
+            backup_runs: backup_runs::BackupRunLock::default(),
         }
     }
 

@@ -170,8 +170,86 @@ fn restore_with_ledger(
     let (vault, holder, factor) = unlock(&file.header, &request, now)?;
     crate::store::ensure_private_dir(data_dir)?;
     let work = WorkDir::create(data_dir)?;
+    let actor = |writer: &StoreWriter| -> Result<Actor, ServiceError> {
+        Ok(Actor::Staff {
+            staff_id: holder.staff_id,
+            username: writer
+                .staff(holder.staff_id)?
+                .map(|staff| staff.username)
+                .unwrap_or_default(),
+        })
+    };
+    let rebuilt = rebuild_and_verify(file, &vault, folder_ledger, work.path(), &actor, now)?;
+    let store = rebuilt.store;
+    let mut writer = store.write()?;
+    record_restore(&mut writer, &holder, factor, now)?;
+    let entry = writer.append_audit(restore_draft(&writer, &holder, &rebuilt.backup)?, now)?;
+    writer.commit()?;
+    drop(store);
+    let checkpoint = Checkpoint {
+        count: entry.seq,
+        head: entry_hash(&entry),
+    };
+    work.move_into_place(data_dir)?;
+    Ok(RestoreSummary {
+        backup: rebuilt.backup,
+        erasures_reapplied: rebuilt.erasures_reapplied,
+        ledger_of_another_shop: rebuilt.ledger_of_another_shop,
+        checkpoint,
+    })
+}
+
+/// The restore drill the backup schedule runs on each new backup: the same rebuild and checks
+/// as [`check_backup_restores`], opened with the running store's key instead of a manager's
+/// credentials (the schedule has none), in a scratch directory removed afterwards.
+pub(super) fn drill_with_vault(
+    backup: &Path,
+    vault: &UnlockedVault,
+    clock: &dyn Clock,
+) -> Result<RestoreSummary, ServiceError> {
+    let scratch = tempfile::Builder::new()
+        .prefix("frontdesk-restore-check-")
+        .tempdir()
+        .map_err(BackupError::io_error(
+            "make a private scratch directory for the check (set TMPDIR to a folder with room)",
+        ))?;
+    let work = scratch.path().join("store");
+    crate::store::ensure_private_dir(&work)?;
+    let input = fs::File::open(backup).map_err(BackupError::io_error("open the backup file"))?;
+    let file = BackupFile::read_header(std::io::BufReader::new(input))?;
+    let ledger = super::erasure_ledger::ledger_path_beside(backup);
+    let actor = |_: &StoreWriter| Ok(Actor::System);
+    let rebuilt = rebuild_and_verify(file, vault, Some(&ledger), &work, &actor, clock.now())?;
+    Ok(RestoreSummary {
+        backup: rebuilt.backup,
+        erasures_reapplied: rebuilt.erasures_reapplied,
+        ledger_of_another_shop: rebuilt.ledger_of_another_shop,
+        checkpoint: rebuilt.checkpoint,
+    })
+}
+
+/// A backup loaded into a new store, later erasures re-applied and every check passed.
+struct Rebuilt {
+    store: Store,
+    backup: BackupSummary,
+    erasures_reapplied: u32,
+    ledger_of_another_shop: bool,
+    /// The rebuilt audit log's checkpoint, before anything a restore adds.
+    checkpoint: Checkpoint,
+}
+
+/// Loads every table of the backup into a new store in `work`, re-applies the erasures the
+/// ledgers list (recorded as `actor`'s), and runs every `verify` check on the result.
+fn rebuild_and_verify<R: Read>(
+    file: BackupFile<R>,
+    vault: &UnlockedVault,
+    folder_ledger: Option<&Path>,
+    work: &Path,
+    actor: &dyn Fn(&StoreWriter) -> Result<Actor, ServiceError>,
+    now: DateTime<Utc>,
+) -> Result<Rebuilt, ServiceError> {
     let backup = {
-        let store = Store::create(work.path())?;
+        let store = Store::create(work)?;
         let backup = read_payload(file.open_payload(vault.store_key()), |name, kind, rows| {
             let mut writer = store.write()?;
             // Only the last commit below needs to reach the disk; a crash before it leaves a
@@ -187,9 +265,9 @@ fn restore_with_ledger(
         backup
     };
     // Reopening runs the forward migrations for a backup made under an older schema.
-    let mut store = Store::open(work.path())?;
+    let mut store = Store::open(work)?;
     let (erasures_reapplied, ledger_of_another_shop) =
-        reapply_erasures(&mut store, &vault, folder_ledger, &holder, now)?;
+        reapply_erasures(&mut store, vault, folder_ledger, actor, now)?;
     let report = verify_store(&mut store, None)?;
     if !report.is_ok() {
         let problem = report
@@ -199,21 +277,12 @@ fn restore_with_ledger(
             .unwrap_or_else(|| "verify failed".to_owned());
         return Err(BackupError::FailedVerification(problem).into());
     }
-    let mut writer = store.write()?;
-    record_restore(&mut writer, &holder, factor, now)?;
-    let entry = writer.append_audit(restore_draft(&writer, &holder, &backup)?, now)?;
-    writer.commit()?;
-    drop(store);
-    let checkpoint = Checkpoint {
-        count: entry.seq,
-        head: entry_hash(&entry),
-    };
-    work.move_into_place(data_dir)?;
-    Ok(RestoreSummary {
+    Ok(Rebuilt {
+        store,
         backup,
         erasures_reapplied,
         ledger_of_another_shop,
-        checkpoint,
+        checkpoint: report.audit_head,
     })
 }
 
@@ -226,7 +295,7 @@ fn reapply_erasures(
     store: &mut Store,
     vault: &UnlockedVault,
     folder_ledger: Option<&Path>,
-    holder: &Keyholder,
+    actor: &dyn Fn(&StoreWriter) -> Result<Actor, ServiceError>,
     now: DateTime<Utc>,
 ) -> Result<(u32, bool), ServiceError> {
     use super::erasure_ledger::{FolderLedger, merge, read_ledger};
@@ -242,15 +311,9 @@ fn reapply_erasures(
     }
     let mut reapplied = 0u32;
     let mut writer = store.write()?;
-    let username = writer
-        .staff(holder.staff_id)?
-        .map(|staff| staff.username)
-        .unwrap_or_default();
+    let actor = actor(&writer)?;
     let draft = |action: AuditAction, objects: Vec<String>| AuditDraft {
-        actor: Actor::Staff {
-            staff_id: holder.staff_id,
-            username: username.clone(),
-        },
+        actor: actor.clone(),
         origin: Origin::Cli {
             command: "restore".to_owned(),
         },

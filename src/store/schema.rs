@@ -110,6 +110,11 @@ pub const META_COMPACTION_DUE: &str = "compaction_due";
 /// The retention period ([`crate::domain::retention::RetentionPolicy`]); absent means the
 /// default of 36 months.
 pub const META_RETENTION: &str = "retention";
+/// The backup schedule ([`crate::domain::backup_schedule::BackupSchedule`]); absent means the
+/// default one.
+pub const META_BACKUP_SCHEDULE: &str = "backup_schedule";
+/// What the last backup runs did (`service::BackupStatus`).
+pub const META_BACKUP_STATUS: &str = "backup_status";
 
 pub fn read_version(bytes: &[u8]) -> Result<u32, StoreError> {
     let raw: [u8; 4] = bytes

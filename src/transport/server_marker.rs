@@ -1,12 +1,15 @@
-//! A file in the data directory that says "frontdesk serve is running here", held under an
-//! OS lock for as long as the server lives. It keeps a second server off the same store and
-//! lets a plain `frontdesk` say how to connect instead of failing on a locked file.
+//! Files in the data directory that say "frontdesk serve is running here" or "the counter
+//! screen is open here", each held under an OS lock for as long as its process lives. They
+//! keep a second server or counter off the same store, let a plain `frontdesk` say how to
+//! connect instead of failing on a locked file, and tell one-off commands (`backup`) that they
+//! may share the file with the process holding it.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 const MARKER_FILE_NAME: &str = "serve.lock";
+const COUNTER_MARKER_FILE_NAME: &str = "counter.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum MarkerError {
@@ -128,6 +131,53 @@ impl ServerMarker {
     }
 }
 
+/// Held by the counter screen while it has the store open (shared, so that `frontdesk backup`
+/// can take a consistent snapshot beside it); the lock goes with the process.
+#[derive(Debug)]
+pub struct CounterMarker {
+    _file: File,
+    path: PathBuf,
+}
+
+impl CounterMarker {
+    /// Claims the data directory for this counter; `None` when another counter holds it.
+    pub fn claim(data_dir: &Path) -> Result<Option<CounterMarker>, MarkerError> {
+        let path = data_dir.join(COUNTER_MARKER_FILE_NAME);
+        let io = |err: std::io::Error| MarkerError::Io {
+            path: path.clone(),
+            reason: err.to_string(),
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Ok(None),
+            Err(TryLockError::Error(err)) => return Err(io(err)),
+        }
+        file.set_len(0).map_err(io)?;
+        file.write_all(format!("pid={}\n", std::process::id()).as_bytes())
+            .map_err(io)?;
+        Ok(Some(CounterMarker { _file: file, path }))
+    }
+
+    /// Whether a counter screen holds the data directory now.
+    pub fn running(data_dir: &Path) -> bool {
+        File::open(data_dir.join(COUNTER_MARKER_FILE_NAME))
+            .is_ok_and(|file| file.try_lock_shared().is_err())
+    }
+}
+
+impl Drop for CounterMarker {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 impl Drop for ServerMarker {
     fn drop(&mut self) {
         // The lock is what matters; removing the file just leaves the directory tidy.
@@ -154,5 +204,16 @@ mod tests {
         drop(marker);
         assert_eq!(ServerMarker::running(dir.path()), None);
         assert!(ServerMarker::claim(dir.path(), "[::1]:2224", "SHA256:abc").is_ok());
+    }
+
+    #[test]
+    fn one_counter_per_data_directory_and_commands_can_see_it() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!CounterMarker::running(dir.path()));
+        let marker = CounterMarker::claim(dir.path()).unwrap().unwrap();
+        assert!(CounterMarker::running(dir.path()));
+        assert!(CounterMarker::claim(dir.path()).unwrap().is_none());
+        drop(marker);
+        assert!(!CounterMarker::running(dir.path()));
     }
 }

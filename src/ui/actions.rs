@@ -93,6 +93,8 @@ actions! {
     MergeMembers => "member.merge",
     EraseMember => "member.erase",
     ExportPseudonymised => "members.export_pseudonymised",
+    // Settings screen.
+    BackUpNow => "settings.back_up_now",
     // Checkout screen.
     AddLine => "checkout.add_line",
     RemoveLine => "checkout.remove_line",

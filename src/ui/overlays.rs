@@ -256,6 +256,7 @@ pub(crate) fn manager_only(action: Action) -> bool {
             | Action::MergeMembers
             | Action::EraseMember
             | Action::ExportPseudonymised
+            | Action::BackUpNow
     )
 }
 

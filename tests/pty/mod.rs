@@ -30,6 +30,8 @@ impl Terminal {
         command.args(args);
         command.env_clear();
         command.env("TERM", "xterm-256color");
+        // A scheduled backup at an unlucky moment would be an extra audit entry and file.
+        command.env("FRONTDESK_BACKUP_SCHEDULE", "off");
         command.env("FRONTDESK_DATA", data);
         command.env("FRONTDESK_CONFIG", config);
         command.env("HOME", config);

@@ -13,6 +13,7 @@ pub use error::ScheduleError;
 pub use finder::{BayCalendar, SlotQuery, first_free_slot, next_walk_in, open_starts};
 pub use hours::{BookingRules, Closure, OpenPeriod, OpeningHours};
 pub use interval::{Interval, conflicts, first_conflict};
+pub(crate) use local_time::resolve_earliest;
 pub use local_time::{
     FoldChoice, LocalTimeError, format_local, format_local_time, is_ambiguous, local_day_span,
     offset_label, resolve_local,

@@ -15,7 +15,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::audit::{ChainChecked, ChainState, chain_line, start_chain_check};
 use super::settings::weekday_word;
 use crate::domain::money::Money;
-use crate::service::{ServiceError, TakingsReport};
+use crate::service::{BackupStatus, ServiceError, TakingsReport};
 use crate::ui::actions::Action;
 use crate::ui::keymap::KeyContext;
 use crate::ui::tasks::Task;
@@ -31,6 +31,8 @@ struct DayAddedUp {
     checkpoint: Result<String, ServiceError>,
     /// Managers only: how many members a retention run would anonymise now.
     retention_due: Option<Result<usize, ServiceError>>,
+    /// Managers only: what the last backup runs did.
+    backup: Option<Result<BackupStatus, ServiceError>>,
 }
 
 pub struct EndOfDayView {
@@ -40,6 +42,8 @@ pub struct EndOfDayView {
     checkpoint: Option<String>,
     /// Members past the retention period (managers; shown when there are any).
     retention_due: Option<usize>,
+    /// The last backup runs (managers), shown under the checkpoint.
+    backup: Option<BackupStatus>,
     loading: bool,
     chain: ChainState,
     /// Lines of the report scrolled past, when it is taller than the screen.
@@ -71,6 +75,7 @@ impl EndOfDayView {
             report: None,
             checkpoint: None,
             retention_due: None,
+            backup: None,
             loading: false,
             chain: ChainState::NotChecked,
             scroll: 0,
@@ -95,6 +100,7 @@ impl EndOfDayView {
                     takings: service.takings(&session, day),
                     checkpoint: service.audit_checkpoint(&session),
                     retention_due: manager.then(|| service.retention_due_count(&session)),
+                    backup: manager.then(|| service.backup_status(&session)),
                 }) as ViewTaskOutput
             }),
         });
@@ -189,11 +195,50 @@ impl EndOfDayView {
             ),
             None => Span::styled(rx.tr("not available"), rx.theme.muted),
         };
-        frame.render_widget(
-            Paragraph::new(Line::from(text)).wrap(Wrap { trim: false }),
-            inner,
-        );
+        let mut lines = vec![Line::from(text)];
+        if let Some(status) = &self.backup {
+            lines.push(backup_line(status, rx));
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
     }
+}
+
+/// The date of the last backup the restore drill verified, with the checkpoint it holds; a
+/// warning when the last run failed or there is none.
+fn backup_line(status: &BackupStatus, rx: &RenderCx) -> Line<'static> {
+    let failed = status.last_run_failed();
+    let text = match &status.last_success {
+        Some(run) => rx.lang.fill(
+            "Last verified backup: {date} (checkpoint {count})",
+            &[
+                (
+                    "date",
+                    &run.at
+                        .with_timezone(&rx.shop.tz)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string(),
+                ),
+                ("count", &run.checkpoint.count.to_string()),
+            ],
+        ),
+        None => rx
+            .tr("No verified backup yet: press b in Settings › Security.")
+            .to_owned(),
+    };
+    let text = if failed {
+        format!(
+            "{text}  {}",
+            rx.tr("The last backup run failed; see Settings › Security.")
+        )
+    } else {
+        text
+    };
+    let style = if failed || status.last_success.is_none() {
+        rx.theme.error
+    } else {
+        rx.theme.ok
+    };
+    Line::from(Span::styled(text, style))
 }
 
 const LABEL: usize = 18;
@@ -590,6 +635,11 @@ impl View for EndOfDayView {
             Some(Err(err)) => cx.fail(&err),
             None => {}
         }
+        match added.backup {
+            Some(Ok(status)) => self.backup = Some(status),
+            Some(Err(err)) => cx.fail(&err),
+            None => {}
+        }
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
@@ -601,7 +651,8 @@ impl View for EndOfDayView {
             .border_style(rx.theme.border);
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let checkpoint_rows = if inner.width < 74 { 4 } else { 3 };
+        let checkpoint_rows =
+            if inner.width < 74 { 4 } else { 3 } + u16::from(self.backup.is_some());
         let [day_area, body, chain_area, checkpoint_area, footer] = Layout::vertical([
             Constraint::Length(2),
             Constraint::Min(1),

@@ -4,6 +4,8 @@
 //! Each section is a table; Enter edits the selected row in a form, `n` adds and `d` removes
 //! (or, on the price list, retires) where a section holds a list.
 
+use std::sync::Arc;
+
 use chrono::Weekday;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -17,18 +19,21 @@ use super::till_settings::{
     tax_in_use_message,
 };
 use crate::domain::access::Operation;
+use crate::domain::backup_schedule::BackupSchedule;
 use crate::domain::catalog::{Bay, ServiceItem};
 use crate::domain::currency::Currency;
 use crate::domain::loyalty::PointsPolicy;
 use crate::domain::money::Money;
 use crate::domain::price_list::Product;
 use crate::domain::tax::{MAX_TAXES, TaxClass};
+use crate::service::{BackupPhase, BackupProgress, BackupRunReport, BackupStatus, ServiceError};
 use crate::store::records::{ScheduleSettings, ShopSettings, TillSettings};
 use crate::ui::actions::Action;
 use crate::ui::i18n::Language;
 use crate::ui::keymap::KeyContext;
+use crate::ui::tasks::Task;
 use crate::ui::text::{opening_hours_text, safe};
-use crate::ui::view::{Cx, Handled, Prompt, PromptAnswer, RenderCx, View};
+use crate::ui::view::{Cx, Handled, Prompt, PromptAnswer, RenderCx, View, ViewTaskOutput};
 use crate::ui::widgets::hints::footer_hints;
 use crate::ui::widgets::table::RowCursor;
 
@@ -121,6 +126,8 @@ enum Target {
     Reward(usize),
     IdleLock,
     Retention,
+    Backups,
+    LastBackup,
 }
 
 struct SettingRow {
@@ -164,9 +171,16 @@ pub struct SettingsView {
     policy: PointsPolicy,
     /// Months without a visit or booking before a retention run anonymises a member.
     retention_months: u32,
+    backups: BackupSchedule,
+    backup_status: BackupStatus,
+    /// A "back up now" under way, whose progress the Security tab shows.
+    backing_up: Option<Arc<BackupProgress>>,
     /// What a removal prompt is about.
     pending_removal: Option<Target>,
 }
+
+/// What a "back up now" run came to.
+struct BackedUp(Result<BackupRunReport, ServiceError>);
 
 impl Default for SettingsView {
     fn default() -> Self {
@@ -187,6 +201,9 @@ impl SettingsView {
             till: TillSettings::default(),
             policy: PointsPolicy::default(),
             retention_months: crate::domain::retention::DEFAULT_RETENTION_MONTHS,
+            backups: BackupSchedule::default(),
+            backup_status: BackupStatus::default(),
+            backing_up: None,
             pending_removal: None,
         }
     }
@@ -226,6 +243,15 @@ impl SettingsView {
                 self.till = till;
             }
             Err(err) => cx.fail(&err),
+        }
+        let backups = (|| {
+            let schedule = cx.service.backup_schedule()?;
+            let status = cx.service.backup_status(cx.session)?;
+            Ok::<_, ServiceError>((schedule, status))
+        })();
+        if let Ok((schedule, status)) = backups {
+            self.backups = schedule;
+            self.backup_status = status;
         }
         for tab in Tab::ALL {
             let len = self.rows_for(tab, cx.lang).len();
@@ -448,6 +474,37 @@ impl SettingsView {
                             ),
                         ],
                     ),
+                    SettingRow::new(
+                        Target::Backups,
+                        vec![lang.tr("Daily backup").to_owned(), self.schedule_text(lang)],
+                    ),
+                    SettingRow::new(
+                        Target::Backups,
+                        vec![
+                            lang.tr("Backup folder").to_owned(),
+                            match &self.backups.folder {
+                                Some(folder) => safe(folder).into_owned(),
+                                None => lang.tr("backups/ in the data folder").to_owned(),
+                            },
+                        ],
+                    ),
+                    SettingRow::new(
+                        Target::Backups,
+                        vec![
+                            lang.tr("Second folder").to_owned(),
+                            match &self.backups.second_folder {
+                                Some(folder) => safe(folder).into_owned(),
+                                None => lang.tr("none").to_owned(),
+                            },
+                        ],
+                    ),
+                    SettingRow::new(
+                        Target::LastBackup,
+                        vec![
+                            lang.tr("Last backup").to_owned(),
+                            self.last_backup_text(lang),
+                        ],
+                    ),
                 ]
             }
         }
@@ -593,6 +650,7 @@ impl SettingsView {
             Target::RewardsHeading => EditKind::Reward(None),
             Target::IdleLock => EditKind::IdleLock,
             Target::Retention => EditKind::Retention(self.retention_months),
+            Target::Backups | Target::LastBackup => EditKind::Backups,
         };
         self.open(kind, cx);
     }
@@ -623,7 +681,8 @@ impl SettingsView {
             &self.policy,
             cx.lang,
         )
-        .with_taxes(&self.till.tax);
+        .with_taxes(&self.till.tax)
+        .with_backup_schedule(&self.backups, cx.lang);
         cx.push(form);
     }
 
@@ -665,6 +724,78 @@ impl SettingsView {
             cx.lang,
         );
         cx.push(form);
+    }
+
+    /// "at 22:00, keeping the newest 14", or off.
+    fn schedule_text(&self, lang: Language) -> String {
+        if !self.backups.enabled {
+            return lang.tr("off: only when b is pressed").to_owned();
+        }
+        lang.fill(
+            "at {time}, keeping the newest {n}",
+            &[
+                ("time", &self.backups.daily_at.format("%H:%M").to_string()),
+                ("n", &self.backups.keep.to_string()),
+            ],
+        )
+    }
+
+    /// The last good backup (time, size, drill) and, after it, a failure if there was one.
+    fn last_backup_text(&self, lang: Language) -> String {
+        let zone = self.zone();
+        let when = |at: chrono::DateTime<chrono::Utc>| {
+            at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+        };
+        let mut text = match &self.backup_status.last_success {
+            Some(run) => lang.fill(
+                "{when}, {size}, restore drill passed",
+                &[("when", &when(run.at)), ("size", &size_text(run.bytes))],
+            ),
+            None => lang.tr("none yet").to_owned(),
+        };
+        if self.backup_status.last_run_failed()
+            && let Some(failure) = &self.backup_status.last_failure
+        {
+            text.push_str(" — ");
+            text.push_str(&lang.fill(
+                "FAILED {when}: {reason}",
+                &[
+                    ("when", &when(failure.at)),
+                    ("reason", &safe(&failure.reason)),
+                ],
+            ));
+        }
+        text
+    }
+
+    fn zone(&self) -> chrono_tz::Tz {
+        self.shop
+            .as_ref()
+            .and_then(|shop| shop.timezone.parse().ok())
+            .unwrap_or(chrono_tz::UTC)
+    }
+
+    /// Starts a whole backup run off the screen's thread; its progress shows on this tab.
+    fn back_up_now(&mut self, cx: &mut Cx) {
+        if !cx.service.can(cx.session, Operation::MakeBackup) {
+            cx.notice(cx.tr("Only a manager may do that; ask a manager."));
+            return;
+        }
+        if self.backing_up.is_some() {
+            cx.notice(cx.tr("A backup is already running; wait for it to finish."));
+            return;
+        }
+        self.tab = Tab::Security;
+        let progress = Arc::new(BackupProgress::default());
+        self.backing_up = Some(progress.clone());
+        let service = cx.service.clone();
+        let session = cx.session.clone();
+        cx.run(Task::ForView {
+            label: "Backing up…",
+            work: Box::new(move || {
+                Box::new(BackedUp(service.back_up_now(&session, &progress))) as ViewTaskOutput
+            }),
+        });
     }
 
     fn add(&mut self, cx: &mut Cx) {
@@ -870,9 +1001,44 @@ impl View for SettingsView {
             Action::Edit | Action::Select => self.edit(cx),
             Action::AddEntry => self.add(cx),
             Action::RemoveEntry => self.ask_removal(cx),
+            Action::BackUpNow => self.back_up_now(cx),
             _ => return Handled::No,
         }
         Handled::Yes
+    }
+
+    fn on_task(&mut self, output: ViewTaskOutput, cx: &mut Cx) {
+        let Ok(done) = output.downcast::<BackedUp>() else {
+            return;
+        };
+        self.backing_up = None;
+        match done.0 {
+            Ok(report) => {
+                let mut message = cx.lang.fill(
+                    "Backed up to {file} and checked: it restores.",
+                    &[(
+                        "file",
+                        &safe(
+                            &report
+                                .file
+                                .file_name()
+                                .map(|name| name.to_string_lossy().into_owned())
+                                .unwrap_or_default(),
+                        ),
+                    )],
+                );
+                if let Some(Err(reason)) = &report.second_copy {
+                    message.push(' ');
+                    message.push_str(&cx.lang.fill(
+                        "The second copy failed: {reason}",
+                        &[("reason", &safe(reason))],
+                    ));
+                }
+                cx.notice(message);
+            }
+            Err(err) => cx.fail(&err),
+        }
+        self.load(cx);
     }
 
     fn on_prompt(&mut self, tag: &'static str, _answer: PromptAnswer, cx: &mut Cx) {
@@ -918,10 +1084,13 @@ impl View for SettingsView {
             Tab::Points => "Changes apply from now on; points already earned keep their expiry.",
             Tab::Security => "Applies at the next idle period of every session.",
         };
-        frame.render_widget(
-            Paragraph::new(Span::styled(rx.tr(note), rx.theme.muted)),
-            note_area,
-        );
+        let note = match (&self.backing_up, self.tab) {
+            (Some(progress), Tab::Security) => {
+                Span::styled(backup_progress_text(progress, rx.lang), rx.theme.accent)
+            }
+            _ => Span::styled(rx.tr(note), rx.theme.muted),
+        };
+        frame.render_widget(Paragraph::new(note), note_area);
         let table_area = if self.tab == Tab::Security {
             let [table_area, ssh_area] =
                 Layout::vertical([Constraint::Min(3), Constraint::Length(5)]).areas(table_area);
@@ -1015,10 +1184,43 @@ impl View for SettingsView {
         if self.tab == Tab::PriceList {
             hints.push((Action::RemoveEntry, "retire"));
         }
+        if self.tab == Tab::Security {
+            hints.push((Action::BackUpNow, "back up now"));
+        }
         frame.render_widget(
             Paragraph::new(Line::from(footer_hints(rx, self.contexts(), &hints))),
             footer,
         );
+    }
+}
+
+/// "Backing up: writing (3.4 MB)…", from the run's shared progress.
+fn backup_progress_text(progress: &BackupProgress, lang: Language) -> String {
+    let step = match progress.phase() {
+        BackupPhase::Writing => "writing",
+        BackupPhase::ReadingBack => "reading it back",
+        BackupPhase::SecondCopy => "copying to the second folder",
+        BackupPhase::RestoreDrill => "test-restoring it",
+        BackupPhase::Pruning => "removing old backups",
+    };
+    lang.fill(
+        "Backing up: {step} ({size})…",
+        &[
+            ("step", lang.tr(step)),
+            ("size", &size_text(progress.bytes_written())),
+        ],
+    )
+}
+
+/// A file size as a person reads it: 912 KB, 3.4 MB, 1.2 GB.
+pub fn size_text(bytes: u64) -> String {
+    const KB: u64 = 1000;
+    const MB: u64 = KB * 1000;
+    const GB: u64 = MB * 1000;
+    match bytes {
+        b if b >= GB => format!("{}.{} GB", b / GB, (b % GB) / (GB / 10)),
+        b if b >= MB => format!("{}.{} MB", b / MB, (b % MB) / (MB / 10)),
+        b => format!("{} KB", b.div_ceil(KB)),
     }
 }
 

@@ -9,6 +9,7 @@ use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
 use super::settings::{WEEK, multiplier_text, weekday_word};
+use crate::domain::backup_schedule::BackupSchedule;
 use crate::domain::catalog::{Bay, ServiceCategory, ServiceItem};
 use crate::domain::currency::Currency;
 use crate::domain::loyalty::{PointsPolicy, PointsPolicySettings, PolicyError, Reward, Tier};
@@ -44,6 +45,8 @@ pub enum EditKind {
     IdleLock,
     /// The retention period, with the months it is set to now.
     Retention(u32),
+    /// The backup schedule; the form is filled by [`SettingsFormView::with_backup_schedule`].
+    Backups,
 }
 
 impl EditKind {
@@ -64,6 +67,7 @@ impl EditKind {
             EditKind::Reward(None) => "New reward",
             EditKind::Reward(Some(_)) => "Reward",
             EditKind::IdleLock | EditKind::Retention(_) => "Security",
+            EditKind::Backups => "Backups",
         }
     }
 }
@@ -85,6 +89,35 @@ pub struct SettingsFormView {
 
 fn yes_no_options(lang: Language) -> Vec<String> {
     vec![lang.tr("yes").to_owned(), lang.tr("no").to_owned()]
+}
+
+/// The backup schedule's form: on or off, the time, the folders and how many to keep.
+fn backup_form(schedule: &BackupSchedule, lang: Language) -> Form {
+    let folder = |value: &Option<String>| {
+        TextInput::new()
+            .with_max(200)
+            .with_value(value.as_deref().unwrap_or_default())
+    };
+    Form::new()
+        .choice(
+            "enabled",
+            "Daily backup",
+            yes_no_options(lang),
+            usize::from(!schedule.enabled),
+        )
+        .text(
+            "time",
+            "At (shop time)",
+            TextInput::new()
+                .with_max(5)
+                .with_value(&schedule.daily_at.format("%H:%M").to_string()),
+        )
+        .text("folder", "Folder", folder(&schedule.folder))
+        .hint("Empty: the backups folder in the data directory. Another disk is safer.")
+        .text("keep", "Keep (newest)", number_input(schedule.keep))
+        .hint("1 to 400 backups kept in each folder; older ones are removed after a good backup.")
+        .text("second", "Second folder", folder(&schedule.second_folder))
+        .hint("Optional: a USB stick or network share, given by its full path.")
 }
 
 fn number_input(value: impl ToString) -> TextInput {
@@ -449,6 +482,7 @@ impl SettingsFormView {
             EditKind::Retention(months) => Form::new()
                 .text("months", "Retention (months)", number_input(months))
                 .hint("1 to 240 months without a visit or booking; a retention run then anonymises the member."),
+            EditKind::Backups => backup_form(&BackupSchedule::default(), lang),
         };
         Self {
             kind,
@@ -458,6 +492,37 @@ impl SettingsFormView {
             checklist_start,
             tax: TaxSettings::default(),
         }
+    }
+
+    /// The schedule a backups form starts from (the form of any other kind is left alone).
+    pub fn with_backup_schedule(mut self, schedule: &BackupSchedule, lang: Language) -> Self {
+        if self.kind == EditKind::Backups {
+            self.form = backup_form(schedule, lang);
+        }
+        self
+    }
+
+    /// The schedule as typed, or the field that is wrong.
+    fn backup_schedule(&self, lang: Language) -> Result<BackupSchedule, FieldProblem> {
+        let daily_at =
+            NaiveTime::parse_from_str(self.form.value("time").trim(), "%H:%M").map_err(|_| {
+                (
+                    "time",
+                    lang.tr("Type a time as HH:MM, for example 22:00.")
+                        .to_owned(),
+                )
+            })?;
+        let folder = |key: &str| {
+            let typed = self.form.value(key).trim();
+            (!typed.is_empty()).then(|| typed.to_owned())
+        };
+        Ok(BackupSchedule {
+            enabled: self.yes("enabled"),
+            daily_at,
+            folder: folder("folder"),
+            keep: self.number("keep", lang)?,
+            second_folder: folder("second"),
+        })
     }
 
     /// The shop's taxes, which a service's tax class is read against; without them only
@@ -642,6 +707,9 @@ impl SettingsFormView {
             EditKind::Retention(_) => service
                 .set_retention_months(session, self.number("months", lang)?)
                 .map(drop),
+            EditKind::Backups => service
+                .set_backup_schedule(session, self.backup_schedule(lang)?)
+                .map(drop),
         };
         match outcome {
             Ok(()) => Ok(()),
@@ -738,6 +806,9 @@ impl SettingsFormView {
             EditKind::Service(_) if lower.starts_with("price") => "price",
             EditKind::Service(_) if lower.starts_with("duration") => "length",
             EditKind::Service(_) if lower.starts_with("tax") => "tax",
+            EditKind::Backups if lower.starts_with("second") => "second",
+            EditKind::Backups if lower.starts_with("folder") => "folder",
+            EditKind::Backups if lower.starts_with("keep") => "keep",
             _ => first,
         }
     }
