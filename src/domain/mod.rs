@@ -21,6 +21,7 @@ pub mod plans;
 pub mod plate;
 pub mod price_list;
 pub mod receipt;
+pub mod reports;
 pub mod refund;
 pub mod retention;
 pub mod sanitize;

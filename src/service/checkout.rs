@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::points::{append_entries, stats_of, wallet_of};
+use crate::store::daily_totals;
 use super::{Service, ServiceError, Session};
 use crate::audit::AuditAction;
 use crate::domain::access::Operation;
@@ -344,6 +345,7 @@ impl Service {
                     refunds: Vec::new(),
                 };
                 writer.put(VISITS, visit_id, &visit)?;
+                daily_totals::record_visit(writer, tz, &visit)?;
                 Ok((
                     priced,
                     settlement,
@@ -459,6 +461,7 @@ impl Service {
                     reason: reason.chars().take(200).collect(),
                 });
                 writer.put(VISITS, visit, &record)?;
+                daily_totals::record_void(writer, tz, &record)?;
                 Ok(())
             },
             draft,

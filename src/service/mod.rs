@@ -101,6 +101,13 @@ pub use receipts::{
 };
 pub use refunds::{RefundInput, RefundPreview, RefundReceipt, RefundableLine, VisitRefundDetail};
 pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally, TaxTally};
+pub use reports::{
+    BayUse, MemberFigures, PeriodSummary, RangeReport, ReportTable, ServiceUse, percent_text,
+    report_table,
+};
+pub use crate::domain::reports::{
+    DayTotals, FREQUENCY_BUCKETS, Period, PeriodError, PeriodKind, RangeFigures, ReportName,
+};
 pub use restore::{
     RestoreRequest, RestoreSummary, check_backup_restores, check_restore_target, restore_backup,
     restore_backup_file,

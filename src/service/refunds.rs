@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::checkout::day_key;
 use super::points::{append_entries, stats_of, wallet_of};
+use crate::store::daily_totals;
 use super::{Service, ServiceError, Session};
 use crate::audit::AuditAction;
 use crate::domain::access::Operation;
@@ -380,6 +381,7 @@ impl Service {
                 };
                 visit.refunds.push(record.clone());
                 writer.put(VISITS, visit.id, &visit)?;
+                daily_totals::record_refund(writer, tz, &record)?;
                 draft.add_detail(refund_audit_detail(&record, &currency));
                 Ok((visit, record, member_number, points_balance))
             },
