@@ -105,8 +105,7 @@ fn world() -> World {
         members.push(member);
         vehicles.push(car);
     }
-    let package =
-        common::package_product(service, &till.manager, till.exterior, 5, 8000, None);
+    let package = common::package_product(service, &till.manager, till.exterior, 5, 8000, None);
     World {
         till,
         members,
@@ -346,16 +345,8 @@ fn reported(world: &World, period: Period) -> Naive {
             .filter(|(_, v)| *v != 0)
             .collect(),
         hours,
-        services: t
-            .services
-            .iter()
-            .map(|s| (s.service, s.quantity))
-            .collect(),
-        vehicles: t
-            .vehicles
-            .iter()
-            .map(|(k, n)| (k.as_str(), *n))
-            .collect(),
+        services: t.services.iter().map(|s| (s.service, s.quantity)).collect(),
+        vehicles: t.vehicles.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
         packages: (t.packages_sold.count, t.packages_sold.amount),
         points_earned: t.points_earned,
     }
@@ -497,16 +488,26 @@ fn a_cashier_sees_only_their_own_takings_of_today() {
         )
         .expect("cashier checkout");
     let tz = shop_zone();
-    let today = world.till.shop.clock.now_for_tests().with_timezone(&tz).date_naive();
+    let today = world
+        .till
+        .shop
+        .clock
+        .now_for_tests()
+        .with_timezone(&tz)
+        .date_naive();
     let asked = Period::month(today).unwrap();
-    let own = service.range_report(&cashier, asked).expect("cashier report");
+    let own = service
+        .range_report(&cashier, asked)
+        .expect("cashier report");
     assert_eq!(own.period, Period::day(today), "narrowed to today");
     assert_eq!(own.asked, Some(asked));
     assert_eq!(own.only_staff.as_deref(), Some(CASHIER));
     assert_eq!(own.figures.totals.visits, 1);
     assert_eq!(own.figures.totals.takings, 1250);
     assert!(own.members.is_none(), "no figures about all members");
-    let all = service.range_report(&world.till.manager, asked).expect("manager report");
+    let all = service
+        .range_report(&world.till.manager, asked)
+        .expect("manager report");
     assert_eq!(all.figures.totals.visits, 3);
     assert!(all.members.is_some());
     assert_eq!(last_report_action(&world), AuditAction::ReportViewed);
@@ -545,7 +546,13 @@ fn a_managers_export_is_a_private_csv_with_inert_cells_and_is_audited() {
     );
     let service = world.till.shop.service.clone();
     let tz = shop_zone();
-    let today = world.till.shop.clock.now_for_tests().with_timezone(&tz).date_naive();
+    let today = world
+        .till
+        .shop
+        .clock
+        .now_for_tests()
+        .with_timezone(&tz)
+        .date_naive();
     let report = service
         .range_report(&world.till.manager, Period::week(today).unwrap())
         .unwrap();
@@ -563,11 +570,19 @@ fn a_managers_export_is_a_private_csv_with_inert_cells_and_is_audited() {
     assert!(text.starts_with("Payment,Count,Amount\n"), "{text}");
     assert!(text.contains("card,1,"), "{text}");
     // A negative amount is neutralised, like every cell that could start a formula.
-    assert!(!text.lines().any(|l| l.split(',').any(|c| c.starts_with('-'))), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.split(',').any(|c| c.starts_with('-'))),
+        "{text}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     assert_eq!(last_report_action(&world), AuditAction::ReportExported);
     // Never over an existing file without being asked.
@@ -630,7 +645,8 @@ fn opening_a_schema_7_store_builds_the_daily_totals_from_its_visits() {
     {
         let db = redb::Database::open(frontdesk::store::Store::file_in(dir.path())).unwrap();
         let tx = db.begin_write().unwrap();
-        tx.delete_table(frontdesk::store::schema::DAILY_TOTALS).unwrap();
+        tx.delete_table(frontdesk::store::schema::DAILY_TOTALS)
+            .unwrap();
         tx.open_table(frontdesk::store::schema::META)
             .unwrap()
             .insert(

@@ -18,7 +18,7 @@ use frontdesk::service::{
 /// hours, one void; and a cashier who took one wash today.
 fn busy_shop() -> (Shop, Vec<u8>) {
     let shop = open_shop();
-    let manager = shop.manager();
+    let mut manager = shop.manager();
     let wash = shop.exterior_wash_in_one_bay(&manager);
     let member = shop
         .service
@@ -63,8 +63,11 @@ fn busy_shop() -> (Shop, Vec<u8>) {
             );
             first.get_or_insert(id);
             shop.clock.advance(chrono::Duration::minutes(95));
+            manager = shop.manager();
         }
         shop.clock.advance(chrono::Duration::hours(20));
+        // A session ends when idle that long: the manager logs in again the next morning.
+        manager = shop.manager();
     }
     if let Some(visit) = first {
         shop.service
@@ -180,7 +183,10 @@ fn a_cashier_sees_only_their_own_takings_of_today() {
     desk.resize(80, 24);
     let screen = desk.screen();
     insta::assert_snapshot!("reports_cashier_80x24_en", screen);
-    assert!(screen.contains("Your own takings of today only (cashier)."), "{screen}");
+    assert!(
+        screen.contains("Your own takings of today only (cashier)."),
+        "{screen}"
+    );
     desk.type_text("g");
     insta::assert_snapshot!("reports_cashier_numbers_80x24_en", desk.screen());
     // Export is a manager's: refused with the usual sentence.
@@ -213,5 +219,9 @@ fn a_manager_saves_a_report_as_csv_in_the_exports_folder() {
     desk.type_text("2026-01-01 2026-01-31");
     desk.enter();
     desk.settle();
-    assert!(desk.screen().contains("2026-01-01 – 2026-01-31"), "{}", desk.screen());
+    assert!(
+        desk.screen().contains("2026-01-01 – 2026-01-31"),
+        "{}",
+        desk.screen()
+    );
 }

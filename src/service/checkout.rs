@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::points::{append_entries, stats_of, wallet_of};
-use crate::store::daily_totals;
 use super::{Service, ServiceError, Session};
 use crate::audit::AuditAction;
 use crate::domain::access::Operation;
@@ -26,6 +25,7 @@ use crate::domain::schedule::format_local;
 use crate::domain::tender::{Settlement, TenderRequest, settle};
 use crate::ids::RecordId;
 use crate::store::ReadAccess;
+use crate::store::daily_totals;
 use crate::store::records::{
     BookingRecord, BookingState, MemberStats, ReceiptFor, VisitRecord, VoidRecord,
 };

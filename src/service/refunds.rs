@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 
 use super::checkout::day_key;
 use super::points::{append_entries, stats_of, wallet_of};
-use crate::store::daily_totals;
 use super::{Service, ServiceError, Session};
 use crate::audit::AuditAction;
 use crate::domain::access::Operation;
@@ -31,6 +30,7 @@ use crate::domain::schedule::format_local;
 use crate::domain::tax::TaxClass;
 use crate::ids::RecordId;
 use crate::store::ReadAccess;
+use crate::store::daily_totals;
 use crate::store::records::{ReceiptFor, RefundRecord, TillSettings, VisitRecord};
 use crate::store::schema::{MEMBER_STATS, PACKAGES, SERVICES, VISITS};
 

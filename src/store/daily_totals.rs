@@ -125,8 +125,11 @@ impl DayFold {
     }
 
     pub fn refund(&mut self, tz: Tz, refund: &RefundRecord) {
-        self.day(tz, refund.at)
-            .add_refund(refund.amount.minor_units(), &refund.tenders, &refund.taxes);
+        self.day(tz, refund.at).add_refund(
+            refund.amount.minor_units(),
+            &refund.tenders,
+            &refund.taxes,
+        );
     }
 
     pub fn sale(&mut self, tz: Tz, sale: &SaleRecord) {
@@ -159,14 +162,22 @@ fn change_day(
 }
 
 /// In the checkout's transaction, after the visit and its member link are written.
-pub fn record_visit(writer: &mut StoreWriter, tz: Tz, visit: &VisitRecord) -> Result<(), StoreError> {
+pub fn record_visit(
+    writer: &mut StoreWriter,
+    tz: Tz,
+    visit: &VisitRecord,
+) -> Result<(), StoreError> {
     let context = context_in(&*writer, visit)?;
     let facts = facts(tz, visit, &context);
     change_day(writer, tz, visit.at, |day| day.add_visit(&facts))
 }
 
 /// In the void's transaction: the visit leaves its own day's figures.
-pub fn record_void(writer: &mut StoreWriter, tz: Tz, visit: &VisitRecord) -> Result<(), StoreError> {
+pub fn record_void(
+    writer: &mut StoreWriter,
+    tz: Tz,
+    visit: &VisitRecord,
+) -> Result<(), StoreError> {
     let context = context_in(&*writer, visit)?;
     let facts = facts(tz, visit, &context);
     change_day(writer, tz, visit.at, |day| day.void_visit(&facts))

@@ -402,7 +402,8 @@ impl DayTotals {
         };
         self.methods.retain(|m| m.count != 0 || m.amount != 0);
         self.methods.sort_by_key(method_order);
-        self.refund_methods.retain(|m| m.count != 0 || m.amount != 0);
+        self.refund_methods
+            .retain(|m| m.count != 0 || m.amount != 0);
         self.refund_methods.sort_by_key(method_order);
         self.taxes.retain(|t| t.collected != 0 || t.refunded != 0);
         self.taxes.sort_by(|a, b| a.name.cmp(&b.name));

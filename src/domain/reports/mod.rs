@@ -107,14 +107,8 @@ pub fn range_figures<'a>(
 }
 
 /// Members by how many visits they have made in all, in the buckets shown.
-pub const FREQUENCY_BUCKETS: [(u32, u32); 6] = [
-    (0, 0),
-    (1, 1),
-    (2, 3),
-    (4, 6),
-    (7, 12),
-    (13, u32::MAX),
-];
+pub const FREQUENCY_BUCKETS: [(u32, u32); 6] =
+    [(0, 0), (1, 1), (2, 3), (4, 6), (7, 12), (13, u32::MAX)];
 
 /// The index in [`FREQUENCY_BUCKETS`] of a member with `visits` visits.
 pub fn bucket_of(visits: u32) -> usize {

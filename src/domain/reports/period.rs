@@ -177,7 +177,10 @@ mod tests {
     #[test]
     fn weeks_start_on_monday_and_months_know_their_length() {
         let week = Period::week(date(2026, 5, 14)).unwrap();
-        assert_eq!((week.first, week.last), (date(2026, 5, 11), date(2026, 5, 17)));
+        assert_eq!(
+            (week.first, week.last),
+            (date(2026, 5, 11), date(2026, 5, 17))
+        );
         let feb = Period::month(date(2028, 2, 10)).unwrap();
         assert_eq!(feb.days(), 29);
         assert_eq!(
@@ -191,7 +194,10 @@ mod tests {
     fn a_custom_range_compares_with_as_many_days_before_it() {
         let range = Period::custom(date(2026, 3, 10), date(2026, 3, 19)).unwrap();
         let before = range.previous().unwrap();
-        assert_eq!((before.first, before.last), (date(2026, 2, 28), date(2026, 3, 9)));
+        assert_eq!(
+            (before.first, before.last),
+            (date(2026, 2, 28), date(2026, 3, 9))
+        );
         assert_eq!(before.days(), range.days());
         assert_eq!(
             Period::custom(date(2026, 3, 10), date(2026, 3, 9)),

@@ -16,8 +16,8 @@ use crate::domain::access::{Operation, Role};
 use crate::domain::catalog::{Bay, ServiceItem};
 use crate::domain::currency::Currency;
 use crate::domain::reports::{
-    DayTotals, Period, RangeFigures, ReportName, date_of_key, day_key, expiring_earn_window,
-    bucket_of, range_figures,
+    DayTotals, Period, RangeFigures, ReportName, bucket_of, date_of_key, day_key,
+    expiring_earn_window, range_figures,
 };
 use crate::domain::schedule::local_day_span;
 use crate::ids::RecordId;
@@ -144,7 +144,10 @@ fn own_days(
         ));
     };
     let inside = |at: DateTime<Utc>| at >= from && at < to;
-    let (low, high) = (first_id_at(from - CLOCK_SLACK), first_id_at(to + CLOCK_SLACK));
+    let (low, high) = (
+        first_id_at(from - CLOCK_SLACK),
+        first_id_at(to + CLOCK_SLACK),
+    );
     let mut fold = DayFold::default();
     let mut visits = Vec::new();
     reader.scan_id_range(VISITS, low, high, &mut |_, bytes| {

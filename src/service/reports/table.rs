@@ -84,11 +84,7 @@ pub fn report_table(report: &RangeReport, name: ReportName) -> ReportTable {
                     .to_string(),
                 money(totals.takings),
             ]);
-            rows.push(vec![
-                "tips".to_owned(),
-                String::new(),
-                money(totals.tips),
-            ]);
+            rows.push(vec!["tips".to_owned(), String::new(), money(totals.tips)]);
             rows.push(vec![
                 "refunds".to_owned(),
                 totals.refunds.count.to_string(),
@@ -135,8 +131,8 @@ pub fn report_table(report: &RangeReport, name: ReportName) -> ReportTable {
         ReportName::Hours => {
             let mut headers = vec!["Day"];
             headers.extend([
-                "00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12",
-                "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23",
+                "00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13",
+                "14", "15", "16", "17", "18", "19", "20", "21", "22", "23",
             ]);
             let rows = WEEKDAYS
                 .iter()
@@ -195,10 +191,7 @@ pub fn report_table(report: &RangeReport, name: ReportName) -> ReportTable {
                     vec![
                         (*word).to_owned(),
                         count.to_string(),
-                        percent_text(Some(per_mille(
-                            i64::from(*count),
-                            i64::from(totals.visits),
-                        ))),
+                        percent_text(Some(per_mille(i64::from(*count), i64::from(totals.visits)))),
                     ]
                 })
                 .collect(),

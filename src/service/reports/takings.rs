@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::service::drawer::{ShiftView, shifts_opened};
-use crate::service::{Service, ServiceError, Session};
 use crate::audit::AuditAction;
 use crate::domain::access::{Operation, Role};
 use crate::domain::catalog::PaymentMethod;
@@ -17,6 +15,8 @@ use crate::domain::schedule::local_day_span;
 use crate::domain::tax::TaxAmount;
 use crate::domain::tender::Settlement;
 use crate::ids::RecordId;
+use crate::service::drawer::{ShiftView, shifts_opened};
+use crate::service::{Service, ServiceError, Session};
 use crate::store::records::{ReceiptFor, RefundRecord, SaleRecord, VisitRecord};
 use crate::store::schema::{META, META_NEXT_RECEIPT_NUMBER, SALES, VISITS};
 use crate::store::{ReadAccess, StoreError, decode_record};

@@ -233,7 +233,10 @@ fn bar(label: String, value: u64, text: String) -> Bar<'static> {
 fn bar_chart(frame: &mut Frame, area: Rect, bars: Vec<Bar<'static>>, rx: &RenderCx) {
     if bars.is_empty() {
         frame.render_widget(
-            Paragraph::new(Span::styled(rx.tr("Nothing in this period."), rx.theme.muted)),
+            Paragraph::new(Span::styled(
+                rx.tr("Nothing in this period."),
+                rx.theme.muted,
+            )),
             area,
         );
         return;
@@ -254,7 +257,10 @@ fn bar_chart(frame: &mut Frame, area: Rect, bars: Vec<Bar<'static>>, rx: &Render
 fn row_chart(frame: &mut Frame, area: Rect, bars: Vec<Bar<'static>>, rx: &RenderCx) {
     if bars.is_empty() {
         frame.render_widget(
-            Paragraph::new(Span::styled(rx.tr("Nothing in this period."), rx.theme.muted)),
+            Paragraph::new(Span::styled(
+                rx.tr("Nothing in this period."),
+                rx.theme.muted,
+            )),
             area,
         );
         return;
@@ -278,7 +284,8 @@ impl ReportsView {
     fn render_chart(&self, frame: &mut Frame, area: Rect, report: &RangeReport, rx: &RenderCx) {
         let totals = &report.figures.totals;
         let money = |minor: i64| Money::from_minor(minor).format_amount(&report.currency);
-        let tr_word = |text: &str| word(text).map_or_else(|| text.to_owned(), |w| rx.tr(w).to_owned());
+        let tr_word =
+            |text: &str| word(text).map_or_else(|| text.to_owned(), |w| rx.tr(w).to_owned());
         match self.name() {
             ReportName::Takings => {
                 let [chart, summary] =
@@ -481,7 +488,8 @@ impl ReportsView {
                     .enumerate()
                     .map(|(i, cell)| {
                         if table.word_columns.contains(&i) {
-                            word(cell).map_or_else(|| safe(cell).into_owned(), |w| rx.tr(w).to_owned())
+                            word(cell)
+                                .map_or_else(|| safe(cell).into_owned(), |w| rx.tr(w).to_owned())
                         } else {
                             safe(cell).into_owned()
                         }
@@ -538,7 +546,12 @@ fn only_managers(frame: &mut Frame, area: Rect, rx: &RenderCx) {
 }
 
 /// Visits by weekday and hour as shades, darkest the busiest.
-fn heat_lines(report: &RangeReport, first: usize, last: usize, rx: &RenderCx) -> Vec<Line<'static>> {
+fn heat_lines(
+    report: &RangeReport,
+    first: usize,
+    last: usize,
+    rx: &RenderCx,
+) -> Vec<Line<'static>> {
     const SHADES: [&str; 5] = [" ", "░", "▒", "▓", "█"];
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     let most = report
@@ -654,7 +667,10 @@ impl View for ReportsView {
 
     fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
         let block = Block::bordered()
-            .title(Span::styled(format!(" {} ", rx.tr("Reports")), rx.theme.title))
+            .title(Span::styled(
+                format!(" {} ", rx.tr("Reports")),
+                rx.theme.title,
+            ))
             .border_style(rx.theme.border);
         let inner = block.inner(area);
         frame.render_widget(block, area);
@@ -702,7 +718,11 @@ impl View for ReportsView {
         let mut used = 0usize;
         let room = usize::from(tabs.width);
         let current = self.name();
-        let start = if room < 120 { self.section.saturating_sub(1) } else { 0 };
+        let start = if room < 120 {
+            self.section.saturating_sub(1)
+        } else {
+            0
+        };
         for name in ReportName::ALL.iter().skip(start) {
             let text = format!(" {} ", rx.tr(section_title(*name)));
             let cells = width(&text);
@@ -752,8 +772,14 @@ mod tests {
     #[test]
     fn a_typed_range_reads_two_dates_or_one() {
         let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).unwrap();
-        assert_eq!(parse_range("2026-01-01 2026-01-31"), Some((day(1), day(31))));
-        assert_eq!(parse_range("2026-01-01 to 2026-01-05"), Some((day(1), day(5))));
+        assert_eq!(
+            parse_range("2026-01-01 2026-01-31"),
+            Some((day(1), day(31)))
+        );
+        assert_eq!(
+            parse_range("2026-01-01 to 2026-01-05"),
+            Some((day(1), day(5)))
+        );
         assert_eq!(parse_range("2026-01-03"), Some((day(3), day(3))));
         assert_eq!(parse_range("yesterday"), None);
     }
