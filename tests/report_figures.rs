@@ -632,14 +632,13 @@ fn opening_a_schema_7_store_builds_the_daily_totals_from_its_visits() {
     let kept = world.till.shop.service.stored_report_days().unwrap();
     assert!(kept.len() >= 2);
     let World { till, .. } = world;
-    let Till { shop, manager, .. } = till;
+    let Till { shop, .. } = till;
     let common::Shop {
         dir,
         service,
         clock,
         ..
     } = shop;
-    drop(manager);
     drop(service);
     // Make the file look like schema 7: no daily totals, version 7.
     {
@@ -701,14 +700,13 @@ fn the_command_line_prints_a_report_and_writes_it_as_csv() {
         .format("%Y-%m-%d")
         .to_string();
     let World { till, .. } = world;
-    let Till { shop, manager, .. } = till;
+    let Till { shop, .. } = till;
     let common::Shop {
         dir,
         service,
         manager_recovery_codes,
         ..
     } = shop;
-    drop(manager);
     // The binary opens the store itself: this process lets go of it first.
     drop(service);
     let password = format!("{}\n", common::MANAGER_PASSWORD);

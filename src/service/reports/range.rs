@@ -320,7 +320,7 @@ impl Service {
             frequency[bucket_of(stats.visits)] += 1;
             outstanding = outstanding.saturating_add(stats.points_balance.max(0));
             seen += 1;
-            if seen % 65_536 == 0 {
+            if seen.is_multiple_of(65_536) {
                 progress(30 + u8::try_from(seen * 65 / total).unwrap_or(65).min(65));
             }
             Ok(())
