@@ -104,6 +104,36 @@ fn benches(c: &mut Criterion) {
         });
     }
     group.finish();
+    reports(c, &service, &session);
+}
+
+/// A month's and a year's report (every section: they are added up together) ending today,
+/// timed once each and then by criterion (SPEC §10: < 1 s and a few seconds at 1M members).
+fn reports(c: &mut Criterion, service: &Service, session: &frontdesk::service::Session) {
+    use frontdesk::service::Period;
+    let today = SystemClock.now().date_naive();
+    let month = Period::month(today).expect("a month");
+    let year = Period::custom(today - chrono::Duration::days(364), today).expect("a year");
+    for (label, period) in [("month", month), ("year", year)] {
+        let started = Instant::now();
+        let report = service.range_report(session, period).expect("report");
+        eprintln!(
+            "demo_store: {label} report {} to {} ({} visits) in {:?}",
+            period.first,
+            period.last,
+            report.figures.totals.visits,
+            started.elapsed()
+        );
+    }
+    let mut group = c.benchmark_group("reports on the demo store");
+    group.sample_size(10);
+    group.bench_function("month report", |b| {
+        b.iter(|| black_box(service.range_report(session, month).expect("report")))
+    });
+    group.bench_function("year report", |b| {
+        b.iter(|| black_box(service.range_report(session, year).expect("report")))
+    });
+    group.finish();
 }
 
 criterion_group!(demo_store, benches);

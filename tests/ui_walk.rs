@@ -171,6 +171,19 @@ fn walk_the_desk(desk: &mut Desk, look: &mut Look) {
     desk.key(KeyCode::F(8));
     assert_eq!(desk.app.screen_title(), "End of day");
     look("end of day", desk);
+    desk.type_text("r");
+    desk.settle();
+    assert_eq!(desk.app.screen_title(), "Reports");
+    for section in 0..11 {
+        look(&format!("reports {section}"), desk);
+        desk.type_text("g");
+        look(&format!("reports {section} numbers"), desk);
+        desk.type_text("g");
+        desk.tab();
+    }
+    desk.type_text("c");
+    look("reports custom range", desk);
+    desk.esc();
     desk.key(KeyCode::F(9));
     look("preferences", desk);
     desk.esc();

@@ -217,6 +217,10 @@ audit_actions! {
     /// The audit hash chain checked from inside the application.
     AuditVerified => "audit.verified",
     TakingsViewed => "report.takings",
+    /// A report over a range of days opened (names the range and scope, never a figure).
+    ReportViewed => "report.viewed",
+    /// A report written to a CSV file (names the report, range and file).
+    ReportExported => "report.exported",
     SchemaMigrated => "store.schema_migrated",
 }
 

@@ -12,6 +12,7 @@ mod merge;
 mod passwd;
 mod prompt;
 mod receipt;
+mod report;
 mod restore;
 mod retention;
 mod serve;
@@ -69,6 +70,9 @@ enum Command {
     Restore(restore::RestoreArgs),
     /// Show any receipt again by its number (any staff login); --print also prints it.
     Receipt(receipt::ReceiptArgs),
+    /// A report over a range of days (takings, visits, hours, bays, services, members,
+    /// frequency, vehicles, sales, points, comparison); --csv FILE writes it as CSV.
+    Report(report::ReportArgs),
     /// Write everything held about one member to a file for them: .json or printable .txt
     /// (managers only).
     Access(access::AccessArgs),
@@ -163,6 +167,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Backup(args)) => backup::run(&data, &runtime, args),
         Some(Command::Restore(args)) => restore::run(&data, &runtime, args),
         Some(Command::Receipt(args)) => receipt::run(&data, &runtime, args),
+        Some(Command::Report(args)) => report::run(&data, &runtime, args),
         Some(Command::Access(args)) => access::run(&data, &runtime, args),
         Some(Command::Import(args)) => import::run(&data, &runtime, args),
         Some(Command::Merge(args)) => merge::run(&data, &runtime, args),

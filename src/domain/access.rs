@@ -93,6 +93,11 @@ pub enum Operation {
     RunMaintenance,
     /// The end-of-day takings report; a cashier's covers only what they took themselves.
     ViewTakings,
+    /// Reports over a day, week, month or range; a cashier's are narrowed to their own
+    /// takings of today (the service does that).
+    ViewReports,
+    /// Write a report to a CSV file (manager).
+    ExportReport,
     /// The audit checkpoint (entry count and head hash) shown on the end-of-day screen.
     ReadAuditCheckpoint,
     /// One's own language and theme.
@@ -152,6 +157,8 @@ impl Operation {
             Operation::SuspendOrCancelPlan => "suspend_or_cancel_plan",
             Operation::RunMaintenance => "run_maintenance",
             Operation::ViewTakings => "view_takings",
+            Operation::ViewReports => "view_reports",
+            Operation::ExportReport => "export_report",
             Operation::ReadAuditCheckpoint => "read_audit_checkpoint",
             Operation::EditOwnPreferences => "edit_own_preferences",
             Operation::MakeBackup => "make_backup",
@@ -177,13 +184,14 @@ impl Operation {
             (
                 SearchMembers | OpenMember | CreateMember | EditMember | ManageVehicles
                 | ChangeOwnPassword | ConfirmIdentity | ManageBookings | Checkout | SellPlans
-                | ViewTakings | ReadAuditCheckpoint | EditOwnPreferences | UseCashDrawer,
+                | ViewTakings | ViewReports | ReadAuditCheckpoint | EditOwnPreferences
+                | UseCashDrawer,
                 _,
             ) => Rule::Allowed,
             (
                 ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog | OverridePrice | VoidVisit
                 | AdjustPoints | SuspendOrCancelPlan | RunMaintenance | MakeBackup | RefundVisit
-                | SaveDuplicateMember | PreviewMemberImport | PreviewMemberMerge,
+                | SaveDuplicateMember | PreviewMemberImport | PreviewMemberMerge | ExportReport,
                 Role::Manager,
             ) => Rule::Allowed,
             (
@@ -219,7 +227,8 @@ impl Operation {
                 | ImportMembers
                 | PreviewMemberImport
                 | MergeMembers
-                | PreviewMemberMerge,
+                | PreviewMemberMerge
+                | ExportReport,
                 Role::Cashier,
             ) => Rule::Denied,
         }
@@ -301,6 +310,7 @@ mod tests {
             Operation::ManageVehicles,
             // The report itself narrows a cashier's takings to their own.
             Operation::ViewTakings,
+            Operation::ViewReports,
             Operation::ReadAuditCheckpoint,
             Operation::EditOwnPreferences,
             Operation::UseCashDrawer,

@@ -23,6 +23,7 @@ pub mod plate;
 pub mod price_list;
 pub mod receipt;
 pub mod refund;
+pub mod reports;
 pub mod retention;
 pub mod sanitize;
 pub mod schedule;

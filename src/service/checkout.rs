@@ -25,6 +25,7 @@ use crate::domain::schedule::format_local;
 use crate::domain::tender::{Settlement, TenderRequest, settle};
 use crate::ids::RecordId;
 use crate::store::ReadAccess;
+use crate::store::daily_totals;
 use crate::store::records::{
     BookingRecord, BookingState, MemberStats, ReceiptFor, VisitRecord, VoidRecord,
 };
@@ -344,6 +345,7 @@ impl Service {
                     refunds: Vec::new(),
                 };
                 writer.put(VISITS, visit_id, &visit)?;
+                daily_totals::record_visit(writer, tz, &visit)?;
                 Ok((
                     priced,
                     settlement,
@@ -459,6 +461,7 @@ impl Service {
                     reason: reason.chars().take(200).collect(),
                 });
                 writer.put(VISITS, visit, &record)?;
+                daily_totals::record_void(writer, tz, &record)?;
                 Ok(())
             },
             draft,

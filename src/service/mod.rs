@@ -58,6 +58,9 @@ use crate::store::records::ShopSettings;
 use crate::store::{ReadAccess, Store, StoreWriter};
 use crate::vault::UnlockedVault;
 
+pub use crate::domain::reports::{
+    DayTotals, FREQUENCY_BUCKETS, Period, PeriodError, PeriodKind, RangeFigures, ReportName,
+};
 /// What a receipt number was issued for, as stored.
 pub use crate::store::records::ReceiptFor;
 /// Stored types the service's API takes and returns as they are.
@@ -105,6 +108,10 @@ pub use receipts::{
     PRINT_TIMEOUT, PrintError, PrintOutcome, RECEIPTS_DIR, ReceiptView, receipt_file_name,
 };
 pub use refunds::{RefundInput, RefundPreview, RefundReceipt, RefundableLine, VisitRefundDetail};
+pub use reports::{
+    BayUse, MemberFigures, PeriodSummary, RangeReport, ReportTable, ServiceUse, percent_text,
+    report_table,
+};
 pub use reports::{MethodTally, SalesTally, StaffTakings, TakingsReport, Tally, TaxTally};
 pub use restore::{
     RestoreRequest, RestoreSummary, check_backup_restores, check_restore_target, restore_backup,

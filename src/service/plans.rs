@@ -243,6 +243,7 @@ impl Service {
             shift,
         };
         writer.put(SALES, record.id, &record)?;
+        crate::store::daily_totals::record_sale(writer, self.shop_zone()?, &record)?;
         draft.objects.push(record.id.to_string());
         if let Some(manager) = &terms.approved_by {
             draft.add_detail(format!("approved by manager {}", manager.username));

@@ -30,6 +30,7 @@ use crate::domain::schedule::format_local;
 use crate::domain::tax::TaxClass;
 use crate::ids::RecordId;
 use crate::store::ReadAccess;
+use crate::store::daily_totals;
 use crate::store::records::{ReceiptFor, RefundRecord, TillSettings, VisitRecord};
 use crate::store::schema::{MEMBER_STATS, PACKAGES, SERVICES, VISITS};
 
@@ -380,6 +381,7 @@ impl Service {
                 };
                 visit.refunds.push(record.clone());
                 writer.put(VISITS, visit.id, &visit)?;
+                daily_totals::record_refund(writer, tz, &record)?;
                 draft.add_detail(refund_audit_detail(&record, &currency));
                 Ok((visit, record, member_number, points_balance))
             },

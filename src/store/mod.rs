@@ -2,6 +2,7 @@
 //! its tables inside read and write transactions.
 
 mod codec;
+pub mod daily_totals;
 mod error;
 mod file;
 mod legacy;

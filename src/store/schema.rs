@@ -5,7 +5,7 @@ use redb::{MultimapTableDefinition, ReadableTable, TableDefinition, WriteTransac
 use super::StoreError;
 
 /// Bumped whenever a table or record layout changes; each bump adds a step to [`migrate`].
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub const STAFF: TableDefinition<u128, &[u8]> = TableDefinition::new("staff");
@@ -87,6 +87,12 @@ pub const MEMBER_TOMBSTONES: TableDefinition<u128, &[u8]> =
 /// anonymisation), ids and times only, re-applied when an older backup is restored.
 pub const ERASURES: TableDefinition<u128, &[u8]> = TableDefinition::new("erasures");
 
+// Added in schema 8: reports.
+/// Shop-local day as yyyymmdd → [`crate::domain::reports::DayTotals`]: that day's figures,
+/// kept in the same transaction as each visit, void, refund and sale, so a report over a
+/// range reads one row per day.
+pub const DAILY_TOTALS: TableDefinition<u32, &[u8]> = TableDefinition::new("daily_totals");
+
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 /// Present while the setup wizard has created the shop but the owner has not yet set up
 /// their authenticator; the next start resumes the wizard instead of showing a login.
@@ -140,6 +146,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     create_till_tables(tx)?;
     create_enrolment_table(tx)?;
     create_tombstone_tables(tx)?;
+    tx.open_table(DAILY_TOTALS)?;
     tx.open_table(META)?
         .insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())?;
     Ok(())
@@ -247,6 +254,12 @@ pub fn migrate(tx: &WriteTransaction) -> Result<u32, StoreError> {
         // Schema 7 only adds the tombstone and erasure-ledger tables: no member was erased or
         // merged before it (erasure did not exist), so both start empty.
         create_tombstone_tables(tx)?;
+    }
+    if found < 8 {
+        // Schema 8 adds the daily totals that reports read, built here from every visit,
+        // refund and sale already stored; from now on each is added as it is written.
+        tx.open_table(DAILY_TOTALS)?;
+        super::daily_totals::rebuild(tx)?;
     }
     if found < SCHEMA_VERSION {
         tx.open_table(META)?

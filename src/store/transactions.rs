@@ -57,6 +57,16 @@ pub trait ReadAccess {
         to_ms: i64,
     ) -> Result<Vec<RecordId>, StoreError>;
     fn plan_usage(&self, plan: RecordId, day: u32) -> Result<u32, StoreError>;
+    /// The lowest id linked to `key` (ids are time-ordered: the earliest).
+    fn first_linked(
+        &self,
+        table: redb::MultimapTableDefinition<u128, u128>,
+        key: RecordId,
+    ) -> Result<Option<RecordId>, StoreError>;
+    /// One day's stored totals (key `yyyymmdd`).
+    fn daily_totals_bytes(&self, day: u32) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The stored daily totals with keys in `from..=to`, in date order.
+    fn daily_totals_between(&self, from: u32, to: u32) -> Result<Vec<(u32, Vec<u8>)>, StoreError>;
     /// The stored bytes of what receipt `number` was issued for.
     fn receipt_bytes(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every issued receipt number with its stored bytes, in number order.
@@ -521,6 +531,41 @@ macro_rules! impl_read_access {
                     .unwrap_or(0))
             }
 
+            fn first_linked(
+                &self,
+                table: redb::MultimapTableDefinition<u128, u128>,
+                key: RecordId,
+            ) -> Result<Option<RecordId>, StoreError> {
+                let table = self.tx.open_multimap_table(table)?;
+                let mut values = table.get(key.as_u128())?;
+                Ok(match values.next() {
+                    Some(first) => Some(RecordId::from_u128(first?.value())),
+                    None => None,
+                })
+            }
+
+            fn daily_totals_bytes(&self, day: u32) -> Result<Option<Vec<u8>>, StoreError> {
+                Ok(self
+                    .tx
+                    .open_table(DAILY_TOTALS)?
+                    .get(day)?
+                    .map(|v| v.value().to_vec()))
+            }
+
+            fn daily_totals_between(
+                &self,
+                from: u32,
+                to: u32,
+            ) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
+                let table = self.tx.open_table(DAILY_TOTALS)?;
+                let mut rows = Vec::new();
+                for row in table.range(from..=to)? {
+                    let (key, value) = row?;
+                    rows.push((key.value(), value.value().to_vec()));
+                }
+                Ok(rows)
+            }
+
             fn receipt_bytes(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError> {
                 Ok(self
                     .tx
@@ -833,6 +878,17 @@ impl StoreWriter {
             .open_table(PLAN_USAGE)?
             .insert((plan.as_u128(), day), washes)?;
         Ok(())
+    }
+
+    /// Replaces one day's totals (already encoded).
+    pub fn put_daily_totals(&mut self, day: u32, bytes: &[u8]) -> Result<(), StoreError> {
+        self.tx.open_table(DAILY_TOTALS)?.insert(day, bytes)?;
+        Ok(())
+    }
+
+    /// Rebuilds every day's totals from the stored visits and sales, in this transaction.
+    pub fn rebuild_daily_totals(&mut self) -> Result<u64, StoreError> {
+        super::daily_totals::rebuild(&self.tx)
     }
 
     pub fn put_settings(&mut self, settings: &ShopSettings) -> Result<(), StoreError> {

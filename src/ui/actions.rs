@@ -46,6 +46,7 @@ actions! {
     GoSettings => "go.settings",
     GoAudit => "go.audit",
     GoEndOfDay => "go.end_of_day",
+    GoReports => "go.reports",
     GoDrawer => "go.drawer",
     // Moving about lists, tables and forms.
     Up => "up",
@@ -118,6 +119,13 @@ actions! {
     RemoveEntry => "settings.remove",
     Filter => "filter",
     VerifyChain => "audit.verify",
+    // Reports.
+    ReportDay => "report.day",
+    ReportWeek => "report.week",
+    ReportMonth => "report.month",
+    ReportRange => "report.range",
+    ToggleChart => "report.toggle_chart",
+    ExportReport => "report.export",
     // Receipts.
     ShowReceipt => "receipt.show",
     PrintReceipt => "receipt.print",

@@ -842,6 +842,7 @@ impl App {
             | Action::GoSettings
             | Action::GoAudit
             | Action::GoEndOfDay
+            | Action::GoReports
             | Action::GoDrawer => {
                 let kind = match action {
                     Action::GoToday => ScreenKind::Today,
@@ -850,6 +851,7 @@ impl App {
                     Action::GoSettings => ScreenKind::Settings,
                     Action::GoAudit => ScreenKind::Audit,
                     Action::GoDrawer => ScreenKind::Drawer,
+                    Action::GoReports => ScreenKind::Reports,
                     _ => ScreenKind::EndOfDay,
                 };
                 if kind.manager_only() && role != Role::Manager {

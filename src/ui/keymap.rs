@@ -173,6 +173,7 @@ pub enum KeyContext {
     Settings,
     Audit,
     EndOfDay,
+    Reports,
     Receipt,
     /// The panel naming a member who already has the phone, email or plate just typed.
     Duplicate,
@@ -197,6 +198,7 @@ impl KeyContext {
         KeyContext::Settings,
         KeyContext::Audit,
         KeyContext::EndOfDay,
+        KeyContext::Reports,
         KeyContext::Receipt,
         KeyContext::Duplicate,
         KeyContext::Import,
@@ -218,6 +220,7 @@ impl KeyContext {
             KeyContext::Settings => "settings",
             KeyContext::Audit => "audit",
             KeyContext::EndOfDay => "end_of_day",
+            KeyContext::Reports => "reports",
             KeyContext::Receipt => "receipt",
             KeyContext::Duplicate => "duplicate",
             KeyContext::Import => "import",

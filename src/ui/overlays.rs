@@ -203,6 +203,7 @@ fn context_title(context: KeyContext) -> &'static str {
         KeyContext::Settings => "Settings",
         KeyContext::Audit => "Audit log",
         KeyContext::EndOfDay => "End of day",
+        KeyContext::Reports => "Reports",
         KeyContext::Receipt => "Receipt",
         KeyContext::Duplicate => "Already on another member",
         KeyContext::Import => "Import members",
@@ -257,6 +258,7 @@ pub(crate) fn manager_only(action: Action) -> bool {
             | Action::EraseMember
             | Action::ExportPseudonymised
             | Action::BackUpNow
+            | Action::ExportReport
     )
 }
 
@@ -432,7 +434,11 @@ impl PromptOverlay {
     pub fn new(prompt: Prompt) -> Self {
         let mut form = Form::new();
         if prompt.ask_reason {
-            form = form.text("reason", "Reason", TextInput::new().with_max(200));
+            form = form.text(
+                "reason",
+                prompt.text_label.unwrap_or("Reason"),
+                TextInput::new().with_max(200),
+            );
         }
         if prompt.ask_code {
             form = form.text(
@@ -484,7 +490,11 @@ impl PromptOverlay {
         let reason = self.form.value("reason").trim().to_owned();
         if self.prompt.ask_reason && reason.is_empty() {
             self.form.focus_key("reason");
-            self.error = Some("Give a reason; it goes in the audit log.");
+            self.error = Some(if self.prompt.text_label.is_some() {
+                "Fill this in first."
+            } else {
+                "Give a reason; it goes in the audit log."
+            });
             return OverlayResult::Stay;
         }
         let code = self.form.value("code").trim().to_owned();

@@ -42,6 +42,8 @@ pub struct Prompt {
     /// Already translated and sanitised.
     pub message: String,
     pub ask_reason: bool,
+    /// The text field's label when it asks for something other than a reason (English).
+    pub text_label: Option<&'static str>,
     pub ask_code: bool,
     /// A destructive action draws its confirmation in the error style.
     pub destructive: bool,
@@ -54,6 +56,7 @@ impl Prompt {
             title,
             message,
             ask_reason: false,
+            text_label: None,
             ask_code: false,
             destructive: true,
         }
@@ -61,6 +64,14 @@ impl Prompt {
 
     pub fn with_reason(mut self) -> Self {
         self.ask_reason = true;
+        self
+    }
+
+    /// Asks for a line of text under `label` instead of a reason (not audited as one).
+    pub fn with_text(mut self, label: &'static str) -> Self {
+        self.ask_reason = true;
+        self.text_label = Some(label);
+        self.destructive = false;
         self
     }
 

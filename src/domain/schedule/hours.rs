@@ -48,6 +48,13 @@ impl OpenPeriod {
         }
     }
 
+    /// How long the shop is open in this period.
+    pub fn minutes(&self) -> u32 {
+        self.end_seconds()
+            .saturating_sub(self.open.num_seconds_from_midnight())
+            / 60
+    }
+
     /// Seconds from the opening day's midnight to the closing time: up to two days.
     fn end_seconds(&self) -> u32 {
         let close = self.close.num_seconds_from_midnight();

@@ -590,6 +590,9 @@ impl Service {
         self.write_spooled(&context, workers, takings, progress)?;
 
         let mut writer = self.store.write()?;
+        // The history was written in bulk, so the reports' daily totals are added up from it
+        // once, in the transaction that marks the store generated.
+        writer.rebuild_daily_totals()?;
         let mut draft = system_draft(origin.clone(), AuditAction::DemoStoreGenerated);
         draft.detail = Some(format!(
             "seed {seed}; {} members, {} vehicles, {} visits, {} bookings, {} ledger entries, {} plans, {} packages",

@@ -26,6 +26,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("merge", include_str!("zh-CN/merge.toml")),
     ("pseudonymised", include_str!("zh-CN/pseudonymised.toml")),
     ("backups", include_str!("zh-CN/backups.toml")),
+    ("reports", include_str!("zh-CN/reports.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {

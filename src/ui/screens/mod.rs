@@ -25,6 +25,7 @@ pub mod price_list;
 pub mod pseudonymised_export;
 pub mod receipt;
 pub mod refund;
+pub mod reports;
 pub mod settings;
 pub mod settings_form;
 pub mod setup;
@@ -47,6 +48,7 @@ pub enum ScreenKind {
     Settings,
     Audit,
     EndOfDay,
+    Reports,
     Drawer,
 }
 
@@ -68,5 +70,6 @@ pub fn open(kind: ScreenKind) -> Box<dyn View> {
         ScreenKind::Audit => Box::new(audit::AuditView::new()),
         ScreenKind::EndOfDay => Box::new(end_of_day::EndOfDayView::new()),
         ScreenKind::Drawer => Box::new(drawer::DrawerView::new()),
+        ScreenKind::Reports => Box::new(reports::ReportsView::new()),
     }
 }

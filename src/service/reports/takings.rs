@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use super::drawer::{ShiftView, shifts_opened};
-use super::{Service, ServiceError, Session};
 use crate::audit::AuditAction;
 use crate::domain::access::{Operation, Role};
 use crate::domain::catalog::PaymentMethod;
@@ -17,6 +15,8 @@ use crate::domain::schedule::local_day_span;
 use crate::domain::tax::TaxAmount;
 use crate::domain::tender::Settlement;
 use crate::ids::RecordId;
+use crate::service::drawer::{ShiftView, shifts_opened};
+use crate::service::{Service, ServiceError, Session};
 use crate::store::records::{ReceiptFor, RefundRecord, SaleRecord, VisitRecord};
 use crate::store::schema::{META, META_NEXT_RECEIPT_NUMBER, SALES, VISITS};
 use crate::store::{ReadAccess, StoreError, decode_record};
@@ -24,7 +24,7 @@ use crate::store::{ReadAccess, StoreError, decode_record};
 /// How far a record's time may stray from the order it was committed in (ids are made just
 /// before their transaction begins, and clocks step); searches by time look this much wider
 /// and then check each record's own time.
-pub(super) const CLOCK_SLACK: Duration = Duration::minutes(5);
+pub(in crate::service) const CLOCK_SLACK: Duration = Duration::minutes(5);
 
 /// A number of transactions and the money they came to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -359,7 +359,7 @@ fn sales_tally((tally, by_payment): &(Tally, BTreeMap<usize, Tally>)) -> SalesTa
 }
 
 /// The lowest time-ordered id of a record created at or after `at`.
-pub(super) fn first_id_at(at: DateTime<Utc>) -> u128 {
+pub(in crate::service) fn first_id_at(at: DateTime<Utc>) -> u128 {
     let millis = u128::try_from(at.timestamp_millis()).unwrap_or(0);
     millis << 80
 }
@@ -411,7 +411,7 @@ fn issued<R: ReadAccess + ?Sized>(
 /// every refund has one, and receipt numbers follow the order sales and refunds were
 /// committed, so a binary search finds the first receipt of the span and the refunds of
 /// earlier visits are found without reading the visits in between.
-pub(super) fn refunds_between<R: ReadAccess + ?Sized>(
+pub(in crate::service) fn refunds_between<R: ReadAccess + ?Sized>(
     reader: &R,
     from: DateTime<Utc>,
     to: Option<DateTime<Utc>>,
