@@ -7,7 +7,7 @@ use super::CliError;
 use crate::audit::Checkpoint;
 use crate::service::integrity::{verify_read_only, verify_store};
 use crate::store::{ReadOnlyStore, Store, StoreError};
-use crate::transport::server_marker::ServerMarker;
+use crate::transport::server_marker::{CounterMarker, ServerMarker};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -26,8 +26,11 @@ pub fn run(data: &Path, args: VerifyArgs) -> Result<ExitCode, CliError> {
         })
         .transpose()?;
     let report = match Store::open(data) {
-        // Beside a running `frontdesk serve`, share the file rather than fail.
-        Err(StoreError::InUse(_)) if ServerMarker::running(data).is_some() => {
+        // Beside a running `frontdesk serve` or the counter screen, share the file rather
+        // than fail.
+        Err(StoreError::InUse(_))
+            if ServerMarker::running(data).is_some() || CounterMarker::running(data) =>
+        {
             verify_store(&mut Store::open_shared(data)?, checkpoint.as_ref())?
         }
         // A store this process may not write is still checked, read-only; only redb's

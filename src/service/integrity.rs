@@ -29,7 +29,8 @@ pub struct IntegrityReport {
 pub enum FileCheck {
     Ok,
     Damaged,
-    /// The check repairs as it reads, so it cannot run while `frontdesk serve` has the file.
+    /// The check repairs as it reads, so it cannot run while `frontdesk serve` or the counter
+    /// screen has the file.
     SkippedWhileServed,
     /// Nor on a store this process may not write.
     SkippedReadOnly,
@@ -57,7 +58,7 @@ impl IntegrityReport {
                 "store file: FAILED: redb's integrity check found damage; restore the latest backup"
                     .to_owned()
             }
-            FileCheck::SkippedWhileServed => "store file: not checked while `frontdesk serve` has it open (records and the audit chain are checked below; stop the server for the full check)".to_owned(),
+            FileCheck::SkippedWhileServed => "store file: not checked while `frontdesk serve` or the counter screen has it open (records and the audit chain are checked below; close it for the full check)".to_owned(),
             FileCheck::SkippedReadOnly => "store file: not checked, because the store is read-only here and redb's check repairs as it reads (records and the audit chain are checked below; make the store writable for the full check)".to_owned(),
         }];
         lines.push(match &self.records {
