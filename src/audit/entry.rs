@@ -218,6 +218,11 @@ audit_actions! {
     AuditVerified => "audit.verified",
     TakingsViewed => "report.takings",
     SchemaMigrated => "store.schema_migrated",
+    /// The application raised an alert itself (a backup overdue or failed, the audit chain
+    /// broken); staff-driven alerts link to the entries that raised them instead.
+    AlertRaised => "alert.raised",
+    /// A manager acknowledged an alert with a note (kept with the alert, not here).
+    AlertAcknowledged => "alert.acknowledged",
 }
 
 impl fmt::Display for AuditAction {

@@ -125,6 +125,10 @@ pub enum Operation {
     /// Write the pseudonymised analysis export of all members (no identifiers, no personal
     /// fields) to a file.
     ExportPseudonymised,
+    /// See anomaly alerts and the audit entries behind them.
+    ViewAlerts,
+    /// Acknowledge an alert with a note.
+    AcknowledgeAlert,
 }
 
 impl Operation {
@@ -167,6 +171,8 @@ impl Operation {
             Operation::EraseMember => "erase_member",
             Operation::RunRetention => "run_retention",
             Operation::ExportPseudonymised => "export_pseudonymised",
+            Operation::ViewAlerts => "view_alerts",
+            Operation::AcknowledgeAlert => "acknowledge_alert",
         }
     }
 
@@ -183,7 +189,8 @@ impl Operation {
             (
                 ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog | OverridePrice | VoidVisit
                 | AdjustPoints | SuspendOrCancelPlan | RunMaintenance | MakeBackup | RefundVisit
-                | SaveDuplicateMember | PreviewMemberImport | PreviewMemberMerge,
+                | SaveDuplicateMember | PreviewMemberImport | PreviewMemberMerge | ViewAlerts
+                | AcknowledgeAlert,
                 Role::Manager,
             ) => Rule::Allowed,
             (
@@ -219,7 +226,9 @@ impl Operation {
                 | ImportMembers
                 | PreviewMemberImport
                 | MergeMembers
-                | PreviewMemberMerge,
+                | PreviewMemberMerge
+                | ViewAlerts
+                | AcknowledgeAlert,
                 Role::Cashier,
             ) => Rule::Denied,
         }

@@ -5,7 +5,7 @@ use redb::{MultimapTableDefinition, ReadableTable, TableDefinition, WriteTransac
 use super::StoreError;
 
 /// Bumped whenever a table or record layout changes; each bump adds a step to [`migrate`].
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 9;
 
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub const STAFF: TableDefinition<u128, &[u8]> = TableDefinition::new("staff");
@@ -87,6 +87,13 @@ pub const MEMBER_TOMBSTONES: TableDefinition<u128, &[u8]> =
 /// anonymisation), ids and times only, re-applied when an older backup is restored.
 pub const ERASURES: TableDefinition<u128, &[u8]> = TableDefinition::new("erasures");
 
+// Added in schema 9: anomaly alerts (schema 8 is another branch's).
+/// Alert number → [`super::alerts::AlertRecord`].
+pub const ALERTS: TableDefinition<u64, &[u8]> = TableDefinition::new("alerts");
+/// A rule's small running state by key (`access:<staff>`, `failed_address:<ip>`,
+/// `shift:<shift>`, …): sliding windows and per-shift tallies, updated with each audit entry.
+pub const ALERT_STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("alert_state");
+
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 /// Present while the setup wizard has created the shop but the owner has not yet set up
 /// their authenticator; the next start resumes the wizard instead of showing a login.
@@ -110,6 +117,13 @@ pub const META_COMPACTION_DUE: &str = "compaction_due";
 /// The retention period ([`crate::domain::retention::RetentionPolicy`]); absent means the
 /// default of 36 months.
 pub const META_RETENTION: &str = "retention";
+
+/// The alert rules' thresholds ([`crate::domain::alerts::AlertThresholds`]); absent means the
+/// defaults.
+pub const META_ALERT_RULES: &str = "alert_rules";
+/// Open and raised alert counts ([`super::alerts::AlertCounts`]), polled by every manager's
+/// screen: one small read.
+pub const META_ALERT_COUNTS: &str = "alert_counts";
 
 pub fn read_version(bytes: &[u8]) -> Result<u32, StoreError> {
     let raw: [u8; 4] = bytes
@@ -135,6 +149,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     create_till_tables(tx)?;
     create_enrolment_table(tx)?;
     create_tombstone_tables(tx)?;
+    create_alert_tables(tx)?;
     tx.open_table(META)?
         .insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())?;
     Ok(())
@@ -186,6 +201,12 @@ fn create_enrolment_table(tx: &WriteTransaction) -> Result<(), StoreError> {
 fn create_tombstone_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(MEMBER_TOMBSTONES)?;
     tx.open_table(ERASURES)?;
+    Ok(())
+}
+
+fn create_alert_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(ALERTS)?;
+    tx.open_table(ALERT_STATE)?;
     Ok(())
 }
 
@@ -242,6 +263,11 @@ pub fn migrate(tx: &WriteTransaction) -> Result<u32, StoreError> {
         // Schema 7 only adds the tombstone and erasure-ledger tables: no member was erased or
         // merged before it (erasure did not exist), so both start empty.
         create_tombstone_tables(tx)?;
+    }
+    if found < 9 {
+        // Schema 9 only adds the alert tables: nothing was ever evaluated before it, so no
+        // alert is raised for older history and every rule starts with empty state.
+        create_alert_tables(tx)?;
     }
     if found < SCHEMA_VERSION {
         tx.open_table(META)?
