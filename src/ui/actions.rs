@@ -47,6 +47,7 @@ actions! {
     GoAudit => "go.audit",
     GoEndOfDay => "go.end_of_day",
     GoDrawer => "go.drawer",
+    GoAlerts => "go.alerts",
     // Moving about lists, tables and forms.
     Up => "up",
     Down => "down",
@@ -116,6 +117,8 @@ actions! {
     RemoveEntry => "settings.remove",
     Filter => "filter",
     VerifyChain => "audit.verify",
+    AcknowledgeAlert => "alerts.acknowledge",
+    ShowAllAlerts => "alerts.show_all",
     // Receipts.
     ShowReceipt => "receipt.show",
     PrintReceipt => "receipt.print",

@@ -207,6 +207,7 @@ fn context_title(context: KeyContext) -> &'static str {
         KeyContext::Duplicate => "Already on another member",
         KeyContext::Import => "Import members",
         KeyContext::Merge => "Merge members",
+        KeyContext::Alerts => "Alerts",
     }
 }
 
@@ -234,6 +235,9 @@ pub(crate) fn manager_only(action: Action) -> bool {
         Action::GoStaff
             | Action::GoSettings
             | Action::GoAudit
+            | Action::GoAlerts
+            | Action::AcknowledgeAlert
+            | Action::ShowAllAlerts
             | Action::NewStaff
             | Action::DisableStaff
             | Action::EnableStaff
@@ -431,7 +435,12 @@ impl PromptOverlay {
     pub fn new(prompt: Prompt) -> Self {
         let mut form = Form::new();
         if prompt.ask_reason {
-            form = form.text("reason", "Reason", TextInput::new().with_max(200));
+            let label = if prompt.reason_is_note {
+                "Note"
+            } else {
+                "Reason"
+            };
+            form = form.text("reason", label, TextInput::new().with_max(200));
         }
         if prompt.ask_code {
             form = form.text(
@@ -483,7 +492,11 @@ impl PromptOverlay {
         let reason = self.form.value("reason").trim().to_owned();
         if self.prompt.ask_reason && reason.is_empty() {
             self.form.focus_key("reason");
-            self.error = Some("Give a reason; it goes in the audit log.");
+            self.error = Some(if self.prompt.reason_is_note {
+                "Write a short note; it is kept with the alert."
+            } else {
+                "Give a reason; it goes in the audit log."
+            });
             return OverlayResult::Stay;
         }
         let code = self.form.value("code").trim().to_owned();

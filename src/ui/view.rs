@@ -42,6 +42,8 @@ pub struct Prompt {
     /// Already translated and sanitised.
     pub message: String,
     pub ask_reason: bool,
+    /// The text asked for is a note kept with a record (not a reason for the audit log).
+    pub reason_is_note: bool,
     pub ask_code: bool,
     /// A destructive action draws its confirmation in the error style.
     pub destructive: bool,
@@ -54,6 +56,7 @@ impl Prompt {
             title,
             message,
             ask_reason: false,
+            reason_is_note: false,
             ask_code: false,
             destructive: true,
         }
@@ -61,6 +64,14 @@ impl Prompt {
 
     pub fn with_reason(mut self) -> Self {
         self.ask_reason = true;
+        self
+    }
+
+    /// Asks for a note that is kept with what it is about, such as an acknowledged alert.
+    pub fn with_note(mut self) -> Self {
+        self.ask_reason = true;
+        self.reason_is_note = true;
+        self.destructive = false;
         self
     }
 

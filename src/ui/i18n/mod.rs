@@ -25,6 +25,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("erasure", include_str!("zh-CN/erasure.toml")),
     ("merge", include_str!("zh-CN/merge.toml")),
     ("pseudonymised", include_str!("zh-CN/pseudonymised.toml")),
+    ("alerts", include_str!("zh-CN/alerts.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
