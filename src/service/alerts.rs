@@ -117,7 +117,11 @@ impl Service {
     /// alerts) or a session that is gone. One small read: front ends call it on every tick.
     pub fn alert_badge(&self, session: &Session) -> Option<AlertCounts> {
         let record = self.sessions.get(session)?;
-        if Operation::ViewAlerts.rule_for(record.role) != Rule::Allowed {
+        // A session that may only finish enrolling or change its password sees no alerts yet.
+        if record.enrolment.is_some()
+            || record.must_change_password
+            || Operation::ViewAlerts.rule_for(record.role) != Rule::Allowed
+        {
             return None;
         }
         self.store.read().ok()?.alert_counts().ok()
