@@ -13,6 +13,7 @@ use common::binary::run_frontdesk;
 use common::*;
 use frontdesk::audit::{AuditAction, Origin};
 use frontdesk::clock::ManualClock;
+use frontdesk::domain::alerts::AlertRule;
 use frontdesk::domain::backup_schedule::BackupSchedule;
 use frontdesk::entropy::SeededEntropy;
 use frontdesk::service::{
@@ -131,8 +132,23 @@ fn the_schedule_runs_once_a_day_checks_each_backup_and_keeps_the_newest_n() {
     // was without a backup for more than a day meanwhile.
     to_evening(&shop, 6);
     assert!(shop.service.backup_overdue().unwrap());
+    assert_eq!(open_alerts(&shop, AlertRule::BackupOverdue), 0);
     assert!(scheduled(&shop).unwrap().is_some());
     assert!(!shop.service.backup_overdue().unwrap());
+    // The scheduler saw it overdue before it ran: one alert, however often it looks.
+    assert_eq!(open_alerts(&shop, AlertRule::BackupOverdue), 1);
+    assert!(scheduled(&shop).unwrap().is_none());
+    assert_eq!(open_alerts(&shop, AlertRule::BackupOverdue), 1);
+}
+
+/// Open alerts of one rule, as a manager's list shows them.
+fn open_alerts(shop: &Shop, rule: AlertRule) -> usize {
+    shop.service
+        .alerts(&shop.manager(), false)
+        .unwrap()
+        .iter()
+        .filter(|alert| alert.rule == rule)
+        .count()
 }
 
 #[test]
@@ -158,14 +174,19 @@ fn a_vanished_folder_fails_clearly_leaves_no_file_and_the_next_run_recovers() {
     // Audited as a failed backup, with the reason.
     let last = {
         let reader = shop.service.store().read().unwrap();
-        let (_, bytes) = reader.audit_stream().unwrap().last().unwrap();
-        frontdesk::audit::decode(&bytes).unwrap()
+        reader
+            .audit_stream()
+            .unwrap()
+            .map(|(_, bytes)| frontdesk::audit::decode(&bytes).unwrap())
+            .filter(|entry| entry.action == AuditAction::BackupCreated)
+            .last()
+            .unwrap()
     };
-    assert_eq!(last.action, AuditAction::BackupCreated);
     assert_eq!(last.outcome, frontdesk::audit::Outcome::Failed);
     let status = shop.service.backup_status(&shop.manager()).unwrap();
     assert!(status.last_run_failed());
     assert!(status.last_success.is_none());
+    assert_eq!(open_alerts(&shop, AlertRule::BackupFailed), 1);
 
     // Plugged back in: the next evening's run succeeds.
     std::fs::create_dir(&usb).unwrap();

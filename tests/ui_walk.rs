@@ -15,9 +15,10 @@ use common::*;
 use crossterm::event::KeyCode;
 use frontdesk::audit::Origin;
 use frontdesk::clock::ManualClock;
+use frontdesk::domain::alerts::AlertRule;
 use frontdesk::domain::vehicle::VehicleKind;
 use frontdesk::entropy::SeededEntropy;
-use frontdesk::service::{MemberInput, VehicleInput};
+use frontdesk::service::{AlertDetail, MemberInput, VehicleInput};
 use frontdesk::store::records::StaffPreferences;
 use frontdesk::ui::keymap::Keymap;
 use frontdesk::ui::theme::Theme;
@@ -167,6 +168,19 @@ fn walk_the_desk(desk: &mut Desk, look: &mut Look) {
     look("audit", desk);
     desk.type_text("/");
     look("audit filter", desk);
+    desk.esc();
+    desk.service()
+        .raise_system_alert(AlertRule::AuditChainCheckFailed, AlertDetail::new(""))
+        .expect("alert");
+    desk.tick();
+    desk.key(KeyCode::F(11));
+    assert_eq!(desk.app.screen_title(), "Alerts");
+    look("alerts", desk);
+    desk.type_text("a");
+    look("acknowledge alert", desk);
+    desk.esc();
+    desk.enter();
+    look("audit entries behind an alert", desk);
     desk.esc();
     desk.key(KeyCode::F(8));
     assert_eq!(desk.app.screen_title(), "End of day");

@@ -222,6 +222,11 @@ audit_actions! {
     /// A report written to a CSV file (names the report, range and file).
     ReportExported => "report.exported",
     SchemaMigrated => "store.schema_migrated",
+    /// The application raised an alert itself (a backup overdue or failed, the audit chain
+    /// broken); staff-driven alerts link to the entries that raised them instead.
+    AlertRaised => "alert.raised",
+    /// A manager acknowledged an alert with a note (kept with the alert, not here).
+    AlertAcknowledged => "alert.acknowledged",
 }
 
 impl fmt::Display for AuditAction {

@@ -2,6 +2,7 @@
 //! the service layer (and, for `verify`, the store's read-only integrity check).
 
 mod access;
+mod alerts;
 mod backup;
 mod demo;
 mod erase;
@@ -73,6 +74,8 @@ enum Command {
     /// A report over a range of days (takings, visits, hours, bays, services, members,
     /// frequency, vehicles, sales, points, comparison); --csv FILE writes it as CSV.
     Report(report::ReportArgs),
+    /// List open anomaly alerts for scripts (managers only); --all includes acknowledged ones.
+    Alerts(alerts::AlertsArgs),
     /// Write everything held about one member to a file for them: .json or printable .txt
     /// (managers only).
     Access(access::AccessArgs),
@@ -168,6 +171,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Restore(args)) => restore::run(&data, &runtime, args),
         Some(Command::Receipt(args)) => receipt::run(&data, &runtime, args),
         Some(Command::Report(args)) => report::run(&data, &runtime, args),
+        Some(Command::Alerts(args)) => alerts::run(&data, &runtime, args),
         Some(Command::Access(args)) => access::run(&data, &runtime, args),
         Some(Command::Import(args)) => import::run(&data, &runtime, args),
         Some(Command::Merge(args)) => merge::run(&data, &runtime, args),

@@ -4,8 +4,10 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::CliError;
-use crate::audit::Checkpoint;
+use crate::audit::{Checkpoint, Origin};
+use crate::domain::alerts::AlertRule;
 use crate::service::integrity::{verify_read_only, verify_store};
+use crate::service::{AlertDetail, raise_system_alert_in};
 use crate::store::{ReadOnlyStore, Store, StoreError};
 use crate::transport::server_marker::{CounterMarker, ServerMarker};
 
@@ -25,21 +27,39 @@ pub fn run(data: &Path, args: VerifyArgs) -> Result<ExitCode, CliError> {
                 .map_err(|err| CliError::new(err.to_string()))
         })
         .transpose()?;
-    let report = match Store::open(data) {
+    let (report, writable) = match Store::open(data) {
         // Beside a running `frontdesk serve` or the counter screen, share the file rather
         // than fail.
         Err(StoreError::InUse(_))
             if ServerMarker::running(data).is_some() || CounterMarker::running(data) =>
         {
-            verify_store(&mut Store::open_shared(data)?, checkpoint.as_ref())?
+            let mut store = Store::open_shared(data)?;
+            (verify_store(&mut store, checkpoint.as_ref())?, Some(store))
         }
         // A store this process may not write is still checked, read-only; only redb's
         // structural check, which repairs as it reads, is left out (and the report says so).
-        Err(StoreError::DataDirNotWritable { .. }) => {
-            verify_read_only(&ReadOnlyStore::open(data)?, checkpoint.as_ref())?
+        Err(StoreError::DataDirNotWritable { .. }) => (
+            verify_read_only(&ReadOnlyStore::open(data)?, checkpoint.as_ref())?,
+            None,
+        ),
+        other => {
+            let mut store = other?;
+            (verify_store(&mut store, checkpoint.as_ref())?, Some(store))
         }
-        other => verify_store(&mut other?, checkpoint.as_ref())?,
     };
+    // A broken chain is raised as an alert on every manager's screen (a read-only store
+    // cannot take one; the report below still says so).
+    if let (Some(problem), Some(store)) = (&report.audit_problem, &writable) {
+        raise_system_alert_in(
+            store,
+            chrono::Utc::now(),
+            Origin::Cli {
+                command: "verify".to_owned(),
+            },
+            AlertRule::AuditChainCheckFailed,
+            AlertDetail::new(problem.clone()),
+        )?;
+    }
     let mut text = report.lines().join("\n");
     text.push('\n');
     super::write_stdout(&text).map_err(|err| {

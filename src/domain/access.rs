@@ -130,6 +130,10 @@ pub enum Operation {
     /// Write the pseudonymised analysis export of all members (no identifiers, no personal
     /// fields) to a file.
     ExportPseudonymised,
+    /// See anomaly alerts and the audit entries behind them.
+    ViewAlerts,
+    /// Acknowledge an alert with a note.
+    AcknowledgeAlert,
 }
 
 impl Operation {
@@ -174,6 +178,8 @@ impl Operation {
             Operation::EraseMember => "erase_member",
             Operation::RunRetention => "run_retention",
             Operation::ExportPseudonymised => "export_pseudonymised",
+            Operation::ViewAlerts => "view_alerts",
+            Operation::AcknowledgeAlert => "acknowledge_alert",
         }
     }
 
@@ -191,7 +197,8 @@ impl Operation {
             (
                 ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog | OverridePrice | VoidVisit
                 | AdjustPoints | SuspendOrCancelPlan | RunMaintenance | MakeBackup | RefundVisit
-                | SaveDuplicateMember | PreviewMemberImport | PreviewMemberMerge | ExportReport,
+                | SaveDuplicateMember | PreviewMemberImport | PreviewMemberMerge | ExportReport
+                | ViewAlerts | AcknowledgeAlert,
                 Role::Manager,
             ) => Rule::Allowed,
             (
@@ -228,7 +235,9 @@ impl Operation {
                 | PreviewMemberImport
                 | MergeMembers
                 | PreviewMemberMerge
-                | ExportReport,
+                | ExportReport
+                | ViewAlerts
+                | AcknowledgeAlert,
                 Role::Cashier,
             ) => Rule::Denied,
         }

@@ -2,6 +2,7 @@
 //! normalisation and masking of customer personal fields. No I/O, storage, crypto or terminal code.
 
 pub mod access;
+pub mod alerts;
 pub mod analysis_export;
 pub mod backup_schedule;
 pub mod catalog;

@@ -149,7 +149,7 @@ impl Matcher {
     }
 }
 
-fn view_of(entry: &AuditEntry) -> AuditEntryView {
+pub(super) fn view_of(entry: &AuditEntry) -> AuditEntryView {
     let clean = |items: &[String]| items.iter().map(|i| sanitize_line(i)).collect();
     AuditEntryView {
         seq: entry.seq,
@@ -262,6 +262,12 @@ impl Service {
             draft.outcome = Outcome::Failed;
         }
         self.audit_alone(draft)?;
+        if let Some(problem) = &report.problem {
+            self.raise_system_alert(
+                crate::domain::alerts::AlertRule::AuditChainCheckFailed,
+                super::AlertDetail::new(problem.to_string()),
+            )?;
+        }
         Ok(AuditVerification {
             entries: report.entries_checked,
             checkpoint: report.head.to_string(),

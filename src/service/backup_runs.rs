@@ -16,10 +16,13 @@ use serde::{Deserialize, Serialize};
 
 use super::backup::{BackupError, BackupSummary};
 use super::restore::{RestoreSummary, drill_with_vault};
-use super::{Service, ServiceError, Session, system_draft};
+use super::{AlertDetail, Service, ServiceError, Session, system_draft};
 use crate::audit::{AuditAction, AuditDraft, Checkpoint, Origin, Outcome};
 use crate::domain::access::Operation;
-use crate::domain::backup_schedule::{BackupSchedule, backup_file_name, names_to_prune};
+use crate::domain::alerts::AlertRule;
+use crate::domain::backup_schedule::{
+    BackupSchedule, OVERDUE_AFTER, backup_file_name, names_to_prune,
+};
 use crate::private_file::{Existing, PrivateFile, create_private_dir};
 use crate::store::ReadAccess;
 use crate::store::schema::{META_BACKUP_SCHEDULE, META_BACKUP_STATUS};
@@ -95,6 +98,9 @@ pub struct BackupStatus {
     pub last_attempt_at: Option<DateTime<Utc>>,
     pub last_success: Option<BackupRunRecord>,
     pub last_failure: Option<BackupFailureRecord>,
+    /// The missed slot an overdue alert was last raised for: one alert per day overdue.
+    #[serde(default)]
+    pub overdue_alerted_for: Option<DateTime<Utc>>,
 }
 
 impl BackupStatus {
@@ -221,6 +227,7 @@ impl Service {
         origin: Origin,
         progress: &BackupProgress,
     ) -> Result<Option<BackupRunReport>, ServiceError> {
+        self.raise_overdue_alert_once()?;
         if self.vault_if_unlocked().is_none() {
             return Ok(None);
         }
@@ -237,6 +244,37 @@ impl Service {
         }
         self.run_backup(Trigger::Schedule(origin), progress)
             .map(Some)
+    }
+
+    /// Raises the overdue alert when the shop has gone a day without a good backup, once per
+    /// missed slot (also while nobody has logged in, when scheduled runs cannot start).
+    fn raise_overdue_alert_once(&self) -> Result<(), ServiceError> {
+        if !self.backup_overdue()? {
+            return Ok(());
+        }
+        let schedule = self.backup_schedule()?;
+        let missed = schedule.latest_slot(self.shop_zone()?, self.clock.now() - OVERDUE_AFTER);
+        let mut status = self.stored_backup_status()?;
+        if missed.is_none() || status.overdue_alerted_for == missed {
+            return Ok(());
+        }
+        let last = match &status.last_success {
+            Some(run) => format!("the last good backup was made {}", run.at.to_rfc3339()),
+            None => "there has been no good backup yet".to_owned(),
+        };
+        status.overdue_alerted_for = missed;
+        {
+            let mut writer = self.store.write()?;
+            writer.put_meta_record(META_BACKUP_STATUS, &status)?;
+            writer.commit()?;
+        }
+        self.raise_system_alert(
+            AlertRule::BackupOverdue,
+            AlertDetail::new(format!(
+                "no backup for more than a day: {last}; check Settings › Security"
+            )),
+        )?;
+        Ok(())
     }
 
     fn run_backup(
@@ -296,10 +334,17 @@ impl Service {
                 draft.detail = Some(err.to_string());
             }
         }
+        let failure = draft
+            .outcome
+            .eq(&Outcome::Failed)
+            .then(|| draft.detail.clone().unwrap_or_default());
         self.write_audited(
             |writer, _| Ok(writer.put_meta_record(META_BACKUP_STATUS, &status)?),
             draft,
         )?;
+        if let Some(reason) = failure {
+            self.raise_system_alert(AlertRule::BackupFailed, AlertDetail::new(reason))?;
+        }
         outcome
     }
 

@@ -10,6 +10,7 @@ use super::points::{append_entries, stats_of, wallet_of};
 use super::{Service, ServiceError, Session};
 use crate::audit::AuditAction;
 use crate::domain::access::Operation;
+use crate::domain::alerts::AlertSignal;
 use crate::domain::catalog::{PaymentMethod, ServiceItem};
 use crate::domain::checkout::{
     CheckoutRequest, Discount, LineRequest, PricedCheckout, Redemption, price_checkout,
@@ -248,6 +249,11 @@ impl Service {
                     tax: till.tax.clone(),
                 };
                 let priced = price_checkout(&request).map_err(invalid)?;
+                if adjusts {
+                    writer.note_for_alerts(AlertSignal::ShiftAdjustment {
+                        amount_minor: priced.discount.minor_units(),
+                    });
+                }
                 let requests = if !input.tenders.is_empty() {
                     input.tenders.clone()
                 } else if priced.amount_due.is_zero() && input.tip.is_zero() {
@@ -455,6 +461,9 @@ impl Service {
                         writer.put(PACKAGES, package_id, &package)?;
                     }
                 }
+                writer.note_for_alerts(AlertSignal::ShiftAdjustment {
+                    amount_minor: record.priced.amount_due.minor_units(),
+                });
                 record.voided = Some(VoidRecord {
                     at: now,
                     by: caller.staff_id,

@@ -256,6 +256,12 @@ impl Service {
         action: AuditAction,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
+        if matches!(
+            reason,
+            FailureReason::SshKeyMissing | FailureReason::SshKeyNotListed
+        ) {
+            writer.note_for_alerts(crate::domain::alerts::AlertSignal::SshKeyMissing);
+        }
         writer.append_audit(
             AuditDraft {
                 actor: staff

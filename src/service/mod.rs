@@ -2,6 +2,7 @@
 //! matrix, masks personal data for the caller's role, and writes the audit trail — each
 //! change and its audit entry in one transaction.
 
+mod alerts;
 mod approval;
 mod audit_log;
 mod backup;
@@ -65,6 +66,9 @@ pub use crate::domain::reports::{
 pub use crate::store::records::ReceiptFor;
 /// Stored types the service's API takes and returns as they are.
 pub use crate::store::records::{ConsentPurpose, StaffPreferences};
+pub use alerts::{
+    ALERT_LIST_LIMIT, ALERT_NOTE_MAX, AlertCounts, AlertDetail, AlertView, raise_system_alert_in,
+};
 pub use approval::APPROVAL_VALIDITY;
 pub use audit_log::{
     AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_SCAN_BUDGET, AuditEntryView, AuditFilter, AuditPage,

@@ -259,6 +259,7 @@ impl Service {
         ));
         if terms.off_list_reason.is_some() {
             draft.fields = vec!["price_override".into()];
+            writer.note_for_alerts(crate::domain::alerts::AlertSignal::OffListSale);
         }
         let settings = self.settings()?;
         let member_number = writer.member_number_of(member)?;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{Service, ServiceError, Session};
 use crate::audit::AuditAction;
 use crate::domain::access::Operation;
+use crate::domain::alerts::AlertSignal;
 use crate::domain::loyalty::{
     LedgerEntry, PointsPolicy, Wallet, plan_adjust, plan_expiry, tier_for,
 };
@@ -135,6 +136,7 @@ impl Service {
                         .map_err(|e| ServiceError::invalid(e.to_string()))?;
                 append_entries(writer, member, &mut stats, std::slice::from_ref(&entry))?;
                 writer.put(MEMBER_STATS, member, &stats)?;
+                writer.note_for_alerts(AlertSignal::PointsAdjusted { points: delta });
                 Ok(stats.points_balance)
             },
             draft,

@@ -361,6 +361,9 @@ impl Service {
                     refund: refund_id,
                 })?;
                 let shift = writer.open_shift_id(caller.staff_id)?;
+                writer.note_for_alerts(crate::domain::alerts::AlertSignal::ShiftAdjustment {
+                    amount_minor: given_back.amount.minor_units(),
+                });
                 let record = RefundRecord {
                     id: refund_id,
                     at: now,

@@ -1,6 +1,7 @@
 //! The one redb file that holds the shop: opening it safely, the schema, and typed access to
 //! its tables inside read and write transactions.
 
+pub mod alerts;
 mod codec;
 pub mod daily_totals;
 mod error;

@@ -5,7 +5,7 @@ use redb::{MultimapTableDefinition, ReadableTable, TableDefinition, WriteTransac
 use super::StoreError;
 
 /// Bumped whenever a table or record layout changes; each bump adds a step to [`migrate`].
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub const STAFF: TableDefinition<u128, &[u8]> = TableDefinition::new("staff");
@@ -92,6 +92,12 @@ pub const ERASURES: TableDefinition<u128, &[u8]> = TableDefinition::new("erasure
 /// kept in the same transaction as each visit, void, refund and sale, so a report over a
 /// range reads one row per day.
 pub const DAILY_TOTALS: TableDefinition<u32, &[u8]> = TableDefinition::new("daily_totals");
+// Added in schema 9: anomaly alerts.
+/// Alert number → [`super::alerts::AlertRecord`].
+pub const ALERTS: TableDefinition<u64, &[u8]> = TableDefinition::new("alerts");
+/// A rule's small running state by key (`access:<staff>`, `failed_address:<ip>`,
+/// `shift:<shift>`, …): sliding windows and per-shift tallies, updated with each audit entry.
+pub const ALERT_STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("alert_state");
 
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 /// Present while the setup wizard has created the shop but the owner has not yet set up
@@ -122,6 +128,13 @@ pub const META_BACKUP_SCHEDULE: &str = "backup_schedule";
 /// What the last backup runs did (`service::BackupStatus`).
 pub const META_BACKUP_STATUS: &str = "backup_status";
 
+/// The alert rules' thresholds ([`crate::domain::alerts::AlertThresholds`]); absent means the
+/// defaults.
+pub const META_ALERT_RULES: &str = "alert_rules";
+/// Open and raised alert counts ([`super::alerts::AlertCounts`]), polled by every manager's
+/// screen: one small read.
+pub const META_ALERT_COUNTS: &str = "alert_counts";
+
 pub fn read_version(bytes: &[u8]) -> Result<u32, StoreError> {
     let raw: [u8; 4] = bytes
         .try_into()
@@ -147,6 +160,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     create_enrolment_table(tx)?;
     create_tombstone_tables(tx)?;
     tx.open_table(DAILY_TOTALS)?;
+    create_alert_tables(tx)?;
     tx.open_table(META)?
         .insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())?;
     Ok(())
@@ -198,6 +212,12 @@ fn create_enrolment_table(tx: &WriteTransaction) -> Result<(), StoreError> {
 fn create_tombstone_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(MEMBER_TOMBSTONES)?;
     tx.open_table(ERASURES)?;
+    Ok(())
+}
+
+fn create_alert_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(ALERTS)?;
+    tx.open_table(ALERT_STATE)?;
     Ok(())
 }
 
@@ -260,6 +280,11 @@ pub fn migrate(tx: &WriteTransaction) -> Result<u32, StoreError> {
         // refund and sale already stored; from now on each is added as it is written.
         tx.open_table(DAILY_TOTALS)?;
         super::daily_totals::rebuild(tx)?;
+    }
+    if found < 9 {
+        // Schema 9 only adds the alert tables: nothing was ever evaluated before it, so no
+        // alert is raised for older history and every rule starts with empty state.
+        create_alert_tables(tx)?;
     }
     if found < SCHEMA_VERSION {
         tx.open_table(META)?

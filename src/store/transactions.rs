@@ -433,7 +433,7 @@ fn multimap_ids(values: redb::MultimapValue<'_, u128>) -> Result<Vec<RecordId>, 
 
 /// A consistent snapshot for reading.
 pub struct StoreReader {
-    tx: ReadTransaction,
+    pub(super) tx: ReadTransaction,
 }
 
 impl StoreReader {
@@ -677,13 +677,19 @@ fn sequenced<T>(rows: Vec<(RecordId, T)>) -> Vec<((u128, u64), T)> {
 /// One atomic change. Audit entries appended here commit together with the change they
 /// describe, or not at all.
 pub struct StoreWriter {
-    tx: WriteTransaction,
+    pub(super) tx: WriteTransaction,
     health: Arc<FileHealth>,
+    /// Facts the service noted for the alert rules, used up by the next audit entry.
+    pub(super) alert_signals: Vec<crate::domain::alerts::AlertSignal>,
 }
 
 impl StoreWriter {
     pub(super) fn new(tx: WriteTransaction, health: Arc<FileHealth>) -> Self {
-        Self { tx, health }
+        Self {
+            tx,
+            health,
+            alert_signals: Vec::new(),
+        }
     }
 
     pub fn commit(self) -> Result<(), StoreError> {
@@ -1217,7 +1223,8 @@ impl StoreWriter {
         Ok(())
     }
 
-    /// Seals `draft` onto the end of the hash chain, in this transaction.
+    /// Seals `draft` onto the end of the hash chain, in this transaction, and runs the alert
+    /// rules over it (their state and any alert they raise commit with it).
     pub fn append_audit(
         &mut self,
         draft: AuditDraft,
@@ -1229,6 +1236,7 @@ impl StoreWriter {
         self.tx
             .open_table(AUDIT)?
             .insert(entry.seq, bytes.as_slice())?;
+        self.evaluate_alerts(&entry)?;
         Ok(entry)
     }
 

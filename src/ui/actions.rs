@@ -48,6 +48,7 @@ actions! {
     GoEndOfDay => "go.end_of_day",
     GoReports => "go.reports",
     GoDrawer => "go.drawer",
+    GoAlerts => "go.alerts",
     // Moving about lists, tables and forms.
     Up => "up",
     Down => "down",
@@ -126,6 +127,8 @@ actions! {
     ReportRange => "report.range",
     ToggleChart => "report.toggle_chart",
     ExportReport => "report.export",
+    AcknowledgeAlert => "alerts.acknowledge",
+    ShowAllAlerts => "alerts.show_all",
     // Receipts.
     ShowReceipt => "receipt.show",
     PrintReceipt => "receipt.print",

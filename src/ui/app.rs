@@ -33,7 +33,9 @@ use crate::audit::Origin;
 use crate::clock::Clock;
 use crate::domain::access::Role;
 use crate::entropy::Entropy;
-use crate::service::{LoginRequest, SecondFactor, Service, ServiceError, Session, SessionStatus};
+use crate::service::{
+    AlertCounts, LoginRequest, SecondFactor, Service, ServiceError, Session, SessionStatus,
+};
 
 /// The smallest terminal the layout is designed for.
 pub const MIN_WIDTH: u16 = 80;
@@ -143,6 +145,9 @@ pub struct App {
     spinner: usize,
     name_index_ready: bool,
     last_minute: u32,
+    /// The open-alert counters for a manager's status bar, read in the state update (never
+    /// while drawing); `None` for a cashier.
+    alerts: Option<AlertCounts>,
     dirty: bool,
 }
 
@@ -236,6 +241,7 @@ impl App {
             spinner: 0,
             name_index_ready: false,
             last_minute: now.minute(),
+            alerts: None,
             dirty: true,
         }
     }
@@ -278,6 +284,37 @@ impl App {
 
     pub fn has_overlay(&self) -> bool {
         self.overlay.is_some()
+    }
+
+    /// Open alerts as the status bar shows them; `None` for a cashier or before a login.
+    pub fn open_alerts(&self) -> Option<u64> {
+        self.alerts.map(|counts| counts.open)
+    }
+
+    /// Reads the alert counters (one small read, also alerts written by another process) and
+    /// reloads the alert list on screen when they moved.
+    fn poll_alerts(&mut self, effects: &mut Vec<Effect>) {
+        let counts = match (&self.phase, &self.service) {
+            (Phase::Desk(desk), Some(service)) if desk.lock.is_none() => {
+                service.alert_badge(&desk.session)
+            }
+            _ => None,
+        };
+        if counts == self.alerts {
+            return;
+        }
+        let moved = counts.map(|c| c.changes) != self.alerts.map(|c| c.changes);
+        self.alerts = counts;
+        self.dirty = true;
+        if moved
+            && let Phase::Desk(desk) = &self.phase
+            && desk
+                .stack
+                .last()
+                .is_some_and(|view| view.title() == "Alerts")
+        {
+            self.with_top_view(effects, |view, cx| view.refresh(cx));
+        }
     }
 
     /// The current status-line message, for tests.
@@ -350,6 +387,7 @@ impl App {
                     self.shop = shop_context(service);
                 }
                 self.with_top_view(&mut effects, |view, cx| view.refresh(cx));
+                self.poll_alerts(&mut effects);
             }
         }
         effects
@@ -390,6 +428,7 @@ impl App {
                 self.dirty = true;
             }
         }
+        self.poll_alerts(effects);
         let status = match (&self.phase, &self.service) {
             (Phase::Desk(desk), Some(service)) if desk.lock.is_none() => {
                 service.session_info(&desk.session).map(|info| info.status)
@@ -843,7 +882,8 @@ impl App {
             | Action::GoAudit
             | Action::GoEndOfDay
             | Action::GoReports
-            | Action::GoDrawer => {
+            | Action::GoDrawer
+            | Action::GoAlerts => {
                 let kind = match action {
                     Action::GoToday => ScreenKind::Today,
                     Action::GoMembers => ScreenKind::Members,
@@ -852,6 +892,7 @@ impl App {
                     Action::GoAudit => ScreenKind::Audit,
                     Action::GoDrawer => ScreenKind::Drawer,
                     Action::GoReports => ScreenKind::Reports,
+                    Action::GoAlerts => ScreenKind::Alerts,
                     _ => ScreenKind::EndOfDay,
                 };
                 if kind.manager_only() && role != Role::Manager {
@@ -942,6 +983,7 @@ impl App {
                         self.shop = shop_context(service);
                     }
                     effects.push(Effect::Broadcast);
+                    self.poll_alerts(effects);
                 }
                 Command::SessionEnded => self.end_session(effects),
                 Command::StartDesk => {
@@ -1085,7 +1127,9 @@ impl App {
         }));
         self.overlay = None;
         self.notice = None;
+        self.alerts = None;
         self.with_top_view(effects, |view, cx| view.refresh(cx));
+        self.poll_alerts(effects);
     }
 
     /// Draws the whole screen. Pure: reads the state, writes the frame.
@@ -1279,6 +1323,18 @@ impl App {
             }
             if let Some(palette) = rx.key_hint(&[], Action::Palette) {
                 hints.push((palette, self.lang.tr("all actions")));
+            }
+            if let Some(open) = self.alerts.map(|counts| counts.open).filter(|n| *n > 0)
+                && self.is_logged_in()
+            {
+                spans.push(Span::styled(
+                    format!(
+                        " ⚠ {} ",
+                        self.lang
+                            .fill("{n} open alerts", &[("n", &open.to_string())])
+                    ),
+                    self.theme.error,
+                ));
             }
             if self.is_logged_in() && !self.name_index_ready {
                 spans.push(Span::styled(

@@ -181,6 +181,8 @@ pub enum KeyContext {
     Import,
     /// Folding another record of the same person into a member.
     Merge,
+    /// Anomaly alerts (manager).
+    Alerts,
 }
 
 impl KeyContext {
@@ -203,6 +205,7 @@ impl KeyContext {
         KeyContext::Duplicate,
         KeyContext::Import,
         KeyContext::Merge,
+        KeyContext::Alerts,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -225,6 +228,7 @@ impl KeyContext {
             KeyContext::Duplicate => "duplicate",
             KeyContext::Import => "import",
             KeyContext::Merge => "merge",
+            KeyContext::Alerts => "alerts",
         }
     }
 

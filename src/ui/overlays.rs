@@ -208,6 +208,7 @@ fn context_title(context: KeyContext) -> &'static str {
         KeyContext::Duplicate => "Already on another member",
         KeyContext::Import => "Import members",
         KeyContext::Merge => "Merge members",
+        KeyContext::Alerts => "Alerts",
     }
 }
 
@@ -235,6 +236,9 @@ pub(crate) fn manager_only(action: Action) -> bool {
         Action::GoStaff
             | Action::GoSettings
             | Action::GoAudit
+            | Action::GoAlerts
+            | Action::AcknowledgeAlert
+            | Action::ShowAllAlerts
             | Action::NewStaff
             | Action::DisableStaff
             | Action::EnableStaff
@@ -439,6 +443,12 @@ impl PromptOverlay {
                 prompt.text_label.unwrap_or("Reason"),
                 TextInput::new().with_max(200),
             );
+            let label = if prompt.reason_is_note {
+                "Note"
+            } else {
+                "Reason"
+            };
+            form = form.text("reason", label, TextInput::new().with_max(200));
         }
         if prompt.ask_code {
             form = form.text(
@@ -492,6 +502,8 @@ impl PromptOverlay {
             self.form.focus_key("reason");
             self.error = Some(if self.prompt.text_label.is_some() {
                 "Fill this in first."
+            } else if self.prompt.reason_is_note {
+                "Write a short note; it is kept with the alert."
             } else {
                 "Give a reason; it goes in the audit log."
             });

@@ -44,6 +44,8 @@ pub struct Prompt {
     pub ask_reason: bool,
     /// The text field's label when it asks for something other than a reason (English).
     pub text_label: Option<&'static str>,
+    /// The text asked for is a note kept with a record (not a reason for the audit log).
+    pub reason_is_note: bool,
     pub ask_code: bool,
     /// A destructive action draws its confirmation in the error style.
     pub destructive: bool,
@@ -57,6 +59,7 @@ impl Prompt {
             message,
             ask_reason: false,
             text_label: None,
+            reason_is_note: false,
             ask_code: false,
             destructive: true,
         }
@@ -71,6 +74,13 @@ impl Prompt {
     pub fn with_text(mut self, label: &'static str) -> Self {
         self.ask_reason = true;
         self.text_label = Some(label);
+        self
+    }
+
+    /// Asks for a note that is kept with what it is about, such as an acknowledged alert.
+    pub fn with_note(mut self) -> Self {
+        self.ask_reason = true;
+        self.reason_is_note = true;
         self.destructive = false;
         self
     }

@@ -19,6 +19,7 @@ pub use local_time::{
     offset_label, resolve_local,
 };
 pub use rules::{
-    check_bay_free, is_on_slot_grid, require_slot_grid, within_booking_window, within_opening_hours,
+    check_bay_free, is_on_slot_grid, is_open_around, require_slot_grid, within_booking_window,
+    within_opening_hours,
 };
 pub use typed_date::{TypedDateError, parse_typed_date};

@@ -59,6 +59,23 @@ fn bounds_around<'a>(
         .flat_map(move |day| bounds_on(hours, closures, tz, day))
 }
 
+/// Whether `instant` falls inside an opening period, widened by `grace` either side (staff
+/// arrive before opening and leave after closing). A closed day has no periods.
+pub fn is_open_around(
+    hours: &OpeningHours,
+    closures: &[Closure],
+    tz: Tz,
+    instant: DateTime<Utc>,
+    grace: TimeDelta,
+) -> bool {
+    let date = local_date(tz, instant);
+    [date.pred_opt(), Some(date), date.succ_opt()]
+        .into_iter()
+        .flatten()
+        .flat_map(|day| bounds_on(hours, closures, tz, day))
+        .any(|(_, open, close)| open - grace <= instant && instant < close + grace)
+}
+
 /// The UTC stretches the shop is open for the periods opening on local days `first..=last`, in
 /// time order. Stretches that touch or overlap (`Mon 00:00–24:00` then `Tue 00:00–24:00`, or
 /// periods meeting in a repeated hour) are joined, so a service may run across the seam.

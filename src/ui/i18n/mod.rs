@@ -27,6 +27,7 @@ const ZH_CATALOGS: &[(&str, &str)] = &[
     ("pseudonymised", include_str!("zh-CN/pseudonymised.toml")),
     ("backups", include_str!("zh-CN/backups.toml")),
     ("reports", include_str!("zh-CN/reports.toml")),
+    ("alerts", include_str!("zh-CN/alerts.toml")),
 ];
 
 static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {

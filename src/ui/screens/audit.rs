@@ -48,6 +48,8 @@ pub struct AuditView {
     /// The filter form while it is open.
     filtering: Option<Form>,
     chain: ChainState,
+    /// Showing only the entries behind this alert (opened from the alert list).
+    alert: Option<u64>,
 }
 
 impl Default for AuditView {
@@ -122,11 +124,31 @@ impl AuditView {
             filter: AuditFilter::default(),
             filtering: None,
             chain: ChainState::NotChecked,
+            alert: None,
+        }
+    }
+
+    /// The audit entries an alert links to, oldest first; no paging or filter.
+    pub fn for_alert(number: u64) -> Self {
+        Self {
+            alert: Some(number),
+            ..Self::new()
         }
     }
 
     /// The newest page for the current filter.
     fn load(&mut self, cx: &mut Cx) {
+        if let Some(number) = self.alert {
+            match cx.service.alert_entries(cx.session, number) {
+                Ok(entries) => {
+                    self.entries = entries;
+                    self.next_before = None;
+                    self.cursor.set_len(self.entries.len());
+                }
+                Err(err) => cx.fail(&err),
+            }
+            return;
+        }
         let filter = AuditFilter {
             before_seq: None,
             limit: PAGE,
@@ -433,6 +455,7 @@ impl View for AuditView {
             return Handled::Yes;
         }
         match action {
+            Action::Filter if self.alert.is_some() => {}
             Action::Filter => self.filtering = Some(self.filter_form(cx)),
             Action::VerifyChain => {
                 if matches!(self.chain, ChainState::Checking) {
@@ -461,11 +484,15 @@ impl View for AuditView {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
+        let title = match self.alert {
+            Some(number) => rx.lang.fill(
+                "Audit entries behind alert {number}",
+                &[("number", &number.to_string())],
+            ),
+            None => rx.tr("Audit log").to_owned(),
+        };
         let block = Block::bordered()
-            .title(Span::styled(
-                format!(" {} ", rx.tr("Audit log")),
-                rx.theme.title,
-            ))
+            .title(Span::styled(format!(" {title} "), rx.theme.title))
             .border_style(rx.theme.border);
         let inner = block.inner(area);
         frame.render_widget(block, area);
@@ -484,6 +511,10 @@ impl View for AuditView {
                 Span::styled(format!("{} ", rx.tr("Filter:")), rx.theme.warning),
                 Span::raw(summary),
             ]),
+            (None, true) if self.alert.is_some() => Line::from(Span::styled(
+                rx.tr("The entries that raised the alert, oldest first."),
+                rx.theme.muted,
+            )),
             (None, true) => Line::from(Span::styled(
                 rx.tr("All entries, newest first."),
                 rx.theme.muted,
@@ -587,11 +618,12 @@ impl View for AuditView {
             let lines = self.detail_lines(entry, rx);
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail_area);
         }
-        let mut spans = footer_hints(
-            rx,
-            &[KeyContext::Audit, KeyContext::List],
-            &[(Action::Filter, "filter"), (Action::VerifyChain, "verify")],
-        );
+        let hints: &[(Action, &'static str)] = if self.alert.is_some() {
+            &[(Action::VerifyChain, "verify")]
+        } else {
+            &[(Action::Filter, "filter"), (Action::VerifyChain, "verify")]
+        };
+        let mut spans = footer_hints(rx, &[KeyContext::Audit, KeyContext::List], hints);
         let loaded = if self.next_before.is_some() {
             rx.lang.fill(
                 "{n} shown; more load as you scroll",

@@ -1,6 +1,7 @@
 //! One module per screen. The app opens the main screens by [`ScreenKind`]; screens open
 //! their own sub-screens (a member's detail, the booking editor, checkout) through `Cx`.
 
+pub mod alerts;
 pub mod approval;
 pub mod audit;
 pub mod booking;
@@ -50,13 +51,14 @@ pub enum ScreenKind {
     EndOfDay,
     Reports,
     Drawer,
+    Alerts,
 }
 
 impl ScreenKind {
     pub fn manager_only(self) -> bool {
         matches!(
             self,
-            ScreenKind::Staff | ScreenKind::Settings | ScreenKind::Audit
+            ScreenKind::Staff | ScreenKind::Settings | ScreenKind::Audit | ScreenKind::Alerts
         )
     }
 }
@@ -71,5 +73,6 @@ pub fn open(kind: ScreenKind) -> Box<dyn View> {
         ScreenKind::EndOfDay => Box::new(end_of_day::EndOfDayView::new()),
         ScreenKind::Drawer => Box::new(drawer::DrawerView::new()),
         ScreenKind::Reports => Box::new(reports::ReportsView::new()),
+        ScreenKind::Alerts => Box::new(alerts::AlertsView::new()),
     }
 }
