@@ -89,3 +89,35 @@ fn a_cashier_cannot_back_up_from_the_desk() {
     desk.settle();
     assert!(!shop.dir.path().join("backups").exists());
 }
+
+#[test]
+fn a_manager_sets_the_alert_thresholds_in_settings() {
+    let shop = open_shop();
+    let mut desk = desk_in(&shop, "en");
+    security_tab(&mut desk);
+    // Idle lock, retention, the four backup rows, then the alert rules.
+    for _ in 0..6 {
+        desk.key(KeyCode::Down);
+    }
+    let screen = desk.screen();
+    assert!(screen.contains("30 openings in 10 min"), "{screen}");
+    desk.enter();
+    insta::assert_snapshot!("alert_rules_form_80x24_en", desk.screen());
+    desk.key(KeyCode::Backspace);
+    desk.key(KeyCode::Backspace);
+    desk.type_text("45");
+    desk.enter();
+    let manager = shop.manager();
+    assert_eq!(
+        shop.service
+            .alert_thresholds(&manager)
+            .unwrap()
+            .access_count,
+        45
+    );
+    assert!(
+        desk.screen().contains("45 openings in 10 min"),
+        "{}",
+        desk.screen()
+    );
+}

@@ -82,6 +82,15 @@ impl Maker<'_> {
         })
     }
 
+    /// The backup's folder must not hold another shop's erasure ledger.
+    fn check_folder(&self, out: &Path) -> Result<(), CliError> {
+        match self {
+            Maker::Session(service, session) => service.check_backup_folder(session, out)?,
+            Maker::ReadOnly(maker) => maker.check_backup_folder(out)?,
+        }
+        Ok(())
+    }
+
     fn check_backup(&self, input: &mut impl Read) -> Result<BackupSummary, CliError> {
         Ok(match self {
             Maker::Session(service, session) => service.check_backup(session, input)?,
@@ -164,6 +173,7 @@ fn write_tested_backup(
     out: &Path,
     existing: Existing,
 ) -> Result<BackupSummary, CliError> {
+    maker.check_folder(out)?;
     let mut file = PrivateFile::create(out, existing)?;
     let partial = file.partial().to_path_buf();
     let io_error = |doing: &str| {

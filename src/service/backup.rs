@@ -786,6 +786,18 @@ impl Service {
         super::erasure_ledger::write_beside(backup, vault.store_key(), &entries)
     }
 
+    /// Refuses `backup`'s folder when its erasure ledger is another shop's (or was altered),
+    /// before the backup is written there.
+    pub fn check_backup_folder(
+        &self,
+        session: &Session,
+        backup: &std::path::Path,
+    ) -> Result<(), ServiceError> {
+        self.authorize(session, Operation::MakeBackup)?;
+        let vault = self.unlocked_vault()?;
+        super::erasure_ledger::check_beside(backup, vault.store_key())
+    }
+
     /// Reads a backup back and decrypts every chunk with this store's key, returning what it
     /// holds; the backup command compares it with what it wrote before calling it done.
     pub fn check_backup(
@@ -860,6 +872,11 @@ impl<'a> ReadOnlyBackup<'a> {
 
     pub fn check_backup(&self, input: &mut impl Read) -> Result<BackupSummary, ServiceError> {
         check_backup_with(self.vault.store_key(), input)
+    }
+
+    /// See [`Service::check_backup_folder`].
+    pub fn check_backup_folder(&self, backup: &std::path::Path) -> Result<(), ServiceError> {
+        super::erasure_ledger::check_beside(backup, self.vault.store_key())
     }
 
     /// See [`Service::write_erasure_ledger`].

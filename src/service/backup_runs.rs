@@ -361,6 +361,7 @@ impl Service {
         }
         let name = backup_file_name(self.shop_zone()?, started);
         let file = folder_ready(&folder)?.join(&name);
+        super::erasure_ledger::check_beside(&file, vault.store_key())?;
         progress.enter(BackupPhase::Writing);
         let summary = self.write_checked_backup(vault, &file, progress)?;
         super::erasure_ledger::write_beside(

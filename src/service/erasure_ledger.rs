@@ -120,6 +120,16 @@ pub(super) fn merge(a: &[ErasureRecord], b: &[ErasureRecord]) -> Vec<ErasureReco
     merged
 }
 
+/// Refuses a folder whose ledger is another shop's or was altered, before anything is written
+/// there: a large backup should not be written only to be refused at its last step.
+pub(super) fn check_beside(backup: &Path, store_key: &StoreKey) -> Result<(), ServiceError> {
+    let path = ledger_path_beside(backup);
+    match read_ledger(&path, &LedgerKey::derive(store_key))? {
+        FolderLedger::OtherShop => Err(BackupError::LedgerOfAnotherShop(path).into()),
+        FolderLedger::Missing | FolderLedger::Ours(_) => Ok(()),
+    }
+}
+
 /// Merges `entries` into the ledger beside `backup` (creating it, 0600) and returns how many
 /// erasures it now holds. A ledger of another shop, or one that was altered, is left alone
 /// and the backup's folder is refused for it.

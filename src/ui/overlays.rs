@@ -438,15 +438,10 @@ impl PromptOverlay {
     pub fn new(prompt: Prompt) -> Self {
         let mut form = Form::new();
         if prompt.ask_reason {
-            form = form.text(
-                "reason",
-                prompt.text_label.unwrap_or("Reason"),
-                TextInput::new().with_max(200),
-            );
-            let label = if prompt.reason_is_note {
-                "Note"
-            } else {
-                "Reason"
+            let label = match (prompt.text_label, prompt.reason_is_note) {
+                (Some(label), _) => label,
+                (None, true) => "Note",
+                (None, false) => "Reason",
             };
             form = form.text("reason", label, TextInput::new().with_max(200));
         }

@@ -19,6 +19,7 @@ use super::till_settings::{
     tax_in_use_message,
 };
 use crate::domain::access::Operation;
+use crate::domain::alerts::AlertThresholds;
 use crate::domain::backup_schedule::BackupSchedule;
 use crate::domain::catalog::{Bay, ServiceItem};
 use crate::domain::currency::Currency;
@@ -128,6 +129,7 @@ enum Target {
     Retention,
     Backups,
     LastBackup,
+    AlertRules,
 }
 
 struct SettingRow {
@@ -173,6 +175,7 @@ pub struct SettingsView {
     retention_months: u32,
     backups: BackupSchedule,
     backup_status: BackupStatus,
+    alert_thresholds: AlertThresholds,
     /// A "back up now" under way, whose progress the Security tab shows.
     backing_up: Option<Arc<BackupProgress>>,
     /// What a removal prompt is about.
@@ -203,6 +206,7 @@ impl SettingsView {
             retention_months: crate::domain::retention::DEFAULT_RETENTION_MONTHS,
             backups: BackupSchedule::default(),
             backup_status: BackupStatus::default(),
+            alert_thresholds: AlertThresholds::default(),
             backing_up: None,
             pending_removal: None,
         }
@@ -252,6 +256,9 @@ impl SettingsView {
         if let Ok((schedule, status)) = backups {
             self.backups = schedule;
             self.backup_status = status;
+        }
+        if let Ok(thresholds) = cx.service.alert_thresholds(cx.session) {
+            self.alert_thresholds = thresholds;
         }
         for tab in Tab::ALL {
             let len = self.rows_for(tab, cx.lang).len();
@@ -505,6 +512,24 @@ impl SettingsView {
                             self.last_backup_text(lang),
                         ],
                     ),
+                    SettingRow::new(
+                        Target::AlertRules,
+                        vec![
+                            lang.tr("Alert rules").to_owned(),
+                            lang.fill(
+                                "{n} openings in {m} min, {p} points, {f} failed logins, …",
+                                &[
+                                    ("n", &self.alert_thresholds.access_count.to_string()),
+                                    (
+                                        "m",
+                                        &self.alert_thresholds.access_window_minutes.to_string(),
+                                    ),
+                                    ("p", &self.alert_thresholds.points_adjustment.to_string()),
+                                    ("f", &self.alert_thresholds.failed_login_count.to_string()),
+                                ],
+                            ),
+                        ],
+                    ),
                 ]
             }
         }
@@ -651,6 +676,7 @@ impl SettingsView {
             Target::IdleLock => EditKind::IdleLock,
             Target::Retention => EditKind::Retention(self.retention_months),
             Target::Backups | Target::LastBackup => EditKind::Backups,
+            Target::AlertRules => EditKind::AlertRules,
         };
         self.open(kind, cx);
     }
@@ -682,7 +708,8 @@ impl SettingsView {
             cx.lang,
         )
         .with_taxes(&self.till.tax)
-        .with_backup_schedule(&self.backups, cx.lang);
+        .with_backup_schedule(&self.backups, cx.lang)
+        .with_alert_thresholds(&self.alert_thresholds, cx.lang);
         cx.push(form);
     }
 

@@ -9,6 +9,7 @@ use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
 use super::settings::{WEEK, multiplier_text, weekday_word};
+use crate::domain::alerts::AlertThresholds;
 use crate::domain::backup_schedule::BackupSchedule;
 use crate::domain::catalog::{Bay, ServiceCategory, ServiceItem};
 use crate::domain::currency::Currency;
@@ -47,6 +48,8 @@ pub enum EditKind {
     Retention(u32),
     /// The backup schedule; the form is filled by [`SettingsFormView::with_backup_schedule`].
     Backups,
+    /// The alert rules' thresholds; filled by [`SettingsFormView::with_alert_thresholds`].
+    AlertRules,
 }
 
 impl EditKind {
@@ -68,6 +71,7 @@ impl EditKind {
             EditKind::Reward(Some(_)) => "Reward",
             EditKind::IdleLock | EditKind::Retention(_) => "Security",
             EditKind::Backups => "Backups",
+            EditKind::AlertRules => "Alert rules",
         }
     }
 }
@@ -89,6 +93,67 @@ pub struct SettingsFormView {
 
 fn yes_no_options(lang: Language) -> Vec<String> {
     vec![lang.tr("yes").to_owned(), lang.tr("no").to_owned()]
+}
+
+/// The alert rules' thresholds, one field each; a rule that is on or off is a yes/no choice.
+fn alert_form(thresholds: &AlertThresholds, currency: &Currency, lang: Language) -> Form {
+    let choice = |on: bool| usize::from(!on);
+    Form::new()
+        .text(
+            "access",
+            "Openings by one",
+            number_input(thresholds.access_count),
+        )
+        .text(
+            "access_window",
+            "…within (min)",
+            number_input(thresholds.access_window_minutes),
+        )
+        .text(
+            "points",
+            "Points adjustment >",
+            number_input(thresholds.points_adjustment),
+        )
+        .text(
+            "shift_count",
+            "Voids & refunds >",
+            number_input(thresholds.shift_adjustment_count),
+        )
+        .text(
+            "shift_amount",
+            "…or amount >",
+            TextInput::new()
+                .with_max(12)
+                .with_value(&money_text(thresholds.shift_adjustment_minor, currency)),
+        )
+        .hint("In one shift: voids, refunds and discounts together.")
+        .choice(
+            "off_list",
+            "Off-list sales",
+            yes_no_options(lang),
+            choice(thresholds.off_list_sales),
+        )
+        .choice(
+            "outside_hours",
+            "Logins when closed",
+            yes_no_options(lang),
+            choice(thresholds.outside_hours),
+        )
+        .text(
+            "grace",
+            "…grace (min)",
+            number_input(thresholds.outside_hours_grace_minutes),
+        )
+        .text(
+            "failed",
+            "Failed logins",
+            number_input(thresholds.failed_login_count),
+        )
+        .text(
+            "failed_window",
+            "…within (min)",
+            number_input(thresholds.failed_login_window_minutes),
+        )
 }
 
 /// The backup schedule's form: on or off, the time, the folders and how many to keep.
@@ -483,6 +548,7 @@ impl SettingsFormView {
                 .text("months", "Retention (months)", number_input(months))
                 .hint("1 to 240 months without a visit or booking; a retention run then anonymises the member."),
             EditKind::Backups => backup_form(&BackupSchedule::default(), lang),
+            EditKind::AlertRules => alert_form(&AlertThresholds::default(), &currency, lang),
         };
         Self {
             kind,
@@ -500,6 +566,30 @@ impl SettingsFormView {
             self.form = backup_form(schedule, lang);
         }
         self
+    }
+
+    /// The thresholds an alert-rules form starts from (other kinds are left alone).
+    pub fn with_alert_thresholds(mut self, thresholds: &AlertThresholds, lang: Language) -> Self {
+        if self.kind == EditKind::AlertRules {
+            self.form = alert_form(thresholds, &self.currency, lang);
+        }
+        self
+    }
+
+    /// The thresholds as typed, or the field that is wrong.
+    fn alert_thresholds(&self, lang: Language) -> Result<AlertThresholds, FieldProblem> {
+        Ok(AlertThresholds {
+            access_count: self.number("access", lang)?,
+            access_window_minutes: self.number("access_window", lang)?,
+            points_adjustment: self.number("points", lang)?,
+            shift_adjustment_count: self.number("shift_count", lang)?,
+            shift_adjustment_minor: self.money("shift_amount")?.minor_units(),
+            off_list_sales: self.yes("off_list"),
+            outside_hours: self.yes("outside_hours"),
+            outside_hours_grace_minutes: self.number("grace", lang)?,
+            failed_login_count: self.number("failed", lang)?,
+            failed_login_window_minutes: self.number("failed_window", lang)?,
+        })
     }
 
     /// The schedule as typed, or the field that is wrong.
@@ -710,6 +800,9 @@ impl SettingsFormView {
             EditKind::Backups => service
                 .set_backup_schedule(session, self.backup_schedule(lang)?)
                 .map(drop),
+            EditKind::AlertRules => {
+                service.set_alert_thresholds(session, self.alert_thresholds(lang)?)
+            }
         };
         match outcome {
             Ok(()) => Ok(()),
