@@ -1330,8 +1330,12 @@ impl App {
                 spans.push(Span::styled(
                     format!(
                         " ⚠ {} ",
-                        self.lang
-                            .fill("{n} open alerts", &[("n", &open.to_string())])
+                        if open == 1 {
+                            self.lang.tr("1 open alert").to_owned()
+                        } else {
+                            self.lang
+                                .fill("{n} open alerts", &[("n", &open.to_string())])
+                        }
                     ),
                     self.theme.error,
                 ));
