@@ -86,25 +86,17 @@ impl ServerMarker {
             path: path.clone(),
             reason: err.to_string(),
         };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
+        let mut file = match lock_marker(&path)? {
+            Ok(file) => file,
+            Err(mut held) => {
                 let mut text = String::new();
-                let _ = file.read_to_string(&mut text);
+                let _ = held.read_to_string(&mut text);
                 let running = RunningServer::from_text(&text)
                     .map(|server| server.to_string())
                     .unwrap_or_else(|| "starting".to_owned());
                 return Err(MarkerError::AlreadyServing(running));
             }
-            Err(TryLockError::Error(err)) => return Err(io(err)),
-        }
+        };
         file.set_len(0).map_err(io)?;
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         let me = RunningServer {
@@ -131,6 +123,27 @@ impl ServerMarker {
     }
 }
 
+/// Opens (creating) the marker at `path` and takes its lock: `Ok(file)` locked, or `Err(file)`
+/// when another process holds it (to read what it wrote).
+fn lock_marker(path: &Path) -> Result<Result<File, File>, MarkerError> {
+    let io = |err: std::io::Error| MarkerError::Io {
+        path: path.to_path_buf(),
+        reason: err.to_string(),
+    };
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Ok(file)),
+        Err(TryLockError::WouldBlock) => Ok(Err(file)),
+        Err(TryLockError::Error(err)) => Err(io(err)),
+    }
+}
+
 /// Held by the counter screen while it has the store open (shared, so that `frontdesk backup`
 /// can take a consistent snapshot beside it); the lock goes with the process.
 #[derive(Debug)]
@@ -147,18 +160,9 @@ impl CounterMarker {
             path: path.clone(),
             reason: err.to_string(),
         };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Ok(None),
-            Err(TryLockError::Error(err)) => return Err(io(err)),
-        }
+        let Ok(mut file) = lock_marker(&path)? else {
+            return Ok(None);
+        };
         file.set_len(0).map_err(io)?;
         file.write_all(format!("pid={}\n", std::process::id()).as_bytes())
             .map_err(io)?;
