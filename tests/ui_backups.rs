@@ -100,7 +100,7 @@ fn a_manager_sets_the_alert_thresholds_in_settings() {
         desk.key(KeyCode::Down);
     }
     let screen = desk.screen();
-    assert!(screen.contains("30 openings in 10 min"), "{screen}");
+    assert!(screen.contains("30 openings/10 min"), "{screen}");
     desk.enter();
     insta::assert_snapshot!("alert_rules_form_80x24_en", desk.screen());
     desk.key(KeyCode::Backspace);
@@ -116,7 +116,7 @@ fn a_manager_sets_the_alert_thresholds_in_settings() {
         45
     );
     assert!(
-        desk.screen().contains("45 openings in 10 min"),
+        desk.screen().contains("45 openings/10 min"),
         "{}",
         desk.screen()
     );

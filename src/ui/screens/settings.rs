@@ -517,7 +517,7 @@ impl SettingsView {
                         vec![
                             lang.tr("Alert rules").to_owned(),
                             lang.fill(
-                                "{n} openings in {m} min, {p} points, {f} failed logins, …",
+                                "{n} openings/{m} min, {p} points, {f} failed logins",
                                 &[
                                     ("n", &self.alert_thresholds.access_count.to_string()),
                                     (
