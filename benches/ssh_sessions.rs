@@ -8,29 +8,42 @@
 //! 100 ms per session, the sessions staggered), and the figures include SSH encryption both ways.
 //!
 //! ```sh
-//! cargo bench --bench ssh_sessions            # 50 sessions, 100 keys each, 10 keys/s each
+//! cargo bench --bench ssh_sessions            # 50 sessions, 600 keys each, 10 keys/s each
 //! cargo bench --bench ssh_sessions -- --test  # smoke run: 4 sessions, a few keys
 //! ```
 //!
+//! Meanwhile a desk worker beside each session books a walk-in for one of a few shared members
+//! and checks it out by card, about once a second, through the same service the sessions use;
+//! afterwards `frontdesk verify`'s checks run on the store (no bay double-booked, ledgers equal
+//! balances, receipts without gaps, the audit chain whole) and a failure fails the run.
+//!
 //! FRONTDESK_BENCH_MEMBERS (default 2000), FRONTDESK_BENCH_SESSIONS (50),
-//! FRONTDESK_BENCH_KEYS (keystrokes per session, 100) and FRONTDESK_BENCH_KEY_INTERVAL_MS (the
-//! time from one keystroke of a session to its next, 100; 0 types as fast as frames come back)
-//! change the run. FRONTDESK_BENCH_QUICK=1 is the same as `--test`. The figures are printed,
+//! FRONTDESK_BENCH_KEYS (keystrokes per session, 600: 60 s of typing) and
+//! FRONTDESK_BENCH_KEY_INTERVAL_MS (the time from one keystroke of a session to its next, 100;
+//! 0 types as fast as frames come back), FRONTDESK_BENCH_DESK_LOAD=0 (no desk workers) and
+//! FRONTDESK_BENCH_DESK_PACE_MS (a worker's pause between checkouts, 1000) change the run. FRONTDESK_BENCH_QUICK=1 is the same as `--test`. The figures are printed,
 //! never judged: the run fails only when something breaks (a login refused, a frame missing).
 //!
 //! Client and server share this machine, so the figures include the clients' own work.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use frontdesk::audit::Origin;
 use frontdesk::auth::totp::{TotpSecret, code_at};
 use frontdesk::clock::{Clock, ManualClock};
+use frontdesk::domain::catalog::PaymentMethod;
+use frontdesk::domain::money::Money;
 use frontdesk::entropy::{OsEntropy, SeededEntropy};
-use frontdesk::service::{DemoLookup, DemoOptions, LoginRequest, SecondFactor, Service};
+use frontdesk::ids::RecordId;
+use frontdesk::service::{
+    CheckoutInput, DemoLookup, DemoOptions, LoginRequest, SecondFactor, Service, integrity,
+};
 use frontdesk::store::Store;
+use frontdesk::store::records::BookingState;
 use frontdesk::transport::hub::Hub;
 use frontdesk::transport::ssh::{HostKey, Limits, SshServer, SshServerConfig};
 use frontdesk::ui::keymap::Keymap;
@@ -58,6 +71,8 @@ struct Settings {
     sessions: usize,
     keys_per_session: usize,
     key_interval: Duration,
+    /// Beside each session a desk worker books walk-ins and checks them out while it types.
+    desk_load: bool,
 }
 
 fn env_number(name: &str) -> Option<u64> {
@@ -69,7 +84,8 @@ impl Settings {
         let quick = std::env::args().any(|arg| arg == "--test")
             || std::env::var("FRONTDESK_BENCH_QUICK").is_ok_and(|v| v == "1");
         // The smoke run proves the harness works end to end; its figures mean little.
-        let (members, sessions, keys) = if quick { (200, 4, 16) } else { (2000, 50, 100) };
+        // The full run types for 60 s: 600 keys a session at 10 keys/s.
+        let (members, sessions, keys) = if quick { (200, 4, 16) } else { (2000, 50, 600) };
         Self {
             members: env_number("FRONTDESK_BENCH_MEMBERS").unwrap_or(members),
             sessions: env_number("FRONTDESK_BENCH_SESSIONS")
@@ -81,6 +97,7 @@ impl Settings {
             key_interval: Duration::from_millis(
                 env_number("FRONTDESK_BENCH_KEY_INTERVAL_MS").unwrap_or(100),
             ),
+            desk_load: env_number("FRONTDESK_BENCH_DESK_LOAD").is_none_or(|on| on != 0),
         }
     }
 }
@@ -98,6 +115,9 @@ struct Shop {
     staff: Vec<Staff>,
     /// The demo's sample searches (invented data, not printed in the figures).
     lookups: Arc<Vec<DemoLookup>>,
+    data: std::path::PathBuf,
+    service: Arc<Service>,
+    manager: frontdesk::service::Session,
     server: SshServer,
 }
 
@@ -169,7 +189,7 @@ fn start_shop(settings: &Settings) -> Shop {
     clock.advance(chrono::Duration::seconds(30));
 
     let server = SshServer::start(SshServerConfig {
-        service,
+        service: service.clone(),
         hub: Hub::new(),
         clock: clock.clone(),
         entropy: Arc::new(SeededEntropy::new(9)),
@@ -193,6 +213,9 @@ fn start_shop(settings: &Settings) -> Shop {
         clock,
         staff,
         lookups: Arc::new(lookups),
+        data,
+        service,
+        manager: session,
         server,
     }
 }
@@ -489,6 +512,120 @@ async fn type_concurrently(
     })
 }
 
+/// What one desk worker did while the sessions typed.
+#[derive(Default)]
+struct DeskTally {
+    checkouts: u64,
+    /// Walk-ins offered a later slot because every suitable bay was busy (given back).
+    waits: u64,
+    errors: Vec<String>,
+}
+
+/// The desk's own work beside a session: a walk-in for one of the shared members, checked out
+/// at once by card, about once per `pace`; when every bay is busy the offered later slot is
+/// given back. All workers use the same few members and bays, so they contend as two cashiers
+/// serving one family would.
+fn desk_worker(
+    service: &Service,
+    manager: &frontdesk::service::Session,
+    members: &[RecordId],
+    service_id: RecordId,
+    index: usize,
+    pace: Duration,
+    stop: &AtomicBool,
+) -> DeskTally {
+    let mut tally = DeskTally::default();
+    let mut turn = index;
+    while !stop.load(Ordering::Relaxed) {
+        let member = members[turn % members.len()];
+        turn += 1;
+        match service.walk_in(manager, Some(member), None, service_id) {
+            Ok(booking) if matches!(booking.state, BookingState::CheckedIn { .. }) => {
+                let paid = service.checkout(
+                    manager,
+                    CheckoutInput {
+                        booking: Some(booking.id),
+                        member: Some(member),
+                        vehicle: None,
+                        lines: Vec::new(),
+                        discount: None,
+                        adjustment_reason: None,
+                        points: None,
+                        payment: PaymentMethod::Card,
+                        tenders: Vec::new(),
+                        tip: Money::from_minor(0),
+                    },
+                );
+                match paid {
+                    Ok(_) => tally.checkouts += 1,
+                    Err(err) => tally.errors.push(format!("checkout: {err}")),
+                }
+            }
+            Ok(booking) => {
+                tally.waits += 1;
+                if let Err(err) = service.cancel_booking(manager, booking.id, "every bay busy") {
+                    tally.errors.push(format!("cancel: {err}"));
+                }
+            }
+            Err(err) => tally.errors.push(format!("walk-in: {err}")),
+        }
+        std::thread::sleep(pace);
+    }
+    tally
+}
+
+/// The members the demo's sample lookups find, and the quickest service that earns points.
+fn desk_fixture(shop: &Shop) -> BenchResult<(Vec<RecordId>, RecordId)> {
+    let mut members = Vec::new();
+    for lookup in shop.lookups.iter() {
+        let found = shop
+            .service
+            .search_members(&shop.manager, &lookup.query)
+            .map_err(|err| format!("search: {err}"))?;
+        members.extend(found.members.iter().take(2).map(|member| member.id));
+    }
+    members.sort_unstable();
+    members.dedup();
+    let service_id = shop
+        .service
+        .list_services(&shop.manager)
+        .map_err(|err| format!("services: {err}"))?
+        .into_iter()
+        .filter(|s| s.active && s.earns_points)
+        .min_by_key(|s| s.duration_minutes)
+        .ok_or("the demo has no active service that earns points")?
+        .id;
+    if members.is_empty() {
+        return Err("the sample lookups found no member".to_owned());
+    }
+    Ok((members, service_id))
+}
+
+/// `frontdesk verify`'s checks on the store once the server is gone: no bay double-booked,
+/// every ledger equal to its balance, receipts without gaps, the audit chain whole.
+fn verify_after(data: &std::path::Path) -> BenchResult<Vec<String>> {
+    // The server's last sessions let go of the store a moment after it stops.
+    for _ in 0..100 {
+        match Store::open(data) {
+            Ok(mut store) => {
+                let report = integrity::verify_store(&mut store, None)
+                    .map_err(|err| format!("verify: {err}"))?;
+                let lines = report.lines();
+                return if report.is_ok() {
+                    Ok(lines)
+                } else {
+                    Err(format!(
+                        "verify failed after the run:\n{}",
+                        lines.join("\n")
+                    ))
+                };
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    Err("the store was still held 10 s after the server stopped".to_owned())
+}
+
 /// The nearest-rank percentile of sorted figures.
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     let rank = (fraction * sorted.len() as f64).ceil() as usize;
@@ -529,6 +666,24 @@ async fn run(settings: Settings) -> BenchResult<()> {
         logging_in.elapsed()
     );
 
+    let stop = Arc::new(AtomicBool::new(false));
+    let pace = Duration::from_millis(env_number("FRONTDESK_BENCH_DESK_PACE_MS").unwrap_or(1000));
+    let workers: Vec<std::thread::JoinHandle<DeskTally>> = if settings.desk_load {
+        let (members, service_id) = desk_fixture(&shop)?;
+        let members = Arc::new(members);
+        (0..settings.sessions)
+            .map(|index| {
+                let (service, manager) = (shop.service.clone(), shop.manager.clone());
+                let (members, stop) = (members.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    desk_worker(&service, &manager, &members, service_id, index, pace, &stop)
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+
     let ready = Arc::new(Barrier::new(settings.sessions));
     let typing = std::time::Instant::now();
     let tasks: Vec<_> = terminals
@@ -560,6 +715,16 @@ async fn run(settings: Settings) -> BenchResult<()> {
     }
     let typing_time = typing.elapsed();
     latencies.sort_unstable();
+    stop.store(true, Ordering::Relaxed);
+    let mut desk = DeskTally::default();
+    for worker in workers {
+        let tally = worker
+            .join()
+            .map_err(|_| "a desk worker panicked".to_owned())?;
+        desk.checkouts += tally.checkouts;
+        desk.waits += tally.waits;
+        desk.errors.extend(tally.errors);
+    }
 
     println!(
         "ssh_sessions: keystroke to frame over SSH, {COLUMNS}×{ROWS}, {} members, a key every {} ms per session",
@@ -604,6 +769,31 @@ async fn run(settings: Settings) -> BenchResult<()> {
         println!("  note: {unasked_bytes} bytes arrived between keystrokes (unasked redraws)");
     }
     shop.server.stop();
+    if settings.desk_load {
+        println!(
+            "  desk load             {} workers, one walk-in and checkout each per {} ms",
+            settings.sessions,
+            pace.as_millis()
+        );
+        println!(
+            "  checkouts             {} ({:.1}/s), {} walk-ins waited for a bay (given back)",
+            desk.checkouts,
+            desk.checkouts as f64 / typing_time.as_secs_f64(),
+            desk.waits
+        );
+        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+        for error in &desk.errors {
+            *kinds.entry(error.clone()).or_default() += 1;
+        }
+        for (error, count) in kinds {
+            println!("  refused ×{count:<5}      {error}");
+        }
+        let data = shop.data.clone();
+        drop((shop.service, shop.manager));
+        for line in verify_after(&data)? {
+            println!("  {line}");
+        }
+    }
     Ok(())
 }
 
