@@ -22,7 +22,8 @@
 //! mode; FRONTDESK_BENCH_MEMBERS (default 2000) the fresh store's size; the SQLite database is
 //! filled with as many members, and ten visits and ledger entries each, unless
 //! FRONTDESK_BENCH_SQLITE_VISITS says otherwise. The benchmark store gains the checkouts it
-//! makes (a few hundred visits on a day after its history ends).
+//! makes (a few hundred visits yesterday and the day before); the manager logs in at the real
+//! time, so the store's own logins keep working afterwards.
 
 use std::fs::File;
 use std::io::Write;
@@ -31,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use frontdesk::audit::Origin;
 use frontdesk::auth::totp::{TotpSecret, code_at};
 use frontdesk::clock::{Clock, ManualClock, SystemClock};
@@ -42,6 +43,7 @@ use frontdesk::ids::RecordId;
 use frontdesk::service::{
     CheckoutInput, DemoOptions, LoginRequest, SecondFactor, Service, Session,
 };
+use frontdesk::store::records::BookingState;
 use frontdesk::store::{ReadAccess, Store};
 use rusqlite::{Connection, params};
 use secrecy::{ExposeSecret, SecretString};
@@ -85,12 +87,16 @@ fn main() {
     let mut fsync = FsyncLoop::create(&side.path().join("fsync.bin"));
 
     let start = first_opening(&timezone);
+    let mut last_step = None;
     for (day, (mode, shared)) in [("held alone", false), ("shared (counter, serve)", true)]
         .into_iter()
         .enumerate()
     {
-        // A day each: a fresh login code, and the bays free from 10:00.
-        let clock = Arc::new(ManualClock::new(start + chrono::Duration::days(day as i64)));
+        // The login is at the real time, so the manager's spent code stays in step with the
+        // world and later logins to this store still work. The checkouts then happen from
+        // 10:00 on a day already past (yesterday, then the day before): moving the clock back
+        // keeps the session fresh, where moving it forward would lock it as idle.
+        let clock = Arc::new(ManualClock::new(next_login_time(&mut last_step)));
         let store = if shared {
             Store::open_shared(&data)
         } else {
@@ -99,14 +105,13 @@ fn main() {
         .expect("open the store");
         let service = Service::new(store, clock.clone(), Arc::new(OsEntropy));
         let session = login(&service, &credentials, clock.now());
+        clock.set(start - chrono::Duration::days(day as i64));
         let service_id = quickest_service(&service, &session);
         let (mut ours, mut theirs, mut floor) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..rounds {
             clock.advance(chrono::Duration::minutes(1));
             let member = members[round % members.len()];
-            let booking = service
-                .walk_in(&session, Some(member), None, service_id)
-                .expect("walk-in");
+            let booking = walk_in(&service, &session, &clock, member, service_id);
             let started = Instant::now();
             service
                 .checkout(
@@ -132,6 +137,30 @@ fn main() {
         report(mode, &mut ours, &mut theirs, &mut floor);
         drop(service);
     }
+}
+
+/// A walk-in on a bay now; when the day's own bookings fill every bay, the offered later slot
+/// is given back and the clock moves on five minutes.
+fn walk_in(
+    service: &Service,
+    session: &Session,
+    clock: &ManualClock,
+    member: RecordId,
+    service_id: RecordId,
+) -> frontdesk::service::BookingView {
+    for _ in 0..100 {
+        let booking = service
+            .walk_in(session, Some(member), None, service_id)
+            .expect("walk-in");
+        if matches!(booking.state, BookingState::CheckedIn { .. }) {
+            return booking;
+        }
+        service
+            .cancel_booking(session, booking.id, "bench: every bay busy")
+            .expect("give the slot back");
+        clock.advance(chrono::Duration::minutes(5));
+    }
+    panic!("no bay came free in eight hours");
 }
 
 fn given_credentials() -> Credentials {
@@ -206,19 +235,28 @@ fn member_total(data: &Path) -> u64 {
         .expect("count members")
 }
 
-/// 10:00 shop time on the first Tuesday after today (the modes take Tuesday and Wednesday): open in the demo's hours, and after any
-/// history the store holds.
+/// 10:00 shop time yesterday (the second mode takes the day before).
 fn first_opening(timezone: &str) -> DateTime<Utc> {
     let zone: chrono_tz::Tz = timezone.parse().expect("the shop's time zone");
-    let mut day = Utc::now().with_timezone(&zone).date_naive() + chrono::Duration::days(1);
-    while day.weekday() != Weekday::Tue {
-        day += chrono::Duration::days(1);
-    }
+    let day = Utc::now().with_timezone(&zone).date_naive() - chrono::Duration::days(1);
     let ten = day.and_time(NaiveTime::from_hms_opt(10, 0, 0).expect("10:00"));
     zone.from_local_datetime(&ten)
         .single()
         .expect("10:00 is unambiguous")
         .with_timezone(&Utc)
+}
+
+/// Now, or the start of the next 30-s step when this one's code is already spent.
+fn next_login_time(last_step: &mut Option<i64>) -> DateTime<Utc> {
+    loop {
+        let now = Utc::now();
+        let step = now.timestamp() / 30;
+        if *last_step != Some(step) {
+            *last_step = Some(step);
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
 
 fn login(service: &Service, credentials: &Credentials, now: DateTime<Utc>) -> Session {
