@@ -367,6 +367,10 @@ impl Service {
     /// other holder keeps the store open.
     pub fn into_store(self) -> Option<Store> {
         self.names.wait_until_ready();
+        if self.names.has_unsaved_changes() {
+            // Best effort: a failed save only means the next unlock re-reads more members.
+            let _ = self.save_name_index();
+        }
         let Service { store, .. } = self;
         Arc::try_unwrap(store).ok()
     }
@@ -374,6 +378,33 @@ impl Service {
     /// Blocks until the name index is built (for scripts and tests; front ends poll instead).
     pub fn wait_for_name_index(&self) {
         self.names.wait_until_ready();
+    }
+
+    /// Saves the name index's sealed snapshot now (the next unlock then re-reads no member).
+    /// `Ok(false)` while the store is locked or the index is still loading.
+    pub fn save_name_index(&self) -> Result<bool, ServiceError> {
+        let Some(vault) = self.vault_if_unlocked() else {
+            return Ok(false);
+        };
+        self.names.wait_until_ready();
+        self.names.save(&self.store, &vault, self.entropy.as_ref())
+    }
+
+    /// Members a prefix finds in the saved snapshot alone (without the changes since), for
+    /// tests that check what the file holds; `None` when no snapshot is saved or it does not
+    /// open.
+    #[doc(hidden)]
+    pub fn saved_name_index_search(&self, folded_prefix: &str) -> Option<Vec<RecordId>> {
+        let vault = self.vault_if_unlocked()?;
+        name_search::search_saved(&self.store, &vault, folded_prefix)
+    }
+
+    /// After a member's name changed: saves the snapshot in the background once enough
+    /// changes have gathered since the last save.
+    fn names_changed(&self) {
+        if let Some(vault) = self.vault_if_unlocked() {
+            self.names.save_if_stale(&self.store, &vault, &self.entropy);
+        }
     }
 }
 
