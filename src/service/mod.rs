@@ -367,10 +367,6 @@ impl Service {
     /// other holder keeps the store open.
     pub fn into_store(self) -> Option<Store> {
         self.names.wait_until_ready();
-        if self.names.has_unsaved_changes() {
-            // Best effort: a failed save only means the next unlock re-reads more members.
-            let _ = self.save_name_index();
-        }
         let Service { store, .. } = self;
         Arc::try_unwrap(store).ok()
     }

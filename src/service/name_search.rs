@@ -207,12 +207,6 @@ impl NameSearch {
         }
     }
 
-    /// Whether names changed since the snapshot was last saved.
-    pub fn has_unsaved_changes(&self) -> bool {
-        let inner = self.lock();
-        inner.ready && inner.changes_since_save > 0
-    }
-
     /// Saves the snapshot in a background job when enough names changed since the last save.
     pub fn save_if_stale(
         self: &Arc<Self>,

@@ -783,6 +783,42 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_reads_back_the_same_index_and_damage_is_refused() {
+        let mut index = sample();
+        index.insert(id(7), tokens(&["joan"])).unwrap();
+        index.remove(id(1));
+        let mut bytes = Vec::new();
+        index.write_snapshot(&mut bytes).unwrap();
+        bytes.extend_from_slice(b"tail");
+        let (loaded, rest) = NameIndex::read_snapshot(&bytes).unwrap();
+        assert_eq!(rest, b"tail");
+        assert_eq!(loaded.len(), index.len());
+        for prefix in ["jo", "欧", "ann", "smith", "li", "x"] {
+            assert_eq!(
+                loaded.search_prefix(prefix, 10),
+                index.search_prefix(prefix, 10),
+                "{prefix}"
+            );
+        }
+        let wanted = [id(4), id(7), id(9)].into_iter().collect();
+        let held = loaded.tokens_of(&wanted);
+        assert_eq!(held.len(), 2);
+        let four: Vec<&[u8]> = held[&id(4)].iter().map(|t| t.as_slice()).collect();
+        assert_eq!(four, vec![b"john".as_slice(), b"johnny".as_slice()]);
+
+        let cut = &bytes[..bytes.len() - 20];
+        assert!(NameIndex::read_snapshot(cut).is_err());
+        let mut other_format = bytes.clone();
+        other_format[0] = 9;
+        assert!(NameIndex::read_snapshot(&other_format).is_err());
+        // An entry pointing past the arena.
+        let mut past = bytes.clone();
+        let entries_at = bytes.len() - 4 - 12 * loaded.sorted.len();
+        past[entries_at..entries_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(NameIndex::read_snapshot(&past).is_err());
+    }
+
+    #[test]
     fn debug_prints_only_counts() {
         let index = sample();
         let text = format!("{index:?}");
