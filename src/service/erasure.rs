@@ -261,7 +261,12 @@ impl Service {
         writer.commit()?;
         self.names.remove(member);
         // Best effort: without a snapshot the next unlock rebuilds the index from the members.
-        let _ = self.names.save(&self.store, &vault, self.entropy.as_ref());
+        // A retention run saves once after its last anonymisation instead of after each.
+        if !matches!(reason, TombstoneReason::Retention) {
+            let _ = self
+                .names
+                .save(&self.store, &vault, super::snapshot_entropy().as_ref());
+        }
         Ok(receipt)
     }
 }

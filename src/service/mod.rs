@@ -383,7 +383,8 @@ impl Service {
             return Ok(false);
         };
         self.names.wait_until_ready();
-        self.names.save(&self.store, &vault, self.entropy.as_ref())
+        self.names
+            .save(&self.store, &vault, snapshot_entropy().as_ref())
     }
 
     /// Members a prefix finds in the saved snapshot alone (without the changes since), for
@@ -399,9 +400,19 @@ impl Service {
     /// changes have gathered since the last save.
     fn names_changed(&self) {
         if let Some(vault) = self.vault_if_unlocked() {
-            self.names.save_if_stale(&self.store, &vault, &self.entropy);
+            self.names
+                .save_if_stale(&self.store, &vault, &snapshot_entropy());
         }
     }
+}
+
+/// Nonces for sealing the saved name index come from the operating system, not the service's
+/// injected source: the snapshot is saved on background threads at times tests do not
+/// control, and drawing from a seeded source there would make every later id and nonce (and
+/// so the audit chain's hashes) depend on thread timing. Nothing reads the snapshot's bytes
+/// but the vault.
+fn snapshot_entropy() -> Arc<dyn Entropy> {
+    Arc::new(crate::entropy::OsEntropy)
 }
 
 fn system_draft(origin: Origin, action: AuditAction) -> AuditDraft {

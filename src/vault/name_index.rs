@@ -306,10 +306,10 @@ impl NameIndex {
             if end > arena.len() || entry.slot as usize >= members.len() || entry.len == 0 {
                 return Err(malformed("name index snapshot entry out of bounds"));
             }
-            if let Some(previous) = sorted.last() {
-                if compare_by_slot(&arena, previous, &entry) != Ordering::Less {
-                    return Err(malformed("name index snapshot entries out of order"));
-                }
+            if let Some(previous) = sorted.last()
+                && compare_by_slot(&arena, previous, &entry) != Ordering::Less
+            {
+                return Err(malformed("name index snapshot entries out of order"));
             }
             sorted.push(entry);
         }
