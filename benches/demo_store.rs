@@ -13,6 +13,10 @@
 //! Each query's p50 and p99 over FRONTDESK_BENCH_SAMPLES single searches (default 2000) are
 //! printed before criterion's own measurement (SPEC §10 asks p99 ≤ 2 ms at 1M members).
 //! Without FRONTDESK_BENCH_STORE it says how to run and measures nothing.
+//!
+//! The first unlock of a store without a saved name index builds it from every member and
+//! saves it; later unlocks load it. Run twice (30 s apart: a TOTP code is accepted once) to
+//! see both; "after unlock" prints resident memory (VmRSS) and its peak (VmHWM).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -68,6 +72,7 @@ fn benches(c: &mut Criterion) {
     eprintln!(
         "demo_store: open {open_time:?}; first login (password + TOTP + key unwrap) {login_time:?}; name index ready {index_time:?} after login started"
     );
+    eprintln!("demo_store: after unlock {}", memory());
 
     let samples: usize = std::env::var("FRONTDESK_BENCH_SAMPLES")
         .ok()
@@ -105,6 +110,17 @@ fn benches(c: &mut Criterion) {
     }
     group.finish();
     reports(c, &service, &session);
+}
+
+/// Resident memory now and at its peak (Linux `/proc/self/status`; empty elsewhere).
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .filter(|line| line.starts_with("VmRSS") || line.starts_with("VmHWM"))
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A month's and a year's report (every section: they are added up together) ending today,

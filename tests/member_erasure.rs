@@ -340,6 +340,23 @@ fn after_erasure_and_compaction_no_plaintext_or_ciphertext_is_in_the_file() {
     // Before: the ciphertexts are there (the search is able to find them).
     assert_eq!(found_in(&path, &ciphertexts).len(), ciphertexts.len());
     f.shop.service.erase_member(&f.manager, f.member).unwrap();
+    // The saved name index was dropped in the erasure and saved afresh without the member.
+    f.shop.service.wait_for_name_index();
+    assert_eq!(
+        f.shop.service.saved_name_index_search("wilhelmina"),
+        Some(vec![])
+    );
+    assert_eq!(
+        f.shop.service.saved_name_index_search("quarr"),
+        Some(vec![])
+    );
+    assert_eq!(
+        f.shop
+            .service
+            .saved_name_index_search("bartholomew")
+            .map(|found| found.len()),
+        Some(1)
+    );
     f.shop.service.logout(&f.manager).unwrap();
     // Freed pages may still hold the old bytes (whether they do depends on which pages redb
     // reuses, so it is not asserted): that is why the erasure asks for a compaction.
@@ -351,9 +368,36 @@ fn after_erasure_and_compaction_no_plaintext_or_ciphertext_is_in_the_file() {
     drop(store);
     assert_eq!(found_in(&path, &plaintexts()), Vec::<usize>::new());
     assert_eq!(found_in(&path, &ciphertexts), Vec::<usize>::new());
-    // The store still opens and verifies after compaction.
+    // The store still opens and verifies after compaction, and the snapshot it keeps does
+    // not yield the member.
     let store = Store::open(shop.dir.path()).unwrap();
     assert_eq!(store.read().unwrap().erasures().unwrap().len(), 1);
+    let service = Service::new(
+        store,
+        shop.clock.clone(),
+        Arc::new(frontdesk::entropy::SeededEntropy::new(9)),
+    );
+    shop.clock.advance(chrono::Duration::seconds(30));
+    service
+        .login(frontdesk::service::LoginRequest {
+            username: MANAGER.to_owned(),
+            password: secrecy::SecretString::from(MANAGER_PASSWORD.to_owned()),
+            second_factor: frontdesk::service::SecondFactor::Totp(phone_code(
+                &shop.manager_secret,
+                shop.clock.now_for_tests(),
+            )),
+            origin: frontdesk::audit::Origin::Local,
+            ssh_key: None,
+        })
+        .unwrap();
+    service.wait_for_name_index();
+    assert_eq!(service.saved_name_index_search("wilhelmina"), Some(vec![]));
+    assert_eq!(
+        service
+            .saved_name_index_search("bartholomew")
+            .map(|found| found.len()),
+        Some(1)
+    );
 }
 
 #[test]

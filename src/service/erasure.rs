@@ -162,6 +162,9 @@ pub(super) fn erase_in(
     }
     let consents = writer.delete_consents(member)?;
     writer.delete_member(member)?;
+    // The saved name index holds this member's name: it goes in the same transaction, and a
+    // fresh one is saved from memory once the member has left the index.
+    writer.drop_name_snapshot()?;
     writer.put_member_tombstone(&MemberTombstone {
         id: member,
         member_number: record.member_number,
@@ -257,6 +260,13 @@ impl Service {
         )?;
         writer.commit()?;
         self.names.remove(member);
+        // Best effort: without a snapshot the next unlock rebuilds the index from the members.
+        // A retention run saves once after its last anonymisation instead of after each.
+        if !matches!(reason, TombstoneReason::Retention) {
+            let _ = self
+                .names
+                .save(&self.store, &vault, super::snapshot_entropy().as_ref());
+        }
         Ok(receipt)
     }
 }

@@ -163,7 +163,8 @@ impl Service {
             }
             *slot = Some(Arc::clone(&vault));
         }
-        self.names.start_build(Arc::clone(&self.store), vault);
+        self.names
+            .start_build(Arc::clone(&self.store), vault, super::snapshot_entropy());
     }
 
     pub(super) fn staff_actor(staff: &StaffRecord) -> Actor {

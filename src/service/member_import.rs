@@ -369,6 +369,7 @@ impl Service {
         writer.append_audit(draft, now)?;
         writer.commit()?;
         self.names.set_many(names);
+        self.names_changed();
         report.created = Some((first, last));
         Ok(report)
     }

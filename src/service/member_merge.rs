@@ -210,6 +210,7 @@ impl Service {
         )?;
         self.names.set(kept, &name);
         self.names.remove(absorbed);
+        self.names_changed();
         Ok(receipt)
     }
 

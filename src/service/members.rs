@@ -464,6 +464,7 @@ impl Service {
         }
         writer.commit()?;
         self.names.set(id, &clean.name);
+        self.names_changed();
         self.member_detail(&caller, &vault, &record)
     }
 
@@ -572,6 +573,7 @@ impl Service {
         )?;
         if update.name.is_some() {
             self.names.set(member, &clean.name);
+            self.names_changed();
         }
         self.member_detail(&caller, &vault, &record)
     }

@@ -375,6 +375,44 @@ impl Service {
     pub fn wait_for_name_index(&self) {
         self.names.wait_until_ready();
     }
+
+    /// Saves the name index's sealed snapshot now (the next unlock then re-reads no member).
+    /// `Ok(false)` while the store is locked or the index is still loading.
+    pub fn save_name_index(&self) -> Result<bool, ServiceError> {
+        let Some(vault) = self.vault_if_unlocked() else {
+            return Ok(false);
+        };
+        self.names.wait_until_ready();
+        self.names
+            .save(&self.store, &vault, snapshot_entropy().as_ref())
+    }
+
+    /// Members a prefix finds in the saved snapshot alone (without the changes since), for
+    /// tests that check what the file holds; `None` when no snapshot is saved or it does not
+    /// open.
+    #[doc(hidden)]
+    pub fn saved_name_index_search(&self, folded_prefix: &str) -> Option<Vec<RecordId>> {
+        let vault = self.vault_if_unlocked()?;
+        name_search::search_saved(&self.store, &vault, folded_prefix)
+    }
+
+    /// After a member's name changed: saves the snapshot in the background once enough
+    /// changes have gathered since the last save.
+    fn names_changed(&self) {
+        if let Some(vault) = self.vault_if_unlocked() {
+            self.names
+                .save_if_stale(&self.store, &vault, &snapshot_entropy());
+        }
+    }
+}
+
+/// Nonces for sealing the saved name index come from the operating system, not the service's
+/// injected source: the snapshot is saved on background threads at times tests do not
+/// control, and drawing from a seeded source there would make every later id and nonce (and
+/// so the audit chain's hashes) depend on thread timing. Nothing reads the snapshot's bytes
+/// but the vault.
+fn snapshot_entropy() -> Arc<dyn Entropy> {
+    Arc::new(crate::entropy::OsEntropy)
 }
 
 fn system_draft(origin: Origin, action: AuditAction) -> AuditDraft {

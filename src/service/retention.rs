@@ -116,6 +116,11 @@ impl Service {
                 Err(other) => return Err(other),
             }
         }
+        if !anonymised.is_empty() {
+            // The first anonymisation dropped the saved name index; save it once, without
+            // them (best effort: without it the next unlock rebuilds from the members).
+            let _ = self.save_name_index();
+        }
         let mut draft = caller.draft(AuditAction::RetentionRun);
         draft.detail = Some(format!(
             "applied, {} months: {} anonymised, {} kept",

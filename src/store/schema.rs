@@ -5,7 +5,7 @@ use redb::{MultimapTableDefinition, ReadableTable, TableDefinition, WriteTransac
 use super::StoreError;
 
 /// Bumped whenever a table or record layout changes; each bump adds a step to [`migrate`].
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub const STAFF: TableDefinition<u128, &[u8]> = TableDefinition::new("staff");
@@ -98,6 +98,16 @@ pub const ALERTS: TableDefinition<u64, &[u8]> = TableDefinition::new("alerts");
 /// A rule's small running state by key (`access:<staff>`, `failed_address:<ip>`,
 /// `shift:<shift>`, …): sliding windows and per-shift tallies, updated with each audit entry.
 pub const ALERT_STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("alert_state");
+// Added in schema 10: the saved name index.
+/// The name index as it was last saved, sealed under a key derived from the store key: row 0
+/// is a small plain header (format, chunk count, plaintext length), rows 1.. the sealed
+/// chunks. A header with no chunks means "no snapshot, but changes are being tracked".
+/// Derived data: not backed up; a restored store rebuilds it on its first unlock.
+pub const NAME_INDEX_SNAPSHOT: TableDefinition<u32, &[u8]> =
+    TableDefinition::new("name_index_snapshot");
+/// Members written since the snapshot was saved (written in the same transaction as each
+/// change to [`MEMBERS`] while a header exists): the next unlock re-reads only these.
+pub const NAME_INDEX_DIRTY: TableDefinition<u128, ()> = TableDefinition::new("name_index_dirty");
 
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 /// Present while the setup wizard has created the shop but the owner has not yet set up
@@ -161,6 +171,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     create_tombstone_tables(tx)?;
     tx.open_table(DAILY_TOTALS)?;
     create_alert_tables(tx)?;
+    create_name_index_tables(tx)?;
     tx.open_table(META)?
         .insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())?;
     Ok(())
@@ -218,6 +229,12 @@ fn create_tombstone_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
 fn create_alert_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(ALERTS)?;
     tx.open_table(ALERT_STATE)?;
+    Ok(())
+}
+
+fn create_name_index_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(NAME_INDEX_SNAPSHOT)?;
+    tx.open_table(NAME_INDEX_DIRTY)?;
     Ok(())
 }
 
@@ -285,6 +302,11 @@ pub fn migrate(tx: &WriteTransaction) -> Result<u32, StoreError> {
         // Schema 9 only adds the alert tables: nothing was ever evaluated before it, so no
         // alert is raised for older history and every rule starts with empty state.
         create_alert_tables(tx)?;
+    }
+    if found < 10 {
+        // Schema 10 only adds the saved name index and its change list: both start empty, so
+        // the first unlock builds the index from the members and saves it.
+        create_name_index_tables(tx)?;
     }
     if found < SCHEMA_VERSION {
         tx.open_table(META)?

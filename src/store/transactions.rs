@@ -1061,7 +1061,7 @@ impl StoreWriter {
         self.tx
             .open_table(MEMBERS)?
             .insert(member.id.as_u128(), bytes.as_slice())?;
-        Ok(())
+        self.note_names_changed([member.id.as_u128()])
     }
 
     /// Asks for the file to be compacted when it is next held alone (see
@@ -1077,7 +1077,7 @@ impl StoreWriter {
     /// The caller removes the blind-index tokens it listed and leaves a tombstone.
     pub fn delete_member(&mut self, member: RecordId) -> Result<(), StoreError> {
         self.tx.open_table(MEMBERS)?.remove(member.as_u128())?;
-        Ok(())
+        self.note_names_changed([member.as_u128()])
     }
 
     pub fn put_member_tombstone(&mut self, tombstone: &MemberTombstone) -> Result<(), StoreError> {
@@ -1146,6 +1146,7 @@ impl StoreWriter {
                 table.insert(member.id.as_u128(), encode(member)?.as_slice())?;
             }
         }
+        self.note_names_changed(members.iter().map(|member| member.id.as_u128()))?;
         vehicles.sort_unstable_by_key(|vehicle| vehicle.id);
         {
             let mut table = self.tx.open_table(VEHICLES)?;

@@ -135,6 +135,7 @@ pub struct UnlockedVault {
     member_wrap_key: Key256,
     staff_secret_key: Key256,
     operational_text_key: Key256,
+    name_snapshot_key: Key256,
     blind: BlindIndexer,
 }
 
@@ -157,6 +158,7 @@ impl UnlockedVault {
             member_wrap_key: member_wrap_key(&store_key),
             staff_secret_key: store_key.key().derive_subkey(STAFF_SECRET_INFO),
             operational_text_key: store_key.key().derive_subkey(OPERATIONAL_TEXT_INFO),
+            name_snapshot_key: crate::vault::name_snapshot::derive_key(&store_key),
             blind: BlindIndexer::from_store_key(&store_key),
             store_key,
         }
@@ -186,6 +188,25 @@ impl UnlockedVault {
         member_id: RecordId,
     ) -> Result<MemberKey, VaultError> {
         unwrap_member_key_with(&self.member_wrap_key, wrapped, member_id)
+    }
+
+    /// Seals the saved name index in chunks (see [`crate::vault::name_snapshot`]).
+    pub fn seal_name_snapshot(
+        &self,
+        plaintext: &[u8],
+        entropy: &dyn Entropy,
+    ) -> Result<Vec<Vec<u8>>, VaultError> {
+        crate::vault::name_snapshot::seal(&self.name_snapshot_key, plaintext, entropy)
+    }
+
+    /// Opens a saved name index of `count` chunks fetched by `chunk` (numbered from 1).
+    pub fn open_name_snapshot(
+        &self,
+        count: u32,
+        plaintext_len: u64,
+        chunk: &mut dyn FnMut(u32) -> Option<Vec<u8>>,
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        crate::vault::name_snapshot::open(&self.name_snapshot_key, count, plaintext_len, chunk)
     }
 
     pub fn blind_index(&self, kind: BlindIndexKind, normalized: &str) -> BlindToken {

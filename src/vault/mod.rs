@@ -7,6 +7,7 @@ pub mod keyring;
 pub mod keys;
 pub mod ledger_key;
 pub mod name_index;
+pub mod name_snapshot;
 pub mod pseudonym;
 pub mod sealed;
 

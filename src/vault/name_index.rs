@@ -12,6 +12,8 @@ use crate::vault::VaultError;
 
 /// Below this many pending entries and dead members, changes are not worth a compaction.
 const COMPACT_MIN: usize = 16_384;
+/// First byte of [`NameIndex::write_snapshot`]'s form.
+const SNAPSHOT_FORMAT: u8 = 1;
 
 /// One token of one member: `arena[offset..offset + len]`, owned by the member in `slot`.
 #[derive(Clone, Copy)]
@@ -220,6 +222,137 @@ impl NameIndex {
                     break;
                 }
             }
+        }
+        found
+    }
+
+    /// Appends the index in its own compact form (compacting it first): the arena, the
+    /// members in id order, then the sorted entries. [`NameIndex::read_snapshot`] loads it
+    /// back without sorting anything. The bytes are names: the caller seals them and keeps
+    /// `out` zeroizing.
+    pub fn write_snapshot(&mut self, out: &mut Vec<u8>) -> Result<(), VaultError> {
+        if !self.pending.is_empty()
+            || self.dead_slots > 0
+            || self.indexed_slots < self.members.len()
+        {
+            self.compact()?;
+        }
+        let len = |n: usize| u32::try_from(n).map_err(|_| VaultError::NameIndexFull);
+        out.reserve(
+            13 + self.arena.len()
+                + self.members.len() * size_of::<u128>()
+                + self.sorted.len() * size_of::<Entry>(),
+        );
+        out.push(SNAPSHOT_FORMAT);
+        out.extend_from_slice(&len(self.arena.len())?.to_le_bytes());
+        out.extend_from_slice(&self.arena);
+        out.extend_from_slice(&len(self.members.len())?.to_le_bytes());
+        for member in &self.members {
+            out.extend_from_slice(&member.as_u128().to_le_bytes());
+        }
+        out.extend_from_slice(&len(self.sorted.len())?.to_le_bytes());
+        for entry in &self.sorted {
+            out.extend_from_slice(&entry.offset.to_le_bytes());
+            out.extend_from_slice(&entry.len.to_le_bytes());
+            out.extend_from_slice(&entry.slot.to_le_bytes());
+        }
+        Ok(())
+    }
+
+    /// Reads what [`NameIndex::write_snapshot`] wrote at the start of `bytes`, returning the
+    /// index and the bytes after it. Everything is checked (bounds, member and entry order),
+    /// so a damaged snapshot is refused rather than searched wrongly.
+    pub fn read_snapshot(bytes: &[u8]) -> Result<(Self, &[u8]), VaultError> {
+        let malformed = |reason| VaultError::Malformed { reason };
+        let mut rest = bytes;
+        let mut take = |n: usize| -> Result<&[u8], VaultError> {
+            if rest.len() < n {
+                return Err(malformed("name index snapshot cut short"));
+            }
+            let (head, tail) = rest.split_at(n);
+            rest = tail;
+            Ok(head)
+        };
+        let u32_at =
+            |b: &[u8], at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        if take(1)? != [SNAPSHOT_FORMAT] {
+            return Err(malformed("unknown name index snapshot format"));
+        }
+        let arena_len = u32_at(take(4)?, 0) as usize;
+        let arena = take(arena_len)?.to_vec();
+        let member_count = u32_at(take(4)?, 0) as usize;
+        let member_bytes = take(member_count.saturating_mul(16))?;
+        let members: Vec<RecordId> = member_bytes
+            .chunks_exact(16)
+            .map(|raw| {
+                let mut id = [0u8; 16];
+                id.copy_from_slice(raw);
+                RecordId::from_u128(u128::from_le_bytes(id))
+            })
+            .collect();
+        if members.windows(2).any(|pair| pair[0] >= pair[1]) {
+            return Err(malformed("name index snapshot members out of order"));
+        }
+        let entry_count = u32_at(take(4)?, 0) as usize;
+        let entry_bytes = take(entry_count.saturating_mul(12))?;
+        let mut sorted = Vec::with_capacity(entry_count);
+        for raw in entry_bytes.chunks_exact(12) {
+            let entry = Entry {
+                offset: u32_at(raw, 0),
+                len: u32_at(raw, 4),
+                slot: u32_at(raw, 8),
+            };
+            let end = entry.offset as usize + entry.len as usize;
+            if end > arena.len() || entry.slot as usize >= members.len() || entry.len == 0 {
+                return Err(malformed("name index snapshot entry out of bounds"));
+            }
+            if let Some(previous) = sorted.last()
+                && compare_by_slot(&arena, previous, &entry) != Ordering::Less
+            {
+                return Err(malformed("name index snapshot entries out of order"));
+            }
+            sorted.push(entry);
+        }
+        let live = members.len();
+        let index = Self {
+            arena,
+            sorted,
+            pending: Vec::new(),
+            alive: vec![true; live],
+            indexed_slots: live,
+            members,
+            live,
+            dead_slots: 0,
+        };
+        Ok((index, rest))
+    }
+
+    /// The folded tokens of each of `wanted` that is indexed (sorted, without repeats): one
+    /// pass over the entries. For checking a few members against their stored names.
+    pub fn tokens_of(
+        &self,
+        wanted: &HashSet<RecordId>,
+    ) -> HashMap<RecordId, Vec<Zeroizing<Vec<u8>>>> {
+        let mut found: HashMap<RecordId, Vec<Zeroizing<Vec<u8>>>> = HashMap::new();
+        if wanted.is_empty() {
+            return found;
+        }
+        for entry in self.sorted.iter().chain(&self.pending) {
+            let slot = entry.slot as usize;
+            if !self.alive[slot] {
+                continue;
+            }
+            let member = self.members[slot];
+            if wanted.contains(&member) {
+                found
+                    .entry(member)
+                    .or_default()
+                    .push(Zeroizing::new(token(&self.arena, entry).to_vec()));
+            }
+        }
+        for tokens in found.values_mut() {
+            tokens.sort_unstable_by(|a, b| a.as_slice().cmp(b.as_slice()));
+            tokens.dedup_by(|a, b| a.as_slice() == b.as_slice());
         }
         found
     }
@@ -647,6 +780,42 @@ mod tests {
             index.search_prefix("name00000", 20),
             vec![id(1), id(3), id(5), id(7), id(9)]
         );
+    }
+
+    #[test]
+    fn a_snapshot_reads_back_the_same_index_and_damage_is_refused() {
+        let mut index = sample();
+        index.insert(id(7), tokens(&["joan"])).unwrap();
+        index.remove(id(1));
+        let mut bytes = Vec::new();
+        index.write_snapshot(&mut bytes).unwrap();
+        bytes.extend_from_slice(b"tail");
+        let (loaded, rest) = NameIndex::read_snapshot(&bytes).unwrap();
+        assert_eq!(rest, b"tail");
+        assert_eq!(loaded.len(), index.len());
+        for prefix in ["jo", "欧", "ann", "smith", "li", "x"] {
+            assert_eq!(
+                loaded.search_prefix(prefix, 10),
+                index.search_prefix(prefix, 10),
+                "{prefix}"
+            );
+        }
+        let wanted = [id(4), id(7), id(9)].into_iter().collect();
+        let held = loaded.tokens_of(&wanted);
+        assert_eq!(held.len(), 2);
+        let four: Vec<&[u8]> = held[&id(4)].iter().map(|t| t.as_slice()).collect();
+        assert_eq!(four, vec![b"john".as_slice(), b"johnny".as_slice()]);
+
+        let cut = &bytes[..bytes.len() - 20];
+        assert!(NameIndex::read_snapshot(cut).is_err());
+        let mut other_format = bytes.clone();
+        other_format[0] = 9;
+        assert!(NameIndex::read_snapshot(&other_format).is_err());
+        // An entry pointing past the arena.
+        let mut past = bytes.clone();
+        let entries_at = bytes.len() - 4 - 12 * loaded.sorted.len();
+        past[entries_at..entries_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(NameIndex::read_snapshot(&past).is_err());
     }
 
     #[test]
