@@ -5,7 +5,9 @@ use chrono::NaiveDate;
 use zeroize::Zeroizing;
 
 use super::duplicates::{Claimed, OnDuplicate};
-use super::views::{Masker, MemberDetail, MemberSummary, OpenedMember, SearchResults, VehicleView};
+use super::views::{
+    Masker, MemberDetail, MemberFields, MemberSummary, OpenedMember, SearchResults, VehicleView,
+};
 use super::{Caller, Service, ServiceError};
 use crate::audit::AuditAction;
 use crate::domain::access::Operation;
@@ -290,6 +292,17 @@ impl Service {
         vault: &UnlockedVault,
         record: &MemberRecord,
     ) -> Result<(MemberKey, OpenedMember), ServiceError> {
+        Self::open_member_fields_for(vault, record, MemberFields::All)
+    }
+
+    /// Opens only the sealed fields a use needs: each is an AEAD decryption, and a search
+    /// result row shows name, phone and birthday month, never email or notes.
+    pub(super) fn open_member_fields_for(
+        vault: &UnlockedVault,
+        record: &MemberRecord,
+        wanted: MemberFields,
+    ) -> Result<(MemberKey, OpenedMember), ServiceError> {
+        let all = wanted == MemberFields::All;
         let key = vault.unwrap_member_key(&record.wrapped_key, record.id)?;
         let open =
             |field: &'static str, sealed: &Sealed| -> Result<Zeroizing<String>, ServiceError> {
@@ -313,6 +326,7 @@ impl Service {
         let email = record
             .email
             .as_ref()
+            .filter(|_| all)
             .map(|sealed| open("email", sealed).map(|text| text.to_string()))
             .transpose()?;
         let birthday = match &record.birthday {
@@ -322,6 +336,7 @@ impl Service {
         let notes = record
             .notes
             .as_ref()
+            .filter(|_| all)
             .map(|sealed| open("notes", sealed).map(|text| text.to_string()))
             .transpose()?;
         Ok((
@@ -744,7 +759,8 @@ impl Service {
             let Some(record) = reader.member(id)? else {
                 continue;
             };
-            let (key, opened) = Self::open_member_fields(&vault, &record)?;
+            let (key, opened) =
+                Self::open_member_fields_for(&vault, &record, MemberFields::ListRow)?;
             if names_masked
                 && position >= found_by_key
                 && !name_query_within_mask(&opened.name, &folded)

@@ -31,6 +31,14 @@ impl std::fmt::Debug for ShownText {
     }
 }
 
+/// Which of a member's sealed fields to open.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum MemberFields {
+    All,
+    /// What a search result row shows: name, phone, birthday (email and notes stay sealed).
+    ListRow,
+}
+
 /// The decrypted personal fields of one member, held only while building a view.
 pub(super) struct OpenedMember {
     pub name: String,
