@@ -200,11 +200,13 @@ fn a_full_disk_during_a_checkout_and_a_refund_saves_nothing_of_them_and_numbers_
     fs::remove_dir_all(dir).expect("clean up");
 }
 
+type MakeError = fn() -> io::Error;
+
 /// A writer that takes `room` bytes, then fails every write with `error`.
 struct FailingAfter {
     room: usize,
     taken: usize,
-    error: fn() -> io::Error,
+    error: MakeError,
 }
 
 impl Write for FailingAfter {
@@ -227,7 +229,7 @@ fn a_full_backup_disk_or_a_failing_backup_writer_is_one_sentence_and_the_store_i
     let counter = counter(open_shop());
     counter.checkout().expect("checkout");
     let entries = counter.audit_entries();
-    let cases: [(fn() -> io::Error, &str); 2] = [
+    let cases: [(MakeError, &str); 2] = [
         (
             || io::Error::from_raw_os_error(28),
             "The disk is full: the backup could not be written and no backup file was kept; free space on the disk (or choose another folder) and try again.",
