@@ -42,6 +42,12 @@ pub enum PrivateFileError {
         "{0} already exists: an earlier write was interrupted, or something else put it there. Check it, remove it, then try again"
     )]
     PartialExists(PathBuf),
+    /// The folder went away (or was swapped for another) while the file was being written:
+    /// the bytes went nowhere anyone can find, so nothing was saved.
+    #[error(
+        "the folder {0} disappeared while the file was being written (a USB stick unplugged or a share unmounted?), so nothing was saved there; reconnect it or choose another place, then try again"
+    )]
+    FolderVanished(PathBuf),
     #[error(
         "could not {doing} {path}: {reason}; check the directory's permissions and free space, then try again"
     )]
@@ -216,6 +222,11 @@ impl PrivateFile {
         self.file
             .sync_all()
             .map_err(PrivateFileError::io("write", &self.partial))?;
+        if !self.partial_still_in_place() {
+            return Err(PrivateFileError::FolderVanished(directory_of(
+                &self.destination,
+            )));
+        }
         // Checked again now: the name may have become a link or a file while this one was
         // written. Neither rename nor link ever writes through a link at the destination.
         check_name(&self.destination, self.existing)?;
@@ -243,6 +254,29 @@ impl PrivateFile {
             .map_err(PrivateFileError::io("sync the directory", &directory))?;
         Ok(())
     }
+}
+
+impl PrivateFile {
+    /// Whether the partial name still leads to the file being written: not when its folder
+    /// was removed (the open file lives on, nameless) or replaced by another.
+    fn partial_still_in_place(&self) -> bool {
+        let (Ok(named), Ok(open)) = (fs::symlink_metadata(&self.partial), self.file.metadata())
+        else {
+            return false;
+        };
+        same_file(&named, &open)
+    }
+}
+
+#[cfg(unix)]
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    a.is_file() && b.is_file()
 }
 
 impl Write for PrivateFile {

@@ -362,3 +362,28 @@ fn every_start_the_grid_offers_is_accepted_by_create_booking() {
     }
     assert!(offered > 30, "{offered}");
 }
+
+#[test]
+fn verify_agrees_that_a_checked_out_car_freed_its_bay_for_the_next_one() {
+    let desk = desk();
+    let long = desk.book(desk.full, desk.bay1, "10:00").expect("bay 1");
+    desk.now("10:00");
+    desk.check_in(&long).expect("check in");
+    desk.now("10:13");
+    desk.checkout(&long).expect("checkout");
+    desk.now("10:21");
+    let walk_in = desk.walk_in();
+    assert_eq!(
+        walk_in.bay, desk.bay1,
+        "inside the paid-for booking's planned hour"
+    );
+    desk.shop.service.logout(&desk.manager).expect("logout");
+    desk.shop.service.wait_for_name_index();
+    let service = std::sync::Arc::try_unwrap(desk.shop.service)
+        .unwrap_or_else(|_| panic!("the test holds the only service"));
+    let mut store = service.into_store().expect("the store");
+    let report =
+        frontdesk::service::integrity::verify_store(&mut store, None).expect("verify runs");
+    // Before, verify compared the planned hour and called the two bookings overlapping.
+    assert!(report.is_ok(), "{}", report.lines().join("\n"));
+}

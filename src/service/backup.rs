@@ -107,6 +107,11 @@ pub enum BackupError {
     FailedVerification(String),
     #[error("Could not {doing}: {reason}. Check the disk and the file, then try again.")]
     Io { doing: &'static str, reason: String },
+    /// The disk the backup goes to has no room (or this user's quota is used up).
+    #[error(
+        "The disk is full: the backup could not be written and no backup file was kept; free space on the disk (or choose another folder) and try again."
+    )]
+    DiskFull,
     #[error(
         "The erasure ledger {0} was altered or is damaged, so the erasures it lists cannot be trusted or re-applied; nothing was changed. Restore the ledger from another copy of the backup folder."
     )]
@@ -119,9 +124,18 @@ pub enum BackupError {
 
 impl BackupError {
     pub(super) fn io_error(doing: &'static str) -> impl FnOnce(std::io::Error) -> BackupError {
-        move |err| BackupError::Io {
-            doing,
-            reason: err.to_string(),
+        move |err| {
+            if matches!(
+                err.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ) {
+                BackupError::DiskFull
+            } else {
+                BackupError::Io {
+                    doing,
+                    reason: err.to_string(),
+                }
+            }
         }
     }
 }

@@ -244,10 +244,13 @@ fn check_ledgers(
     problem.map_or(Ok(()), Err)
 }
 
-/// No two bookings holding the same bay overlap; returns how many hold a bay.
+/// No two bookings holding the same bay overlap; returns how many hold a bay. A booking holds
+/// its bay the way the scheduler sees it ([`super::bookings::held_by`], without the buffer): a
+/// checked-out one only until its checkout, so the next car may take the bay at once.
 fn check_bay_schedule(reader: &crate::store::StoreReader) -> Result<u64, String> {
     let fail = |err: StoreError| err.to_string();
-    let mut previous: Option<(u128, BookingRecord)> = None;
+    // The bay, and the booking holding it until the latest end so far.
+    let mut previous: Option<(u128, RecordId, chrono::DateTime<chrono::Utc>)> = None;
     let mut count = 0;
     for (bay, _, booking_id) in reader.bay_holdings().map_err(fail)? {
         let booking: BookingRecord = reader
@@ -262,17 +265,25 @@ fn check_bay_schedule(reader: &crate::store::StoreReader) -> Result<u64, String>
         if booking.bay.as_u128() != bay || !booking.state.holds_bay() {
             return Err(format!("booking {} holds a bay it should not", booking.id));
         }
-        if let Some((previous_bay, earlier)) = &previous
-            && *previous_bay == bay
-            && earlier.end > booking.start
-        {
-            return Err(format!(
-                "bookings {} and {} overlap on the same bay",
-                earlier.id, booking.id
-            ));
-        }
-        previous = Some((bay, booking));
         count += 1;
+        // Seen as at its own start: a car still checked in holds at least its planned time.
+        let Some(held) = super::bookings::held_by(&booking, 0, booking.start) else {
+            continue;
+        };
+        match previous {
+            Some((previous_bay, earlier, until)) if previous_bay == bay => {
+                if until > held.start() {
+                    return Err(format!(
+                        "bookings {earlier} and {} overlap on the same bay",
+                        booking.id
+                    ));
+                }
+                if held.end() > until {
+                    previous = Some((bay, booking.id, held.end()));
+                }
+            }
+            _ => previous = Some((bay, booking.id, held.end())),
+        }
     }
     Ok(count)
 }

@@ -23,6 +23,11 @@ pub enum StoreError {
     InUse(PathBuf),
     #[error("the store file is damaged ({0}); restore the latest backup with `frontdesk restore`")]
     Corrupt(String),
+    /// The file could not be opened as a store at all: cut short, bits flipped, not a store.
+    #[error(
+        "the store file {path} is damaged ({detail}); move it aside and restore the latest backup into an empty data directory with `frontdesk restore BACKUP --data DIR`"
+    )]
+    Damaged { path: PathBuf, detail: String },
     #[error(
         "the store was written by a newer frontdesk (schema {found}, this build understands up to {supported}); upgrade frontdesk to open it"
     )]

@@ -193,8 +193,9 @@ impl Store {
             sharing,
             access,
         };
-        let tx = store.begin_write_raw()?;
-        let found = schema::migrate(&tx)?;
+        let damaged = |err| naming_file(&store.path, err);
+        let tx = store.begin_write_raw().map_err(damaged)?;
+        let found = schema::migrate(&tx).map_err(damaged)?;
         if found == schema::SCHEMA_VERSION {
             tx.abort()?;
         } else {
@@ -310,9 +311,12 @@ impl Store {
         if self.sharing == Sharing::BesideServer {
             return Err(StoreError::InUse(self.path.clone()));
         }
-        self.database_mut()?
-            .check_integrity()
-            .map_err(|err| StoreError::from(redb::Error::from(err)))
+        let db = self.database_mut()?;
+        // A page damaged in a way redb does not expect makes it panic: that is damage found.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| db.check_integrity())) {
+            Ok(checked) => checked.map_err(|err| StoreError::from(redb::Error::from(err))),
+            Err(_) => Ok(false),
+        }
     }
 }
 
@@ -348,11 +352,21 @@ fn open_database(
             .map_err(|err| open_error(dir, path, err.into()))?
             == 0
     {
-        return Err(StoreError::Corrupt("the store file is empty".to_owned()));
+        return Err(StoreError::Damaged {
+            path: path.to_path_buf(),
+            detail: "the file is empty".to_owned(),
+        });
     }
-    let db = builder(sharing)
-        .create_with_backend(file)
-        .map_err(|err| open_error(dir, path, err))?;
+    // redb trusts the pages it reads while opening, and some damage (a flipped bit in a table
+    // page) makes it panic rather than return an error: that is a damaged file too.
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        builder(sharing).create_with_backend(file)
+    }))
+    .map_err(|_| StoreError::Damaged {
+        path: path.to_path_buf(),
+        detail: "its tables cannot be read".to_owned(),
+    })?;
+    let db = opened.map_err(|err| open_error(dir, path, err))?;
     Ok(Live {
         db: Some(db),
         health,
@@ -404,7 +418,22 @@ fn noted(health: &FileHealth, err: redb::TransactionError) -> StoreError {
     health.explain(err)
 }
 
+/// A damaged-file error from opening `path` as one that names the file.
+fn naming_file(path: &Path, err: StoreError) -> StoreError {
+    match err {
+        StoreError::Corrupt(detail) => StoreError::Damaged {
+            path: path.to_path_buf(),
+            detail,
+        },
+        other => other,
+    }
+}
+
 fn open_error(dir: &Path, path: &Path, err: DatabaseError) -> StoreError {
+    naming_file(path, open_error_of(dir, path, err))
+}
+
+fn open_error_of(dir: &Path, path: &Path, err: DatabaseError) -> StoreError {
     match err {
         DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(path.to_path_buf()),
         DatabaseError::Storage(redb::StorageError::Io(io)) if file::is_disk_full(&io) => {
@@ -425,6 +454,11 @@ fn open_error(dir: &Path, path: &Path, err: DatabaseError) -> StoreError {
             if io.kind() == ErrorKind::WouldBlock =>
         {
             StoreError::InUse(path.to_path_buf())
+        }
+        DatabaseError::Storage(redb::StorageError::Io(io))
+            if io.kind() == ErrorKind::UnexpectedEof =>
+        {
+            StoreError::Corrupt("it is shorter than a store's header".to_owned())
         }
         DatabaseError::Storage(redb::StorageError::Corrupted(detail)) => {
             StoreError::Corrupt(detail)
@@ -624,7 +658,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(Store::file_in(dir.path()), b"").unwrap();
         let refused = Store::open(dir.path()).unwrap_err();
-        assert!(matches!(refused, StoreError::Corrupt(_)), "{refused}");
+        assert!(matches!(refused, StoreError::Damaged { .. }), "{refused}");
         assert_eq!(fs::metadata(Store::file_in(dir.path())).unwrap().len(), 0);
     }
 

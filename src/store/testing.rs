@@ -14,11 +14,15 @@ use redb::{BackendError, DatabaseError, StorageBackend};
 
 /// ENOSPC on Linux and the BSDs, which std reports as [`io::ErrorKind::StorageFull`].
 const ENOSPC: i32 = 28;
+/// EROFS: the file system was remounted read-only under the running process.
+const EROFS: i32 = 30;
 
-/// Fills and frees the disk under every backend made by [`DiskSwitch::backends`].
+/// Fills and frees the disk under every backend made by [`DiskSwitch::backends`], and can
+/// remount it read-only (which works the same whether or not the tests run as root).
 #[derive(Debug, Clone, Default)]
 pub struct DiskSwitch {
     full: Arc<AtomicBool>,
+    read_only: Arc<AtomicBool>,
 }
 
 impl DiskSwitch {
@@ -36,17 +40,28 @@ impl DiskSwitch {
         self.full.store(false, Ordering::SeqCst);
     }
 
+    /// From now on every write, sync and growth of the file fails with EROFS, as after the
+    /// kernel remounts a failing disk read-only.
+    pub fn make_read_only(&self) {
+        self.read_only.store(true, Ordering::SeqCst);
+    }
+
+    /// The disk is writable again.
+    pub fn make_writable(&self) {
+        self.read_only.store(false, Ordering::SeqCst);
+    }
+
     /// Makes the store's backends: the plain file, behind this switch.
     pub fn backends(
         &self,
     ) -> impl Fn(&Path) -> Result<Box<dyn StorageBackend>, DatabaseError> + Send + Sync + 'static
     {
-        let full = Arc::clone(&self.full);
+        let switch = self.clone();
         move |path: &Path| {
             let file = OpenOptions::new().read(true).write(true).open(path)?;
             Ok(Box::new(SwitchedFile {
                 inner: FileBackend::new(file)?,
-                full: Arc::clone(&full),
+                switch: switch.clone(),
             }) as Box<dyn StorageBackend>)
         }
     }
@@ -55,12 +70,14 @@ impl DiskSwitch {
 #[derive(Debug)]
 struct SwitchedFile {
     inner: FileBackend,
-    full: Arc<AtomicBool>,
+    switch: DiskSwitch,
 }
 
 impl SwitchedFile {
     fn has_room(&self) -> Result<(), io::Error> {
-        if self.full.load(Ordering::SeqCst) {
+        if self.switch.read_only.load(Ordering::SeqCst) {
+            Err(io::Error::from_raw_os_error(EROFS))
+        } else if self.switch.full.load(Ordering::SeqCst) {
             Err(io::Error::from_raw_os_error(ENOSPC))
         } else {
             Ok(())
@@ -78,8 +95,8 @@ impl StorageBackend for SwitchedFile {
     }
 
     fn set_len(&self, len: u64) -> Result<(), io::Error> {
-        // Shrinking frees space, so a full disk allows it.
-        if len > self.inner.len()? {
+        // Shrinking frees space, so a full disk allows it; a read-only one does not.
+        if len > self.inner.len()? || self.switch.read_only.load(Ordering::SeqCst) {
             self.has_room()?;
         }
         self.inner.set_len(len)

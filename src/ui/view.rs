@@ -260,6 +260,9 @@ pub fn describe_error(error: &ServiceError, lang: Language) -> String {
         ServiceError::DiskFull => Some(lang.tr(
             "The disk is full: nothing of this change was saved; free space on the disk and try again.",
         )),
+        ServiceError::Backup(crate::service::BackupError::DiskFull) => Some(lang.tr(
+            "The disk is full: the backup could not be written and no backup file was kept; free space on the disk (or choose another folder) and try again.",
+        )),
         _ => None,
     };
     match fixed {
