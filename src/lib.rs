@@ -6,6 +6,8 @@
 
 pub mod clock;
 pub mod entropy;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ids;
 pub mod private_file;
 

@@ -657,6 +657,46 @@ pub(super) fn read_payload<R: Read>(
     Ok(tally.summary(&header, bytes, sha256))
 }
 
+/// Fuzzing entry point (the `record_decode` target, replayed by `tests/fuzz_corpora.rs`):
+/// `data` read as a whole backup file without a key (only the clear header is reachable),
+/// then as the decrypted payload of a well-formed file sealed under a fixed key. Either way
+/// the answer is an error or a summary; a panic or a length taken on trust is a bug.
+#[doc(hidden)]
+pub fn read_backup_bytes_for_fuzzing(data: &[u8]) {
+    let _ = BackupFile::read_header(data);
+    let header = BackupHeader {
+        created_at: DateTime::UNIX_EPOCH,
+        schema_version: SCHEMA_VERSION,
+        salt: [3; BACKUP_SALT_LEN],
+        stream_nonce: [4; STREAM_NONCE_LEN],
+        keyholders: Vec::new(),
+    };
+    let store_key = StoreKey::from_bytes(Zeroizing::new([5; 32]));
+    let key = BackupKey::derive(&store_key, &header.salt);
+    let mut file = Vec::new();
+    let sealed = encode_prefix(&header).and_then(|prefix| {
+        let mut out = DigestWriter {
+            inner: &mut file,
+            hasher: Sha256::new(),
+            bytes: 0,
+        };
+        out.write_all(&prefix)?;
+        let mut payload = PayloadWriter {
+            out,
+            sealer: ChunkSealer::new(&key, &header.stream_nonce, prefix),
+            pending: Zeroizing::new(Vec::new()),
+        };
+        payload.push(data)?;
+        payload.finish().map(|_| ())
+    });
+    assert!(sealed.is_ok(), "sealing a payload in memory cannot fail");
+    let opened = BackupFile::read_header(file.as_slice());
+    assert!(opened.is_ok(), "a header this build wrote must read back");
+    if let Ok(opened) = opened {
+        let _ = read_payload(opened.open_payload(&store_key), |_, _, _| Ok(()));
+    }
+}
+
 /// One manager's ways into the backup, copied from their staff record; `None` for anyone
 /// who cannot open backups (not a manager, or disabled).
 pub(super) fn keyholder(staff: StaffRecord, username_tag: [u8; 32]) -> Option<Keyholder> {

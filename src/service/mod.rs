@@ -74,6 +74,8 @@ pub use audit_log::{
     AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_SCAN_BUDGET, AuditEntryView, AuditFilter, AuditPage,
     AuditVerification,
 };
+#[doc(hidden)]
+pub use backup::read_backup_bytes_for_fuzzing;
 pub use backup::{BackupError, BackupSummary, ReadOnlyBackup};
 pub use backup_runs::{
     BackupFailureRecord, BackupPhase, BackupProgress, BackupRunRecord, BackupRunReport,

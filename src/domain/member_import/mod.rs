@@ -390,9 +390,14 @@ impl LineCounter {
             byte += 1;
         }
         if byte > self.byte {
+            // The reader ends a record at `\n`, `\r\n` or a lone `\r` (files saved by old Mac
+            // software), so each of them is one line.
             let newlines = bytes[self.byte..byte]
                 .iter()
-                .filter(|&&b| b == b'\n')
+                .enumerate()
+                .filter(|&(index, &b)| {
+                    b == b'\n' || (b == b'\r' && bytes.get(self.byte + index + 1) != Some(&b'\n'))
+                })
                 .count();
             self.line += newlines as u64;
             self.byte = byte;
@@ -673,6 +678,16 @@ mod tests {
         assert_eq!(row.plate(), Some("京AF0236"));
         assert_eq!(row.vehicle_kind(), VehicleKind::Sedan);
         assert_eq!(row.points(), 50);
+    }
+
+    #[test]
+    fn rows_ended_by_a_lone_carriage_return_have_their_own_lines() {
+        // Found by the csv_import fuzz target: with `\r` line ends every row was numbered 1,
+        // the header's line.
+        let rows = read("name,points\rAnn,1\rBob,x\r\rCy,2\r\nDee,3\n");
+        let lines: Vec<u64> = rows.rows().iter().map(|row| row.line()).collect();
+        assert_eq!(lines, [2, 5, 6]);
+        assert_eq!(rows.problems()[0].line, 3);
     }
 
     #[test]

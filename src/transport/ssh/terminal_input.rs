@@ -138,6 +138,16 @@ impl TerminalInput {
         }
     }
 
+    /// Bytes this parser holds for later: a bracketed paste in progress (capped at
+    /// [`PASTE_LIMIT_BYTES`] plus a partly matched end marker). Everything else it keeps is
+    /// fixed-size; the fuzz target `ssh_input` checks this never exceeds the cap.
+    pub fn held_bytes(&self) -> usize {
+        match &self.state {
+            State::Paste(paste) => paste.bytes.len() + paste.end_matched,
+            _ => 0,
+        }
+    }
+
     /// The client went quiet, so what is held is all there is: a lone ESC is the Esc key,
     /// `ESC [` and `ESC O` were Alt plus a key, and anything else unfinished is dropped.
     pub fn flush(&mut self) -> Vec<Event> {
