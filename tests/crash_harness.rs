@@ -35,8 +35,8 @@ use frontdesk::entropy::SeededEntropy;
 use frontdesk::ids::RecordId;
 use frontdesk::service::integrity::verify_store;
 use frontdesk::service::{
-    BayInput, BookingRequest, CheckoutInput, CheckoutLine, InitialSetup, LocalStart, MemberInput,
-    PointsUse, RefundInput, Service, ServiceError, ServiceInput, Session,
+    BayInput, BookingRequest, CheckoutInput, CheckoutLine, LocalStart, MemberInput, PointsUse,
+    RefundInput, Service, ServiceError, ServiceInput, Session,
 };
 use frontdesk::store::records::{BookingRecord, BookingState, ReceiptFor, VisitRecord};
 use frontdesk::store::schema::{BOOKINGS, VISITS};
@@ -476,14 +476,7 @@ fn set_up_shop(dir: &Path) -> (Vec<u8>, Vec<RecordId>) {
         store,
         clock.clone(),
         Arc::new(SeededEntropy::new(42)),
-        InitialSetup {
-            shop_name: "Sparkle Car Wash".to_owned(),
-            timezone: "America/Vancouver".to_owned(),
-            currency: "CAD".to_owned(),
-            manager_username: MANAGER.to_owned(),
-            manager_password: SecretString::from(MANAGER_PASSWORD.to_owned()),
-            demo: false,
-        },
+        usual_setup(),
         Origin::Local,
     )
     .expect("initialise");

@@ -5,53 +5,19 @@
 
 mod common;
 
-use std::sync::{Arc, Barrier};
+use std::sync::Barrier;
 use std::thread;
 
 use common::ssh::{Client, serve};
 use common::*;
-use frontdesk::audit::Origin;
-use frontdesk::clock::ManualClock;
-use frontdesk::entropy::SeededEntropy;
-use frontdesk::service::{InitialSetup, MemberInput, Service, ServiceError, Session};
-use frontdesk::store::Store;
+use frontdesk::service::{MemberInput, ServiceError, Session};
 use frontdesk::store::testing::DiskSwitch;
 use frontdesk::ui::i18n::Language;
 use frontdesk::ui::view::describe_error;
 use russh::client::KeyboardInteractiveAuthResponse;
-use secrecy::SecretString;
 
 const DISK_FULL: &str =
     "The disk is full: nothing of this change was saved; free space on the disk and try again.";
-
-/// The usual test shop, on a disk the test can fill and free.
-fn shop_on(disk: &DiskSwitch) -> Shop {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let clock = Arc::new(ManualClock::new(start_time()));
-    let store = Store::create_with_backend(dir.path(), disk.backends()).expect("create store");
-    let (service, credentials) = Service::initialise(
-        store,
-        clock.clone(),
-        Arc::new(SeededEntropy::new(42)),
-        InitialSetup {
-            shop_name: "Sparkle Car Wash".to_owned(),
-            timezone: "America/Vancouver".to_owned(),
-            currency: "CAD".to_owned(),
-            manager_username: MANAGER.to_owned(),
-            manager_password: SecretString::from(MANAGER_PASSWORD.to_owned()),
-            demo: false,
-        },
-        Origin::Local,
-    )
-    .expect("initialise");
-    Shop {
-        manager_secret: credentials_secret(&credentials),
-        manager_recovery_codes: Vec::new(),
-        dir,
-        service: Arc::new(service),
-        clock,
-    }
-}
 
 fn phone(n: u32) -> String {
     format!("+86 138000000{n:02}")
@@ -89,7 +55,7 @@ fn manager(shop: &Shop) -> Session {
 #[test]
 fn a_full_disk_fails_one_change_and_the_same_service_carries_on_once_space_is_back() {
     let disk = DiskSwitch::new();
-    let shop = shop_on(&disk);
+    let shop = open_shop_on_disk(&disk);
     let manager = manager(&shop);
     add_member(&shop, &manager, 1).expect("member 1");
     add_member(&shop, &manager, 2).expect("member 2");
@@ -126,7 +92,7 @@ fn a_full_disk_fails_one_change_and_the_same_service_carries_on_once_space_is_ba
 #[test]
 fn a_login_during_a_full_disk_says_so_whether_or_not_the_password_was_right() {
     let disk = DiskSwitch::new();
-    let shop = shop_on(&disk);
+    let shop = open_shop_on_disk(&disk);
     let manager = manager(&shop);
     add_member(&shop, &manager, 1).expect("member 1");
 
@@ -159,7 +125,7 @@ fn a_login_during_a_full_disk_says_so_whether_or_not_the_password_was_right() {
 #[test]
 fn sessions_sharing_one_service_all_hear_of_the_full_disk_and_none_is_told_wrong_credentials() {
     let disk = DiskSwitch::new();
-    let shop = shop_on(&disk);
+    let shop = open_shop_on_disk(&disk);
     let manager = manager(&shop);
     add_member(&shop, &manager, 1).expect("member 1");
     let code = phone_code(&shop.manager_secret, shop.clock.now_for_tests());
@@ -219,7 +185,7 @@ fn the_desk_shows_a_full_disk_in_the_staff_members_language() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ssh_login_during_a_full_disk_is_told_so_and_goes_through_once_space_is_back() {
     let disk = DiskSwitch::new();
-    let shop = shop_on(&disk);
+    let shop = open_shop_on_disk(&disk);
     {
         let manager = manager(&shop);
         disk.fill();

@@ -13,57 +13,24 @@ use std::sync::Arc;
 
 use common::binary::{printed, run_frontdesk};
 use common::*;
-use frontdesk::audit::{AuditAction, Origin};
-use frontdesk::clock::ManualClock;
+use frontdesk::audit::AuditAction;
 use frontdesk::domain::catalog::PaymentMethod;
 use frontdesk::domain::money::Money;
 use frontdesk::domain::refund::RefundRequest;
-use frontdesk::entropy::SeededEntropy;
 use frontdesk::ids::RecordId;
 use frontdesk::private_file::{Existing, PrivateFile, partial_path};
 use frontdesk::service::BackupError;
 use frontdesk::service::integrity::verify_store;
 use frontdesk::service::{
-    CheckoutInput, CheckoutLine, CheckoutReceipt, InitialSetup, MemberInput, RefundInput, Service,
-    ServiceError, Session,
+    CheckoutInput, CheckoutLine, CheckoutReceipt, MemberInput, RefundInput, ServiceError, Session,
 };
 use frontdesk::store::testing::DiskSwitch;
 use frontdesk::store::{Store, StoreError};
 use frontdesk::ui::i18n::Language;
 use frontdesk::ui::view::describe_error;
-use secrecy::SecretString;
 
 const DISK_FULL: &str =
     "The disk is full: nothing of this change was saved; free space on the disk and try again.";
-
-/// The usual test shop, on a disk the test can fill, free and make read-only.
-fn shop_on(disk: &DiskSwitch) -> Shop {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let clock = Arc::new(ManualClock::new(start_time()));
-    let store = Store::create_with_backend(dir.path(), disk.backends()).expect("create store");
-    let (service, credentials) = Service::initialise(
-        store,
-        clock.clone(),
-        Arc::new(SeededEntropy::new(42)),
-        InitialSetup {
-            shop_name: "Sparkle Car Wash".to_owned(),
-            timezone: "America/Vancouver".to_owned(),
-            currency: "CAD".to_owned(),
-            manager_username: MANAGER.to_owned(),
-            manager_password: SecretString::from(MANAGER_PASSWORD.to_owned()),
-            demo: false,
-        },
-        Origin::Local,
-    )
-    .expect("initialise");
-    Shop {
-        manager_secret: credentials_secret(&credentials),
-        manager_recovery_codes: Vec::new(),
-        dir,
-        service: Arc::new(service),
-        clock,
-    }
-}
 
 /// A manager with an exterior wash, one bay and one member.
 struct Counter {
@@ -174,7 +141,7 @@ impl Counter {
 #[test]
 fn a_full_disk_during_a_checkout_and_a_refund_saves_nothing_of_them_and_numbers_stay_unbroken() {
     let disk = DiskSwitch::new();
-    let counter = counter(shop_on(&disk));
+    let counter = counter(open_shop_on_disk(&disk));
     let first = counter.checkout().expect("first checkout");
     assert_eq!(first.receipt_number, 1);
     let (balance, visits, entries) = (counter.balance(), counter.visits(), counter.audit_entries());
@@ -350,7 +317,7 @@ fn a_backup_folder_that_vanishes_mid_write_leaves_no_backup_that_looks_complete(
 #[test]
 fn a_disk_remounted_read_only_refuses_the_change_in_one_sentence_and_the_service_carries_on() {
     let disk = DiskSwitch::new();
-    let counter = counter(shop_on(&disk));
+    let counter = counter(open_shop_on_disk(&disk));
     let first = counter.checkout().expect("checkout");
     let (balance, visits) = (counter.balance(), counter.visits());
 

@@ -71,20 +71,37 @@ pub fn credentials_secret(credentials: &StaffCredentials) -> Vec<u8> {
 
 pub fn open_shop() -> Shop {
     let dir = tempfile::tempdir().expect("temp dir");
-    let clock = Arc::new(ManualClock::new(start_time()));
     let store = Store::create(dir.path()).expect("create store");
+    open_shop_on(dir, store)
+}
+
+/// The usual test shop on a disk the test can fill, free and make read-only.
+pub fn open_shop_on_disk(disk: &frontdesk::store::testing::DiskSwitch) -> Shop {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::create_with_backend(dir.path(), disk.backends()).expect("create store");
+    open_shop_on(dir, store)
+}
+
+/// What every test shop is set up with: its name, zone, currency and manager.
+pub fn usual_setup() -> InitialSetup {
+    InitialSetup {
+        shop_name: "Sparkle Car Wash".to_owned(),
+        timezone: "America/Vancouver".to_owned(),
+        currency: "CAD".to_owned(),
+        manager_username: MANAGER.to_owned(),
+        manager_password: SecretString::from(MANAGER_PASSWORD.to_owned()),
+        demo: false,
+    }
+}
+
+/// The usual test shop, set up on a store just created in `dir`.
+pub fn open_shop_on(dir: tempfile::TempDir, store: Store) -> Shop {
+    let clock = Arc::new(ManualClock::new(start_time()));
     let (service, credentials) = Service::initialise(
         store,
         clock.clone(),
         Arc::new(SeededEntropy::new(42)),
-        InitialSetup {
-            shop_name: "Sparkle Car Wash".to_owned(),
-            timezone: "America/Vancouver".to_owned(),
-            currency: "CAD".to_owned(),
-            manager_username: MANAGER.to_owned(),
-            manager_password: SecretString::from(MANAGER_PASSWORD.to_owned()),
-            demo: false,
-        },
+        usual_setup(),
         Origin::Local,
     )
     .expect("initialise");
