@@ -31,7 +31,9 @@ pub use error::StoreError;
 pub use name_snapshot::NameSnapshotHeader;
 pub use read_only::ReadOnlyStore;
 pub use snapshot::{RawRow, SnapshotEvent, TableKind, known_tables};
-pub use transactions::{AuditStream, NewMembers, ReadAccess, StoreReader, StoreWriter};
+pub use transactions::{
+    AuditStream, FIRST_SITE, NewMembers, ReadAccess, StoreReader, StoreWriter, receipt_key,
+};
 
 /// The store's file name inside the data directory.
 pub const STORE_FILE_NAME: &str = "frontdesk.redb";

@@ -67,10 +67,16 @@ pub trait ReadAccess {
     fn daily_totals_bytes(&self, day: u32) -> Result<Option<Vec<u8>>, StoreError>;
     /// The stored daily totals with keys in `from..=to`, in date order.
     fn daily_totals_between(&self, from: u32, to: u32) -> Result<Vec<(u32, Vec<u8>)>, StoreError>;
-    /// The stored bytes of what receipt `number` was issued for.
-    fn receipt_bytes(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError>;
-    /// Every issued receipt number with its stored bytes, in number order.
-    fn scan_receipts(&self, visit: &mut dyn FnMut(u64, &[u8]) -> bool) -> Result<(), StoreError>;
+    /// The stored bytes under one receipt key (see [`receipt_key`]).
+    fn receipt_bytes_by_key(&self, key: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Receipt keys in `from..to` with their stored bytes, in key order; the visitor returns
+    /// `false` to stop early.
+    fn scan_receipt_keys(
+        &self,
+        from: u64,
+        to: u64,
+        visit: &mut dyn FnMut(u64, &[u8]) -> bool,
+    ) -> Result<(), StoreError>;
     /// The staff member's open cash-drawer shift.
     fn open_shift_id(&self, staff: RecordId) -> Result<Option<RecordId>, StoreError>;
     /// A member's ledger entries' stored bytes, in append order.
@@ -120,6 +126,50 @@ pub trait ReadAccess {
         before: Option<u64>,
         visit: &mut dyn FnMut(u64, &[u8]) -> bool,
     ) -> Result<(), StoreError>;
+
+    /// The stored bytes of what the first site's receipt `number` was issued for.
+    fn receipt_bytes(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.receipt_bytes_at(FIRST_SITE, number)
+    }
+
+    /// The stored bytes of what receipt `number` of `site` was issued for.
+    fn receipt_bytes_at(&self, site: u16, number: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        match receipt_key(site, number) {
+            Some(key) => self.receipt_bytes_by_key(key),
+            None => Ok(None),
+        }
+    }
+
+    /// Every receipt number the first site issued, with its stored bytes, in number order.
+    fn scan_receipts(&self, visit: &mut dyn FnMut(u64, &[u8]) -> bool) -> Result<(), StoreError> {
+        self.scan_receipts_at(FIRST_SITE, visit)
+    }
+
+    /// Every receipt number `site` issued, with its stored bytes, in number order.
+    fn scan_receipts_at(
+        &self,
+        site: u16,
+        visit: &mut dyn FnMut(u64, &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        let from = u64::from(site) << RECEIPT_SITE_SHIFT;
+        let to = from + RECEIPT_NUMBER_MASK + 1;
+        self.scan_receipt_keys(from, to, &mut |key, bytes| {
+            visit(key & RECEIPT_NUMBER_MASK, bytes)
+        })
+    }
+
+    /// The number the first site's next receipt will get (1 when none was issued yet).
+    fn next_receipt_number(&self) -> Result<u64, StoreError> {
+        self.next_receipt_number_at(FIRST_SITE)
+    }
+
+    /// The number `site`'s next receipt will get (1 when none was issued yet).
+    fn next_receipt_number_at(&self, site: u16) -> Result<u64, StoreError> {
+        match self.bytes_by_name(META, &receipt_counter_key(site))? {
+            Some(bytes) => decode_counter(&bytes, "receipt number"),
+            None => Ok(1),
+        }
+    }
 
     /// Any record in an id-keyed table, decoded.
     fn get<T: DeserializeOwned>(
@@ -431,6 +481,34 @@ fn multimap_ids(values: redb::MultimapValue<'_, u128>) -> Result<Vec<RecordId>, 
     Ok(ids)
 }
 
+/// The site a single shop is: its receipts keep the keys they had before sites existed.
+pub const FIRST_SITE: u16 = 0;
+
+/// A receipt key is the site in the high bits and the site's own receipt number below, so
+/// each site numbers gaplessly from 1 and the first site's keys are plain numbers.
+const RECEIPT_SITE_SHIFT: u32 = 40;
+const RECEIPT_NUMBER_MASK: u64 = (1 << RECEIPT_SITE_SHIFT) - 1;
+
+/// The receipts-table key of `site`'s receipt `number`; `None` when the number is too large.
+pub fn receipt_key(site: u16, number: u64) -> Option<u64> {
+    (number <= RECEIPT_NUMBER_MASK).then(|| (u64::from(site) << RECEIPT_SITE_SHIFT) | number)
+}
+
+fn receipt_counter_key(site: u16) -> String {
+    if site == FIRST_SITE {
+        META_NEXT_RECEIPT_NUMBER.to_owned()
+    } else {
+        format!("{META_NEXT_RECEIPT_NUMBER}/{site}")
+    }
+}
+
+fn decode_counter(bytes: &[u8], what: &str) -> Result<u64, StoreError> {
+    let raw: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("the {what} counter is unreadable")))?;
+    Ok(u64::from_le_bytes(raw))
+}
+
 /// A consistent snapshot for reading.
 pub struct StoreReader {
     pub(super) tx: ReadTransaction,
@@ -566,21 +644,26 @@ macro_rules! impl_read_access {
                 Ok(rows)
             }
 
-            fn receipt_bytes(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError> {
+            fn receipt_bytes_by_key(&self, key: u64) -> Result<Option<Vec<u8>>, StoreError> {
                 Ok(self
                     .tx
                     .open_table(RECEIPTS)?
-                    .get(number)?
+                    .get(key)?
                     .map(|v| v.value().to_vec()))
             }
 
-            fn scan_receipts(
+            fn scan_receipt_keys(
                 &self,
+                from: u64,
+                to: u64,
                 visit: &mut dyn FnMut(u64, &[u8]) -> bool,
             ) -> Result<(), StoreError> {
-                for row in self.tx.open_table(RECEIPTS)?.iter()? {
-                    let (number, bytes) = row?;
-                    if !visit(number.value(), bytes.value()) {
+                if from >= to {
+                    return Ok(());
+                }
+                for row in self.tx.open_table(RECEIPTS)?.range(from..to)? {
+                    let (key, bytes) = row?;
+                    if !visit(key.value(), bytes.value()) {
                         break;
                     }
                 }
@@ -931,31 +1014,39 @@ impl StoreWriter {
         Ok(current)
     }
 
-    /// Issues the next receipt number (1, 2, 3, …) for `what`. Called inside the sale's or
-    /// refund's own transaction, so a number is used exactly when the sale commits: no gaps,
-    /// no repeats, even with several sessions selling at once.
+    /// Issues the first site's next receipt number for `what`; see
+    /// [`StoreWriter::issue_receipt_at`].
     pub fn issue_receipt<T: Serialize>(&mut self, what: &T) -> Result<u64, StoreError> {
-        let number = {
-            let mut meta = self.tx.open_table(META)?;
-            let current = match meta.get(META_NEXT_RECEIPT_NUMBER)? {
-                Some(bytes) => {
-                    let raw: [u8; 8] = bytes.value().try_into().map_err(|_| {
-                        StoreError::Corrupt("the receipt number counter is unreadable".to_owned())
-                    })?;
-                    u64::from_le_bytes(raw)
-                }
-                None => 1,
-            };
-            let next = current.checked_add(1).ok_or_else(|| {
+        self.issue_receipt_at(FIRST_SITE, what)
+    }
+
+    /// Issues `site`'s next receipt number (1, 2, 3, …) for `what`. Called inside the sale's
+    /// or refund's own transaction, so a number is used exactly when the sale commits: no
+    /// gaps, no repeats, even with several sessions selling at once. Each site counts on its
+    /// own.
+    pub fn issue_receipt_at<T: Serialize>(
+        &mut self,
+        site: u16,
+        what: &T,
+    ) -> Result<u64, StoreError> {
+        let counter = receipt_counter_key(site);
+        let number = self.next_receipt_number_at(site)?;
+        let next = number
+            .checked_add(1)
+            .filter(|next| *next <= RECEIPT_NUMBER_MASK)
+            .ok_or_else(|| {
                 StoreError::Corrupt("the receipt number counter is out of range".to_owned())
             })?;
-            meta.insert(META_NEXT_RECEIPT_NUMBER, next.to_le_bytes().as_slice())?;
-            current
-        };
+        let key = receipt_key(site, number).ok_or_else(|| {
+            StoreError::Corrupt("the receipt number counter is out of range".to_owned())
+        })?;
+        self.tx
+            .open_table(META)?
+            .insert(counter.as_str(), next.to_le_bytes().as_slice())?;
         let bytes = encode(what)?;
         self.tx
             .open_table(RECEIPTS)?
-            .insert(number, bytes.as_slice())?;
+            .insert(key, bytes.as_slice())?;
         Ok(number)
     }
 
@@ -1294,20 +1385,6 @@ impl StoreReader {
     }
 
     /// Every member id some blind-index token points at.
-    /// The number the next receipt will get (1 when none was issued yet).
-    pub fn next_receipt_number(&self) -> Result<u64, StoreError> {
-        let meta = self.tx.open_table(META)?;
-        match meta.get(META_NEXT_RECEIPT_NUMBER)? {
-            Some(bytes) => {
-                let raw: [u8; 8] = bytes.value().try_into().map_err(|_| {
-                    StoreError::Corrupt("the receipt number counter is unreadable".to_owned())
-                })?;
-                Ok(u64::from_le_bytes(raw))
-            }
-            None => Ok(1),
-        }
-    }
-
     pub fn indexed_member_ids(&self) -> Result<std::collections::HashSet<u128>, StoreError> {
         let table = self.blind_index()?;
         let mut ids = std::collections::HashSet::new();
