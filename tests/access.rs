@@ -9,7 +9,6 @@ use frontdesk::audit::{AuditAction, decode};
 use frontdesk::domain::access::Role;
 use frontdesk::domain::vehicle::VehicleKind;
 use frontdesk::service::{BirthdayView, MemberInput, NewStaff, ServiceError, VehicleInput};
-use frontdesk::store::Store;
 use secrecy::{ExposeSecret, SecretString};
 
 fn denied_entries(shop: &Shop) -> usize {
@@ -336,7 +335,7 @@ fn the_name_index_is_rebuilt_after_a_restart() {
     let secret = shop.manager_secret.clone();
     drop(shop.service);
     let service = frontdesk::service::Service::new(
-        Store::open(&dir).unwrap(),
+        reopen_store(&dir, shop.database.as_ref()),
         clock.clone(),
         std::sync::Arc::new(frontdesk::entropy::SeededEntropy::new(5)),
     );

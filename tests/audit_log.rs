@@ -13,7 +13,8 @@ fn entries(store: &Store) -> Vec<(u64, Vec<u8>)> {
     store.read().unwrap().audit_stream().unwrap().collect()
 }
 
-fn shop_with_history() -> (tempfile::TempDir, Store) {
+/// The shop's directory and database (kept alive with the store) and the store reopened.
+fn shop_with_history() -> ((tempfile::TempDir, Option<pg::TestDatabase>), Store) {
     let shop = open_shop();
     let manager = shop.manager();
     let secret = shop.add_cashier(&manager);
@@ -34,8 +35,8 @@ fn shop_with_history() -> (tempfile::TempDir, Store) {
     assert!(matches!(denied, ServiceError::Forbidden { .. }));
     let dir = shop.dir;
     drop(shop.service);
-    let store = Store::open(dir.path()).unwrap();
-    (dir, store)
+    let store = reopen_store(dir.path(), shop.database.as_ref());
+    ((dir, shop.database), store)
 }
 
 #[test]

@@ -201,7 +201,7 @@ fn a_changed_password_rewraps_the_store_key_and_the_old_one_stops_working() {
 
     // A fresh process: the store is locked and only the new password unlocks it.
     let service = frontdesk::service::Service::new(
-        frontdesk::store::Store::open(&store_dir).unwrap(),
+        reopen_store(&store_dir, shop.database.as_ref()),
         clock.clone(),
         std::sync::Arc::new(frontdesk::entropy::SeededEntropy::new(9)),
     );

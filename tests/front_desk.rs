@@ -313,7 +313,7 @@ fn booking_states_move_as_the_desk_expects() {
         &cancelled.state,
         BookingState::Cancelled { reason, .. } if reason == "Mrs Quixotely called"
     ));
-    let file = std::fs::read(frontdesk::store::Store::file_in(desk.shop.dir.path())).unwrap();
+    let file = common::bytes_at_rest(desk.shop.dir.path(), desk.shop.database.as_ref());
     assert!(
         !file.windows(9).any(|w| w == b"Quixotely"),
         "the cancel reason is in the store file in plain text"
@@ -1126,8 +1126,9 @@ fn every_manager_only_action_is_refused_for_a_cashier_and_audited() {
 fn verify_after(desk: Desk) -> frontdesk::service::integrity::IntegrityReport {
     desk.shop.service.wait_for_name_index();
     let dir = desk.shop.dir;
+    let database = desk.shop.database;
     drop(desk.shop.service);
-    let mut store = frontdesk::store::Store::open(dir.path()).unwrap();
+    let mut store = common::reopen_store(dir.path(), database.as_ref());
     let report = frontdesk::service::integrity::verify_store(&mut store, None).unwrap();
     drop(store);
     drop(dir);

@@ -335,6 +335,14 @@ fn an_erased_member_is_a_tombstone_with_nothing_personal_left_findable() {
 #[test]
 fn after_erasure_and_compaction_no_plaintext_or_ciphertext_is_in_the_file() {
     let f = fixture();
+    if f.shop.database.is_some() {
+        // The file's freed pages are redb's; `a_dump_of_the_database_holds_no_member_identifier…`
+        // in tests/chain_postgres.rs covers what a PostgreSQL store shows.
+        eprintln!(
+            "skipped: this test reads the store file, and this run's shops are on PostgreSQL"
+        );
+        return;
+    }
     let path = f.shop.service.store().path().to_path_buf();
     let ciphertexts = sealed_bytes(f.shop.service.store(), f.member);
     // Before: the ciphertexts are there (the search is able to find them).

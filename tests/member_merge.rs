@@ -18,7 +18,6 @@ use frontdesk::service::{
     BookingRequest, CheckoutInput, CheckoutLine, ConsentPurpose, LocalStart, MemberInput,
     MemberLookup, PackageSale, PlanSale, ServiceError, Session, VehicleInput,
 };
-use frontdesk::store::Store;
 
 struct Record {
     id: RecordId,
@@ -356,9 +355,14 @@ fn the_survivor_gets_everything_and_balances_still_equal_ledgers() {
 
     // Every invariant of the file still holds.
     let Fixture { shop, .. } = fixture;
-    let Shop { dir, service, .. } = shop;
+    let Shop {
+        dir,
+        service,
+        database,
+        ..
+    } = shop;
     drop(service);
-    let mut store = Store::open(dir.path()).expect("open");
+    let mut store = reopen_store(dir.path(), database.as_ref());
     let report = verify_store(&mut store, None).expect("verify");
     assert!(report.is_ok(), "{:?}", report.lines());
 }
@@ -512,9 +516,14 @@ fn two_managers_merging_the_pair_both_ways_at_once_leave_one_member() {
     let total = holdings(&fixture, survivor);
     assert_eq!(total.visits, 2);
     let Fixture { shop, .. } = fixture;
-    let Shop { dir, service, .. } = shop;
+    let Shop {
+        dir,
+        service,
+        database,
+        ..
+    } = shop;
     drop(service);
-    let mut store = Store::open(dir.path()).expect("open");
+    let mut store = reopen_store(dir.path(), database.as_ref());
     let report = verify_store(&mut store, None).expect("verify");
     assert!(report.is_ok(), "{:?}", report.lines());
 }

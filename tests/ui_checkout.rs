@@ -788,6 +788,7 @@ fn shanghai() -> (Shop, Session, RecordId) {
         dir,
         service: std::sync::Arc::new(service),
         clock,
+        database: None,
     };
     let manager = shop.manager();
     let detail = shop

@@ -43,6 +43,11 @@ enum OpenedStore {
 /// The one place the backup command opens the store, so it can be switched to a mode that
 /// works beside a running server.
 fn open_store(data: &Path) -> Result<OpenedStore, CliError> {
+    if let Some(location) = super::store_choice::postgres() {
+        return Ok(OpenedStore::Writable(super::store_choice::open_postgres(
+            location, data,
+        )?));
+    }
     match Store::open(data) {
         // Beside a running `frontdesk serve` or the counter screen, share the file; the
         // snapshot is still one consistent read transaction.

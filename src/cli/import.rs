@@ -56,6 +56,10 @@ fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
 }
 
 fn open_store(data: &Path) -> Result<Store, CliError> {
+    // On PostgreSQL every running site hears of the new members and updates its name index.
+    if let Some(location) = super::store_choice::postgres() {
+        return super::store_choice::open_postgres(location, data);
+    }
     match Store::open(data) {
         // A running server keeps its own name index, which would not learn the new members:
         // import from its screen instead.

@@ -10,6 +10,7 @@ mod export;
 mod import;
 mod init;
 mod merge;
+mod migrate;
 mod passwd;
 mod prompt;
 mod receipt;
@@ -19,6 +20,7 @@ mod retention;
 mod serve;
 mod staff_login;
 mod staging;
+mod store_choice;
 mod tui;
 mod verify;
 
@@ -43,6 +45,18 @@ pub struct Cli {
     /// Directory holding the store (default: $FRONTDESK_DATA, else the platform data directory).
     #[arg(long, global = true, value_name = "DIR", env = "FRONTDESK_DATA")]
     data: Option<PathBuf>,
+
+    /// Where the shop's records live: leave out for the store file in the data directory, or
+    /// a PostgreSQL server for a chain of shops (postgres://USER@HOST/DATABASE, `postgres:`
+    /// for the PG* variables, `postgres:file=PATH` for a private file holding the address).
+    #[arg(
+        long,
+        global = true,
+        value_name = "ADDRESS",
+        env = "FRONTDESK_STORE",
+        hide_env_values = true
+    )]
+    store: Option<String>,
 
     /// Colour theme for the screen: default, light, high-contrast, mono, or a file name in the
     /// config dir's themes/ (overrides each staff member's choice; NO_COLOR selects mono).
@@ -89,6 +103,9 @@ enum Command {
     /// List members past the retention period (a dry run); --apply anonymises them after
     /// confirmation (managers only).
     Retention(retention::RetentionArgs),
+    /// Move this shop's store file to an empty PostgreSQL database, for a chain of shops
+    /// (verified on both sides; the file is only read).
+    Migrate(migrate::MigrateArgs),
     /// Write one row per member for analysis, pseudonymised: no names, phones, plates or
     /// numbers (managers only).
     Export(export::ExportArgs),
@@ -159,6 +176,7 @@ impl Runtime {
 /// Runs the parsed command line; the binary turns the error into one line and an exit code.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let data = data_dir(cli.data)?;
+    store_choice::choose(cli.store)?;
     let runtime = Runtime::real();
     match cli.command {
         None => tui::run(&data, &runtime, cli.theme.as_deref()),
@@ -178,5 +196,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Erase(args)) => erase::run(&data, &runtime, args),
         Some(Command::Retention(args)) => retention::run(&data, &runtime, args),
         Some(Command::Export(args)) => export::run(&data, &runtime, args),
+        Some(Command::Migrate(args)) => migrate::run(&data, args),
     }
 }

@@ -36,7 +36,10 @@ pub fn run(data: &Path, runtime: &Runtime, args: PasswdArgs) -> Result<ExitCode,
         Some(code) => code,
         None => prompt::visible("Authenticator code: ")?,
     };
-    let store = Store::open(data)?;
+    let store = match super::store_choice::postgres() {
+        Some(location) => super::store_choice::open_postgres(location, data)?,
+        None => Store::open(data)?,
+    };
     let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
     let session = service.login(LoginRequest {
         username: args.user,

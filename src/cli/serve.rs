@@ -71,7 +71,8 @@ pub fn run(
     if !args.headless {
         tui::require_terminal("start it with --headless to serve SSH clients only")?;
     }
-    if !Store::exists_in(data) {
+    let postgres = super::store_choice::postgres();
+    if postgres.is_none() && !Store::exists_in(data) {
         return Err(CliError::new(format!(
             "there is no shop in {} yet; set one up first with `frontdesk` (the setup screen) or `frontdesk init`",
             data.display()
@@ -86,7 +87,11 @@ pub fn run(
     }
     // Shared, the file cannot be compacted: do any compaction an erasure asked for first.
     tui::compact_if_due(data);
-    let store = match Store::open_shared(data) {
+    let opened = match postgres {
+        Some(location) => Store::open_postgres(location, data),
+        None => Store::open_shared(data),
+    };
+    let store = match opened {
         Ok(store) => store,
         // This process holds the server marker, so the holder is not a server: it is the
         // counter screen (or another frontdesk command).
@@ -106,6 +111,10 @@ pub fn run(
     );
     let (mut env, keymap, theme_dir) = tui::local_env(data, runtime, theme)?;
     let hub = Hub::new();
+    {
+        let hub = hub.clone();
+        service.follow_other_processes(Arc::new(move || hub.store_changed_elsewhere()));
+    }
     let log: Option<ServerLog> = args
         .headless
         .then(|| Arc::new(|line: &str| log_line(line)) as ServerLog);

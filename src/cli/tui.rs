@@ -82,6 +82,8 @@ pub fn run(data: &Path, runtime: &Runtime, theme: Option<&str>) -> Result<ExitCo
     require_terminal("use a command such as `frontdesk verify` (see --help)")?;
     let (env, _, _) = local_env(data, runtime, theme)?;
     let mut held = None;
+    // On a shared PostgreSQL store the counter hears other sites' changes through a hub.
+    let hub = crate::transport::hub::Hub::new();
     let app = match open_shop(data)? {
         Some((store, marker)) => {
             let service = Arc::new(Service::new(
@@ -89,13 +91,17 @@ pub fn run(data: &Path, runtime: &Runtime, theme: Option<&str>) -> Result<ExitCo
                 runtime.clock.clone(),
                 runtime.entropy.clone(),
             ));
+            {
+                let hub = hub.clone();
+                service.follow_other_processes(Arc::new(move || hub.store_changed_elsewhere()));
+            }
             let timer = BackupTimer::start(service.clone(), Origin::Local);
             held = Some((marker, timer));
             App::login(env, service)
         }
         None => App::setup(env),
     };
-    let ran = crate::transport::local::run(app, None).map_err(|e| {
+    let ran = crate::transport::local::run(app, Some(&hub)).map_err(|e| {
         CliError::new(format!(
             "the terminal failed ({e}); the store is safe, start frontdesk again"
         ))
@@ -112,6 +118,15 @@ pub fn run(data: &Path, runtime: &Runtime, theme: Option<&str>) -> Result<ExitCo
 /// `frontdesk backup` can take a snapshot beside it; it first opens the file alone to do any
 /// compaction an erasure asked for.
 fn open_shop(data: &Path) -> Result<Option<(Store, CounterMarker)>, CliError> {
+    if let Some(location) = super::store_choice::postgres() {
+        // Each site's counter and sessions share the database with the other sites; the
+        // marker still keeps a second counter of this machine off the same data directory.
+        let store = super::store_choice::open_postgres(location, data)?;
+        let marker = CounterMarker::claim(data)
+            .map_err(|err| CliError::new(err.to_string()))?
+            .ok_or_else(|| in_use(data))?;
+        return Ok(Some((store, marker)));
+    }
     if !Store::exists_in(data) {
         return Ok(None);
     }
@@ -153,6 +168,9 @@ fn open_shop(data: &Path) -> Result<Option<(Store, CounterMarker)>, CliError> {
 /// pages. Best effort: if the file is busy or the disk fails, the store stays marked and the
 /// next exclusive open compacts it.
 pub fn compact_if_due(data: &Path) {
+    if super::store_choice::postgres().is_some() {
+        return;
+    }
     if let Ok(mut store) = Store::open(data) {
         let _ = store.compact_if_due();
     }
@@ -162,6 +180,9 @@ pub fn compact_if_due(data: &Path) {
 /// what to do when another process has it. (Beside the counter screen only `backup` shares
 /// the file: the counter's in-memory name index would not see another process's changes.)
 pub fn open_store_for_command(data: &Path) -> Result<Store, CliError> {
+    if let Some(location) = super::store_choice::postgres() {
+        return super::store_choice::open_postgres(location, data);
+    }
     match Store::open(data) {
         Err(StoreError::InUse(_)) if ServerMarker::running(data).is_some() => {
             Ok(Store::open_shared(data)?)

@@ -27,7 +27,11 @@ pub fn run(data: &Path, args: VerifyArgs) -> Result<ExitCode, CliError> {
                 .map_err(|err| CliError::new(err.to_string()))
         })
         .transpose()?;
-    let (report, writable) = match Store::open(data) {
+    let opened = match super::store_choice::postgres() {
+        Some(location) => Store::open_postgres(location, data),
+        None => Store::open(data),
+    };
+    let (report, writable) = match opened {
         // Beside a running `frontdesk serve` or the counter screen, share the file rather
         // than fail.
         Err(StoreError::InUse(_))

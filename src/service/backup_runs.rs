@@ -197,12 +197,7 @@ impl Service {
     fn resolve_folder(&self, schedule: &BackupSchedule) -> PathBuf {
         match &schedule.folder {
             Some(folder) => PathBuf::from(folder),
-            None => self
-                .store
-                .path()
-                .parent()
-                .unwrap_or(Path::new("."))
-                .join(DEFAULT_BACKUP_DIR),
+            None => self.store.local_dir().join(DEFAULT_BACKUP_DIR),
         }
     }
 

@@ -406,11 +406,7 @@ impl Service {
 
     /// Where the desk suggests saving exports: `exports/` beside the store file.
     pub fn exports_dir(&self) -> PathBuf {
-        self.store
-            .path()
-            .parent()
-            .unwrap_or_else(|| Path::new("."))
-            .join(EXPORTS_DIR)
+        self.store.local_dir().join(EXPORTS_DIR)
     }
 
     /// A path typed at the desk: a relative one is inside the data directory, where the
@@ -419,11 +415,7 @@ impl Service {
         if typed.is_absolute() {
             typed.to_path_buf()
         } else {
-            self.store
-                .path()
-                .parent()
-                .unwrap_or_else(|| Path::new("."))
-                .join(typed)
+            self.store.local_dir().join(typed)
         }
     }
 

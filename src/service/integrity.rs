@@ -34,6 +34,8 @@ pub enum FileCheck {
     SkippedWhileServed,
     /// Nor on a store this process may not write.
     SkippedReadOnly,
+    /// A PostgreSQL store: the server checks its own pages.
+    OnDatabase,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,7 @@ impl IntegrityReport {
                     .to_owned()
             }
             FileCheck::SkippedWhileServed => "store file: not checked while `frontdesk serve` or the counter screen has it open (records and the audit chain are checked below; close it for the full check)".to_owned(),
+            FileCheck::OnDatabase => "store: a PostgreSQL database (the server checks its own pages; records and the audit chain are checked below)".to_owned(),
             FileCheck::SkippedReadOnly => "store file: not checked, because the store is read-only here and redb's check repairs as it reads (records and the audit chain are checked below; make the store writable for the full check)".to_owned(),
         }];
         lines.push(match &self.records {
@@ -94,7 +97,9 @@ pub fn verify_store(
     store: &mut Store,
     checkpoint: Option<&Checkpoint>,
 ) -> Result<IntegrityReport, StoreError> {
-    let file = if store.sharing() == Sharing::BesideServer {
+    let file = if store.is_postgres() {
+        FileCheck::OnDatabase
+    } else if store.sharing() == Sharing::BesideServer {
         FileCheck::SkippedWhileServed
     } else if store.check_integrity()? {
         FileCheck::Ok

@@ -23,7 +23,7 @@ use crate::domain::vehicle::VehicleKind;
 use crate::ids::RecordId;
 use crate::store::records::{MemberRecord, VehicleRecord};
 use crate::store::schema::{META, META_PLATE_TAILS, VEHICLES};
-use crate::store::{ReadAccess, Store, StoreError, StoreWriter, decode_record};
+use crate::store::{ReadAccess, Store, StoreWriter, decode_record};
 use crate::vault::{
     BlindIndexKind, FieldContext, MemberKey, Sealed, UnlockedVault, open_field_string, seal_field,
 };
@@ -1113,21 +1113,7 @@ pub(super) fn backfill_plate_tails(
     let mut done = 0u64;
     loop {
         let mut writer = store.write()?;
-        let rows: Vec<(u128, Vec<u8>)> = {
-            let table = writer
-                .raw_transaction()
-                .open_table(VEHICLES)
-                .map_err(StoreError::from)?;
-            let mut rows = Vec::with_capacity(BACKFILL_BATCH);
-            for row in redb::ReadableTable::range(&table, from..).map_err(StoreError::from)? {
-                let (id, bytes) = row.map_err(StoreError::from)?;
-                rows.push((id.value(), bytes.value().to_vec()));
-                if rows.len() == BACKFILL_BATCH {
-                    break;
-                }
-            }
-            rows
-        };
+        let rows = writer.id_page(VEHICLES, from, BACKFILL_BATCH)?;
         for (_, bytes) in &rows {
             let vehicle: VehicleRecord = decode_record("vehicle", bytes)?;
             let Some(member) = writer.member(vehicle.member_id)? else {

@@ -56,7 +56,7 @@ use crate::domain::access::{Operation, Role, Rule};
 use crate::entropy::Entropy;
 use crate::ids::RecordId;
 use crate::store::records::ShopSettings;
-use crate::store::{ReadAccess, Store, StoreWriter};
+use crate::store::{ChangeNotice, ReadAccess, Store, StoreWriter};
 use crate::vault::UnlockedVault;
 
 pub use crate::domain::reports::{
@@ -225,6 +225,31 @@ impl Service {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Follows what other processes commit to a shared (PostgreSQL) store: the name index
+    /// re-reads the members they changed, then `news` runs so every session here reloads
+    /// its screen. A store file has no other writers, so `news` never runs for it.
+    pub fn follow_other_processes(self: &Arc<Self>, news: Arc<dyn Fn() + Send + Sync>) {
+        let service = Arc::downgrade(self);
+        self.store
+            .watch_other_processes(Arc::new(move |notice: ChangeNotice| {
+                let Some(service) = service.upgrade() else {
+                    return;
+                };
+                if let Some(vault) = service.vault_if_unlocked() {
+                    let members = match &notice {
+                        ChangeNotice::Members(members) => Some(members.as_slice()),
+                        ChangeNotice::Everything => None,
+                    };
+                    // A failed re-read leaves the index as it was; the next change or unlock
+                    // brings it up to date.
+                    let _ = service
+                        .names
+                        .follow_changes(&service.store, &vault, members);
+                }
+                news();
+            }));
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -307,6 +307,53 @@ impl NameSearch {
         self.built.notify_all();
     }
 
+    /// Brings the index up to date with changes another process (another site on a shared
+    /// PostgreSQL store) committed: `Some(members)` re-reads those members, `None` every one.
+    pub fn follow_changes(
+        &self,
+        store: &Store,
+        vault: &UnlockedVault,
+        members: Option<&[RecordId]>,
+    ) -> Result<(), StoreError> {
+        let Some(members) = members else {
+            let rebuilt = read_all_names(store, vault)?;
+            let mut inner = self.lock();
+            if inner.ready {
+                inner.index = rebuilt.index;
+                inner.unindexed = rebuilt.unindexed;
+            }
+            return Ok(());
+        };
+        let reader = store.read()?;
+        for &member in members {
+            let tokens = match reader.member(member)? {
+                Some(record) => open_name(vault, member, &record.wrapped_key, &record.name)
+                    .map(|(_, tokens)| Some(tokens))
+                    .unwrap_or(None),
+                None => None,
+            };
+            let mut inner = self.lock();
+            if inner.building && !inner.ready {
+                inner.pending.push((member, tokens.clone()));
+            }
+            match tokens {
+                Some(tokens) if tokens.iter().any(|t| !t.is_empty()) => {
+                    inner.unindexed.remove(&member);
+                    inner.apply(member, Some(tokens));
+                }
+                Some(_) => {
+                    inner.apply(member, None);
+                    inner.unindexed.insert(member);
+                }
+                None => {
+                    inner.unindexed.remove(&member);
+                    inner.apply(member, None);
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn finish_build(&self, loaded: Loaded) {
         let mut inner = self.lock();
         inner.index = loaded.index;

@@ -402,13 +402,9 @@ impl Service {
             .collect())
     }
 
-    /// Where receipts are saved when the shop has no print command: beside the store file.
+    /// Where receipts are saved when the shop has no print command: in the data directory.
     pub fn receipts_dir(&self) -> PathBuf {
-        let store_file = self.store.path();
-        store_file
-            .parent()
-            .unwrap_or_else(|| Path::new("."))
-            .join(RECEIPTS_DIR)
+        self.store.local_dir().join(RECEIPTS_DIR)
     }
 
     /// Renders receipt `number` again from what was stored, marked as a reprint.

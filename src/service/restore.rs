@@ -255,7 +255,7 @@ fn rebuild_and_verify<R: Read>(
             // Only the last commit below needs to reach the disk; a crash before it leaves a
             // working directory that the next restore discards.
             writer
-                .raw_transaction()
+                .raw_transaction()?
                 .set_durability(Durability::None)
                 .map_err(|err| StoreError::Io(err.to_string()))?;
             writer.load_table_rows(name, kind, rows)?;

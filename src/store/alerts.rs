@@ -4,14 +4,15 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use redb::ReadableTable;
+use redb::{ReadableTable, TableHandle};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use super::codec::{decode, encode};
+use super::postgres::tables as pgt;
 use super::records::ScheduleSettings;
 use super::schema::{ALERT_STATE, ALERTS, META_ALERT_COUNTS, META_ALERT_RULES, META_SCHEDULE};
-use super::transactions::{ReadAccess, StoreReader, StoreWriter};
+use super::transactions::{Engine, ReadAccess, StoreReader, StoreWriter};
 use crate::audit::{Actor, AuditAction, AuditEntry, Origin, Outcome};
 use crate::domain::alerts::{
     AlertRule, AlertSignal, AlertThresholds, MAX_LINKED_ENTRIES, ShiftTally, SlidingWindow,
@@ -92,24 +93,42 @@ macro_rules! impl_alert_reads {
             }
 
             fn alert(&self, number: u64) -> Result<Option<AlertRecord>, StoreError> {
-                let table = self.tx.open_table(ALERTS)?;
-                let bytes = table.get(number)?.map(|value| value.value().to_vec());
+                let bytes = match self.engine() {
+                    Engine::Redb(tx) => {
+                        let table = tx.open_table(ALERTS)?;
+                        table.get(number)?.map(|value| value.value().to_vec())
+                    }
+                    Engine::Postgres(pg) => pg.get(ALERTS.name(), &pgt::u64_key(number))?,
+                };
                 bytes.map(|bytes| decode("alert", &bytes)).transpose()
             }
 
             fn alerts(&self, all: bool, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
-                let table = self.tx.open_table(ALERTS)?;
                 let mut found = Vec::new();
                 // Newest first; acknowledged ones are passed over when only open ones are
                 // asked for (a shop acknowledges a handful a week).
-                for item in table.iter()?.rev() {
+                let mut keep = |value: &[u8]| -> Result<bool, StoreError> {
                     if found.len() >= limit {
-                        break;
+                        return Ok(false);
                     }
-                    let (_, value) = item?;
-                    let record: AlertRecord = decode("alert", value.value())?;
+                    let record: AlertRecord = decode("alert", value)?;
                     if all || record.acknowledged.is_none() {
                         found.push(record);
+                    }
+                    Ok(found.len() < limit)
+                };
+                match self.engine() {
+                    Engine::Redb(tx) => {
+                        let table = tx.open_table(ALERTS)?;
+                        for item in table.iter()?.rev() {
+                            let (_, value) = item?;
+                            if !keep(value.value())? {
+                                break;
+                            }
+                        }
+                    }
+                    Engine::Postgres(pg) => {
+                        pg.scan(ALERTS.name(), None, None, true, &mut |_, value| keep(value))?
                     }
                 }
                 Ok(found)
@@ -185,10 +204,7 @@ impl StoreWriter {
 
     fn put_alert(&mut self, record: &AlertRecord) -> Result<(), StoreError> {
         let bytes = encode(record)?;
-        self.tx
-            .open_table(ALERTS)?
-            .insert(record.number, bytes.as_slice())?;
-        Ok(())
+        self.put_by_number(ALERTS, record.number, &bytes)
     }
 
     fn alert_state<T: for<'de> Deserialize<'de> + Default>(
@@ -204,15 +220,11 @@ impl StoreWriter {
 
     fn put_alert_state<T: Serialize>(&mut self, key: &str, state: &T) -> Result<(), StoreError> {
         let bytes = encode(state)?;
-        self.tx
-            .open_table(ALERT_STATE)?
-            .insert(key, bytes.as_slice())?;
-        Ok(())
+        self.put_named(ALERT_STATE, key, &bytes)
     }
 
     fn drop_alert_state(&mut self, key: &str) -> Result<(), StoreError> {
-        self.tx.open_table(ALERT_STATE)?.remove(key)?;
-        Ok(())
+        self.remove_named(ALERT_STATE, key)
     }
 
     /// Runs the rules over one newly sealed entry, with what the service noted for it.

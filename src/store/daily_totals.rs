@@ -272,3 +272,44 @@ pub fn rebuild(tx: &WriteTransaction) -> Result<u64, StoreError> {
     }
     Ok(written)
 }
+
+/// [`rebuild`] through the store's own reads and writes, so it runs on either engine
+/// (a PostgreSQL store has no redb transaction to hand).
+pub fn rebuild_through(writer: &mut StoreWriter) -> Result<u64, StoreError> {
+    let tz = writer
+        .settings()?
+        .and_then(|settings| settings.timezone.parse::<Tz>().ok())
+        .unwrap_or(Tz::UTC);
+    let mut fold = DayFold::default();
+    let mut visits = Vec::new();
+    writer.scan_by_id(VISITS, &mut |_, bytes| {
+        visits.push(decode::<VisitRecord>("visit", bytes)?);
+        Ok(())
+    })?;
+    for visit in &visits {
+        let context = context_in(&*writer, visit)?;
+        fold.visit(tz, visit, &context);
+        for refund in &visit.refunds {
+            fold.refund(tz, refund);
+        }
+    }
+    writer.scan_by_id(SALES, &mut |_, bytes| {
+        let sale: SaleRecord = decode("sale", bytes)?;
+        fold.sale(tz, &sale);
+        Ok(())
+    })?;
+    let mut stale = Vec::new();
+    writer
+        .daily_totals_between(0, u32::MAX)?
+        .into_iter()
+        .for_each(|(day, _)| stale.push(day));
+    for day in stale {
+        writer.delete_daily_totals(day)?;
+    }
+    let mut written = 0;
+    for (key, row) in fold.days {
+        writer.put_daily_totals(key, &encode(&row)?)?;
+        written += 1;
+    }
+    Ok(written)
+}

@@ -46,6 +46,21 @@ pub enum StoreError {
         "the disk holding the store reported an error ({0}): nothing of this change was saved; check the disk and try again"
     )]
     StorageFailed(String),
+    /// The PostgreSQL server refused or failed a step; the sentence says which and what to do.
+    #[error("{0}")]
+    Postgres(String),
+    /// Another process changed what this write read before it could commit; nothing was
+    /// saved, and the same change can simply be made again.
+    #[error(
+        "another site changed the same records at the same moment: nothing was saved; try again"
+    )]
+    WriteConflict,
+    /// A PostgreSQL database that already holds a store (or other tables) was given to a
+    /// command that needs an empty one.
+    #[error(
+        "the PostgreSQL database {0} is not empty; give `frontdesk migrate` or `init` a new, empty database"
+    )]
+    DatabaseNotEmpty(String),
 }
 
 impl From<redb::Error> for StoreError {

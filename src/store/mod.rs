@@ -8,6 +8,7 @@ mod error;
 mod file;
 mod legacy;
 mod name_snapshot;
+pub mod postgres;
 mod read_only;
 pub mod records;
 pub mod schema;
@@ -24,11 +25,13 @@ use std::sync::{Arc, PoisonError, RwLock, TryLockError};
 use redb::{ConcurrencyMode, Database, DatabaseError, ReadableDatabase, StorageBackend};
 
 use file::{FileAccess, FileHealth};
+use postgres::{ChangeHandler, ConnectSettings, PgStore};
 
 pub use codec::decode as decode_record;
 pub use codec::encode as encode_record;
 pub use error::StoreError;
 pub use name_snapshot::NameSnapshotHeader;
+pub use postgres::{ChangeNotice, names_postgres};
 pub use read_only::ReadOnlyStore;
 pub use snapshot::{RawRow, SnapshotEvent, TableKind, known_tables};
 pub use transactions::{
@@ -48,7 +51,8 @@ const CACHE_BYTES: usize = 64 * 1024 * 1024;
 /// transactions, before it reports the failure and leaves the reopen to the next operation.
 const REOPEN_ATTEMPTS: usize = 16;
 
-pub struct Store {
+/// The redb file engine: one shop's store in one file.
+pub struct FileStore {
     live: RwLock<Live>,
     path: PathBuf,
     sharing: Sharing,
@@ -91,13 +95,13 @@ pub enum Sharing {
     BesideServer,
 }
 
-impl std::fmt::Debug for Store {
+impl std::fmt::Debug for FileStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("path", &self.path).finish()
     }
 }
 
-impl Store {
+impl FileStore {
     pub fn file_in(dir: &Path) -> PathBuf {
         dir.join(STORE_FILE_NAME)
     }
@@ -109,7 +113,7 @@ impl Store {
 
     /// Creates a new, empty store in `dir` (creating the directory, private to this user, if
     /// needed). Refuses to touch a directory that already holds a store.
-    pub fn create(dir: &Path) -> Result<Store, StoreError> {
+    pub fn create(dir: &Path) -> Result<FileStore, StoreError> {
         Self::create_with(dir, FileAccess::Plain)
     }
 
@@ -122,11 +126,11 @@ impl Store {
         + Send
         + Sync
         + 'static,
-    ) -> Result<Store, StoreError> {
+    ) -> Result<FileStore, StoreError> {
         Self::create_with(dir, FileAccess::Custom(Box::new(backends)))
     }
 
-    fn create_with(dir: &Path, access: FileAccess) -> Result<Store, StoreError> {
+    fn create_with(dir: &Path, access: FileAccess) -> Result<FileStore, StoreError> {
         ensure_private_dir(dir)?;
         let path = Self::file_in(dir);
         if path.exists() {
@@ -139,7 +143,7 @@ impl Store {
             .map_err(|err| open_error(dir, &path, err.into()))?;
         restrict_to_owner(&path)?;
         let live = open_database(&access, dir, &path, Sharing::Exclusive, Emptiness::Allowed)?;
-        let store = Store {
+        let store = FileStore {
             live: RwLock::new(live),
             path,
             sharing: Sharing::Exclusive,
@@ -152,13 +156,13 @@ impl Store {
     }
 
     /// Opens the existing store in `dir` for this process alone, running forward migrations.
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+    pub fn open(dir: &Path) -> Result<FileStore, StoreError> {
         Self::open_with(dir, Sharing::Exclusive)
     }
 
     /// Opens the existing store in `dir` so that `frontdesk serve` and the commands that run
     /// beside it can share it; a process holding it [`Sharing::Exclusive`] keeps them out.
-    pub fn open_shared(dir: &Path) -> Result<Store, StoreError> {
+    pub fn open_shared(dir: &Path) -> Result<FileStore, StoreError> {
         Self::open_with(dir, Sharing::BesideServer)
     }
 
@@ -172,15 +176,15 @@ impl Store {
         + Send
         + Sync
         + 'static,
-    ) -> Result<Store, StoreError> {
+    ) -> Result<FileStore, StoreError> {
         Self::open_on(dir, sharing, FileAccess::Custom(Box::new(backends)))
     }
 
-    fn open_with(dir: &Path, sharing: Sharing) -> Result<Store, StoreError> {
+    fn open_with(dir: &Path, sharing: Sharing) -> Result<FileStore, StoreError> {
         Self::open_on(dir, sharing, FileAccess::Plain)
     }
 
-    fn open_on(dir: &Path, sharing: Sharing, access: FileAccess) -> Result<Store, StoreError> {
+    fn open_on(dir: &Path, sharing: Sharing, access: FileAccess) -> Result<FileStore, StoreError> {
         if !dir.is_dir() {
             return Err(StoreError::DataDirMissing(dir.to_path_buf()));
         }
@@ -189,7 +193,7 @@ impl Store {
             return Err(StoreError::NotInitialised(dir.to_path_buf()));
         }
         let live = open_database(&access, dir, &path, sharing, Emptiness::Refused)?;
-        let store = Store {
+        let store = FileStore {
             live: RwLock::new(live),
             path,
             sharing,
@@ -320,6 +324,213 @@ impl Store {
             Err(_) => Ok(false),
         }
     }
+}
+
+/// The shop's store on one of two engines: the redb file in the data directory (one shop,
+/// the default) or a PostgreSQL database (a chain of shops, `--store postgres://…`). The
+/// service sees the same tables, transactions and bytes on both.
+pub struct Store {
+    engine: StoreEngine,
+}
+
+enum StoreEngine {
+    File(FileStore),
+    /// The database, and this machine's data directory (exports, receipts, backups).
+    Postgres(PgStore, PathBuf),
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.engine {
+            StoreEngine::File(file) => file.fmt(f),
+            StoreEngine::Postgres(pg, _) => pg.fmt(f),
+        }
+    }
+}
+
+impl Store {
+    pub fn file_in(dir: &Path) -> PathBuf {
+        FileStore::file_in(dir)
+    }
+
+    /// Whether `dir` already holds a store file.
+    pub fn exists_in(dir: &Path) -> bool {
+        FileStore::exists_in(dir)
+    }
+
+    /// Creates a new, empty store in `dir` (creating the directory, private to this user, if
+    /// needed). Refuses to touch a directory that already holds a store.
+    pub fn create(dir: &Path) -> Result<Store, StoreError> {
+        FileStore::create(dir).map(Store::on_file)
+    }
+
+    /// [`Store::create`] on a backend the caller makes (a new one for each reopen), for tests
+    /// that make the disk fail; see [`testing::DiskSwitch`].
+    #[doc(hidden)]
+    pub fn create_with_backend(
+        dir: &Path,
+        backends: impl Fn(&Path) -> Result<Box<dyn StorageBackend>, DatabaseError>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Result<Store, StoreError> {
+        FileStore::create_with_backend(dir, backends).map(Store::on_file)
+    }
+
+    /// Opens the existing store in `dir` for this process alone, running forward migrations.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        FileStore::open(dir).map(Store::on_file)
+    }
+
+    /// Opens the existing store in `dir` so that `frontdesk serve` and the commands that run
+    /// beside it can share it; a process holding it [`Sharing::Exclusive`] keeps them out.
+    pub fn open_shared(dir: &Path) -> Result<Store, StoreError> {
+        FileStore::open_shared(dir).map(Store::on_file)
+    }
+
+    /// [`Store::open`] or [`Store::open_shared`] on a backend the caller makes (a new one for
+    /// each reopen), for tests that make the disk fail; see [`testing::DiskSwitch`].
+    #[doc(hidden)]
+    pub fn open_with_backend(
+        dir: &Path,
+        sharing: Sharing,
+        backends: impl Fn(&Path) -> Result<Box<dyn StorageBackend>, DatabaseError>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Result<Store, StoreError> {
+        FileStore::open_with_backend(dir, sharing, backends).map(Store::on_file)
+    }
+
+    /// Creates a store in an empty PostgreSQL database (`location` as `--store` takes it);
+    /// `local_dir` is this machine's data directory, for exports, receipts and backups.
+    pub fn create_postgres(location: &str, local_dir: &Path) -> Result<Store, StoreError> {
+        let settings = ConnectSettings::parse(location)?;
+        Ok(Store {
+            engine: StoreEngine::Postgres(PgStore::create(settings)?, local_dir.to_path_buf()),
+        })
+    }
+
+    /// Opens the store in a PostgreSQL database. Many processes (one `serve` per site) may
+    /// hold it at once; their writes are serialised by the database.
+    pub fn open_postgres(location: &str, local_dir: &Path) -> Result<Store, StoreError> {
+        let settings = ConnectSettings::parse(location)?;
+        Ok(Store {
+            engine: StoreEngine::Postgres(PgStore::open(settings)?, local_dir.to_path_buf()),
+        })
+    }
+
+    /// This machine's data directory: the one holding the store file, or the one given with
+    /// a PostgreSQL store. Exports, receipts and backups are written under it.
+    pub fn local_dir(&self) -> &Path {
+        match &self.engine {
+            StoreEngine::File(file) => file.path().parent().unwrap_or_else(|| Path::new(".")),
+            StoreEngine::Postgres(_, dir) => dir,
+        }
+    }
+
+    /// Copies every table of this store, exactly as a backup carries them, into an empty
+    /// PostgreSQL database in one transaction, and checks each table's row count there before
+    /// committing. Returns each table's name and rows. On any failure the database is left
+    /// as it was (empty); this store is only read.
+    pub fn copy_into_postgres(&self, location: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        copy_into_postgres(&self.read()?, location)
+    }
+
+    /// Removes a frontdesk store's tables from a PostgreSQL database, leaving it empty.
+    pub fn remove_postgres_store(location: &str) -> Result<(), StoreError> {
+        PgStore::remove_store(ConnectSettings::parse(location)?)
+    }
+
+    fn on_file(file: FileStore) -> Store {
+        Store {
+            engine: StoreEngine::File(file),
+        }
+    }
+
+    /// Whether the store is on a PostgreSQL server.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.engine, StoreEngine::Postgres(..))
+    }
+
+    /// The store file, or for PostgreSQL a description of the database (for messages).
+    pub fn path(&self) -> &Path {
+        match &self.engine {
+            StoreEngine::File(file) => file.path(),
+            StoreEngine::Postgres(pg, _) => Path::new(pg.describe()),
+        }
+    }
+
+    /// How the store is shared. A PostgreSQL store is always shared with other processes.
+    pub fn sharing(&self) -> Sharing {
+        match &self.engine {
+            StoreEngine::File(file) => file.sharing(),
+            StoreEngine::Postgres(..) => Sharing::BesideServer,
+        }
+    }
+
+    pub fn read(&self) -> Result<StoreReader, StoreError> {
+        match &self.engine {
+            StoreEngine::File(file) => file.read(),
+            StoreEngine::Postgres(pg, _) => Ok(StoreReader::on_postgres(pg.begin_read()?)),
+        }
+    }
+
+    /// A write transaction. Nothing is visible to others until [`StoreWriter::commit`].
+    /// On PostgreSQL it waits for writers at other sites, as redb's waits for other
+    /// sessions.
+    pub fn write(&self) -> Result<StoreWriter, StoreError> {
+        match &self.engine {
+            StoreEngine::File(file) => file.write(),
+            StoreEngine::Postgres(pg, _) => Ok(StoreWriter::on_postgres(pg.begin_write()?)),
+        }
+    }
+
+    /// Rewrites the file without free pages, so deleted ciphertext is not left behind.
+    /// PostgreSQL reclaims deleted rows with its own vacuum.
+    pub fn compact(&mut self) -> Result<(), StoreError> {
+        match &mut self.engine {
+            StoreEngine::File(file) => file.compact(),
+            StoreEngine::Postgres(..) => Ok(()),
+        }
+    }
+
+    /// Compacts the file if an erasure asked for it since the last compaction; `Ok(true)`
+    /// when it did. Needs the file to itself: a store shared beside the server leaves it to
+    /// the next exclusive holder.
+    pub fn compact_if_due(&mut self) -> Result<bool, StoreError> {
+        match &mut self.engine {
+            StoreEngine::File(file) => file.compact_if_due(),
+            StoreEngine::Postgres(..) => Ok(false),
+        }
+    }
+
+    /// redb's own structural check of the file; PostgreSQL checks its own pages, so there is
+    /// nothing to add there.
+    pub fn check_integrity(&mut self) -> Result<bool, StoreError> {
+        match &mut self.engine {
+            StoreEngine::File(file) => file.check_integrity(),
+            StoreEngine::Postgres(..) => Ok(true),
+        }
+    }
+
+    /// Calls `handler` with each change another process commits to a PostgreSQL store; a
+    /// store file has no other writers to hear from, so nothing is ever called.
+    pub fn watch_other_processes(&self, handler: ChangeHandler) {
+        if let StoreEngine::Postgres(pg, _) = &self.engine {
+            pg.watch_other_processes(handler);
+        }
+    }
+}
+
+/// [`Store::copy_into_postgres`] from any consistent read, such as a store file opened
+/// read-only so that a migration leaves it byte for byte as it was.
+pub fn copy_into_postgres(
+    reader: &StoreReader,
+    location: &str,
+) -> Result<Vec<(String, u64)>, StoreError> {
+    let settings = ConnectSettings::parse(location)?;
+    PgStore::create_filled(settings, |pg| snapshot::copy_tables(reader, pg))
 }
 
 fn builder(sharing: Sharing) -> redb::Builder {

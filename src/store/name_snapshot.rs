@@ -2,11 +2,12 @@
 //! since it was saved. This module stores bytes only; sealing is the vault's, and deciding
 //! when to save or rebuild is the service's.
 
-use redb::{ReadableTable, ReadableTableMetadata};
+use redb::{ReadableTable, ReadableTableMetadata, TableHandle};
 
 use super::StoreError;
+use super::postgres::tables as pgt;
 use super::schema::{NAME_INDEX_DIRTY, NAME_INDEX_SNAPSHOT};
-use super::transactions::{StoreReader, StoreWriter};
+use super::transactions::{Engine, StoreReader, StoreWriter, WriteTx};
 use crate::ids::RecordId;
 
 const HEADER_ROW: u32 = 0;
@@ -56,9 +57,20 @@ macro_rules! impl_name_snapshot_reads {
             /// The saved snapshot's header; `None` when nothing tracks name changes (an older
             /// store, a restored one, or one whose header this version cannot read).
             pub fn name_snapshot_header(&self) -> Result<Option<NameSnapshotHeader>, StoreError> {
-                let table = self.tx.open_table(NAME_INDEX_SNAPSHOT)?;
-                let header = table.get(HEADER_ROW)?;
-                Ok(header.and_then(|bytes| NameSnapshotHeader::from_bytes(bytes.value())))
+                Ok(self
+                    .name_snapshot_row(HEADER_ROW)?
+                    .and_then(|bytes| NameSnapshotHeader::from_bytes(&bytes)))
+            }
+
+            fn name_snapshot_row(&self, row: u32) -> Result<Option<Vec<u8>>, StoreError> {
+                match self.engine() {
+                    Engine::Redb(tx) => {
+                        let table = tx.open_table(NAME_INDEX_SNAPSHOT)?;
+                        let found = table.get(row)?;
+                        Ok(found.map(|bytes| bytes.value().to_vec()))
+                    }
+                    Engine::Postgres(pg) => pg.get(NAME_INDEX_SNAPSHOT.name(), &pgt::u32_key(row)),
+                }
             }
 
             /// Sealed chunk `n` (1-based) of the saved snapshot.
@@ -66,18 +78,27 @@ macro_rules! impl_name_snapshot_reads {
                 if n == HEADER_ROW {
                     return Ok(None);
                 }
-                let table = self.tx.open_table(NAME_INDEX_SNAPSHOT)?;
-                let chunk = table.get(n)?;
-                Ok(chunk.map(|bytes| bytes.value().to_vec()))
+                self.name_snapshot_row(n)
             }
 
             /// Members changed since the snapshot was saved, in id order.
             pub fn names_changed_since_snapshot(&self) -> Result<Vec<RecordId>, StoreError> {
-                let table = self.tx.open_table(NAME_INDEX_DIRTY)?;
-                let mut ids = Vec::with_capacity(usize::try_from(table.len()?).unwrap_or(0));
-                for item in table.iter()? {
-                    let (id, _) = item?;
-                    ids.push(RecordId::from_u128(id.value()));
+                let mut ids = Vec::new();
+                match self.engine() {
+                    Engine::Redb(tx) => {
+                        let table = tx.open_table(NAME_INDEX_DIRTY)?;
+                        ids.reserve(usize::try_from(table.len()?).unwrap_or(0));
+                        for item in table.iter()? {
+                            let (id, _) = item?;
+                            ids.push(RecordId::from_u128(id.value()));
+                        }
+                    }
+                    Engine::Postgres(pg) => {
+                        pg.scan(NAME_INDEX_DIRTY.name(), None, None, false, &mut |k, _| {
+                            ids.push(RecordId::from_u128(pgt::read_u128(k)?));
+                            Ok(true)
+                        })?
+                    }
                 }
                 Ok(ids)
             }
@@ -96,15 +117,24 @@ impl StoreWriter {
         &mut self,
         members: impl IntoIterator<Item = u128>,
     ) -> Result<(), StoreError> {
-        let tracking = self
-            .tx
-            .open_table(NAME_INDEX_SNAPSHOT)?
-            .get(HEADER_ROW)?
-            .is_some();
-        if tracking {
-            let mut dirty = self.tx.open_table(NAME_INDEX_DIRTY)?;
-            for member in members {
-                dirty.insert(member, ())?;
+        let tracking = self.name_snapshot_row(HEADER_ROW)?.is_some();
+        match &self.tx {
+            WriteTx::Redb(tx) => {
+                if tracking {
+                    let mut dirty = tx.open_table(NAME_INDEX_DIRTY)?;
+                    for member in members {
+                        dirty.insert(member, ())?;
+                    }
+                }
+            }
+            WriteTx::Postgres(pg) => {
+                let members: Vec<u128> = members.into_iter().collect();
+                if tracking {
+                    for member in &members {
+                        pg.insert(NAME_INDEX_DIRTY.name(), &pgt::u128_key(*member), &[])?;
+                    }
+                }
+                pg.note_members_changed(members);
             }
         }
         Ok(())
@@ -114,29 +144,17 @@ impl StoreWriter {
     /// records every member change, so a build that reads the members after it can be saved
     /// without missing one written meanwhile.
     pub fn track_names_for_new_snapshot(&mut self) -> Result<(), StoreError> {
-        let mut table = self.tx.open_table(NAME_INDEX_SNAPSHOT)?;
-        table.retain(|_, _| false)?;
-        table.insert(
-            HEADER_ROW,
-            NameSnapshotHeader::TRACKING_ONLY.to_bytes().as_slice(),
-        )?;
-        self.tx.open_table(NAME_INDEX_DIRTY)?.retain(|_, _| false)?;
-        Ok(())
+        self.replace_snapshot_rows(NameSnapshotHeader::TRACKING_ONLY.to_bytes().as_slice(), &[])?;
+        self.replace_dirty(&[])
     }
 
     /// Deletes the saved snapshot (an erasure: the member's name must not outlive them in
     /// it) while still recording changes, so the next save needs no full rebuild.
     pub fn drop_name_snapshot(&mut self) -> Result<(), StoreError> {
-        let mut table = self.tx.open_table(NAME_INDEX_SNAPSHOT)?;
-        if table.get(HEADER_ROW)?.is_none() {
+        if self.name_snapshot_row(HEADER_ROW)?.is_none() {
             return Ok(());
         }
-        table.retain(|_, _| false)?;
-        table.insert(
-            HEADER_ROW,
-            NameSnapshotHeader::TRACKING_ONLY.to_bytes().as_slice(),
-        )?;
-        Ok(())
+        self.replace_snapshot_rows(NameSnapshotHeader::TRACKING_ONLY.to_bytes().as_slice(), &[])
     }
 
     /// Replaces the snapshot with `chunks` (already sealed) and the change list with
@@ -150,20 +168,63 @@ impl StoreWriter {
         let count = u32::try_from(chunks.len()).map_err(|_| {
             StoreError::Corrupt("the name index snapshot has too many chunks".to_owned())
         })?;
-        let mut table = self.tx.open_table(NAME_INDEX_SNAPSHOT)?;
-        table.retain(|_, _| false)?;
         let header = NameSnapshotHeader {
             chunks: count,
             plaintext_len,
         };
-        table.insert(HEADER_ROW, header.to_bytes().as_slice())?;
-        for (n, chunk) in (1u32..).zip(chunks) {
-            table.insert(n, chunk.as_slice())?;
+        self.replace_snapshot_rows(header.to_bytes().as_slice(), chunks)?;
+        self.replace_dirty(still_changed)
+    }
+
+    /// The snapshot table emptied, then `header` as row 0 and `chunks` as rows 1...
+    fn replace_snapshot_rows(
+        &mut self,
+        header: &[u8],
+        chunks: &[Vec<u8>],
+    ) -> Result<(), StoreError> {
+        match &self.tx {
+            WriteTx::Redb(tx) => {
+                let mut table = tx.open_table(NAME_INDEX_SNAPSHOT)?;
+                table.retain(|_, _| false)?;
+                table.insert(HEADER_ROW, header)?;
+                for (n, chunk) in (1u32..).zip(chunks) {
+                    table.insert(n, chunk.as_slice())?;
+                }
+            }
+            WriteTx::Postgres(pg) => {
+                pg.clear(NAME_INDEX_SNAPSHOT.name())?;
+                pg.insert(
+                    NAME_INDEX_SNAPSHOT.name(),
+                    &pgt::u32_key(HEADER_ROW),
+                    header,
+                )?;
+                for (n, chunk) in (1u32..).zip(chunks) {
+                    pg.insert(NAME_INDEX_SNAPSHOT.name(), &pgt::u32_key(n), chunk)?;
+                }
+            }
         }
-        let mut dirty = self.tx.open_table(NAME_INDEX_DIRTY)?;
-        dirty.retain(|_, _| false)?;
-        for member in still_changed {
-            dirty.insert(member.as_u128(), ())?;
+        Ok(())
+    }
+
+    fn replace_dirty(&mut self, members: &[RecordId]) -> Result<(), StoreError> {
+        match &self.tx {
+            WriteTx::Redb(tx) => {
+                let mut dirty = tx.open_table(NAME_INDEX_DIRTY)?;
+                dirty.retain(|_, _| false)?;
+                for member in members {
+                    dirty.insert(member.as_u128(), ())?;
+                }
+            }
+            WriteTx::Postgres(pg) => {
+                pg.clear(NAME_INDEX_DIRTY.name())?;
+                for member in members {
+                    pg.insert(
+                        NAME_INDEX_DIRTY.name(),
+                        &pgt::u128_key(member.as_u128()),
+                        &[],
+                    )?;
+                }
+            }
         }
         Ok(())
     }

@@ -8,8 +8,10 @@ use redb::{
 };
 
 use super::StoreError;
+use super::postgres::PgTransaction;
+use super::postgres::tables as pgt;
 use super::schema::*;
-use super::transactions::{StoreReader, StoreWriter};
+use super::transactions::{ReadTx, StoreReader, StoreWriter, WriteTx};
 
 /// One row's key and value bytes, exactly as redb stores them.
 pub type RawRow = (Vec<u8>, Vec<u8>);
@@ -212,6 +214,129 @@ fn not_backed_up(name: &str) -> bool {
     name == NAME_INDEX_SNAPSHOT.name() || name == NAME_INDEX_DIRTY.name()
 }
 
+/// The same events as a redb export, in the same table and row order, with redb's bytes:
+/// a backup made from PostgreSQL is the backup the redb file would give.
+fn export_from_postgres<E: From<StoreError>>(
+    pg: &PgTransaction,
+    sink: &mut dyn FnMut(SnapshotEvent<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    for (name, kind) in known_tables() {
+        let (_, shape) = pgt::shape_of(name)
+            .ok_or_else(|| StoreError::Corrupt(format!("no PostgreSQL layout for `{name}`")))?;
+        sink(SnapshotEvent::TableStart { name, kind })?;
+        let mut rows = 0u64;
+        // The sink's error type is the caller's; keep it aside while the scan runs.
+        let mut failed: Option<E> = None;
+        let mut emit = |key: &[u8], value: &[u8]| -> Result<bool, StoreError> {
+            let key = pgt::key_to_redb(shape, key)?;
+            let value = match kind {
+                TableKind::Plain => value.to_vec(),
+                TableKind::Multimap => pgt::multimap_value_to_redb(value)?,
+            };
+            match sink(SnapshotEvent::Row {
+                key: &key,
+                value: &value,
+            }) {
+                Ok(()) => {
+                    rows += 1;
+                    Ok(true)
+                }
+                Err(err) => {
+                    failed = Some(err);
+                    Ok(false)
+                }
+            }
+        };
+        match kind {
+            TableKind::Plain => pg.scan(name, None, None, false, &mut emit)?,
+            TableKind::Multimap => pg.multi_scan(name, &mut emit)?,
+        }
+        if let Some(err) = failed {
+            return Err(err);
+        }
+        sink(SnapshotEvent::TableEnd { rows })?;
+    }
+    Ok(())
+}
+
+fn load_into_postgres(
+    pg: &PgTransaction,
+    name: &str,
+    kind: TableKind,
+    rows: &[RawRow],
+) -> Result<(), StoreError> {
+    let Some((known_kind, shape)) = pgt::shape_of(name).filter(|_| !not_backed_up(name)) else {
+        return Err(StoreError::Corrupt(format!(
+            "the snapshot holds a table `{name}` this version of frontdesk does not know"
+        )));
+    };
+    if known_kind != kind {
+        return Err(misfit(name));
+    }
+    let mut converted = Vec::with_capacity(rows.len());
+    for (key, value) in rows {
+        let key = pgt::key_from_redb(shape, key).map_err(|_| misfit(name))?;
+        let value = match kind {
+            TableKind::Plain => value.clone(),
+            TableKind::Multimap => {
+                pgt::multimap_value_from_redb(value).map_err(|_| misfit(name))?
+            }
+        };
+        converted.push((key, value));
+    }
+    match kind {
+        TableKind::Plain => pg.insert_many(name, &converted),
+        TableKind::Multimap => pg.multi_insert_many(name, &converted),
+    }
+}
+
+/// Rows a migration hands PostgreSQL per statement batch.
+const COPY_BATCH: usize = 10_000;
+
+/// Every table `reader` exports, loaded into `pg` (a migration); each table's row count is
+/// checked in `pg` before the caller commits.
+pub(super) fn copy_tables(
+    reader: &StoreReader,
+    pg: &PgTransaction,
+) -> Result<Vec<(String, u64)>, StoreError> {
+    let mut copied: Vec<(String, u64)> = Vec::new();
+    let mut current: Option<(String, TableKind)> = None;
+    let mut batch: Vec<RawRow> = Vec::new();
+    reader.export_tables(&mut |event| -> Result<(), StoreError> {
+        match event {
+            SnapshotEvent::TableStart { name, kind } => {
+                current = Some((name.to_owned(), kind));
+            }
+            SnapshotEvent::Row { key, value } => {
+                batch.push((key.to_vec(), value.to_vec()));
+                if batch.len() == COPY_BATCH
+                    && let Some((name, kind)) = &current
+                {
+                    load_into_postgres(pg, name, *kind, &batch)?;
+                    batch.clear();
+                }
+            }
+            SnapshotEvent::TableEnd { rows } => {
+                if let Some((name, kind)) = current.take() {
+                    load_into_postgres(pg, &name, kind, &batch)?;
+                    batch.clear();
+                    copied.push((name, rows));
+                }
+            }
+        }
+        Ok(())
+    })?;
+    for (name, rows) in &copied {
+        let landed = pg.count(name)?;
+        if landed != *rows {
+            return Err(StoreError::Corrupt(format!(
+                "table `{name}` has {landed} rows in PostgreSQL after copying {rows}"
+            )));
+        }
+    }
+    Ok(copied)
+}
+
 impl StoreReader {
     /// Hands every table's rows to `sink`, all from this one snapshot. Refuses a store holding
     /// a table the list above does not know, rather than back up only part of it.
@@ -219,7 +344,10 @@ impl StoreReader {
         &self,
         sink: &mut dyn FnMut(SnapshotEvent<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let tx = self.transaction();
+        let tx = match &self.tx {
+            ReadTx::Redb(tx) => tx,
+            ReadTx::Postgres(pg) => return export_from_postgres(pg, sink),
+        };
         let known = known_tables();
         let is_known = |name: &str, kind| {
             known.iter().any(|&(n, k)| n == name && k == kind)
@@ -251,7 +379,10 @@ impl StoreWriter {
         kind: TableKind,
         rows: &[RawRow],
     ) -> Result<(), StoreError> {
-        if load_known(self.raw_transaction(), name, kind, rows)? {
+        if let WriteTx::Postgres(pg) = &self.tx {
+            return load_into_postgres(pg, name, kind, rows);
+        }
+        if load_known(self.raw_transaction()?, name, kind, rows)? {
             Ok(())
         } else {
             Err(StoreError::Corrupt(format!(
@@ -299,8 +430,10 @@ mod tests {
             .into_iter()
             .map(|(name, kind, _)| (name, kind))
             .collect();
-        let tx = store.read().unwrap();
-        let tx = tx.transaction();
+        let reader = store.read().unwrap();
+        let ReadTx::Redb(tx) = &reader.tx else {
+            unreachable!("a store file")
+        };
         let mut present: Vec<_> = tx
             .list_tables()
             .unwrap()
@@ -326,7 +459,7 @@ mod tests {
         let source = Store::create(source_dir.path()).unwrap();
         {
             let mut writer = source.write().unwrap();
-            let tx = writer.raw_transaction();
+            let tx = writer.raw_transaction().unwrap();
             tx.open_table(VISITS)
                 .unwrap()
                 .insert(7u128, b"visit".as_slice())

@@ -3,14 +3,16 @@
 
 use chrono::{DateTime, Utc};
 use redb::{
-    ReadOnlyMultimapTable, ReadTransaction, ReadableMultimapTable, ReadableTable,
-    ReadableTableMetadata, WriteTransaction,
+    ReadTransaction, ReadableMultimapTable, ReadableTable, ReadableTableMetadata, WriteTransaction,
 };
 
 use std::sync::Arc;
 
 use super::StoreError;
 use super::file::FileHealth;
+use super::postgres::PgTransaction;
+use super::postgres::tables as pgt;
+use redb::{MultimapTableHandle, TableHandle};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -109,6 +111,14 @@ pub trait ReadAccess {
         to: u128,
         visit: &mut RecordVisitor<'_>,
     ) -> Result<(), StoreError>;
+    /// Up to `limit` records of an id-keyed table from id `from` on, in id order: one batch
+    /// of a long walk done in several transactions.
+    fn id_page(
+        &self,
+        table: redb::TableDefinition<u128, &[u8]>,
+        from: u128,
+        limit: usize,
+    ) -> Result<Vec<(u128, Vec<u8>)>, StoreError>;
     fn count(&self, table: redb::TableDefinition<u128, &[u8]>) -> Result<u64, StoreError>;
     /// Sequence number and stored bytes of the newest audit entry.
     fn last_audit(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
@@ -511,24 +521,57 @@ fn decode_counter(bytes: &[u8], what: &str) -> Result<u64, StoreError> {
 
 /// A consistent snapshot for reading.
 pub struct StoreReader {
-    pub(super) tx: ReadTransaction,
+    pub(super) tx: ReadTx,
+}
+
+/// The engine under a read transaction.
+pub(super) enum ReadTx {
+    Redb(ReadTransaction),
+    Postgres(Box<PgTransaction>),
+}
+
+/// The engine under a write transaction.
+pub(super) enum WriteTx {
+    Redb(Box<WriteTransaction>),
+    Postgres(Box<PgTransaction>),
+}
+
+/// One transaction's engine, borrowed: redb's transaction (read or write) or PostgreSQL's.
+pub(super) enum Engine<'a, T> {
+    Redb(&'a T),
+    Postgres(&'a PgTransaction),
 }
 
 impl StoreReader {
     pub(super) fn new(tx: ReadTransaction) -> Self {
-        Self { tx }
+        Self {
+            tx: ReadTx::Redb(tx),
+        }
     }
 
-    pub(super) fn transaction(&self) -> &ReadTransaction {
-        &self.tx
+    pub(super) fn on_postgres(tx: PgTransaction) -> Self {
+        Self {
+            tx: ReadTx::Postgres(Box::new(tx)),
+        }
     }
 
-    fn blind_index(&self) -> Result<ReadOnlyMultimapTable<&'static [u8; 32], u128>, StoreError> {
-        Ok(self.tx.open_multimap_table(BLIND_INDEX)?)
+    pub(super) fn engine(&self) -> Engine<'_, ReadTransaction> {
+        match &self.tx {
+            ReadTx::Redb(tx) => Engine::Redb(tx),
+            ReadTx::Postgres(pg) => Engine::Postgres(pg),
+        }
     }
 }
 
-/// Both transaction kinds open tables by the same names, so one body serves both.
+fn pg_ids(values: Vec<Vec<u8>>) -> Result<Vec<RecordId>, StoreError> {
+    values
+        .iter()
+        .map(|value| pgt::read_u128(value).map(RecordId::from_u128))
+        .collect()
+}
+
+/// Both transaction kinds open tables by the same names, so one body serves both; each
+/// primitive reads redb's tables or the PostgreSQL rows holding the same bytes.
 macro_rules! impl_read_access {
     ($transaction:ty) => {
         impl ReadAccess for $transaction {
@@ -537,7 +580,10 @@ macro_rules! impl_read_access {
                 table: redb::TableDefinition<u128, &[u8]>,
                 id: u128,
             ) -> Result<Option<Vec<u8>>, StoreError> {
-                get_by_id(&self.tx.open_table(table)?, id)
+                match self.engine() {
+                    Engine::Redb(tx) => get_by_id(&tx.open_table(table)?, id),
+                    Engine::Postgres(pg) => pg.get(table.name(), &pgt::u128_key(id)),
+                }
             }
 
             fn bytes_by_name(
@@ -545,18 +591,34 @@ macro_rules! impl_read_access {
                 table: redb::TableDefinition<&str, &[u8]>,
                 key: &str,
             ) -> Result<Option<Vec<u8>>, StoreError> {
-                get_by_name(&self.tx.open_table(table)?, key)
+                match self.engine() {
+                    Engine::Redb(tx) => get_by_name(&tx.open_table(table)?, key),
+                    Engine::Postgres(pg) => pg.get(table.name(), key.as_bytes()),
+                }
             }
 
             fn staff_id_by_username(&self, username: &str) -> Result<Option<RecordId>, StoreError> {
-                let table = self.tx.open_table(STAFF_BY_USERNAME)?;
-                Ok(table
-                    .get(username)?
-                    .map(|value| RecordId::from_u128(value.value())))
+                match self.engine() {
+                    Engine::Redb(tx) => {
+                        let table = tx.open_table(STAFF_BY_USERNAME)?;
+                        Ok(table
+                            .get(username)?
+                            .map(|value| RecordId::from_u128(value.value())))
+                    }
+                    Engine::Postgres(pg) => pg
+                        .get(STAFF_BY_USERNAME.name(), username.as_bytes())?
+                        .map(|bytes| pgt::read_u128_value(&bytes).map(RecordId::from_u128))
+                        .transpose(),
+                }
             }
 
             fn ids_for_token(&self, token: &[u8; 32]) -> Result<Vec<RecordId>, StoreError> {
-                multimap_ids(self.tx.open_multimap_table(BLIND_INDEX)?.get(token)?)
+                match self.engine() {
+                    Engine::Redb(tx) => {
+                        multimap_ids(tx.open_multimap_table(BLIND_INDEX)?.get(token)?)
+                    }
+                    Engine::Postgres(pg) => pg_ids(pg.multi_get(BLIND_INDEX.name(), token)?),
+                }
             }
 
             fn linked_ids(
@@ -564,7 +626,14 @@ macro_rules! impl_read_access {
                 table: redb::MultimapTableDefinition<u128, u128>,
                 key: RecordId,
             ) -> Result<Vec<RecordId>, StoreError> {
-                multimap_ids(self.tx.open_multimap_table(table)?.get(key.as_u128())?)
+                match self.engine() {
+                    Engine::Redb(tx) => {
+                        multimap_ids(tx.open_multimap_table(table)?.get(key.as_u128())?)
+                    }
+                    Engine::Postgres(pg) => {
+                        pg_ids(pg.multi_get(table.name(), &pgt::u128_key(key.as_u128()))?)
+                    }
+                }
             }
 
             fn bay_bookings_starting(
@@ -573,7 +642,30 @@ macro_rules! impl_read_access {
                 from_ms: i64,
                 to_ms: i64,
             ) -> Result<Vec<RecordId>, StoreError> {
-                bookings_in(&self.tx.open_table(BAY_SCHEDULE)?, bay, from_ms, to_ms)
+                match self.engine() {
+                    Engine::Redb(tx) => {
+                        bookings_in(&tx.open_table(BAY_SCHEDULE)?, bay, from_ms, to_ms)
+                    }
+                    Engine::Postgres(pg) => {
+                        let mut ids = Vec::new();
+                        if from_ms >= to_ms {
+                            return Ok(ids);
+                        }
+                        let from = pgt::pair_i64_key(bay.as_u128(), from_ms);
+                        let to = pgt::pair_i64_key(bay.as_u128(), to_ms);
+                        pg.scan(
+                            BAY_SCHEDULE.name(),
+                            Some(&from),
+                            Some(&to),
+                            false,
+                            &mut |_, value| {
+                                ids.push(RecordId::from_u128(pgt::read_u128_value(value)?));
+                                Ok(true)
+                            },
+                        )?;
+                        Ok(ids)
+                    }
+                }
             }
 
             fn ledger_bytes(&self, member: RecordId) -> Result<Vec<Vec<u8>>, StoreError> {
@@ -585,7 +677,22 @@ macro_rules! impl_read_access {
                 table: redb::TableDefinition<(u128, u64), &[u8]>,
                 key: RecordId,
             ) -> Result<Vec<Vec<u8>>, StoreError> {
-                appended_in(&self.tx.open_table(table)?, key)
+                match self.engine() {
+                    Engine::Redb(tx) => appended_in(&tx.open_table(table)?, key),
+                    Engine::Postgres(pg) => {
+                        let mut entries = Vec::new();
+                        let from = pgt::pair_u64_key(key.as_u128(), 0);
+                        let to = pgt::pair_u64_key(key.as_u128(), u64::MAX);
+                        pg.scan(table.name(), Some(&from), None, false, &mut |k, value| {
+                            if k > to.as_slice() {
+                                return Ok(false);
+                            }
+                            entries.push(value.to_vec());
+                            Ok(true)
+                        })?;
+                        Ok(entries)
+                    }
+                }
             }
 
             fn scan_appended(
@@ -593,20 +700,36 @@ macro_rules! impl_read_access {
                 table: redb::TableDefinition<(u128, u64), &[u8]>,
                 visit: &mut RecordVisitor<'_>,
             ) -> Result<(), StoreError> {
-                for item in self.tx.open_table(table)?.iter()? {
-                    let (key, value) = item?;
-                    visit(key.value().0, value.value())?;
+                match self.engine() {
+                    Engine::Redb(tx) => {
+                        for item in tx.open_table(table)?.iter()? {
+                            let (key, value) = item?;
+                            visit(key.value().0, value.value())?;
+                        }
+                        Ok(())
+                    }
+                    Engine::Postgres(pg) => {
+                        pg.scan(table.name(), None, None, false, &mut |key, value| {
+                            visit(pgt::read_pair_u64(key)?.0, value)?;
+                            Ok(true)
+                        })
+                    }
                 }
-                Ok(())
             }
 
             fn plan_usage(&self, plan: RecordId, day: u32) -> Result<u32, StoreError> {
-                Ok(self
-                    .tx
-                    .open_table(PLAN_USAGE)?
-                    .get((plan.as_u128(), day))?
-                    .map(|v| v.value())
-                    .unwrap_or(0))
+                match self.engine() {
+                    Engine::Redb(tx) => Ok(tx
+                        .open_table(PLAN_USAGE)?
+                        .get((plan.as_u128(), day))?
+                        .map(|v| v.value())
+                        .unwrap_or(0)),
+                    Engine::Postgres(pg) => Ok(pg
+                        .get(PLAN_USAGE.name(), &pgt::pair_u32_key(plan.as_u128(), day))?
+                        .map(|bytes| pgt::read_u32_value(&bytes))
+                        .transpose()?
+                        .unwrap_or(0)),
+                }
             }
 
             fn first_linked(
@@ -614,20 +737,27 @@ macro_rules! impl_read_access {
                 table: redb::MultimapTableDefinition<u128, u128>,
                 key: RecordId,
             ) -> Result<Option<RecordId>, StoreError> {
-                let table = self.tx.open_multimap_table(table)?;
-                let mut values = table.get(key.as_u128())?;
-                Ok(match values.next() {
-                    Some(first) => Some(RecordId::from_u128(first?.value())),
-                    None => None,
-                })
+                match self.engine() {
+                    Engine::Redb(tx) => {
+                        let table = tx.open_multimap_table(table)?;
+                        let mut values = table.get(key.as_u128())?;
+                        Ok(match values.next() {
+                            Some(first) => Some(RecordId::from_u128(first?.value())),
+                            None => None,
+                        })
+                    }
+                    Engine::Postgres(_) => Ok(self.linked_ids(table, key)?.into_iter().next()),
+                }
             }
 
             fn daily_totals_bytes(&self, day: u32) -> Result<Option<Vec<u8>>, StoreError> {
-                Ok(self
-                    .tx
-                    .open_table(DAILY_TOTALS)?
-                    .get(day)?
-                    .map(|v| v.value().to_vec()))
+                match self.engine() {
+                    Engine::Redb(tx) => Ok(tx
+                        .open_table(DAILY_TOTALS)?
+                        .get(day)?
+                        .map(|v| v.value().to_vec())),
+                    Engine::Postgres(pg) => pg.get(DAILY_TOTALS.name(), &pgt::u32_key(day)),
+                }
             }
 
             fn daily_totals_between(
@@ -635,21 +765,47 @@ macro_rules! impl_read_access {
                 from: u32,
                 to: u32,
             ) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
-                let table = self.tx.open_table(DAILY_TOTALS)?;
                 let mut rows = Vec::new();
-                for row in table.range(from..=to)? {
-                    let (key, value) = row?;
-                    rows.push((key.value(), value.value().to_vec()));
+                match self.engine() {
+                    Engine::Redb(tx) => {
+                        let table = tx.open_table(DAILY_TOTALS)?;
+                        for row in table.range(from..=to)? {
+                            let (key, value) = row?;
+                            rows.push((key.value(), value.value().to_vec()));
+                        }
+                    }
+                    Engine::Postgres(pg) => {
+                        if from > to {
+                            return Ok(rows);
+                        }
+                        let lower = pgt::u32_key(from);
+                        let upper = pgt::u32_key(to);
+                        pg.scan(
+                            DAILY_TOTALS.name(),
+                            Some(&lower),
+                            None,
+                            false,
+                            &mut |k, v| {
+                                if k > upper.as_slice() {
+                                    return Ok(false);
+                                }
+                                rows.push((pgt::read_u32(k)?, v.to_vec()));
+                                Ok(true)
+                            },
+                        )?;
+                    }
                 }
                 Ok(rows)
             }
 
             fn receipt_bytes_by_key(&self, key: u64) -> Result<Option<Vec<u8>>, StoreError> {
-                Ok(self
-                    .tx
-                    .open_table(RECEIPTS)?
-                    .get(key)?
-                    .map(|v| v.value().to_vec()))
+                match self.engine() {
+                    Engine::Redb(tx) => Ok(tx
+                        .open_table(RECEIPTS)?
+                        .get(key)?
+                        .map(|v| v.value().to_vec())),
+                    Engine::Postgres(pg) => pg.get(RECEIPTS.name(), &pgt::u64_key(key)),
+                }
             }
 
             fn scan_receipt_keys(
@@ -661,21 +817,41 @@ macro_rules! impl_read_access {
                 if from >= to {
                     return Ok(());
                 }
-                for row in self.tx.open_table(RECEIPTS)?.range(from..to)? {
-                    let (key, bytes) = row?;
-                    if !visit(key.value(), bytes.value()) {
-                        break;
+                match self.engine() {
+                    Engine::Redb(tx) => {
+                        for row in tx.open_table(RECEIPTS)?.range(from..to)? {
+                            let (key, bytes) = row?;
+                            if !visit(key.value(), bytes.value()) {
+                                break;
+                            }
+                        }
+                        Ok(())
+                    }
+                    Engine::Postgres(pg) => {
+                        let lower = pgt::u64_key(from);
+                        let upper = pgt::u64_key(to);
+                        pg.scan(
+                            RECEIPTS.name(),
+                            Some(&lower),
+                            Some(&upper),
+                            false,
+                            &mut |k, v| Ok(visit(pgt::read_u64(k)?, v)),
+                        )
                     }
                 }
-                Ok(())
             }
 
             fn open_shift_id(&self, staff: RecordId) -> Result<Option<RecordId>, StoreError> {
-                Ok(self
-                    .tx
-                    .open_table(OPEN_SHIFTS)?
-                    .get(staff.as_u128())?
-                    .map(|v| RecordId::from_u128(v.value())))
+                match self.engine() {
+                    Engine::Redb(tx) => Ok(tx
+                        .open_table(OPEN_SHIFTS)?
+                        .get(staff.as_u128())?
+                        .map(|v| RecordId::from_u128(v.value()))),
+                    Engine::Postgres(pg) => pg
+                        .get(OPEN_SHIFTS.name(), &pgt::u128_key(staff.as_u128()))?
+                        .map(|bytes| pgt::read_u128_value(&bytes).map(RecordId::from_u128))
+                        .transpose(),
+                }
             }
 
             fn scan_by_id(
@@ -683,7 +859,15 @@ macro_rules! impl_read_access {
                 table: redb::TableDefinition<u128, &[u8]>,
                 visit: &mut RecordVisitor<'_>,
             ) -> Result<(), StoreError> {
-                scan_table(&self.tx.open_table(table)?, visit)
+                match self.engine() {
+                    Engine::Redb(tx) => scan_table(&tx.open_table(table)?, visit),
+                    Engine::Postgres(pg) => {
+                        pg.scan(table.name(), None, None, false, &mut |key, value| {
+                            visit(pgt::read_u128(key)?, value)?;
+                            Ok(true)
+                        })
+                    }
+                }
             }
 
             fn scan_id_range(
@@ -693,15 +877,74 @@ macro_rules! impl_read_access {
                 to: u128,
                 visit: &mut RecordVisitor<'_>,
             ) -> Result<(), StoreError> {
-                scan_range(&self.tx.open_table(table)?, from, to, visit)
+                match self.engine() {
+                    Engine::Redb(tx) => scan_range(&tx.open_table(table)?, from, to, visit),
+                    Engine::Postgres(pg) => {
+                        if from >= to {
+                            return Ok(());
+                        }
+                        let lower = pgt::u128_key(from);
+                        let upper = pgt::u128_key(to);
+                        pg.scan(
+                            table.name(),
+                            Some(&lower),
+                            Some(&upper),
+                            false,
+                            &mut |k, v| {
+                                visit(pgt::read_u128(k)?, v)?;
+                                Ok(true)
+                            },
+                        )
+                    }
+                }
+            }
+
+            fn id_page(
+                &self,
+                table: redb::TableDefinition<u128, &[u8]>,
+                from: u128,
+                limit: usize,
+            ) -> Result<Vec<(u128, Vec<u8>)>, StoreError> {
+                let mut rows = Vec::new();
+                if limit == 0 {
+                    return Ok(rows);
+                }
+                match self.engine() {
+                    Engine::Redb(tx) => {
+                        for row in tx.open_table(table)?.range(from..)? {
+                            let (id, bytes) = row?;
+                            rows.push((id.value(), bytes.value().to_vec()));
+                            if rows.len() == limit {
+                                break;
+                            }
+                        }
+                    }
+                    Engine::Postgres(pg) => {
+                        let lower = pgt::u128_key(from);
+                        pg.scan(table.name(), Some(&lower), None, false, &mut |k, v| {
+                            rows.push((pgt::read_u128(k)?, v.to_vec()));
+                            Ok(rows.len() < limit)
+                        })?;
+                    }
+                }
+                Ok(rows)
             }
 
             fn count(&self, table: redb::TableDefinition<u128, &[u8]>) -> Result<u64, StoreError> {
-                Ok(self.tx.open_table(table)?.len()?)
+                match self.engine() {
+                    Engine::Redb(tx) => Ok(tx.open_table(table)?.len()?),
+                    Engine::Postgres(pg) => pg.count(table.name()),
+                }
             }
 
             fn last_audit(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-                last_of(&self.tx.open_table(AUDIT)?)
+                match self.engine() {
+                    Engine::Redb(tx) => last_of(&tx.open_table(AUDIT)?),
+                    Engine::Postgres(pg) => pg
+                        .last(AUDIT.name())?
+                        .map(|(key, value)| Ok((pgt::read_u64(&key)?, value)))
+                        .transpose(),
+                }
             }
 
             fn scan_audit(
@@ -709,7 +952,15 @@ macro_rules! impl_read_access {
                 from: u64,
                 visit: &mut dyn FnMut(u64, &[u8]) -> bool,
             ) -> Result<(), StoreError> {
-                scan_audit_table(&self.tx.open_table(AUDIT)?, from, visit)
+                match self.engine() {
+                    Engine::Redb(tx) => scan_audit_table(&tx.open_table(AUDIT)?, from, visit),
+                    Engine::Postgres(pg) => {
+                        let lower = pgt::u64_key(from);
+                        pg.scan(AUDIT.name(), Some(&lower), None, false, &mut |k, v| {
+                            Ok(visit(pgt::read_u64(k)?, v))
+                        })
+                    }
+                }
             }
 
             fn scan_audit_back(
@@ -717,7 +968,17 @@ macro_rules! impl_read_access {
                 before: Option<u64>,
                 visit: &mut dyn FnMut(u64, &[u8]) -> bool,
             ) -> Result<(), StoreError> {
-                scan_audit_table_back(&self.tx.open_table(AUDIT)?, before, visit)
+                match self.engine() {
+                    Engine::Redb(tx) => {
+                        scan_audit_table_back(&tx.open_table(AUDIT)?, before, visit)
+                    }
+                    Engine::Postgres(pg) => {
+                        let upper = before.map(pgt::u64_key);
+                        pg.scan(AUDIT.name(), None, upper.as_deref(), true, &mut |k, v| {
+                            Ok(visit(pgt::read_u64(k)?, v))
+                        })
+                    }
+                }
             }
         }
     };
@@ -760,33 +1021,71 @@ fn sequenced<T>(rows: Vec<(RecordId, T)>) -> Vec<((u128, u64), T)> {
 /// One atomic change. Audit entries appended here commit together with the change they
 /// describe, or not at all.
 pub struct StoreWriter {
-    pub(super) tx: WriteTransaction,
-    health: Arc<FileHealth>,
+    pub(super) tx: WriteTx,
+    /// The redb file's health, to explain a failed commit; none on PostgreSQL.
+    health: Option<Arc<FileHealth>>,
     /// Facts the service noted for the alert rules, used up by the next audit entry.
     pub(super) alert_signals: Vec<crate::domain::alerts::AlertSignal>,
+}
+
+/// A key/value pair for [`StoreWriter::table_put`]: redb's typed values or PostgreSQL's bytes.
+macro_rules! on_engine {
+    ($self:ident, $redb:ident => $on_redb:expr, $pg:ident => $on_pg:expr) => {
+        match &$self.tx {
+            WriteTx::Redb($redb) => $on_redb,
+            WriteTx::Postgres($pg) => $on_pg,
+        }
+    };
 }
 
 impl StoreWriter {
     pub(super) fn new(tx: WriteTransaction, health: Arc<FileHealth>) -> Self {
         Self {
-            tx,
-            health,
+            tx: WriteTx::Redb(Box::new(tx)),
+            health: Some(health),
             alert_signals: Vec::new(),
         }
     }
 
+    pub(super) fn on_postgres(tx: PgTransaction) -> Self {
+        Self {
+            tx: WriteTx::Postgres(Box::new(tx)),
+            health: None,
+            alert_signals: Vec::new(),
+        }
+    }
+
+    pub(super) fn engine(&self) -> Engine<'_, WriteTransaction> {
+        match &self.tx {
+            WriteTx::Redb(tx) => Engine::Redb(tx),
+            WriteTx::Postgres(pg) => Engine::Postgres(pg),
+        }
+    }
+
     pub fn commit(self) -> Result<(), StoreError> {
-        let health = self.health;
-        self.tx
-            .commit()
-            .map_err(|err| health.explain(StoreError::from(err)))
+        match self.tx {
+            WriteTx::Redb(tx) => {
+                let health = self.health;
+                tx.commit().map_err(|err| match &health {
+                    Some(health) => health.explain(StoreError::from(err)),
+                    None => StoreError::from(err),
+                })
+            }
+            WriteTx::Postgres(pg) => pg.commit(),
+        }
     }
 
     /// The underlying redb transaction, for bulk loaders inside the crate that insert many
     /// rows per opened table (and may lower the durability of intermediate commits). They
-    /// must write exactly the layouts the typed methods here write.
-    pub(crate) fn raw_transaction(&mut self) -> &mut WriteTransaction {
-        &mut self.tx
+    /// must write exactly the layouts the typed methods here write. A PostgreSQL store has
+    /// none: those loaders work on a redb file.
+    pub(crate) fn raw_transaction(&mut self) -> Result<&mut WriteTransaction, StoreError> {
+        match &mut self.tx {
+            WriteTx::Redb(tx) => Ok(tx),
+            WriteTx::Postgres(_) => Err(StoreError::Postgres(
+                "this step works on a store file only, not on a PostgreSQL store".to_owned(),
+            )),
+        }
     }
 
     /// Inserts or replaces a record in an id-keyed table.
@@ -797,9 +1096,19 @@ impl StoreWriter {
         record: &T,
     ) -> Result<(), StoreError> {
         let bytes = encode(record)?;
-        self.tx
-            .open_table(table)?
-            .insert(id.as_u128(), bytes.as_slice())?;
+        self.put_bytes(table, id.as_u128(), &bytes)
+    }
+
+    fn put_bytes(
+        &mut self,
+        table: redb::TableDefinition<u128, &[u8]>,
+        id: u128,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        on_engine!(self,
+            tx => { tx.open_table(table)?.insert(id, bytes)?; },
+            pg => pg.insert(table.name(), &pgt::u128_key(id), bytes)?
+        );
         Ok(())
     }
 
@@ -809,7 +1118,48 @@ impl StoreWriter {
         table: redb::TableDefinition<u128, &[u8]>,
         id: RecordId,
     ) -> Result<(), StoreError> {
-        self.tx.open_table(table)?.remove(id.as_u128())?;
+        on_engine!(self,
+            tx => { tx.open_table(table)?.remove(id.as_u128())?; },
+            pg => { pg.remove(table.name(), &pgt::u128_key(id.as_u128()))?; }
+        );
+        Ok(())
+    }
+
+    pub(super) fn put_named(
+        &mut self,
+        table: redb::TableDefinition<&str, &[u8]>,
+        key: &str,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        on_engine!(self,
+            tx => { tx.open_table(table)?.insert(key, bytes)?; },
+            pg => pg.insert(table.name(), key.as_bytes(), bytes)?
+        );
+        Ok(())
+    }
+
+    pub(super) fn remove_named(
+        &mut self,
+        table: redb::TableDefinition<&str, &[u8]>,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        on_engine!(self,
+            tx => { tx.open_table(table)?.remove(key)?; },
+            pg => { pg.remove(table.name(), key.as_bytes())?; }
+        );
+        Ok(())
+    }
+
+    pub(super) fn put_by_number(
+        &mut self,
+        table: redb::TableDefinition<u64, &[u8]>,
+        key: u64,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        on_engine!(self,
+            tx => { tx.open_table(table)?.insert(key, bytes)?; },
+            pg => pg.insert(table.name(), &pgt::u64_key(key), bytes)?
+        );
         Ok(())
     }
 
@@ -819,9 +1169,14 @@ impl StoreWriter {
         key: RecordId,
         value: RecordId,
     ) -> Result<(), StoreError> {
-        self.tx
-            .open_multimap_table(table)?
-            .insert(key.as_u128(), value.as_u128())?;
+        on_engine!(self,
+            tx => { tx.open_multimap_table(table)?.insert(key.as_u128(), value.as_u128())?; },
+            pg => pg.multi_insert(
+                table.name(),
+                &pgt::u128_key(key.as_u128()),
+                &pgt::u128_key(value.as_u128()),
+            )?
+        );
         Ok(())
     }
 
@@ -869,15 +1224,35 @@ impl StoreWriter {
         key: RecordId,
     ) -> Result<u64, StoreError> {
         let key = key.as_u128();
-        let mut table = self.tx.open_table(table)?;
-        let mut sequences = Vec::new();
-        for row in table.range((key, 0)..=(key, u64::MAX))? {
-            sequences.push(row?.0.value().1);
+        match &self.tx {
+            WriteTx::Redb(tx) => {
+                let mut table = tx.open_table(table)?;
+                let mut sequences = Vec::new();
+                for row in table.range((key, 0)..=(key, u64::MAX))? {
+                    sequences.push(row?.0.value().1);
+                }
+                for sequence in &sequences {
+                    table.remove((key, *sequence))?;
+                }
+                Ok(sequences.len() as u64)
+            }
+            WriteTx::Postgres(pg) => {
+                let mut keys = Vec::new();
+                let from = pgt::pair_u64_key(key, 0);
+                let to = pgt::pair_u64_key(key, u64::MAX);
+                pg.scan(table.name(), Some(&from), None, false, &mut |k, _| {
+                    if k > to.as_slice() {
+                        return Ok(false);
+                    }
+                    keys.push(k.to_vec());
+                    Ok(true)
+                })?;
+                for k in &keys {
+                    pg.remove(table.name(), k)?;
+                }
+                Ok(keys.len() as u64)
+            }
         }
-        for sequence in &sequences {
-            table.remove((key, *sequence))?;
-        }
-        Ok(sequences.len() as u64)
     }
 
     fn replace_appended<T: Serialize>(
@@ -887,10 +1262,23 @@ impl StoreWriter {
         entries: &[T],
     ) -> Result<(), StoreError> {
         self.clear_appended(table, key)?;
-        let mut open = self.tx.open_table(table)?;
         for (sequence, entry) in (0u64..).zip(entries) {
-            open.insert((key.as_u128(), sequence), encode(entry)?.as_slice())?;
+            self.put_appended(table, key.as_u128(), sequence, &encode(entry)?)?;
         }
+        Ok(())
+    }
+
+    fn put_appended(
+        &mut self,
+        table: redb::TableDefinition<(u128, u64), &[u8]>,
+        key: u128,
+        sequence: u64,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        on_engine!(self,
+            tx => { tx.open_table(table)?.insert((key, sequence), bytes)?; },
+            pg => pg.insert(table.name(), &pgt::pair_u64_key(key, sequence), bytes)?
+        );
         Ok(())
     }
 
@@ -901,12 +1289,25 @@ impl StoreWriter {
         from: RecordId,
         to: RecordId,
     ) -> Result<Vec<RecordId>, StoreError> {
-        let mut links = self.tx.open_multimap_table(table)?;
-        let ids: Vec<RecordId> = multimap_ids(links.remove_all(from.as_u128())?)?;
-        for id in &ids {
-            links.insert(to.as_u128(), id.as_u128())?;
+        match &self.tx {
+            WriteTx::Redb(tx) => {
+                let mut links = tx.open_multimap_table(table)?;
+                let ids: Vec<RecordId> = multimap_ids(links.remove_all(from.as_u128())?)?;
+                for id in &ids {
+                    links.insert(to.as_u128(), id.as_u128())?;
+                }
+                Ok(ids)
+            }
+            WriteTx::Postgres(pg) => {
+                let ids =
+                    pg_ids(pg.multi_remove_all(table.name(), &pgt::u128_key(from.as_u128()))?)?;
+                let target = pgt::u128_key(to.as_u128());
+                for id in &ids {
+                    pg.multi_insert(table.name(), &target, &pgt::u128_key(id.as_u128()))?;
+                }
+                Ok(ids)
+            }
         }
-        Ok(ids)
     }
 
     /// Appends `entry` after the last one under `key` in an append-only table.
@@ -917,14 +1318,27 @@ impl StoreWriter {
         entry: &T,
     ) -> Result<(), StoreError> {
         let bytes = encode(entry)?;
-        let mut table = self.tx.open_table(table)?;
         let key = key.as_u128();
-        let next = match table.range((key, 0)..=(key, u64::MAX))?.next_back() {
-            Some(last) => last?.0.value().1 + 1,
-            None => 0,
+        let next = match &self.tx {
+            WriteTx::Redb(tx) => {
+                let table = tx.open_table(table)?;
+                match table.range((key, 0)..=(key, u64::MAX))?.next_back() {
+                    Some(last) => last?.0.value().1 + 1,
+                    None => 0,
+                }
+            }
+            WriteTx::Postgres(pg) => {
+                let from = pgt::pair_u64_key(key, 0);
+                let to = pgt::pair_u64_key(key, u64::MAX);
+                let mut last = None;
+                pg.scan(table.name(), Some(&from), Some(&to), true, &mut |k, _| {
+                    last = Some(pgt::read_pair_u64(k)?.1);
+                    Ok(false)
+                })?;
+                last.map_or(0, |sequence| sequence + 1)
+            }
         };
-        table.insert((key, next), bytes.as_slice())?;
-        Ok(())
+        self.put_appended(table, key, next, &bytes)
     }
 
     pub fn put_meta_record<T: Serialize>(
@@ -933,8 +1347,7 @@ impl StoreWriter {
         record: &T,
     ) -> Result<(), StoreError> {
         let bytes = encode(record)?;
-        self.tx.open_table(META)?.insert(key, bytes.as_slice())?;
-        Ok(())
+        self.put_named(META, key, &bytes)
     }
 
     /// Marks `booking` as holding `bay` from `start_ms`.
@@ -944,16 +1357,25 @@ impl StoreWriter {
         start_ms: i64,
         booking: RecordId,
     ) -> Result<(), StoreError> {
-        self.tx
-            .open_table(BAY_SCHEDULE)?
-            .insert((bay.as_u128(), start_ms), booking.as_u128())?;
+        on_engine!(self,
+            tx => {
+                tx.open_table(BAY_SCHEDULE)?
+                    .insert((bay.as_u128(), start_ms), booking.as_u128())?;
+            },
+            pg => pg.insert(
+                BAY_SCHEDULE.name(),
+                &pgt::pair_i64_key(bay.as_u128(), start_ms),
+                &pgt::u128_value(booking.as_u128()),
+            )?
+        );
         Ok(())
     }
 
     pub fn release_bay(&mut self, bay: RecordId, start_ms: i64) -> Result<(), StoreError> {
-        self.tx
-            .open_table(BAY_SCHEDULE)?
-            .remove((bay.as_u128(), start_ms))?;
+        on_engine!(self,
+            tx => { tx.open_table(BAY_SCHEDULE)?.remove((bay.as_u128(), start_ms))?; },
+            pg => { pg.remove(BAY_SCHEDULE.name(), &pgt::pair_i64_key(bay.as_u128(), start_ms))?; }
+        );
         Ok(())
     }
 
@@ -963,54 +1385,64 @@ impl StoreWriter {
         day: u32,
         washes: u32,
     ) -> Result<(), StoreError> {
-        self.tx
-            .open_table(PLAN_USAGE)?
-            .insert((plan.as_u128(), day), washes)?;
+        on_engine!(self,
+            tx => { tx.open_table(PLAN_USAGE)?.insert((plan.as_u128(), day), washes)?; },
+            pg => pg.insert(
+                PLAN_USAGE.name(),
+                &pgt::pair_u32_key(plan.as_u128(), day),
+                &pgt::u32_value(washes),
+            )?
+        );
         Ok(())
     }
 
     /// Replaces one day's totals (already encoded).
     pub fn put_daily_totals(&mut self, day: u32, bytes: &[u8]) -> Result<(), StoreError> {
-        self.tx.open_table(DAILY_TOTALS)?.insert(day, bytes)?;
+        on_engine!(self,
+            tx => { tx.open_table(DAILY_TOTALS)?.insert(day, bytes)?; },
+            pg => pg.insert(DAILY_TOTALS.name(), &pgt::u32_key(day), bytes)?
+        );
+        Ok(())
+    }
+
+    /// Removes one day's totals.
+    pub(super) fn delete_daily_totals(&mut self, day: u32) -> Result<(), StoreError> {
+        on_engine!(self,
+            tx => { tx.open_table(DAILY_TOTALS)?.remove(day)?; },
+            pg => { pg.remove(DAILY_TOTALS.name(), &pgt::u32_key(day))?; }
+        );
         Ok(())
     }
 
     /// Rebuilds every day's totals from the stored visits and sales, in this transaction.
     pub fn rebuild_daily_totals(&mut self) -> Result<u64, StoreError> {
-        super::daily_totals::rebuild(&self.tx)
+        match &self.tx {
+            WriteTx::Redb(tx) => super::daily_totals::rebuild(tx),
+            WriteTx::Postgres(_) => super::daily_totals::rebuild_through(self),
+        }
     }
 
     pub fn put_settings(&mut self, settings: &ShopSettings) -> Result<(), StoreError> {
         let bytes = encode(settings)?;
-        self.tx
-            .open_table(META)?
-            .insert(META_SETTINGS, bytes.as_slice())?;
-        Ok(())
+        self.put_named(META, META_SETTINGS, &bytes)
     }
 
-    /// Hands out member numbers in order, starting at 100001 so they are always six digits
-    /// for a small shop and never look like the last four digits of a phone.
+    /// Takes the next member number (100001, 100002, …).
     pub fn next_member_number(&mut self) -> Result<u64, StoreError> {
         self.reserve_member_numbers(1)
     }
 
-    /// Hands out `count` consecutive member numbers from the same counter as
+    /// Takes `count` member numbers at once from the same counter as
     /// [`StoreWriter::next_member_number`] and returns the first (for bulk loaders).
     pub fn reserve_member_numbers(&mut self, count: u64) -> Result<u64, StoreError> {
-        let mut meta = self.tx.open_table(META)?;
-        let current = match meta.get(META_NEXT_MEMBER_NUMBER)? {
-            Some(bytes) => {
-                let raw: [u8; 8] = bytes.value().try_into().map_err(|_| {
-                    StoreError::Corrupt("the member number counter is unreadable".to_owned())
-                })?;
-                u64::from_le_bytes(raw)
-            }
+        let current = match self.bytes_by_name(META, META_NEXT_MEMBER_NUMBER)? {
+            Some(bytes) => decode_counter(&bytes, "member number")?,
             None => 100_001,
         };
         let next = current.checked_add(count).ok_or_else(|| {
             StoreError::Corrupt("the member number counter is out of range".to_owned())
         })?;
-        meta.insert(META_NEXT_MEMBER_NUMBER, next.to_le_bytes().as_slice())?;
+        self.put_named(META, META_NEXT_MEMBER_NUMBER, &next.to_le_bytes())?;
         Ok(current)
     }
 
@@ -1031,22 +1463,19 @@ impl StoreWriter {
     ) -> Result<u64, StoreError> {
         let counter = receipt_counter_key(site);
         let number = self.next_receipt_number_at(site)?;
+        let out_of_range =
+            || StoreError::Corrupt("the receipt number counter is out of range".to_owned());
         let next = number
             .checked_add(1)
             .filter(|next| *next <= RECEIPT_NUMBER_MASK)
-            .ok_or_else(|| {
-                StoreError::Corrupt("the receipt number counter is out of range".to_owned())
-            })?;
-        let key = receipt_key(site, number).ok_or_else(|| {
-            StoreError::Corrupt("the receipt number counter is out of range".to_owned())
-        })?;
-        self.tx
-            .open_table(META)?
-            .insert(counter.as_str(), next.to_le_bytes().as_slice())?;
+            .ok_or_else(out_of_range)?;
+        let key = receipt_key(site, number).ok_or_else(out_of_range)?;
+        self.put_named(META, &counter, &next.to_le_bytes())?;
         let bytes = encode(what)?;
-        self.tx
-            .open_table(RECEIPTS)?
-            .insert(key, bytes.as_slice())?;
+        on_engine!(self,
+            tx => { tx.open_table(RECEIPTS)?.insert(key, bytes.as_slice())?; },
+            pg => pg.insert(RECEIPTS.name(), &pgt::u64_key(key), &bytes)?
+        );
         Ok(number)
     }
 
@@ -1056,13 +1485,21 @@ impl StoreWriter {
         staff: RecordId,
         shift: Option<RecordId>,
     ) -> Result<(), StoreError> {
-        let mut table = self.tx.open_table(OPEN_SHIFTS)?;
-        match shift {
-            Some(shift) => {
-                table.insert(staff.as_u128(), shift.as_u128())?;
+        match (&self.tx, shift) {
+            (WriteTx::Redb(tx), Some(shift)) => {
+                tx.open_table(OPEN_SHIFTS)?
+                    .insert(staff.as_u128(), shift.as_u128())?;
             }
-            None => {
-                table.remove(staff.as_u128())?;
+            (WriteTx::Redb(tx), None) => {
+                tx.open_table(OPEN_SHIFTS)?.remove(staff.as_u128())?;
+            }
+            (WriteTx::Postgres(pg), Some(shift)) => pg.insert(
+                OPEN_SHIFTS.name(),
+                &pgt::u128_key(staff.as_u128()),
+                &pgt::u128_value(shift.as_u128()),
+            )?,
+            (WriteTx::Postgres(pg), None) => {
+                pg.remove(OPEN_SHIFTS.name(), &pgt::u128_key(staff.as_u128()))?;
             }
         }
         Ok(())
@@ -1072,17 +1509,29 @@ impl StoreWriter {
     pub fn put_staff(&mut self, staff: &StaffRecord) -> Result<(), StoreError> {
         let bytes = encode(staff)?;
         let previous = self.staff(staff.id)?;
-        let mut by_name = self.tx.open_table(STAFF_BY_USERNAME)?;
-        if let Some(previous) = previous
-            && previous.username != staff.username
-        {
-            by_name.remove(previous.username.as_str())?;
+        let renamed_from = previous
+            .filter(|previous| previous.username != staff.username)
+            .map(|previous| previous.username);
+        match &self.tx {
+            WriteTx::Redb(tx) => {
+                let mut by_name = tx.open_table(STAFF_BY_USERNAME)?;
+                if let Some(old) = &renamed_from {
+                    by_name.remove(old.as_str())?;
+                }
+                by_name.insert(staff.username.as_str(), staff.id.as_u128())?;
+            }
+            WriteTx::Postgres(pg) => {
+                if let Some(old) = &renamed_from {
+                    pg.remove(STAFF_BY_USERNAME.name(), old.as_bytes())?;
+                }
+                pg.insert(
+                    STAFF_BY_USERNAME.name(),
+                    staff.username.as_bytes(),
+                    &pgt::u128_value(staff.id.as_u128()),
+                )?;
+            }
         }
-        by_name.insert(staff.username.as_str(), staff.id.as_u128())?;
-        self.tx
-            .open_table(STAFF)?
-            .insert(staff.id.as_u128(), bytes.as_slice())?;
-        Ok(())
+        self.put_bytes(STAFF, staff.id.as_u128(), &bytes)
     }
 
     /// Records (or with `None`, clears) the enrolment a staff member still has to finish.
@@ -1093,12 +1542,7 @@ impl StoreWriter {
     ) -> Result<(), StoreError> {
         match pending {
             Some(pending) => self.put(STAFF_ENROLMENTS, staff, pending),
-            None => {
-                self.tx
-                    .open_table(STAFF_ENROLMENTS)?
-                    .remove(staff.as_u128())?;
-                Ok(())
-            }
+            None => self.delete(STAFF_ENROLMENTS, staff),
         }
     }
 
@@ -1109,10 +1553,7 @@ impl StoreWriter {
     ) -> Result<(), StoreError> {
         match unfinished {
             Some(record) => self.put_meta_record(META_SETUP_UNFINISHED, record),
-            None => {
-                self.tx.open_table(META)?.remove(META_SETUP_UNFINISHED)?;
-                Ok(())
-            }
+            None => self.remove_named(META, META_SETUP_UNFINISHED),
         }
     }
 
@@ -1123,10 +1564,7 @@ impl StoreWriter {
         keys: &StaffSshKeysRecord,
     ) -> Result<(), StoreError> {
         if keys.keys.is_empty() && !keys.required {
-            self.tx
-                .open_table(STAFF_SSH_KEYS)?
-                .remove(staff.as_u128())?;
-            return Ok(());
+            return self.delete(STAFF_SSH_KEYS, staff);
         }
         self.put(STAFF_SSH_KEYS, staff, keys)
     }
@@ -1137,37 +1575,30 @@ impl StoreWriter {
         throttle: &LoginThrottle,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut table = self.tx.open_table(LOGIN_THROTTLE)?;
         if throttle.is_stale(now) {
-            table.remove(username)?;
+            self.remove_named(LOGIN_THROTTLE, username)
         } else {
             let bytes = encode(throttle)?;
-            table.insert(username, bytes.as_slice())?;
+            self.put_named(LOGIN_THROTTLE, username, &bytes)
         }
-        Ok(())
     }
 
     pub fn put_member(&mut self, member: &MemberRecord) -> Result<(), StoreError> {
         let bytes = encode(member)?;
-        self.tx
-            .open_table(MEMBERS)?
-            .insert(member.id.as_u128(), bytes.as_slice())?;
+        self.put_bytes(MEMBERS, member.id.as_u128(), &bytes)?;
         self.note_names_changed([member.id.as_u128()])
     }
 
     /// Asks for the file to be compacted when it is next held alone (see
     /// [`super::Store::compact_if_due`]), so erased ciphertext leaves the freed pages.
     pub fn mark_compaction_due(&mut self) -> Result<(), StoreError> {
-        self.tx
-            .open_table(META)?
-            .insert(META_COMPACTION_DUE, [1u8].as_slice())?;
-        Ok(())
+        self.put_named(META, META_COMPACTION_DUE, &[1u8])
     }
 
     /// Deletes a member's record (sealed fields and wrapped key) from the members table.
     /// The caller removes the blind-index tokens it listed and leaves a tombstone.
     pub fn delete_member(&mut self, member: RecordId) -> Result<(), StoreError> {
-        self.tx.open_table(MEMBERS)?.remove(member.as_u128())?;
+        self.delete(MEMBERS, member)?;
         self.note_names_changed([member.as_u128()])
     }
 
@@ -1199,21 +1630,21 @@ impl StoreWriter {
         key: RecordId,
         value: RecordId,
     ) -> Result<(), StoreError> {
-        self.tx
-            .open_multimap_table(table)?
-            .remove(key.as_u128(), value.as_u128())?;
+        on_engine!(self,
+            tx => { tx.open_multimap_table(table)?.remove(key.as_u128(), value.as_u128())?; },
+            pg => pg.multi_remove(
+                table.name(),
+                &pgt::u128_key(key.as_u128()),
+                &pgt::u128_key(value.as_u128()),
+            )?
+        );
         Ok(())
     }
 
     pub fn put_vehicle(&mut self, vehicle: &VehicleRecord) -> Result<(), StoreError> {
         let bytes = encode(vehicle)?;
-        self.tx
-            .open_table(VEHICLES)?
-            .insert(vehicle.id.as_u128(), bytes.as_slice())?;
-        self.tx
-            .open_multimap_table(MEMBER_VEHICLES)?
-            .insert(vehicle.member_id.as_u128(), vehicle.id.as_u128())?;
-        Ok(())
+        self.put_bytes(VEHICLES, vehicle.id.as_u128(), &bytes)?;
+        self.link(MEMBER_VEHICLES, vehicle.member_id, vehicle.id)
     }
 
     /// Inserts many new members at once (an import), in the layouts `put_member`,
@@ -1231,66 +1662,106 @@ impl StoreWriter {
             mut stats,
         } = new;
         members.sort_unstable_by_key(|member| member.id);
-        {
-            let mut table = self.tx.open_table(MEMBERS)?;
-            for member in &members {
-                table.insert(member.id.as_u128(), encode(member)?.as_slice())?;
-            }
-        }
-        self.note_names_changed(members.iter().map(|member| member.id.as_u128()))?;
         vehicles.sort_unstable_by_key(|vehicle| vehicle.id);
-        {
-            let mut table = self.tx.open_table(VEHICLES)?;
-            for vehicle in &vehicles {
-                table.insert(vehicle.id.as_u128(), encode(vehicle)?.as_slice())?;
-            }
-        }
         let mut owners: Vec<(u128, u128)> = vehicles
             .iter()
             .map(|v| (v.member_id.as_u128(), v.id.as_u128()))
             .collect();
         owners.sort_unstable();
-        {
-            let mut table = self.tx.open_multimap_table(MEMBER_VEHICLES)?;
-            for (member, vehicle) in owners {
-                table.insert(member, vehicle)?;
-            }
-        }
         index_tokens.sort_unstable();
-        {
-            let mut table = self.tx.open_multimap_table(BLIND_INDEX)?;
-            for (token, member) in &index_tokens {
-                table.insert(token, member.as_u128())?;
-            }
-        }
-        {
-            let mut table = self.tx.open_table(CONSENTS)?;
-            for (key, consent) in sequenced(consents) {
-                table.insert(key, encode(&consent)?.as_slice())?;
-            }
-        }
-        {
-            let mut table = self.tx.open_table(LEDGER)?;
-            for (key, entry) in sequenced(ledger) {
-                table.insert(key, encode(&entry)?.as_slice())?;
-            }
-        }
         stats.sort_unstable_by_key(|(member, _)| *member);
-        {
-            let mut table = self.tx.open_table(MEMBER_STATS)?;
-            for (member, stats) in &stats {
-                table.insert(member.as_u128(), encode(stats)?.as_slice())?;
+        let consents = sequenced(consents);
+        let ledger = sequenced(ledger);
+        match &self.tx {
+            WriteTx::Redb(tx) => {
+                {
+                    let mut table = tx.open_table(MEMBERS)?;
+                    for member in &members {
+                        table.insert(member.id.as_u128(), encode(member)?.as_slice())?;
+                    }
+                }
+                {
+                    let mut table = tx.open_table(VEHICLES)?;
+                    for vehicle in &vehicles {
+                        table.insert(vehicle.id.as_u128(), encode(vehicle)?.as_slice())?;
+                    }
+                }
+                {
+                    let mut table = tx.open_multimap_table(MEMBER_VEHICLES)?;
+                    for (member, vehicle) in &owners {
+                        table.insert(*member, *vehicle)?;
+                    }
+                }
+                {
+                    let mut table = tx.open_multimap_table(BLIND_INDEX)?;
+                    for (token, member) in &index_tokens {
+                        table.insert(token, member.as_u128())?;
+                    }
+                }
+                {
+                    let mut table = tx.open_table(CONSENTS)?;
+                    for (key, consent) in &consents {
+                        table.insert(*key, encode(consent)?.as_slice())?;
+                    }
+                }
+                {
+                    let mut table = tx.open_table(LEDGER)?;
+                    for (key, entry) in &ledger {
+                        table.insert(*key, encode(entry)?.as_slice())?;
+                    }
+                }
+                {
+                    let mut table = tx.open_table(MEMBER_STATS)?;
+                    for (member, stats) in &stats {
+                        table.insert(member.as_u128(), encode(stats)?.as_slice())?;
+                    }
+                }
+            }
+            WriteTx::Postgres(pg) => {
+                let by_id = |id: u128, bytes: Vec<u8>| (pgt::u128_key(id), bytes);
+                let rows: Result<Vec<_>, StoreError> = members
+                    .iter()
+                    .map(|m| Ok(by_id(m.id.as_u128(), encode(m)?)))
+                    .collect();
+                pg.insert_many(MEMBERS.name(), &rows?)?;
+                let rows: Result<Vec<_>, StoreError> = vehicles
+                    .iter()
+                    .map(|v| Ok(by_id(v.id.as_u128(), encode(v)?)))
+                    .collect();
+                pg.insert_many(VEHICLES.name(), &rows?)?;
+                let links: Vec<_> = owners
+                    .iter()
+                    .map(|(m, v)| (pgt::u128_key(*m), pgt::u128_key(*v)))
+                    .collect();
+                pg.multi_insert_many(MEMBER_VEHICLES.name(), &links)?;
+                let tokens: Vec<_> = index_tokens
+                    .iter()
+                    .map(|(token, m)| (token.to_vec(), pgt::u128_key(m.as_u128())))
+                    .collect();
+                pg.multi_insert_many(BLIND_INDEX.name(), &tokens)?;
+                let rows: Result<Vec<_>, StoreError> = consents
+                    .iter()
+                    .map(|((m, seq), c)| Ok((pgt::pair_u64_key(*m, *seq), encode(c)?)))
+                    .collect();
+                pg.insert_many(CONSENTS.name(), &rows?)?;
+                let rows: Result<Vec<_>, StoreError> = ledger
+                    .iter()
+                    .map(|((m, seq), e)| Ok((pgt::pair_u64_key(*m, *seq), encode(e)?)))
+                    .collect();
+                pg.insert_many(LEDGER.name(), &rows?)?;
+                let rows: Result<Vec<_>, StoreError> = stats
+                    .iter()
+                    .map(|(m, s)| Ok(by_id(m.as_u128(), encode(s)?)))
+                    .collect();
+                pg.insert_many(MEMBER_STATS.name(), &rows?)?;
             }
         }
-        Ok(())
+        self.note_names_changed(members.iter().map(|member| member.id.as_u128()))
     }
 
     pub fn delete_vehicle(&mut self, vehicle: &VehicleRecord) -> Result<(), StoreError> {
-        self.tx.open_table(VEHICLES)?.remove(vehicle.id.as_u128())?;
-        self.tx
-            .open_multimap_table(MEMBER_VEHICLES)?
-            .remove(vehicle.member_id.as_u128(), vehicle.id.as_u128())?;
-        Ok(())
+        self.delete(VEHICLES, vehicle.id)?;
+        self.unlink(MEMBER_VEHICLES, vehicle.member_id, vehicle.id)
     }
 
     pub fn add_index_token(
@@ -1298,9 +1769,10 @@ impl StoreWriter {
         token: &[u8; 32],
         member: RecordId,
     ) -> Result<(), StoreError> {
-        self.tx
-            .open_multimap_table(BLIND_INDEX)?
-            .insert(token, member.as_u128())?;
+        on_engine!(self,
+            tx => { tx.open_multimap_table(BLIND_INDEX)?.insert(token, member.as_u128())?; },
+            pg => pg.multi_insert(BLIND_INDEX.name(), token, &pgt::u128_key(member.as_u128()))?
+        );
         Ok(())
     }
 
@@ -1309,9 +1781,10 @@ impl StoreWriter {
         token: &[u8; 32],
         member: RecordId,
     ) -> Result<(), StoreError> {
-        self.tx
-            .open_multimap_table(BLIND_INDEX)?
-            .remove(token, member.as_u128())?;
+        on_engine!(self,
+            tx => { tx.open_multimap_table(BLIND_INDEX)?.remove(token, member.as_u128())?; },
+            pg => pg.multi_remove(BLIND_INDEX.name(), token, &pgt::u128_key(member.as_u128()))?
+        );
         Ok(())
     }
 
@@ -1325,11 +1798,27 @@ impl StoreWriter {
         let previous = self.audit_head()?;
         let entry = audit::seal_next(previous, draft, at);
         let bytes = audit::encode(&entry);
-        self.tx
-            .open_table(AUDIT)?
-            .insert(entry.seq, bytes.as_slice())?;
+        self.put_audit_bytes(entry.seq, Some(&bytes))?;
         self.evaluate_alerts(&entry)?;
         Ok(entry)
+    }
+
+    fn put_audit_bytes(&mut self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError> {
+        match (&self.tx, bytes) {
+            (WriteTx::Redb(tx), Some(bytes)) => {
+                tx.open_table(AUDIT)?.insert(seq, bytes)?;
+            }
+            (WriteTx::Redb(tx), None) => {
+                tx.open_table(AUDIT)?.remove(seq)?;
+            }
+            (WriteTx::Postgres(pg), Some(bytes)) => {
+                pg.insert(AUDIT.name(), &pgt::u64_key(seq), bytes)?
+            }
+            (WriteTx::Postgres(pg), None) => {
+                pg.remove(AUDIT.name(), &pgt::u64_key(seq))?;
+            }
+        }
+        Ok(())
     }
 
     /// Raw access to the audit table, for tamper-detection tests only.
@@ -1339,60 +1828,111 @@ impl StoreWriter {
         seq: u64,
         bytes: Option<&[u8]>,
     ) -> Result<(), StoreError> {
-        let mut table = self.tx.open_table(AUDIT)?;
-        match bytes {
-            Some(bytes) => table.insert(seq, bytes)?,
-            None => table.remove(seq)?,
-        };
-        Ok(())
+        self.put_audit_bytes(seq, bytes)
     }
 }
 
 /// Streams the audit log in sequence order without loading it all into memory. An I/O
 /// error ends the stream and is kept in [`AuditStream::error`].
-pub struct AuditStream {
-    range: redb::Range<'static, u64, &'static [u8]>,
+pub struct AuditStream<'a> {
+    source: AuditSource<'a>,
     error: Option<StoreError>,
 }
 
-impl AuditStream {
+enum AuditSource<'a> {
+    Redb(Box<redb::Range<'static, u64, &'static [u8]>>),
+    /// Pages of entries read in sequence order from `next` on.
+    Postgres {
+        tx: &'a PgTransaction,
+        next: u64,
+        page: std::collections::VecDeque<(u64, Vec<u8>)>,
+        done: bool,
+    },
+}
+
+/// Audit entries read per round trip when streaming from PostgreSQL.
+const AUDIT_PAGE: usize = 1000;
+
+impl AuditStream<'_> {
     pub fn error(&mut self) -> Option<StoreError> {
         self.error.take()
     }
 }
 
-impl Iterator for AuditStream {
+impl Iterator for AuditStream<'_> {
     type Item = (u64, Vec<u8>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.range.next()? {
-            Ok((key, value)) => Some((key.value(), value.value().to_vec())),
-            Err(err) => {
-                self.error = Some(err.into());
-                None
+        match &mut self.source {
+            AuditSource::Redb(range) => match range.next()? {
+                Ok((key, value)) => Some((key.value(), value.value().to_vec())),
+                Err(err) => {
+                    self.error = Some(err.into());
+                    None
+                }
+            },
+            AuditSource::Postgres {
+                tx,
+                next,
+                page,
+                done,
+            } => {
+                if page.is_empty() && !*done {
+                    let from = pgt::u64_key(*next);
+                    let filled = tx.scan(AUDIT.name(), Some(&from), None, false, &mut |k, v| {
+                        page.push_back((pgt::read_u64(k)?, v.to_vec()));
+                        Ok(page.len() < AUDIT_PAGE)
+                    });
+                    if let Err(err) = filled {
+                        self.error = Some(err);
+                        *done = true;
+                        return None;
+                    }
+                    match page.back() {
+                        Some((last, _)) if page.len() == AUDIT_PAGE => *next = last + 1,
+                        _ => *done = true,
+                    }
+                }
+                page.pop_front()
             }
         }
     }
 }
 
 impl StoreReader {
-    pub fn audit_stream(&self) -> Result<AuditStream, StoreError> {
-        let table = self.tx.open_table(AUDIT)?;
+    pub fn audit_stream(&self) -> Result<AuditStream<'_>, StoreError> {
+        let source = match &self.tx {
+            ReadTx::Redb(tx) => AuditSource::Redb(Box::new(tx.open_table(AUDIT)?.range(0..)?)),
+            ReadTx::Postgres(pg) => AuditSource::Postgres {
+                tx: pg,
+                next: 0,
+                page: std::collections::VecDeque::new(),
+                done: false,
+            },
+        };
         Ok(AuditStream {
-            range: table.range(0..)?,
+            source,
             error: None,
         })
     }
 
     /// Every member id some blind-index token points at.
     pub fn indexed_member_ids(&self) -> Result<std::collections::HashSet<u128>, StoreError> {
-        let table = self.blind_index()?;
         let mut ids = std::collections::HashSet::new();
-        for item in table.iter()? {
-            let (_, values) = item?;
-            for value in values {
-                ids.insert(value?.value());
+        match &self.tx {
+            ReadTx::Redb(tx) => {
+                let table = tx.open_multimap_table(BLIND_INDEX)?;
+                for item in table.iter()? {
+                    let (_, values) = item?;
+                    for value in values {
+                        ids.insert(value?.value());
+                    }
+                }
             }
+            ReadTx::Postgres(pg) => pg.multi_scan(BLIND_INDEX.name(), &mut |_, value| {
+                ids.insert(pgt::read_u128(value)?);
+                Ok(true)
+            })?,
         }
         Ok(ids)
     }
@@ -1401,12 +1941,23 @@ impl StoreReader {
 impl StoreReader {
     /// Every (bay, start in ms, booking) holding a bay, in bay then start order.
     pub fn bay_holdings(&self) -> Result<Vec<(u128, i64, u128)>, StoreError> {
-        let table = self.tx.open_table(BAY_SCHEDULE)?;
         let mut rows = Vec::new();
-        for item in table.iter()? {
-            let (key, booking) = item?;
-            let (bay, start) = key.value();
-            rows.push((bay, start, booking.value()));
+        match &self.tx {
+            ReadTx::Redb(tx) => {
+                let table = tx.open_table(BAY_SCHEDULE)?;
+                for item in table.iter()? {
+                    let (key, booking) = item?;
+                    let (bay, start) = key.value();
+                    rows.push((bay, start, booking.value()));
+                }
+            }
+            ReadTx::Postgres(pg) => {
+                pg.scan(BAY_SCHEDULE.name(), None, None, false, &mut |k, v| {
+                    let (bay, start) = pgt::read_pair_i64(k)?;
+                    rows.push((bay, start, pgt::read_u128_value(v)?));
+                    Ok(true)
+                })?
+            }
         }
         Ok(rows)
     }

@@ -75,6 +75,11 @@ impl Hub {
         }
     }
 
+    /// Tells every session that another process (another site) changed the store.
+    pub fn store_changed_elsewhere(&self) {
+        self.send(None, HubSignal::StoreChanged);
+    }
+
     /// Tells every session that the server is stopping.
     pub fn shutdown(&self) {
         let mut subscribers = self.lock();

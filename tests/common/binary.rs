@@ -24,7 +24,13 @@ pub const INIT_ARGS: &[&str] = &[
 
 /// Runs the binary on `data` with `args`, writing `stdin` to it, and waits for it.
 pub fn run_frontdesk(data: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_frontdesk"));
+    // A test shop on PostgreSQL left its database's address in its data directory.
+    match std::fs::read_to_string(data.join(super::pg::ADDRESS_FILE)) {
+        Ok(address) => command.env("FRONTDESK_STORE", address),
+        Err(_) => command.env_remove("FRONTDESK_STORE"),
+    };
+    let mut child = command
         .arg("--data")
         .arg(data)
         .args(args)

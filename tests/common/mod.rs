@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod pg;
 pub mod ssh;
 pub mod ui;
 
@@ -41,6 +42,9 @@ pub struct Shop {
     pub clock: Arc<ManualClock>,
     pub manager_secret: Vec<u8>,
     pub manager_recovery_codes: Vec<String>,
+    /// The database under a shop run on PostgreSQL (`FRONTDESK_TEST_ENGINE=postgres`),
+    /// dropped with the shop.
+    pub database: Option<pg::TestDatabase>,
 }
 
 /// Decodes the printed base32 secret the way an authenticator app would.
@@ -69,8 +73,24 @@ pub fn credentials_secret(credentials: &StaffCredentials) -> Vec<u8> {
     secret_from_base32(&credentials.enrolment.secret_base32)
 }
 
+/// The usual test shop: on a store file, or on a fresh PostgreSQL database when the run
+/// asks for it with `FRONTDESK_TEST_ENGINE=postgres`, so the same suites prove both engines.
 pub fn open_shop() -> Shop {
     let dir = tempfile::tempdir().expect("temp dir");
+    if pg::shop_on_postgres() {
+        let database = pg::TestDatabase::create("shop").unwrap_or_else(|| {
+            panic!(
+                "FRONTDESK_TEST_ENGINE=postgres needs {}",
+                pg::ADDRESS_VARIABLE
+            )
+        });
+        let store = Store::create_postgres(&database.address, dir.path()).expect("create store");
+        // The real binary run on this shop's --data finds its database here.
+        std::fs::write(dir.path().join(pg::ADDRESS_FILE), &database.address).expect("address");
+        let mut shop = open_shop_on(dir, store);
+        shop.database = Some(database);
+        return shop;
+    }
     let store = Store::create(dir.path()).expect("create store");
     open_shop_on(dir, store)
 }
@@ -115,6 +135,37 @@ pub fn open_shop_on(dir: tempfile::TempDir, store: Store) -> Shop {
         dir,
         service: Arc::new(service),
         clock,
+        database: None,
+    }
+}
+
+/// The store as another process opens it: the file in `dir`, or the shop's database.
+pub fn reopen_store(dir: &std::path::Path, database: Option<&pg::TestDatabase>) -> Store {
+    match database {
+        Some(database) => Store::open_postgres(&database.address, dir).expect("open the database"),
+        None => Store::open(dir).expect("open the store file"),
+    }
+}
+
+/// Everything the store holds at rest: the store file's bytes, or a `pg_dump` of the
+/// shop's database (data, not only schema).
+pub fn bytes_at_rest(dir: &std::path::Path, database: Option<&pg::TestDatabase>) -> Vec<u8> {
+    match database {
+        Some(database) => {
+            let bin = pg::server_programs().expect("pg_dump is installed with the server");
+            let out = std::process::Command::new(bin.join("pg_dump"))
+                .arg("--dbname")
+                .arg(&database.address)
+                .output()
+                .expect("run pg_dump");
+            assert!(
+                out.status.success(),
+                "pg_dump: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        }
+        None => std::fs::read(Store::file_in(dir)).expect("read the store file"),
     }
 }
 

@@ -362,7 +362,7 @@ where
 fn bulk_writer(store: &Store) -> Result<StoreWriter, ServiceError> {
     let mut writer = store.write()?;
     writer
-        .raw_transaction()
+        .raw_transaction()?
         .set_durability(Durability::None)
         .map_err(|err| ServiceError::Store(StoreError::Io(err.to_string())))?;
     Ok(writer)
@@ -718,7 +718,7 @@ impl Service {
     /// Inserts one chunk; member-keyed rows arrive in key order, so each insert appends.
     fn write_chunk(&self, out: &ChunkOut) -> Result<(), ServiceError> {
         let mut writer = bulk_writer(&self.store)?;
-        let tx = writer.raw_transaction();
+        let tx = writer.raw_transaction()?;
         let ids = |table, rows: &[(u128, Vec<u8>)]| -> Result<(), ServiceError> {
             let mut table = tx.open_table(table).map_err(store_error)?;
             for (id, bytes) in rows {
@@ -835,7 +835,7 @@ impl Service {
         for bucket in 0..VISIT_BUCKETS {
             let mut writer = bulk_writer(&self.store)?;
             {
-                let tx = writer.raw_transaction();
+                let tx = writer.raw_transaction()?;
                 let mut visit_table = tx.open_table(VISITS).map_err(store_error)?;
                 let mut sale_table = tx.open_table(SALES).map_err(store_error)?;
                 let mut receipts = tx.open_table(RECEIPTS).map_err(store_error)?;
@@ -931,7 +931,7 @@ impl Service {
             let mut writer = bulk_writer(&self.store)?;
             {
                 let mut table = writer
-                    .raw_transaction()
+                    .raw_transaction()?
                     .open_multimap_table(BLIND_INDEX)
                     .map_err(store_error)?;
                 drain_bucket(
@@ -953,7 +953,7 @@ impl Service {
         let mut writer = bulk_writer(&self.store)?;
         {
             let mut table = writer
-                .raw_transaction()
+                .raw_transaction()?
                 .open_table(PLAN_USAGE)
                 .map_err(store_error)?;
             drain_bucket(ctx.scratch, USAGE_SPOOL, workers, 0, &mut |key, value| {
@@ -1020,7 +1020,7 @@ impl Service {
             writer.put(SHIFTS, id, &shift)?;
         }
         writer
-            .raw_transaction()
+            .raw_transaction()?
             .open_table(META)
             .map_err(store_error)?
             .insert(
