@@ -407,3 +407,118 @@ fn a_backup_made_on_postgres_restores_into_a_store_file() {
     assert!(report.is_ok(), "{:?}", report.lines());
     assert_eq!(report.records.expect("records").members, 1);
 }
+
+#[test]
+fn a_backup_restores_into_an_empty_postgres_database_through_the_command() {
+    let Some(source) = TestDatabase::create("restore_source") else {
+        return;
+    };
+    let Some(target) = TestDatabase::create("restore_target") else {
+        return;
+    };
+    let shop = shop_on(&source);
+    let manager = shop.manager();
+    member_with_car(&shop.service, &manager, "Ada Lovelace", "ADA 001");
+    let backup = shop.dir.path().join("chain.fdbackup");
+    let mut out = std::fs::File::create(&backup).expect("backup file");
+    shop.service.backup(&manager, &mut out).expect("backup");
+    drop(out);
+
+    let data = tempfile::tempdir().expect("temp dir");
+    std::fs::write(data.path().join(pg::ADDRESS_FILE), &target.address).expect("address");
+    let stdin = format!("{MANAGER_PASSWORD}\n{}\n", shop.manager_recovery_codes[0]);
+    let out = binary::run_frontdesk(
+        data.path(),
+        &[
+            "restore",
+            backup.to_str().expect("path"),
+            "--user",
+            MANAGER,
+            "--password-stdin",
+            "--recovery-code",
+        ],
+        &stdin,
+    );
+    assert!(out.status.success(), "{}", binary::printed(&out));
+    assert!(binary::printed(&out).contains("the store verifies"));
+    let mut restored = Store::open_postgres(&target.address, data.path()).expect("restored");
+    let report = verify_store(&mut restored, None).expect("verify");
+    assert!(report.is_ok(), "{:?}", report.lines());
+    assert_eq!(report.records.expect("records").members, 1);
+}
+
+#[test]
+fn init_starts_a_new_chain_in_an_empty_database_and_refuses_a_used_one() {
+    let Some(database) = TestDatabase::create("init") else {
+        return;
+    };
+    let data = tempfile::tempdir().expect("temp dir");
+    std::fs::write(data.path().join(pg::ADDRESS_FILE), &database.address).expect("address");
+    let args = [
+        "init",
+        "--shop",
+        "Sparkle Chain",
+        "--timezone",
+        "America/Vancouver",
+        "--currency",
+        "CAD",
+        "--manager",
+        "owner",
+        "--password-stdin",
+    ];
+    let out = binary::run_frontdesk(data.path(), &args, "wash bay sunrise copper kettle\n");
+    assert!(out.status.success(), "{}", binary::printed(&out));
+    assert!(!Store::exists_in(data.path()), "no store file was made");
+    let again = binary::run_frontdesk(data.path(), &args, "wash bay sunrise copper kettle\n");
+    assert!(!again.status.success());
+    assert!(
+        binary::printed(&again).contains("is not empty"),
+        "{}",
+        binary::printed(&again)
+    );
+}
+
+#[test]
+fn two_sites_booking_the_one_bay_for_the_same_slot_get_one_booking_between_them() {
+    let Some(database) = TestDatabase::create("booking_race") else {
+        return;
+    };
+    let shop = shop_on(&database);
+    let manager = shop.manager();
+    let wash = wash_and_bay(&shop.service, &manager);
+    let (other, other_manager) = another_site(&shop, &database, 13);
+    let slot = frontdesk::service::LocalStart {
+        local: chrono::NaiveDateTime::parse_from_str("2026-11-24 15:00", "%Y-%m-%d %H:%M")
+            .expect("time"),
+        fold: None,
+    };
+    let request = || frontdesk::service::BookingRequest {
+        member: None,
+        vehicle: None,
+        service: wash,
+        bay: None,
+        start: slot.clone(),
+    };
+    let sessions = [(&shop.service, &manager), (&other, &other_manager)];
+    let booked: usize = std::thread::scope(|scope| {
+        let tries: Vec<_> = sessions
+            .iter()
+            .flat_map(|&(service, session)| {
+                (0..4).map(move |_| scope.spawn(move || service.create_booking(session, request())))
+            })
+            .collect();
+        tries
+            .into_iter()
+            .map(|attempt| attempt.join().expect("thread"))
+            .filter(Result::is_ok)
+            .count()
+    });
+    assert_eq!(
+        booked, 1,
+        "one bay, one slot: exactly one booking across both sites"
+    );
+    drop(other);
+    let mut store = reopen_store(shop.dir.path(), Some(&database));
+    let report = verify_store(&mut store, None).expect("verify");
+    assert!(report.is_ok(), "{:?}", report.lines());
+}

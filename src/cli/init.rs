@@ -34,8 +34,51 @@ pub struct InitArgs {
     start_over: bool,
 }
 
+/// A new chain's store in an empty PostgreSQL database. As with a store file, the store is
+/// taken away again when the first manager's credentials cannot be shown.
+fn init_on_postgres(
+    location: &str,
+    data: &Path,
+    runtime: &Runtime,
+    setup: InitialSetup,
+) -> Result<ExitCode, CliError> {
+    let store = Store::create_postgres(location, data)?;
+    let created = Service::initialise(
+        store,
+        runtime.clock.clone(),
+        runtime.entropy.clone(),
+        setup,
+        Origin::Cli {
+            command: "init".to_owned(),
+        },
+    );
+    let (service, credentials) = match created {
+        Ok(created) => created,
+        Err(err) => {
+            let _ = Store::remove_postgres_store(location);
+            return Err(err.into());
+        }
+    };
+    service.wait_for_name_index();
+    drop(service);
+    let shown = credentials_text(&credentials)
+        .and_then(|mut text| {
+            writeln!(text, "\nStore created in the PostgreSQL database.")?;
+            Ok(text)
+        })
+        .map_err(|_| ())
+        .and_then(|text| write_stdout(&text).map_err(|_| ()));
+    if shown.is_err() {
+        let _ = Store::remove_postgres_store(location);
+        return Err(CliError::new(
+            "could not write the new manager's credentials to standard output; nothing was created — run init again with its output going to a terminal or a file",
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(data: &Path, runtime: &Runtime, args: InitArgs) -> Result<ExitCode, CliError> {
-    if Store::exists_in(data) {
+    if super::store_choice::postgres().is_none() && Store::exists_in(data) {
         refuse_or_start_over(data, args.start_over)?;
     }
     let password = if args.password_stdin {
@@ -52,6 +95,9 @@ pub fn run(data: &Path, runtime: &Runtime, args: InitArgs) -> Result<ExitCode, C
         demo: false,
     };
     setup.validate()?;
+    if let Some(location) = super::store_choice::postgres() {
+        return init_on_postgres(location, data, runtime, setup);
+    }
     // Built aside and moved into place only once the manager's second factor has been
     // written out: a store nobody was shown the credentials of would lock everyone out.
     let staged = StagedStore::begin(data)?;

@@ -5,10 +5,12 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{CliError, Runtime, prompt};
+use crate::service::integrity::verify_store;
 use crate::service::{
     ERASURE_LEDGER_FILE, RestoreRequest, RestoreSummary, SecondFactor, ServiceError,
     check_backup_restores, check_restore_target, restore_backup_file,
 };
+use crate::store::{ReadOnlyStore, Store, copy_into_postgres};
 
 const AFTER_HELP: &str = "\
 Restores into a new or empty data directory only (--data DIR, or FRONTDESK_DATA); it never \
@@ -45,9 +47,46 @@ pub struct RestoreArgs {
     check: bool,
 }
 
+/// A restore into an empty PostgreSQL database: the backup is restored and verified as usual
+/// into a private scratch store file, which is then copied up in one transaction (as
+/// `frontdesk migrate` does) and verified again there; the scratch copy is removed.
+fn restore_into_postgres(
+    backup: &Path,
+    location: &str,
+    data: &Path,
+    request: RestoreRequest,
+    runtime: &Runtime,
+) -> Result<RestoreSummary, CliError> {
+    let scratch = tempfile::Builder::new()
+        .prefix("frontdesk-restore-")
+        .tempdir()
+        .map_err(|err| {
+            CliError::new(format!(
+                "could not make a private scratch folder for the restore ({err}); check TMPDIR"
+            ))
+        })?;
+    let work = scratch.path().join("store");
+    let summary = restore_backup_file(backup, &work, request, runtime.clock.as_ref())?;
+    let restored = ReadOnlyStore::open(&work)?;
+    copy_into_postgres(&restored.read()?, location)?;
+    drop(restored);
+    let mut target = Store::open_postgres(location, data)?;
+    let report = verify_store(&mut target, None)?;
+    if !report.is_ok() || report.audit_head != summary.checkpoint {
+        drop(target);
+        let _ = Store::remove_postgres_store(location);
+        return Err(CliError::new(format!(
+            "the restored store did not verify in PostgreSQL, so it was removed again:\n{}",
+            report.lines().join("\n")
+        )));
+    }
+    Ok(summary)
+}
+
 pub fn run(data: &Path, runtime: &Runtime, args: RestoreArgs) -> Result<ExitCode, CliError> {
+    let postgres = super::store_choice::postgres();
     // Before any prompt: credentials typed for a restore that cannot happen are wasted.
-    if !args.check {
+    if !args.check && postgres.is_none() {
         check_restore_target(data).map_err(ServiceError::from)?;
     }
     // Opened here for the clear error; the restore opens it again by name, beside its ledger.
@@ -95,13 +134,22 @@ pub fn run(data: &Path, runtime: &Runtime, args: RestoreArgs) -> Result<ExitCode
         let _ = super::write_stdout(&check_report(&summary));
         return Ok(ExitCode::SUCCESS);
     }
-    let summary = restore_backup_file(&args.file, data, request, runtime.clock.as_ref())?;
+    let (summary, target) = match postgres {
+        Some(location) => {
+            let summary = restore_into_postgres(&args.file, location, data, request, runtime)?;
+            (summary, "the PostgreSQL database".to_owned())
+        }
+        None => (
+            restore_backup_file(&args.file, data, request, runtime.clock.as_ref())?,
+            data.display().to_string(),
+        ),
+    };
     let backup = &summary.backup;
     // The store is restored and verified; a closed output only loses this summary.
     let _ = super::write_stdout(&format!(
         "Restored the backup made {} into {}; the store verifies.\n  {} members, {} visits, {} bookings, {} audit entries\n  backup size: {} bytes\n  backup SHA-256: {}\n  audit checkpoint now: {}\n",
         backup.created_at.format("%Y-%m-%d %H:%M UTC"),
-        data.display(),
+        target,
         backup.members,
         backup.visits,
         backup.bookings,

@@ -86,7 +86,7 @@ impl PgStore {
         let tx = store.begin_read()?;
         if !tx.has_store_tables()? {
             return Err(StoreError::Postgres(format!(
-                "the PostgreSQL database {} holds no frontdesk store; move a shop there with `frontdesk migrate --to …` or restore a backup into it",
+                "the PostgreSQL database {} holds no frontdesk store; start a new chain there with `frontdesk init --store …`, move a shop's store file there with `frontdesk migrate --to …`, or restore a backup into it with `frontdesk restore --store …`",
                 store.describe()
             )));
         }
