@@ -497,7 +497,7 @@ fn two_sites_booking_the_one_bay_for_the_same_slot_get_one_booking_between_them(
         vehicle: None,
         service: wash,
         bay: None,
-        start: slot.clone(),
+        start: slot,
     };
     let sessions = [(&shop.service, &manager), (&other, &other_manager)];
     let booked: usize = std::thread::scope(|scope| {
