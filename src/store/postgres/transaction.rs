@@ -60,15 +60,27 @@ pub type RowVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError> + 
 impl PgTransaction {
     pub(super) fn begin_read(pool: &Arc<Pool>) -> Result<PgTransaction, StoreError> {
         let mut connection = pool.take()?;
-        connection.run_batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
-        Ok(Self::new(pool, connection, Mode::Read))
+        match connection.run_batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+            Ok(()) => Ok(Self::new(pool, connection, Mode::Read)),
+            Err(err) => {
+                pool.discard();
+                Err(err)
+            }
+        }
     }
 
     pub(super) fn begin_write(pool: &Arc<Pool>) -> Result<PgTransaction, StoreError> {
         let mut connection = pool.take()?;
-        connection.run_batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
-        connection.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])?;
-        Ok(Self::new(pool, connection, Mode::Write))
+        let begun = connection
+            .run_batch("BEGIN ISOLATION LEVEL READ COMMITTED")
+            .and_then(|()| connection.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK]));
+        match begun {
+            Ok(_) => Ok(Self::new(pool, connection, Mode::Write)),
+            Err(err) => {
+                pool.discard();
+                Err(err)
+            }
+        }
     }
 
     fn new(pool: &Arc<Pool>, connection: PooledConnection, mode: Mode) -> Self {
@@ -345,19 +357,31 @@ impl PgTransaction {
             .unwrap_or_else(PoisonError::into_inner)
             .take()
             .ok_or_else(|| StoreError::Postgres("the transaction has already ended".to_owned()))?;
-        if self.mode == Mode::Write {
-            let members = std::mem::take(
-                &mut *self
-                    .changed_members
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner),
-            );
-            let payload = super::notify::change_payload(self.pool.origin(), &members);
-            connection.execute("SELECT pg_notify($1, $2)", &[&CHANGES_CHANNEL, &payload])?;
+        let mut finish = || -> Result<(), StoreError> {
+            if self.mode == Mode::Write {
+                let members = std::mem::take(
+                    &mut *self
+                        .changed_members
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
+                let payload = super::notify::change_payload(self.pool.origin(), &members);
+                connection.execute("SELECT pg_notify($1, $2)", &[&CHANGES_CHANNEL, &payload])?;
+            }
+            connection.run_batch("COMMIT")
+        };
+        match finish() {
+            Ok(()) => {
+                self.pool.give_back(connection);
+                Ok(())
+            }
+            Err(err) => {
+                // The server rolls a failed transaction back when the connection goes.
+                drop(connection);
+                self.pool.discard();
+                Err(err)
+            }
         }
-        connection.run_batch("COMMIT")?;
-        self.pool.give_back(connection);
-        Ok(())
     }
 }
 
@@ -368,10 +392,13 @@ impl Drop for PgTransaction {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(mut connection) = taken
-            && connection.run_batch("ROLLBACK").is_ok()
-        {
-            self.pool.give_back(connection);
+        if let Some(mut connection) = taken {
+            if connection.run_batch("ROLLBACK").is_ok() {
+                self.pool.give_back(connection);
+            } else {
+                drop(connection);
+                self.pool.discard();
+            }
         }
     }
 }
