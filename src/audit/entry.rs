@@ -227,6 +227,10 @@ audit_actions! {
     AlertRaised => "alert.raised",
     /// A manager acknowledged an alert with a note (kept with the alert, not here).
     AlertAcknowledged => "alert.acknowledged",
+    /// A site added to the chain (the objects name its index).
+    SiteAdded => "site.added",
+    /// A staff account limited to some sites, or let work at every site again.
+    StaffSitesChanged => "staff.sites_changed",
 }
 
 impl fmt::Display for AuditAction {

@@ -17,6 +17,7 @@ mod report;
 mod restore;
 mod retention;
 mod serve;
+mod site;
 mod staff_login;
 mod staging;
 mod tui;
@@ -48,6 +49,11 @@ pub struct Cli {
     /// config dir's themes/ (overrides each staff member's choice; NO_COLOR selects mono).
     #[arg(long, value_name = "NAME")]
     theme: Option<String>,
+
+    /// The site of the chain this process works at (default: $FRONTDESK_SITE, else the
+    /// first site); `frontdesk site list` names them.
+    #[arg(long, global = true, value_name = "NAME", env = "FRONTDESK_SITE")]
+    site: Option<String>,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -92,6 +98,8 @@ enum Command {
     /// Write one row per member for analysis, pseudonymised: no names, phones, plates or
     /// numbers (managers only).
     Export(export::ExportArgs),
+    /// The chain's sites: add one, list them, or limit a staff account to some (managers only).
+    Site(site::SiteArgs),
 }
 
 /// An error already phrased for the person at the terminal.
@@ -145,21 +153,33 @@ fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf, CliError> {
 struct Runtime {
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
+    /// `--site` (or `FRONTDESK_SITE`): the site of the chain this process works at.
+    site: Option<String>,
 }
 
 impl Runtime {
-    fn real() -> Self {
+    fn real(site: Option<String>) -> Self {
         Self {
             clock: Arc::new(SystemClock),
             entropy: Arc::new(OsEntropy),
+            site,
         }
+    }
+
+    /// The service over `store`, working at the site asked for; an unknown site is refused
+    /// with the names of the known ones.
+    fn service(&self, store: crate::store::Store) -> Result<crate::service::Service, CliError> {
+        Ok(
+            crate::service::Service::new(store, self.clock.clone(), self.entropy.clone())
+                .at_site(self.site.as_deref())?,
+        )
     }
 }
 
 /// Runs the parsed command line; the binary turns the error into one line and an exit code.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let data = data_dir(cli.data)?;
-    let runtime = Runtime::real();
+    let runtime = Runtime::real(cli.site);
     match cli.command {
         None => tui::run(&data, &runtime, cli.theme.as_deref()),
         Some(Command::Init(args)) => init::run(&data, &runtime, args),
@@ -178,5 +198,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Erase(args)) => erase::run(&data, &runtime, args),
         Some(Command::Retention(args)) => retention::run(&data, &runtime, args),
         Some(Command::Export(args)) => export::run(&data, &runtime, args),
+        Some(Command::Site(args)) => site::run(&data, &runtime, args),
     }
 }

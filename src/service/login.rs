@@ -101,6 +101,8 @@ pub(super) enum FailureReason {
     SshKeyMissing,
     /// Over SSH, the account requires a key and the proven one is not among its keys.
     SshKeyNotListed,
+    /// The account is limited to other sites of the chain than this process's.
+    WrongSite,
 }
 
 impl FailureReason {
@@ -118,6 +120,7 @@ impl FailureReason {
             FailureReason::TemporaryPasswordUsed => "temporary password already used",
             FailureReason::SshKeyMissing => "SSH key required but none was proven",
             FailureReason::SshKeyNotListed => "SSH key required but the proven one is not listed",
+            FailureReason::WrongSite => "account limited to other sites",
         }
     }
 }
@@ -401,6 +404,20 @@ impl Service {
             SshKeyCheck::Passed { listed } => listed,
             SshKeyCheck::Refused(reason) => return Err(refuse(reason)),
         };
+        // Said plainly only to someone who proved the password and the code: the account
+        // exists, but it works at other sites of the chain.
+        let reader = self.store.read()?;
+        if let Some(allowed) = Self::staff_sites_in(&reader, staff.id)?
+            && !crate::domain::site::may_work_at(Some(&allowed), self.site)
+        {
+            let refusal = self.site_refusal(&reader, &allowed)?;
+            drop(reader);
+            return match refuse(FailureReason::WrongSite) {
+                ServiceError::InvalidCredentials => Err(refusal),
+                other => Err(other),
+            };
+        }
+        drop(reader);
         let mut writer = self.store.write()?;
         // The record as it is now, not as read before the argon2 work: a parallel login may
         // have used the code (or the temporary password) meanwhile, and only one may have it.

@@ -38,6 +38,7 @@ mod restore;
 mod retention;
 mod session;
 mod setup;
+mod sites;
 mod ssh_keys;
 mod staff;
 mod till;
@@ -148,6 +149,9 @@ pub struct Service {
     login_gate: LoginGate,
     approvals: approval::Approvals,
     backup_runs: backup_runs::BackupRunLock,
+    /// The site of the chain this process works at (set once at startup; see
+    /// [`Service::at_site`]).
+    site: crate::domain::site::SiteIndex,
 }
 
 impl std::fmt::Debug for Service {
@@ -210,8 +214,12 @@ impl Caller {
 impl Service {
     /// Serves an existing store. Nothing personal can be read until a staff member logs in.
     pub fn new(store: Store, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>) -> Self {
+        Self::new_shared(Arc::new(store), clock, entropy)
+    }
+
+    fn new_shared(store: Arc<Store>, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>) -> Self {
         Self {
-            store: Arc::new(store),
+            store,
             clock,
             entropy,
             vault: RwLock::new(None),
@@ -220,6 +228,7 @@ impl Service {
             login_gate: LoginGate::default(),
             approvals: approval::Approvals::default(),
             backup_runs: backup_runs::BackupRunLock::default(),
+            site: crate::domain::site::FIRST_SITE,
         }
     }
 

@@ -1,0 +1,196 @@
+//! The chain's sites: the registry (a META record), the site this process works at, which
+//! site a visit, sale, booking, shift or bay belongs to, and which sites a staff account may
+//! log in at. A store without a registry is a chain of one: the first site, named after the
+//! shop, whose records carry no site at all.
+
+use std::collections::BTreeMap;
+
+use super::{Service, ServiceError, Session};
+use crate::audit::AuditAction;
+use crate::domain::access::Operation;
+use crate::domain::site::{Site, SiteError, SiteIndex, SiteRegistry};
+use crate::ids::RecordId;
+use crate::store::ReadAccess;
+use crate::store::schema::{META_SITES, META_STAFF_SITES};
+
+/// Staff id → the sites that account may log in at.
+type StaffSites = BTreeMap<RecordId, Vec<SiteIndex>>;
+
+impl From<SiteError> for ServiceError {
+    fn from(err: SiteError) -> Self {
+        ServiceError::InvalidInput(capitalised(&err.to_string()))
+    }
+}
+
+fn capitalised(sentence: &str) -> String {
+    let mut chars = sentence.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+        None => String::new(),
+    }
+}
+
+/// The chain's sites as stored, or the implicit single site named after the shop.
+pub(super) fn registry_in(
+    service: &Service,
+    reader: &impl ReadAccess,
+) -> Result<SiteRegistry, ServiceError> {
+    if let Some(registry) = reader.meta_record::<SiteRegistry>(META_SITES)? {
+        return Ok(registry);
+    }
+    let settings = service.settings()?;
+    Ok(SiteRegistry::implicit(
+        &settings.shop_name,
+        settings.created_at,
+    ))
+}
+
+impl Service {
+    /// Makes this service work at the site called `name` (`None`: the first site). Called
+    /// once at startup, before any login; an unknown name is refused naming the known sites.
+    pub fn at_site(mut self, name: Option<&str>) -> Result<Self, ServiceError> {
+        let Some(name) = name.map(str::trim).filter(|name| !name.is_empty()) else {
+            return Ok(self);
+        };
+        let reader = self.store.read()?;
+        let registry = registry_in(&self, &reader)?;
+        self.site = registry.find(name)?.index;
+        Ok(self)
+    }
+
+    /// Another service on the same store, working at the site called `name`: what a second
+    /// site's process is in a chain on one database (for tools and tests in one process).
+    /// It has sessions of its own; nothing is unlocked until a staff member logs in there.
+    pub fn sibling_at_site(&self, name: &str) -> Result<Service, ServiceError> {
+        Service::new_shared(self.store.clone(), self.clock.clone(), self.entropy.clone())
+            .at_site(Some(name))
+    }
+
+    /// The site this process works at.
+    pub fn site(&self) -> SiteIndex {
+        self.site
+    }
+
+    /// The name of the site this process works at, when the chain has more than one site
+    /// (front ends show it in their header); `None` for a single shop.
+    pub fn chain_site_name(&self) -> Result<Option<String>, ServiceError> {
+        let registry = registry_in(self, &self.store.read()?)?;
+        Ok(registry
+            .is_chain()
+            .then(|| registry.get(self.site).map(|site| site.name.clone()))
+            .flatten())
+    }
+
+    /// Every site of the chain, in index order (manager).
+    pub fn sites(&self, session: &Session) -> Result<Vec<Site>, ServiceError> {
+        self.authorize(session, Operation::ManageSites)?;
+        Ok(registry_in(self, &self.store.read()?)?.sites)
+    }
+
+    /// Adds a site to the chain (manager). The first site keeps the shop's name.
+    pub fn add_site(&self, session: &Session, name: &str) -> Result<Site, ServiceError> {
+        let caller = self.authorize(session, Operation::ManageSites)?;
+        let now = self.clock.now();
+        let draft = caller.draft(AuditAction::SiteAdded);
+        self.write_audited(
+            |writer, draft| {
+                let mut registry = registry_in(self, writer)?;
+                let site = registry.add(name, now)?;
+                writer.put_meta_record(META_SITES, &registry)?;
+                draft.objects.push(format!("site {}", site.index));
+                Ok(site)
+            },
+            draft,
+        )
+    }
+
+    /// Limits a staff account to some sites (manager); `None` lets it work at every site.
+    /// Names are the sites' names; an unknown one is refused naming the known sites.
+    pub fn limit_staff_sites(
+        &self,
+        session: &Session,
+        username: &str,
+        sites: Option<&[String]>,
+    ) -> Result<Option<Vec<SiteIndex>>, ServiceError> {
+        let caller = self.authorize(session, Operation::ManageSites)?;
+        let mut draft = caller.draft(AuditAction::StaffSitesChanged);
+        draft.fields.push("sites".to_owned());
+        self.write_audited(
+            |writer, draft| {
+                let staff = writer
+                    .staff_by_username(username.trim())?
+                    .ok_or(ServiceError::NotFound("staff account"))?;
+                let registry = registry_in(self, writer)?;
+                let chosen = match sites {
+                    None => None,
+                    Some(names) => {
+                        let mut indexes = names
+                            .iter()
+                            .map(|name| registry.find(name).map(|site| site.index))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        indexes.sort_unstable();
+                        indexes.dedup();
+                        if indexes.is_empty() {
+                            return Err(ServiceError::invalid(
+                                "Name at least one site, or use --all to let the account work at every site.",
+                            ));
+                        }
+                        Some(indexes)
+                    }
+                };
+                let mut limits: StaffSites =
+                    writer.meta_record(META_STAFF_SITES)?.unwrap_or_default();
+                match &chosen {
+                    Some(indexes) => limits.insert(staff.id, indexes.clone()),
+                    None => limits.remove(&staff.id),
+                };
+                writer.put_meta_record(META_STAFF_SITES, &limits)?;
+                draft.objects.push(staff.id.to_string());
+                draft.add_detail(match &chosen {
+                    Some(indexes) => format!(
+                        "sites: {}",
+                        indexes
+                            .iter()
+                            .map(u16::to_string)
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    ),
+                    None => "sites: all".to_owned(),
+                });
+                Ok(chosen)
+            },
+            draft,
+        )
+    }
+
+    /// The sites a staff account may log in at; `None` is every site.
+    pub(super) fn staff_sites_in(
+        reader: &impl ReadAccess,
+        staff: RecordId,
+    ) -> Result<Option<Vec<SiteIndex>>, ServiceError> {
+        let limits: StaffSites = reader.meta_record(META_STAFF_SITES)?.unwrap_or_default();
+        Ok(limits.get(&staff).cloned())
+    }
+
+    /// The refusal for an account limited to other sites, naming where it may log in.
+    pub(super) fn site_refusal(
+        &self,
+        reader: &impl ReadAccess,
+        allowed: &[SiteIndex],
+    ) -> Result<ServiceError, ServiceError> {
+        let registry = registry_in(self, reader)?;
+        let name_of = |index: SiteIndex| {
+            registry
+                .get(index)
+                .map_or_else(|| format!("site {index}"), |site| site.name.clone())
+        };
+        Ok(ServiceError::WrongSite {
+            here: name_of(self.site),
+            allowed: allowed
+                .iter()
+                .map(|index| name_of(*index))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    }
+}
