@@ -7,7 +7,7 @@ use common::binary::{INIT_ARGS, SCRIPT_PASSWORD as PASSWORD, printed, run_frontd
 use common::{CASHIER, CASHIER_PASSWORD, ClockExt, open_shop, phone_code};
 use frontdesk::audit::AuditAction;
 use frontdesk::domain::site::FIRST_SITE;
-use frontdesk::service::ServiceError;
+use frontdesk::service::{ServiceError, SiteOf};
 
 #[test]
 fn a_manager_adds_sites_and_a_second_site_process_works_there() {
@@ -175,4 +175,266 @@ fn site_add_and_list_on_the_binary_and_an_unknown_site_names_the_known_ones() {
         "{said}"
     );
     assert_eq!(said.trim().lines().count(), 1, "{said}");
+}
+
+/// Two sites in one store: the first site with "Bay 1" (the usual shop) and North with its
+/// own "North bay", both doing the chain's exterior wash; the manager logged in at each.
+struct Chain {
+    shop: common::Shop,
+    manager: frontdesk::service::Session,
+    north: std::sync::Arc<frontdesk::service::Service>,
+    north_manager: frontdesk::service::Session,
+    wash: frontdesk::ids::RecordId,
+}
+
+fn chain() -> Chain {
+    let shop = open_shop();
+    let manager = shop.manager();
+    let wash = shop.exterior_wash_in_one_bay(&manager);
+    shop.service.add_site(&manager, "North").unwrap();
+    let north = std::sync::Arc::new(shop.service.sibling_at_site("North").unwrap());
+    let code = phone_code(&shop.manager_secret, shop.clock.now_for_tests());
+    let north_manager = north
+        .login(frontdesk::service::LoginRequest {
+            username: common::MANAGER.to_owned(),
+            password: secrecy::SecretString::from(common::MANAGER_PASSWORD.to_owned()),
+            second_factor: frontdesk::service::SecondFactor::Totp(code),
+            origin: frontdesk::audit::Origin::Local,
+            ssh_key: None,
+        })
+        .expect("the manager logs in at North");
+    shop.next_step();
+    north
+        .save_bay(
+            &north_manager,
+            frontdesk::service::BayInput {
+                id: None,
+                name: "North bay".to_owned(),
+                services: vec![wash],
+                active: true,
+            },
+        )
+        .unwrap();
+    Chain {
+        shop,
+        manager,
+        north,
+        north_manager,
+        wash,
+    }
+}
+
+fn card_wash(wash: frontdesk::ids::RecordId) -> frontdesk::service::CheckoutInput {
+    frontdesk::service::CheckoutInput {
+        booking: None,
+        member: None,
+        vehicle: None,
+        lines: vec![frontdesk::service::CheckoutLine {
+            service: wash,
+            quantity: 1,
+            price_override: None,
+        }],
+        discount: None,
+        adjustment_reason: None,
+        points: None,
+        payment: frontdesk::domain::catalog::PaymentMethod::Card,
+        tenders: Vec::new(),
+        tip: frontdesk::domain::money::Money::ZERO,
+    }
+}
+
+/// The site a record belongs to, as any site's service reports it.
+fn site_of(chain: &Chain, of: SiteOf) -> u16 {
+    let here = chain.shop.service.site_of(&chain.manager, of).unwrap();
+    let there = chain.north.site_of(&chain.north_manager, of).unwrap();
+    assert_eq!(here, there, "every site sees the same");
+    here
+}
+
+#[test]
+fn each_site_numbers_its_receipts_gaplessly_and_reprints_its_own() {
+    let chain = chain();
+    let here = &chain.shop.service;
+    let first = here
+        .checkout(&chain.manager, card_wash(chain.wash))
+        .unwrap();
+    let north = chain
+        .north
+        .checkout(&chain.north_manager, card_wash(chain.wash))
+        .unwrap();
+    let second = here
+        .checkout(&chain.manager, card_wash(chain.wash))
+        .unwrap();
+    let north_again = chain
+        .north
+        .checkout(&chain.north_manager, card_wash(chain.wash))
+        .unwrap();
+    assert_eq!(
+        [first.receipt_number, second.receipt_number],
+        [1, 2],
+        "the first site counts on as before"
+    );
+    assert_eq!([north.receipt_number, north_again.receipt_number], [1, 2]);
+
+    assert_eq!(site_of(&chain, SiteOf::Visit(first.visit)), FIRST_SITE);
+    assert_eq!(site_of(&chain, SiteOf::Visit(north.visit)), 1);
+
+    let reprint = chain.north.receipt(&chain.north_manager, 1).unwrap();
+    assert_eq!(
+        reprint.of,
+        frontdesk::service::ReceiptFor::Visit(north.visit)
+    );
+    let reprint = here.receipt(&chain.manager, 1).unwrap();
+    assert_eq!(
+        reprint.of,
+        frontdesk::service::ReceiptFor::Visit(first.visit)
+    );
+    let missing = chain.north.receipt(&chain.north_manager, 3).unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "there is no receipt 3; receipts so far are numbered 1 to 2"
+    );
+    assert_eq!(
+        chain
+            .north
+            .receipts_for_visit(&chain.north_manager, north.visit)
+            .unwrap(),
+        [1]
+    );
+    assert!(
+        here.receipts_for_visit(&chain.manager, north.visit)
+            .unwrap()
+            .is_empty(),
+        "another site's number is not offered here"
+    );
+}
+
+#[test]
+fn bays_bookings_and_drawers_belong_to_their_site() {
+    let chain = chain();
+    let here = &chain.shop.service;
+    let names = |service: &frontdesk::service::Service, session| -> Vec<String> {
+        service
+            .list_bays(session)
+            .unwrap()
+            .into_iter()
+            .map(|bay| bay.name)
+            .collect()
+    };
+    assert_eq!(names(here, &chain.manager), ["Bay 1"]);
+    assert_eq!(names(&chain.north, &chain.north_manager), ["North bay"]);
+
+    let walk_in = chain
+        .north
+        .walk_in(&chain.north_manager, None, None, chain.wash)
+        .unwrap();
+    assert_eq!(walk_in.bay_name, "North bay");
+    assert_eq!(site_of(&chain, SiteOf::Booking(walk_in.id)), 1);
+    let local = here
+        .walk_in(&chain.manager, None, None, chain.wash)
+        .unwrap();
+    assert_eq!(local.bay_name, "Bay 1");
+    assert_eq!(site_of(&chain, SiteOf::Booking(local.id)), FIRST_SITE);
+    // North's only bay is taken now: the next walk-in waits for it, and the first site's
+    // bay is not offered there.
+    let next = chain
+        .north
+        .walk_in(&chain.north_manager, None, None, chain.wash)
+        .unwrap();
+    assert_eq!(next.bay_name, "North bay");
+    assert!(next.start >= walk_in.end, "{next:?}");
+
+    let shift = chain
+        .north
+        .open_shift(
+            &chain.north_manager,
+            frontdesk::domain::money::Money::from_minor(10_000),
+        )
+        .unwrap();
+    assert_eq!(site_of(&chain, SiteOf::Shift(shift.id)), 1);
+
+    let north_bay = chain.north.list_bays(&chain.north_manager).unwrap()[0].id;
+    assert_eq!(site_of(&chain, SiteOf::Bay(north_bay)), 1);
+    let refused = here
+        .save_bay(
+            &chain.manager,
+            frontdesk::service::BayInput {
+                id: Some(north_bay),
+                name: "Taken over".to_owned(),
+                services: vec![chain.wash],
+                active: true,
+            },
+        )
+        .unwrap_err();
+    assert!(refused.to_string().contains("another site"), "{refused}");
+}
+
+#[test]
+fn verify_checks_each_sites_receipts_and_the_chain_holds_entries_of_both_sites() {
+    let chain = chain();
+    chain
+        .shop
+        .service
+        .checkout(&chain.manager, card_wash(chain.wash))
+        .unwrap();
+    chain
+        .north
+        .checkout(&chain.north_manager, card_wash(chain.wash))
+        .unwrap();
+    chain.north.wait_for_name_index();
+    let Chain { shop, north, .. } = chain;
+    drop(north);
+    let service = std::sync::Arc::try_unwrap(shop.service).expect("one holder");
+    let mut store = service.into_store().expect("the store back");
+    let report = frontdesk::service::integrity::verify_store(&mut store, None).unwrap();
+    assert!(report.is_ok(), "{:?}", report.lines());
+    let sites: Vec<u16> = {
+        let reader = store.read().unwrap();
+        reader
+            .audit_stream()
+            .unwrap()
+            .map(|(_, bytes)| frontdesk::audit::decode(&bytes).unwrap().site)
+            .collect()
+    };
+    assert!(sites.contains(&0) && sites.contains(&1), "{sites:?}");
+}
+
+#[test]
+fn a_single_shop_writes_nothing_about_sites() {
+    use frontdesk::store::ReadAccess;
+    use frontdesk::store::schema::{META, META_BAY_SITES, META_SITES};
+    let shop = open_shop();
+    let manager = shop.manager();
+    let wash = shop.exterior_wash_in_one_bay(&manager);
+    let shift = shop
+        .service
+        .open_shift(&manager, frontdesk::domain::money::Money::from_minor(5_000))
+        .unwrap();
+    let paid = shop.service.checkout(&manager, card_wash(wash)).unwrap();
+    assert_eq!(paid.receipt_number, 1);
+    assert_eq!(
+        shop.service
+            .site_of(&manager, SiteOf::Visit(paid.visit))
+            .unwrap(),
+        FIRST_SITE
+    );
+    assert_eq!(
+        shop.service
+            .site_of(&manager, SiteOf::Shift(shift.id))
+            .unwrap(),
+        FIRST_SITE
+    );
+    let reader = shop.service.store().read().unwrap();
+    for key in [META_SITES, META_BAY_SITES] {
+        assert!(reader.bytes_by_name(META, key).unwrap().is_none(), "{key}");
+    }
+    let entries: Vec<u16> = reader
+        .audit_stream()
+        .unwrap()
+        .map(|(_, bytes)| {
+            assert_eq!(bytes[0], 0, "every entry in the envelope it always had");
+            frontdesk::audit::decode(&bytes).unwrap().site
+        })
+        .collect();
+    assert!(entries.iter().all(|site| *site == FIRST_SITE));
 }

@@ -176,7 +176,7 @@ impl Service {
 
     pub fn list_bays(&self, session: &Session) -> Result<Vec<Bay>, ServiceError> {
         self.authorize(session, Operation::SearchMembers)?;
-        Ok(self.store.read()?.all(BAYS, "bay")?)
+        self.site_bays(&self.store.read()?)
     }
 
     pub fn save_service(
@@ -250,6 +250,11 @@ impl Service {
                 reader
                     .get::<Bay>(BAYS, id, "bay")?
                     .ok_or(ServiceError::NotFound("bay"))?;
+                if super::sites::bay_site(&reader, id)? != self.site {
+                    return Err(ServiceError::invalid(
+                        "That bay belongs to another site of the chain; change it at that site.",
+                    ));
+                }
                 id
             }
             None => RecordId::generate(self.clock.now(), self.entropy.as_ref())?,
@@ -265,7 +270,17 @@ impl Service {
         let mut draft = caller.draft(AuditAction::BayChanged);
         draft.objects = vec![id.to_string()];
         draft.fields = vec!["name".into(), "services".into(), "active".into()];
-        self.write_audited(|writer, _| Ok(writer.put(BAYS, id, &bay)?), draft)?;
+        let new = input.id.is_none();
+        self.write_audited(
+            |writer, _| {
+                writer.put(BAYS, id, &bay)?;
+                if new {
+                    super::sites::mark_bay_site(writer, self.site, id)?;
+                }
+                Ok(())
+            },
+            draft,
+        )?;
         Ok(bay)
     }
 }

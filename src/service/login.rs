@@ -208,6 +208,7 @@ impl Service {
                     objects: staff.map(|s| vec![s.id.to_string()]).unwrap_or_default(),
                     fields: Vec::new(),
                     detail: None,
+                    site: self.site,
                 },
                 now,
             )?;
@@ -242,7 +243,15 @@ impl Service {
     ) -> ServiceError {
         let recorded = (|| -> Result<(), ServiceError> {
             let mut writer = self.store.write()?;
-            Self::append_login_failure(&mut writer, staff, reason, origin, action, self.now())?;
+            Self::append_login_failure(
+                &mut writer,
+                staff,
+                reason,
+                origin,
+                action,
+                self.now(),
+                self.site,
+            )?;
             writer.commit()?;
             Ok(())
         })();
@@ -259,6 +268,7 @@ impl Service {
         origin: &Origin,
         action: AuditAction,
         now: DateTime<Utc>,
+        site: u16,
     ) -> Result<(), ServiceError> {
         if matches!(
             reason,
@@ -277,6 +287,7 @@ impl Service {
                 objects: staff.map(|s| vec![s.id.to_string()]).unwrap_or_default(),
                 fields: Vec::new(),
                 detail: Some(reason.as_str().to_owned()),
+                site,
             },
             now,
         )?;
@@ -452,6 +463,7 @@ impl Service {
                     &origin,
                     AuditAction::LoginFailed,
                     now,
+                    self.site,
                 )?;
                 writer.commit()?;
                 return Err(ServiceError::InvalidCredentials);
@@ -476,6 +488,7 @@ impl Service {
                 objects: vec![staff.id.to_string()],
                 fields: Vec::new(),
                 detail: None,
+                site: self.site,
             };
             if action == AuditAction::LoginSucceeded {
                 let notes: Vec<String> = [
@@ -689,6 +702,7 @@ impl Service {
                 objects: Vec::new(),
                 fields: Vec::new(),
                 detail: Some(format!("member searches: {}", record.member_searches)),
+                site: self.site,
             })?;
         }
         Ok(())
@@ -712,6 +726,7 @@ impl Service {
             objects: Vec::new(),
             fields: Vec::new(),
             detail: None,
+            site: self.site,
         })
     }
 
@@ -745,6 +760,7 @@ impl Service {
             objects: Vec::new(),
             fields: Vec::new(),
             detail: None,
+            site: self.site,
         })
     }
 
@@ -790,6 +806,7 @@ impl Service {
                 &caller.origin,
                 AuditAction::StepUpFailed,
                 now,
+                self.site,
             )?;
             writer.commit()?;
             return Err(ServiceError::InvalidCredentials);

@@ -129,6 +129,7 @@ pub use session::{EnrolmentStep, Session, SessionInfo, SessionStatus};
 pub use setup::{
     InitialSetup, StaffCredentials, UnfinishedSetup, check_unfinished_setup_discardable,
 };
+pub use sites::SiteOf;
 pub use ssh_keys::{MAX_SSH_KEYS_PER_STAFF, SshKeyView, SshKeysView};
 pub use staff::{LANGUAGES, NewStaff, StaffSummary, TEMPORARY_PASSWORD_VALIDITY, TemporaryLogin};
 pub use tombstones::{GoneReason, MemberLookup, TombstoneView, gone_sentence};
@@ -173,6 +174,8 @@ struct Caller {
     origin: Origin,
     /// The manager who approved this one call at the caller's screen.
     approved_by: Option<Approver>,
+    /// The site the call is made at (the service's).
+    site: crate::domain::site::SiteIndex,
 }
 
 /// A manager who approved a cashier's action at the cashier's screen.
@@ -202,6 +205,7 @@ impl Caller {
                 .approved_by
                 .as_ref()
                 .map(|manager| format!("approved by manager {}", manager.username)),
+            site: self.site,
         }
     }
 
@@ -295,6 +299,7 @@ impl Service {
             role: record.role,
             origin: record.origin.clone(),
             approved_by: None,
+            site: self.site,
         };
         let mut caller = caller;
         match operation.rule_for(record.role) {
@@ -329,7 +334,8 @@ impl Service {
     }
 
     /// Writes one audit entry in a transaction of its own (for events that change nothing else).
-    fn audit_alone(&self, draft: AuditDraft) -> Result<(), ServiceError> {
+    fn audit_alone(&self, mut draft: AuditDraft) -> Result<(), ServiceError> {
+        draft.site = self.site;
         let mut writer = self.store.write()?;
         writer.append_audit(draft, self.clock.now())?;
         writer.commit()?;
@@ -343,6 +349,7 @@ impl Service {
         change: impl FnOnce(&mut StoreWriter, &mut AuditDraft) -> Result<T, ServiceError>,
         mut draft: AuditDraft,
     ) -> Result<T, ServiceError> {
+        draft.site = self.site;
         let mut writer = self.store.write()?;
         let result = change(&mut writer, &mut draft)?;
         writer.append_audit(draft, self.clock.now())?;
@@ -435,5 +442,6 @@ fn system_draft(origin: Origin, action: AuditAction) -> AuditDraft {
         objects: Vec::new(),
         fields: Vec::new(),
         detail: None,
+        site: 0,
     }
 }

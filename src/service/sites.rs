@@ -8,10 +8,14 @@ use std::collections::BTreeMap;
 use super::{Service, ServiceError, Session};
 use crate::audit::AuditAction;
 use crate::domain::access::Operation;
-use crate::domain::site::{Site, SiteError, SiteIndex, SiteRegistry};
+use crate::domain::site::{FIRST_SITE, Site, SiteError, SiteIndex, SiteRegistry};
 use crate::ids::RecordId;
-use crate::store::ReadAccess;
-use crate::store::schema::{META_SITES, META_STAFF_SITES};
+use crate::store::records::{BookingRecord, ReceiptFor, SaleRecord, VisitRecord};
+use crate::store::schema::{
+    BAYS, BOOKINGS, META_BAY_SITES, META_SHIFT_SITE_PREFIX, META_SITES, META_STAFF_SITES, SALES,
+    VISITS,
+};
+use crate::store::{ReadAccess, StoreWriter, decode_record};
 
 /// Staff id → the sites that account may log in at.
 type StaffSites = BTreeMap<RecordId, Vec<SiteIndex>>;
@@ -45,6 +49,101 @@ pub(super) fn registry_in(
     ))
 }
 
+/// Every site index of the chain, in order (the first alone for a single shop).
+pub(super) fn chain_site_indexes<R: ReadAccess + ?Sized>(
+    reader: &R,
+) -> Result<Vec<SiteIndex>, ServiceError> {
+    Ok(reader.meta_record::<SiteRegistry>(META_SITES)?.map_or_else(
+        || vec![FIRST_SITE],
+        |registry| registry.sites.iter().map(|site| site.index).collect(),
+    ))
+}
+
+/// Bay id → site, for bays not at the first site.
+type BaySites = BTreeMap<RecordId, SiteIndex>;
+
+/// The site a bay belongs to (a bay not in the map is the first site's).
+pub(super) fn bay_site<R: ReadAccess + ?Sized>(
+    reader: &R,
+    bay: RecordId,
+) -> Result<SiteIndex, ServiceError> {
+    let bays: BaySites = reader.meta_record(META_BAY_SITES)?.unwrap_or_default();
+    Ok(bays.get(&bay).copied().unwrap_or(FIRST_SITE))
+}
+
+/// Records that a new bay belongs to `site`, in the caller's transaction (nothing for the
+/// first site, so a single shop writes nothing more than before).
+pub(super) fn mark_bay_site(
+    writer: &mut StoreWriter,
+    site: SiteIndex,
+    bay: RecordId,
+) -> Result<(), ServiceError> {
+    if site != FIRST_SITE {
+        let mut bays: BaySites = writer.meta_record(META_BAY_SITES)?.unwrap_or_default();
+        bays.insert(bay, site);
+        writer.put_meta_record(META_BAY_SITES, &bays)?;
+    }
+    Ok(())
+}
+
+fn shift_site_key(shift: RecordId) -> String {
+    format!("{META_SHIFT_SITE_PREFIX}{shift}")
+}
+
+/// The site a cash-drawer shift was opened at.
+pub(super) fn shift_site<R: ReadAccess + ?Sized>(
+    reader: &R,
+    shift: RecordId,
+) -> Result<SiteIndex, ServiceError> {
+    Ok(reader
+        .meta_record::<SiteIndex>(&shift_site_key(shift))?
+        .unwrap_or(FIRST_SITE))
+}
+
+/// Records that a new shift is at `site`, in the caller's transaction (nothing for the first
+/// site).
+pub(super) fn mark_shift_site(
+    writer: &mut StoreWriter,
+    site: SiteIndex,
+    shift: RecordId,
+) -> Result<(), ServiceError> {
+    if site != FIRST_SITE {
+        writer.put_meta_record(&shift_site_key(shift), &site)?;
+    }
+    Ok(())
+}
+
+/// The site whose receipt `number` was issued for `what`: each site numbers its own
+/// receipts, so a visit, sale or refund is at the site whose receipt it carries. Records
+/// without a receipt (made before receipts were numbered) are the first site's.
+pub(super) fn receipt_site<R: ReadAccess + ?Sized>(
+    reader: &R,
+    number: Option<u64>,
+    what: &ReceiptFor,
+) -> Result<SiteIndex, ServiceError> {
+    let Some(number) = number else {
+        return Ok(FIRST_SITE);
+    };
+    for site in chain_site_indexes(reader)? {
+        if let Some(bytes) = reader.receipt_bytes_at(site, number)?
+            && decode_record::<ReceiptFor>("receipt", &bytes)? == *what
+        {
+            return Ok(site);
+        }
+    }
+    Ok(FIRST_SITE)
+}
+
+/// What [`Service::site_of`] is asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteOf {
+    Visit(RecordId),
+    Sale(RecordId),
+    Booking(RecordId),
+    Shift(RecordId),
+    Bay(RecordId),
+}
+
 impl Service {
     /// Makes this service work at the site called `name` (`None`: the first site). Called
     /// once at startup, before any login; an unknown name is refused naming the known sites.
@@ -64,6 +163,49 @@ impl Service {
     pub fn sibling_at_site(&self, name: &str) -> Result<Service, ServiceError> {
         Service::new_shared(self.store.clone(), self.clock.clone(), self.entropy.clone())
             .at_site(Some(name))
+    }
+
+    /// The bays of this process's site, in id order: the only ones it books, walks in to
+    /// and shows on its board.
+    pub(super) fn site_bays(
+        &self,
+        reader: &impl ReadAccess,
+    ) -> Result<Vec<crate::domain::catalog::Bay>, ServiceError> {
+        let mut bays = Vec::new();
+        for bay in reader.all::<crate::domain::catalog::Bay>(BAYS, "bay")? {
+            if bay_site(reader, bay.id)? == self.site {
+                bays.push(bay);
+            }
+        }
+        Ok(bays)
+    }
+
+    /// The site of the chain a visit, sale, booking, shift or bay belongs to (any staff).
+    pub fn site_of(&self, session: &Session, of: SiteOf) -> Result<SiteIndex, ServiceError> {
+        self.authorize(session, Operation::SearchMembers)?;
+        let reader = self.store.read()?;
+        match of {
+            SiteOf::Visit(id) => {
+                let visit = reader
+                    .get::<VisitRecord>(VISITS, id, "visit")?
+                    .ok_or(ServiceError::NotFound("visit"))?;
+                receipt_site(&reader, visit.receipt_number, &ReceiptFor::Visit(id))
+            }
+            SiteOf::Sale(id) => {
+                let sale = reader
+                    .get::<SaleRecord>(SALES, id, "sale")?
+                    .ok_or(ServiceError::NotFound("sale"))?;
+                receipt_site(&reader, sale.receipt_number, &ReceiptFor::Sale(id))
+            }
+            SiteOf::Booking(id) => {
+                let booking = reader
+                    .get::<BookingRecord>(BOOKINGS, id, "booking")?
+                    .ok_or(ServiceError::NotFound("booking"))?;
+                bay_site(&reader, booking.bay)
+            }
+            SiteOf::Shift(id) => shift_site(&reader, id),
+            SiteOf::Bay(id) => bay_site(&reader, id),
+        }
     }
 
     /// The site this process works at.

@@ -12,14 +12,15 @@ use crate::domain::catalog::PaymentMethod;
 use crate::domain::currency::Currency;
 use crate::domain::money::Money;
 use crate::domain::schedule::local_day_span;
+use crate::domain::site::SiteIndex;
 use crate::domain::tax::TaxAmount;
 use crate::domain::tender::Settlement;
 use crate::ids::RecordId;
 use crate::service::drawer::{ShiftView, shifts_opened};
 use crate::service::{Service, ServiceError, Session};
 use crate::store::records::{ReceiptFor, RefundRecord, SaleRecord, VisitRecord};
-use crate::store::schema::{META, META_NEXT_RECEIPT_NUMBER, SALES, VISITS};
-use crate::store::{ReadAccess, StoreError, decode_record};
+use crate::store::schema::{SALES, VISITS};
+use crate::store::{ReadAccess, decode_record};
 
 /// How far a record's time may stray from the order it was committed in (ids are made just
 /// before their transaction begins, and clocks step); searches by time look this much wider
@@ -369,26 +370,14 @@ fn id_millis(id: RecordId) -> i64 {
     i64::try_from(id.as_u128() >> 80).unwrap_or(i64::MAX)
 }
 
-/// The number the next receipt will get; receipts issued so far are `1..` it.
-fn next_receipt_number<R: ReadAccess + ?Sized>(reader: &R) -> Result<u64, ServiceError> {
-    match reader.bytes_by_name(META, META_NEXT_RECEIPT_NUMBER)? {
-        Some(bytes) => {
-            let raw: [u8; 8] = bytes.as_slice().try_into().map_err(|_| {
-                StoreError::Corrupt("the receipt number counter is unreadable".to_owned())
-            })?;
-            Ok(u64::from_le_bytes(raw))
-        }
-        None => Ok(1),
-    }
-}
-
 /// When receipt `number` was issued (as Unix milliseconds) and, for a refund's receipt, the
 /// refund itself.
 fn issued<R: ReadAccess + ?Sized>(
     reader: &R,
+    site: SiteIndex,
     number: u64,
 ) -> Result<Option<(i64, Option<RefundRecord>)>, ServiceError> {
-    let Some(bytes) = reader.receipt_bytes(number)? else {
+    let Some(bytes) = reader.receipt_bytes_at(site, number)? else {
         return Ok(None);
     };
     Ok(Some(
@@ -416,21 +405,35 @@ pub(in crate::service) fn refunds_between<R: ReadAccess + ?Sized>(
     from: DateTime<Utc>,
     to: Option<DateTime<Utc>>,
 ) -> Result<Vec<RefundRecord>, ServiceError> {
-    let next = next_receipt_number(reader)?;
+    let mut refunds = Vec::new();
+    for site in crate::service::sites::chain_site_indexes(reader)? {
+        refunds.extend(refunds_between_at(reader, site, from, to)?);
+    }
+    Ok(refunds)
+}
+
+/// [`refunds_between`] among the receipts of one site of the chain.
+fn refunds_between_at<R: ReadAccess + ?Sized>(
+    reader: &R,
+    site: SiteIndex,
+    from: DateTime<Utc>,
+    to: Option<DateTime<Utc>>,
+) -> Result<Vec<RefundRecord>, ServiceError> {
+    let next = reader.next_receipt_number_at(site)?;
     let early = (from - CLOCK_SLACK).timestamp_millis();
     let late = to.map_or(i64::MAX, |to| (to + CLOCK_SLACK).timestamp_millis());
     // The first receipt issued at or after `early`, give or take the slack.
     let (mut low, mut high) = (1u64, next);
     while low < high {
         let middle = low + (high - low) / 2;
-        match issued(reader, middle)? {
+        match issued(reader, site, middle)? {
             Some((at, _)) if at < early => low = middle + 1,
             _ => high = middle,
         }
     }
     let mut refunds = Vec::new();
     for number in low..next {
-        let Some((at, refund)) = issued(reader, number)? else {
+        let Some((at, refund)) = issued(reader, site, number)? else {
             continue;
         };
         if at >= late {
