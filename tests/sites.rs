@@ -438,3 +438,39 @@ fn a_single_shop_writes_nothing_about_sites() {
         .collect();
     assert!(entries.iter().all(|site| *site == FIRST_SITE));
 }
+
+#[test]
+fn hours_closures_and_the_till_are_per_site_and_a_new_site_starts_from_the_first() {
+    let chain = chain();
+    let here = &chain.shop.service;
+    let mut till = here.till_settings().unwrap();
+    till.tips = true;
+    here.update_till_settings(&chain.manager, till).unwrap();
+    let mut schedule = here.schedule_settings().unwrap();
+    schedule.rules.buffer_minutes = 10;
+    here.update_schedule(&chain.manager, schedule.clone())
+        .unwrap();
+    // North has none of its own yet: it works with the first site's.
+    assert!(chain.north.till_settings().unwrap().tips);
+    assert_eq!(chain.north.schedule_settings().unwrap(), schedule);
+
+    let mut north_till = chain.north.till_settings().unwrap();
+    north_till.tips = false;
+    chain
+        .north
+        .update_till_settings(&chain.north_manager, north_till)
+        .unwrap();
+    let mut north_schedule = schedule.clone();
+    north_schedule.rules.buffer_minutes = 0;
+    chain
+        .north
+        .update_schedule(&chain.north_manager, north_schedule.clone())
+        .unwrap();
+    assert!(!chain.north.till_settings().unwrap().tips);
+    assert_eq!(chain.north.schedule_settings().unwrap(), north_schedule);
+    assert!(
+        here.till_settings().unwrap().tips,
+        "the first site keeps its own"
+    );
+    assert_eq!(here.schedule_settings().unwrap(), schedule);
+}

@@ -246,9 +246,11 @@ impl Service {
             .ok_or(ServiceError::NotFound("service"))?;
         Ok(BookingContext {
             tz: self.shop_zone()?,
-            schedule: reader
-                .meta_record(crate::store::schema::META_SCHEDULE)?
-                .unwrap_or_default(),
+            schedule: super::sites::site_setting(
+                &reader,
+                crate::store::schema::META_SCHEDULE,
+                self.site,
+            )?,
             service,
             bays: self.site_bays(&reader)?,
         })
@@ -827,9 +829,8 @@ impl Service {
         let tz = self.shop_zone()?;
         let now = self.clock.now();
         let reader = self.store.read()?;
-        let schedule: ScheduleSettings = reader
-            .meta_record(crate::store::schema::META_SCHEDULE)?
-            .unwrap_or_default();
+        let schedule: ScheduleSettings =
+            super::sites::site_setting(&reader, crate::store::schema::META_SCHEDULE, self.site)?;
         let services: Vec<ServiceItem> = reader.all(SERVICES, "service")?;
         let buffer = schedule.rules.buffer_minutes;
         let (from, to) = crate::domain::schedule::local_day_span(tz, day)

@@ -50,11 +50,7 @@ impl Service {
     }
 
     pub fn schedule_settings(&self) -> Result<ScheduleSettings, ServiceError> {
-        Ok(self
-            .store
-            .read()?
-            .meta_record(META_SCHEDULE)?
-            .unwrap_or_default())
+        super::sites::site_setting(&self.store.read()?, META_SCHEDULE, self.site)
     }
 
     pub fn points_policy(&self) -> Result<PointsPolicy, ServiceError> {
@@ -82,7 +78,7 @@ impl Service {
             "booking_rules".into(),
         ];
         self.write_audited(
-            |writer, _| Ok(writer.put_meta_record(META_SCHEDULE, &schedule)?),
+            |writer, _| super::sites::put_site_setting(writer, META_SCHEDULE, self.site, &schedule),
             draft,
         )
     }

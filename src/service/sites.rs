@@ -134,6 +134,42 @@ pub(super) fn receipt_site<R: ReadAccess + ?Sized>(
     Ok(FIRST_SITE)
 }
 
+/// The META key of a per-site setting: the first site keeps the key a single shop always had
+/// (`schedule`, `till`); another site's is `key/site`.
+fn site_key(key: &str, site: SiteIndex) -> String {
+    if site == FIRST_SITE {
+        key.to_owned()
+    } else {
+        format!("{key}/{site}")
+    }
+}
+
+/// A per-site setting of `site`: its own once set, until then the first site's (a new site
+/// starts with the hours, closures and till of the first), else the default.
+pub(super) fn site_setting<T: serde::de::DeserializeOwned + Default, R: ReadAccess + ?Sized>(
+    reader: &R,
+    key: &str,
+    site: SiteIndex,
+) -> Result<T, ServiceError> {
+    if site != FIRST_SITE
+        && let Some(own) = reader.meta_record::<T>(&site_key(key, site))?
+    {
+        return Ok(own);
+    }
+    Ok(reader.meta_record::<T>(key)?.unwrap_or_default())
+}
+
+/// Saves `site`'s own copy of a per-site setting, in the caller's transaction.
+pub(super) fn put_site_setting<T: serde::Serialize>(
+    writer: &mut StoreWriter,
+    key: &str,
+    site: SiteIndex,
+    value: &T,
+) -> Result<(), ServiceError> {
+    writer.put_meta_record(&site_key(key, site), value)?;
+    Ok(())
+}
+
 /// What [`Service::site_of`] is asked about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SiteOf {
