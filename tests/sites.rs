@@ -352,6 +352,30 @@ fn bays_bookings_and_drawers_belong_to_their_site() {
         )
         .unwrap();
     assert_eq!(site_of(&chain, SiteOf::Shift(shift.id)), 1);
+    // The manager's drawer is open at North: cash taken at the first site stays out of it.
+    let shift_of = |visit| {
+        use frontdesk::store::ReadAccess;
+        here.store()
+            .read()
+            .unwrap()
+            .get::<frontdesk::store::records::VisitRecord>(
+                frontdesk::store::schema::VISITS,
+                visit,
+                "visit",
+            )
+            .unwrap()
+            .unwrap()
+            .shift
+    };
+    let at_first = here
+        .checkout(&chain.manager, card_wash(chain.wash))
+        .unwrap();
+    assert_eq!(shift_of(at_first.visit), None);
+    let at_north = chain
+        .north
+        .checkout(&chain.north_manager, card_wash(chain.wash))
+        .unwrap();
+    assert_eq!(shift_of(at_north.visit), Some(shift.id));
 
     let north_bay = chain.north.list_bays(&chain.north_manager).unwrap()[0].id;
     assert_eq!(site_of(&chain, SiteOf::Bay(north_bay)), 1);

@@ -331,7 +331,7 @@ impl Service {
                 }
                 let receipt_number =
                     writer.issue_receipt_at(self.site, &ReceiptFor::Visit(visit_id))?;
-                let shift = writer.open_shift_id(caller.staff_id)?;
+                let shift = self.site_shift(writer, caller.staff_id)?;
                 let visit = VisitRecord {
                     id: visit_id,
                     member,

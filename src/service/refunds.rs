@@ -363,7 +363,7 @@ impl Service {
                         refund: refund_id,
                     },
                 )?;
-                let shift = writer.open_shift_id(caller.staff_id)?;
+                let shift = self.site_shift(writer, caller.staff_id)?;
                 writer.note_for_alerts(crate::domain::alerts::AlertSignal::ShiftAdjustment {
                     amount_minor: given_back.amount.minor_units(),
                 });

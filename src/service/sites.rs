@@ -244,6 +244,19 @@ impl Service {
         }
     }
 
+    /// The staff member's open drawer when it is at this site: cash taken here never goes
+    /// into a drawer left open at another site of the chain.
+    pub(super) fn site_shift(
+        &self,
+        reader: &impl ReadAccess,
+        staff: RecordId,
+    ) -> Result<Option<RecordId>, ServiceError> {
+        match reader.open_shift_id(staff)? {
+            Some(shift) if shift_site(reader, shift)? == self.site => Ok(Some(shift)),
+            _ => Ok(None),
+        }
+    }
+
     /// The site this process works at.
     pub fn site(&self) -> SiteIndex {
         self.site
