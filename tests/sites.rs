@@ -498,3 +498,38 @@ fn hours_closures_and_the_till_are_per_site_and_a_new_site_starts_from_the_first
     );
     assert_eq!(here.schedule_settings().unwrap(), schedule);
 }
+
+#[test]
+fn the_days_takings_are_the_sites_and_a_manager_sees_the_chains() {
+    let chain = chain();
+    let here = &chain.shop.service;
+    // The usual shop's clock: Monday 2026-11-23, 09:00 in Vancouver.
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    here.checkout(&chain.manager, card_wash(chain.wash))
+        .unwrap();
+    chain
+        .north
+        .open_shift(
+            &chain.north_manager,
+            frontdesk::domain::money::Money::from_minor(5_000),
+        )
+        .unwrap();
+    for _ in 0..2 {
+        chain
+            .north
+            .checkout(&chain.north_manager, card_wash(chain.wash))
+            .unwrap();
+    }
+    let first = here.takings(&chain.manager, day).unwrap();
+    assert_eq!((first.visits, first.drawers.len()), (1, 0));
+    let north = chain.north.takings(&chain.north_manager, day).unwrap();
+    assert_eq!((north.visits, north.drawers.len()), (2, 1));
+    assert_eq!(north.total.minor_units(), 2 * first.total.minor_units());
+    let all = here.chain_takings(&chain.manager, day).unwrap();
+    assert_eq!((all.visits, all.drawers.len()), (3, 1));
+
+    let secret = chain.shop.add_cashier(&chain.manager);
+    let cashier = chain.shop.cashier(&secret);
+    let refused = here.chain_takings(&cashier, day).unwrap_err();
+    assert!(refused.to_string().contains("for a manager"), "{refused}");
+}

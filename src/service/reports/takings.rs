@@ -17,6 +17,7 @@ use crate::domain::tax::TaxAmount;
 use crate::domain::tender::Settlement;
 use crate::ids::RecordId;
 use crate::service::drawer::{ShiftView, shifts_opened};
+use crate::service::sites::{receipt_site, shift_site};
 use crate::service::{Service, ServiceError, Session};
 use crate::store::records::{ReceiptFor, RefundRecord, SaleRecord, VisitRecord};
 use crate::store::schema::{SALES, VISITS};
@@ -450,15 +451,39 @@ fn refunds_between_at<R: ReadAccess + ?Sized>(
 }
 
 impl Service {
-    /// The takings of one shop-local day. A manager sees the whole shop with a line per member
-    /// of staff and every drawer; a cashier sees only what they took and gave back themselves,
-    /// and their own drawers (SPEC section 2).
+    /// The takings of one shop-local day at this site. A manager sees the whole site with a
+    /// line per member of staff and every drawer; a cashier sees only what they took and gave
+    /// back themselves, and their own drawers (SPEC section 2).
     pub fn takings(
         &self,
         session: &Session,
         day: NaiveDate,
     ) -> Result<TakingsReport, ServiceError> {
+        self.takings_in(session, day, false)
+    }
+
+    /// The takings of one shop-local day at every site of the chain (a manager's).
+    pub fn chain_takings(
+        &self,
+        session: &Session,
+        day: NaiveDate,
+    ) -> Result<TakingsReport, ServiceError> {
+        self.takings_in(session, day, true)
+    }
+
+    fn takings_in(
+        &self,
+        session: &Session,
+        day: NaiveDate,
+        all_sites: bool,
+    ) -> Result<TakingsReport, ServiceError> {
         let caller = self.authorize(session, Operation::ViewTakings)?;
+        if all_sites && caller.role != Role::Manager {
+            return Err(ServiceError::invalid(
+                "The takings of every site are for a manager; your own takings here are on the end-of-day screen.",
+            ));
+        }
+        let site = (!all_sites).then_some(self.site);
         let settings = self.settings()?;
         let tz = self.shop_zone()?;
         let (from, to) = local_day_span(tz, day)
@@ -476,33 +501,63 @@ impl Service {
         // are still checked, since a record's time and its id's could differ by a clock step.
         let (low, high) = (first_id_at(from), first_id_at(to));
         let mut failure = None;
+        // At one site, a visit or sale is counted where its receipt was issued.
+        let here = |number: Option<u64>, what: ReceiptFor| -> Result<bool, ServiceError> {
+            Ok(match site {
+                None => true,
+                Some(site) => receipt_site(&reader, number, &what)? == site,
+            })
+        };
         reader.scan_id_range(VISITS, low, high, &mut |_, bytes| {
             let visit: VisitRecord = decode_record("visit", bytes)?;
-            if ours(visit.staff, visit.at)
-                && let Err(err) = totals.add_visit(&visit)
-            {
-                failure.get_or_insert(err);
+            if ours(visit.staff, visit.at) {
+                let counted =
+                    here(visit.receipt_number, ReceiptFor::Visit(visit.id)).and_then(|here| {
+                        if here {
+                            totals.add_visit(&visit)
+                        } else {
+                            Ok(())
+                        }
+                    });
+                if let Err(err) = counted {
+                    failure.get_or_insert(err);
+                }
             }
             Ok(())
         })?;
         reader.scan_id_range(SALES, low, high, &mut |_, bytes| {
             let sale: SaleRecord = decode_record("sale", bytes)?;
-            if ours(sale.staff, sale.at)
-                && let Err(err) = totals.add_sale(&sale)
-            {
-                failure.get_or_insert(err);
+            if ours(sale.staff, sale.at) {
+                let counted = here(sale.receipt_number, ReceiptFor::Sale(sale.id))
+                    .and_then(|here| if here { totals.add_sale(&sale) } else { Ok(()) });
+                if let Err(err) = counted {
+                    failure.get_or_insert(err);
+                }
             }
             Ok(())
         })?;
         if let Some(err) = failure {
             return Err(err);
         }
-        for refund in refunds_between(&reader, from, Some(to))? {
+        let refunds = match site {
+            None => refunds_between(&reader, from, Some(to))?,
+            Some(site) => refunds_between_at(&reader, site, from, Some(to))?,
+        };
+        for refund in refunds {
             if ours(refund.by, refund.at) {
                 totals.add_refund(&refund)?;
             }
         }
-        let drawers = shifts_opened(&reader, from, to, only)?;
+        let mut drawers = shifts_opened(&reader, from, to, only)?;
+        if let Some(site) = site {
+            let mut kept = Vec::new();
+            for drawer in drawers {
+                if shift_site(&reader, drawer.id)? == site {
+                    kept.push(drawer);
+                }
+            }
+            drawers = kept;
+        }
         let mut by_staff = Vec::new();
         if only.is_none() {
             for (staff_id, tally) in &totals.staff {
