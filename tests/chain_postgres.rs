@@ -34,12 +34,26 @@ fn shop_on(database: &TestDatabase) -> Shop {
 
 /// A second process on the same database: its own store handle, pool and name index.
 fn another_site(shop: &Shop, database: &TestDatabase, seed: u64) -> (Arc<Service>, Session) {
+    another_process_at(shop, database, seed, None)
+}
+
+/// A second process on the same database working at `site` (the first site for `None`).
+fn another_process_at(
+    shop: &Shop,
+    database: &TestDatabase,
+    seed: u64,
+    site: Option<&str>,
+) -> (Arc<Service>, Session) {
     let store = Store::open_postgres(&database.address, shop.dir.path()).expect("open store");
-    let service = Arc::new(Service::new(
-        store,
-        shop.clock.clone(),
-        Arc::new(SeededEntropy::new(seed)),
-    ));
+    let service = Arc::new(
+        Service::new(
+            store,
+            shop.clock.clone(),
+            Arc::new(SeededEntropy::new(seed)),
+        )
+        .at_site(site)
+        .expect("the site is known"),
+    );
     let code = phone_code(&shop.manager_secret, shop.clock.now_for_tests());
     let session = service
         .login(LoginRequest {
@@ -518,6 +532,61 @@ fn two_sites_booking_the_one_bay_for_the_same_slot_get_one_booking_between_them(
         "one bay, one slot: exactly one booking across both sites"
     );
     drop(other);
+    let mut store = reopen_store(shop.dir.path(), Some(&database));
+    let report = verify_store(&mut store, None).expect("verify");
+    assert!(report.is_ok(), "{:?}", report.lines());
+}
+
+#[test]
+fn two_sites_in_two_processes_number_their_receipts_each_from_one_without_gaps() {
+    let Some(database) = TestDatabase::create("two_sites_receipts") else {
+        return;
+    };
+    let shop = shop_on(&database);
+    let manager = shop.manager();
+    let wash = wash_and_bay(&shop.service, &manager);
+    let (member, vehicle) = member_with_car(&shop.service, &manager, "Ada Lovelace", "ADA 001");
+    shop.service
+        .add_site(&manager, "North")
+        .expect("a second site");
+    let (north, north_manager) = another_process_at(&shop, &database, 17, Some("North"));
+    north
+        .save_bay(
+            &north_manager,
+            BayInput {
+                id: None,
+                name: "North bay".to_owned(),
+                services: vec![wash],
+                active: true,
+            },
+        )
+        .expect("North's own bay");
+    let rounds = 8;
+    let numbers: Vec<Vec<u64>> = std::thread::scope(|scope| {
+        let sites = [(&shop.service, &manager), (&north, &north_manager)];
+        let runs: Vec<_> = sites
+            .iter()
+            .map(|&(service, session)| {
+                scope.spawn(move || {
+                    (0..rounds)
+                        .map(|_| {
+                            service
+                                .checkout(session, card_sale(member, vehicle, wash))
+                                .expect("checkout")
+                                .receipt_number
+                        })
+                        .collect::<Vec<u64>>()
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().expect("thread"))
+            .collect()
+    });
+    let expected: Vec<u64> = (1..=rounds).collect();
+    assert_eq!(numbers[0], expected, "the first site counts 1, 2, 3, …");
+    assert_eq!(numbers[1], expected, "North counts on its own from 1");
+    drop(north);
     let mut store = reopen_store(shop.dir.path(), Some(&database));
     let report = verify_store(&mut store, None).expect("verify");
     assert!(report.is_ok(), "{:?}", report.lines());

@@ -35,8 +35,10 @@ pub fn seal_next(
         objects,
         fields,
         detail,
+        site,
     } = draft;
     let mut entry = AuditEntry {
+        site,
         seq,
         at,
         actor,
@@ -106,8 +108,17 @@ fn canonical_bytes(entry: &AuditEntry) -> Vec<u8> {
         }
     }
     out.0.extend_from_slice(&entry.prev_hash);
+    // The site only when it is not the first: a single shop's entries hash exactly as they
+    // did before sites existed, so every existing chain still verifies.
+    if entry.site != 0 {
+        out.tag(SITE_TAG);
+        out.0.extend_from_slice(&entry.site.to_be_bytes());
+    }
     out.0
 }
+
+/// Marks the site appended after the previous hash in an entry of a chain's other site.
+const SITE_TAG: u8 = 0x53;
 
 struct Canonical(Vec<u8>);
 
@@ -414,6 +425,30 @@ mod tests {
         assert_eq!(entries[1].prev_hash, entries[0].hash);
         assert_eq!(entries[2].seq, 3);
         assert_eq!(entry_hash(&entries[2]), entries[2].hash);
+    }
+
+    #[test]
+    fn a_first_site_entry_hashes_as_before_and_another_sites_site_is_covered() {
+        let first = seal_next(None, draft(0), instant(0));
+        // The hash this entry had before sites existed, pinned: old chains still verify.
+        let hex: String = first.hash.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "8971414dfc1816841ef3e770d35446618ecae15916a31ec8f43e01c58249e4c8"
+        );
+        let mut at_north = draft(0);
+        at_north.site = 1;
+        let north = seal_next(None, at_north, instant(0));
+        assert_eq!(north.site, 1);
+        assert_ne!(north.hash, first.hash);
+        assert_eq!(entry_hash(&north), north.hash);
+        let moved = AuditEntry {
+            site: 2,
+            ..north.clone()
+        };
+        assert_ne!(entry_hash(&moved), north.hash, "the site is under the hash");
+        let back = crate::audit::decode(&crate::audit::encode(&north)).unwrap();
+        assert_eq!(back, north);
     }
 
     #[test]
@@ -728,6 +763,7 @@ mod tests {
                     objects,
                     fields,
                     detail,
+                    site: 0,
                 },
             )
     }

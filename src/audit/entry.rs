@@ -227,6 +227,10 @@ audit_actions! {
     AlertRaised => "alert.raised",
     /// A manager acknowledged an alert with a note (kept with the alert, not here).
     AlertAcknowledged => "alert.acknowledged",
+    /// A site added to the chain (the objects name its index).
+    SiteAdded => "site.added",
+    /// A staff account limited to some sites, or let work at every site again.
+    StaffSitesChanged => "staff.sites_changed",
 }
 
 impl fmt::Display for AuditAction {
@@ -269,6 +273,8 @@ pub struct AuditDraft {
     pub fields: Vec<String>,
     /// A short non-personal reason, e.g. `permission: manage_staff`.
     pub detail: Option<String>,
+    /// The site of the chain the action happened at (0, the first site, for a single shop).
+    pub site: u16,
 }
 
 impl AuditDraft {
@@ -281,6 +287,7 @@ impl AuditDraft {
             objects: Vec::new(),
             fields: Vec::new(),
             detail: None,
+            site: 0,
         }
     }
 
@@ -337,18 +344,27 @@ pub struct AuditEntry {
     pub prev_hash: [u8; 32],
     /// SHA-256 of this entry's canonical encoding (see [`super::entry_hash`]).
     pub hash: [u8; 32],
+    /// The site of the chain the action happened at; 0 (the first site) for a single shop.
+    /// Stored in the envelope ([`StoredAuditEntry::V2`]) only when it is not 0, so the first
+    /// site's entries keep exactly the bytes they had before sites existed.
+    #[serde(skip)]
+    pub site: u16,
 }
 
 /// The versioned envelope entries are stored in, so a later format can be told apart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StoredAuditEntry {
+    /// An entry of the first site (every entry written before sites existed).
     V1(AuditEntry),
+    /// An entry of another site of the chain, with that site (never 0).
+    V2(AuditEntry, u16),
 }
 
 /// Serialises exactly like [`StoredAuditEntry`] but borrows, so encoding needs no clone.
 #[derive(Serialize)]
 enum StoredAuditEntryRef<'a> {
     V1(&'a AuditEntry),
+    V2(&'a AuditEntry, u16),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -361,13 +377,21 @@ pub enum AuditError {
         "an audit entry's stored bytes have {extra} unexpected trailing bytes; the log is damaged — run `frontdesk verify`"
     )]
     TrailingBytes { extra: usize },
+    #[error(
+        "an audit entry is stored with the first site in the form kept for other sites; the log is damaged — run `frontdesk verify`"
+    )]
+    FirstSiteAsOther,
 }
 
 /// The stored form: postcard of `StoredAuditEntry::V1(entry)`.
 pub fn encode(entry: &AuditEntry) -> Vec<u8> {
     // Serialising this fixed-shape value into a growable Vec cannot fail: every sequence has
     // a known length and every field is a plain string, integer or byte array.
-    postcard::to_allocvec(&StoredAuditEntryRef::V1(entry))
+    let stored = match entry.site {
+        0 => StoredAuditEntryRef::V1(entry),
+        site => StoredAuditEntryRef::V2(entry, site),
+    };
+    postcard::to_allocvec(&stored)
         .expect("postcard serialisation of an audit entry into a Vec is infallible")
 }
 
@@ -380,6 +404,11 @@ pub fn decode(bytes: &[u8]) -> Result<AuditEntry, AuditError> {
     }
     match stored {
         StoredAuditEntry::V1(entry) => Ok(entry),
+        StoredAuditEntry::V2(_, 0) => Err(AuditError::FirstSiteAsOther),
+        StoredAuditEntry::V2(mut entry, site) => {
+            entry.site = site;
+            Ok(entry)
+        }
     }
 }
 
@@ -429,6 +458,7 @@ mod tests {
             detail: Some("permission: open_member".into()),
             prev_hash: [3; 32],
             hash: [9; 32],
+            site: 0,
         }
     }
 
@@ -460,6 +490,21 @@ mod tests {
         // The borrowed envelope must be byte-for-byte the documented owned envelope.
         let owned = postcard::to_allocvec(&StoredAuditEntry::V1(entry.clone())).unwrap();
         assert_eq!(bytes, owned);
+    }
+
+    #[test]
+    fn a_first_site_entry_encodes_as_before_and_another_sites_keeps_its_site() {
+        let entry = sample_entry();
+        let bytes = encode(&entry);
+        // Byte 0 is the envelope's variant: V1, as every entry written before sites.
+        assert_eq!(bytes[0], 0);
+        let other = AuditEntry { site: 3, ..entry };
+        let other_bytes = encode(&other);
+        assert_eq!(other_bytes[0], 1);
+        assert_eq!(&other_bytes[1..bytes.len()], &bytes[1..]);
+        assert_eq!(decode(&other_bytes).unwrap(), other);
+        let forged = postcard::to_allocvec(&StoredAuditEntry::V2(sample_entry(), 0)).unwrap();
+        assert!(matches!(decode(&forged), Err(AuditError::FirstSiteAsOther)));
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub fn run(data: &Path, runtime: &Runtime, args: AccessArgs) -> Result<ExitCode,
     private_file::check_destination(&args.out, existing)?;
     let typed = args.login.ask()?;
     let store = tui::open_store_for_command(data)?;
-    let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
+    let service = runtime.service(store)?;
     // A login proves a fresh code, so the export needs no second one: the same code could not
     // be used twice anyway.
     let session = service.login(typed.request("access"))?;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::staff_login::StaffLoginArgs;
 use super::{CliError, Runtime, tui};
 use crate::domain::sanitize_line;
-use crate::service::{AlertView, Service};
+use crate::service::AlertView;
 
 #[derive(Debug, Args)]
 pub struct AlertsArgs {
@@ -50,7 +50,7 @@ struct AckJson {
 pub fn run(data: &Path, runtime: &Runtime, args: AlertsArgs) -> Result<ExitCode, CliError> {
     let typed = args.login.ask()?;
     let store = tui::open_store_for_command(data)?;
-    let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
+    let service = runtime.service(store)?;
     let session = service.login(typed.request("alerts"))?;
     let listed = service.alerts(&session, args.all);
     let tz: Tz = service

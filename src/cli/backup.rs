@@ -116,7 +116,7 @@ pub fn run(data: &Path, runtime: &Runtime, args: BackupArgs) -> Result<ExitCode,
     let mut read_only_note = None;
     let summary = match open_store(data)? {
         OpenedStore::Writable(store) => {
-            let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
+            let service = runtime.service(store)?;
             let session = service.login(typed.request("backup"))?;
             let maker = Maker::Session(&service, &session);
             let written = write_tested_backup(&maker, &args.out, existing)

@@ -40,7 +40,7 @@ pub struct EraseArgs {
 pub fn run(data: &Path, runtime: &Runtime, args: EraseArgs) -> Result<ExitCode, CliError> {
     let typed = args.login.ask()?;
     let store = tui::open_store_for_command(data)?;
-    let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
+    let service = runtime.service(store)?;
     let session = service.login(typed.request("erase"))?;
     let tz: Tz = service.settings()?.timezone.parse().unwrap_or(Tz::UTC);
     let result = erase(&service, &session, args.member, args.yes);

@@ -71,7 +71,7 @@ pub fn run(data: &Path, runtime: &Runtime, args: ExportArgs) -> Result<ExitCode,
     private_file::check_destination(&args.pseudonymised, existing)?;
     let typed = args.login.ask()?;
     let store = tui::open_store_for_command(data)?;
-    let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
+    let service = runtime.service(store)?;
     // A login proves a fresh code, so the export needs no second one.
     let session = service.login(typed.request("export"))?;
     let request = PseudonymisedRequest {

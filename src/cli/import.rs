@@ -11,7 +11,7 @@ use clap::Args;
 use super::staff_login::StaffLoginArgs;
 use super::{CliError, Runtime, tui};
 use crate::domain::member_import::MAX_FILE_BYTES;
-use crate::service::{FileEncoding, ImportReport, ImportRequest, Service};
+use crate::service::{FileEncoding, ImportReport, ImportRequest};
 use crate::store::{Store, StoreError};
 
 const AFTER_HELP: &str = "\
@@ -71,7 +71,7 @@ fn open_store(data: &Path) -> Result<Store, CliError> {
 pub fn run(data: &Path, runtime: &Runtime, args: ImportArgs) -> Result<ExitCode, CliError> {
     let bytes = read_file(&args.file)?;
     let store = open_store(data)?;
-    let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
+    let service = runtime.service(store)?;
     let file_name = args.file.display().to_string();
     let rows = service
         .read_member_file(&bytes, args.encoding)

@@ -61,7 +61,7 @@ pub fn run(data: &Path, runtime: &Runtime, args: MergeArgs) -> Result<ExitCode, 
     } = args;
     let typed = login.ask()?;
     let store = tui::open_store_for_command(data)?;
-    let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
+    let service = runtime.service(store)?;
     let session = service.login(typed.request("merge"))?;
     let result = merge(&service, &session, (keep, absorb), yes, picked);
     service.logout(&session)?;

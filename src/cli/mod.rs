@@ -18,6 +18,7 @@ mod report;
 mod restore;
 mod retention;
 mod serve;
+mod site;
 mod staff_login;
 mod staging;
 mod store_choice;
@@ -62,6 +63,11 @@ pub struct Cli {
     /// config dir's themes/ (overrides each staff member's choice; NO_COLOR selects mono).
     #[arg(long, value_name = "NAME")]
     theme: Option<String>,
+
+    /// The site of the chain this process works at (default: $FRONTDESK_SITE, else the
+    /// first site); `frontdesk site list` names them.
+    #[arg(long, global = true, value_name = "NAME", env = "FRONTDESK_SITE")]
+    site: Option<String>,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -109,6 +115,8 @@ enum Command {
     /// Write one row per member for analysis, pseudonymised: no names, phones, plates or
     /// numbers (managers only).
     Export(export::ExportArgs),
+    /// The chain's sites: add one, list them, or limit a staff account to some (managers only).
+    Site(site::SiteArgs),
 }
 
 /// An error already phrased for the person at the terminal.
@@ -162,14 +170,26 @@ fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf, CliError> {
 struct Runtime {
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
+    /// `--site` (or `FRONTDESK_SITE`): the site of the chain this process works at.
+    site: Option<String>,
 }
 
 impl Runtime {
-    fn real() -> Self {
+    fn real(site: Option<String>) -> Self {
         Self {
             clock: Arc::new(SystemClock),
             entropy: Arc::new(OsEntropy),
+            site,
         }
+    }
+
+    /// The service over `store`, working at the site asked for; an unknown site is refused
+    /// with the names of the known ones.
+    fn service(&self, store: crate::store::Store) -> Result<crate::service::Service, CliError> {
+        Ok(
+            crate::service::Service::new(store, self.clock.clone(), self.entropy.clone())
+                .at_site(self.site.as_deref())?,
+        )
     }
 }
 
@@ -177,7 +197,7 @@ impl Runtime {
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let data = data_dir(cli.data)?;
     store_choice::choose(cli.store)?;
-    let runtime = Runtime::real();
+    let runtime = Runtime::real(cli.site);
     match cli.command {
         None => tui::run(&data, &runtime, cli.theme.as_deref()),
         Some(Command::Init(args)) => init::run(&data, &runtime, args),
@@ -197,5 +217,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Retention(args)) => retention::run(&data, &runtime, args),
         Some(Command::Export(args)) => export::run(&data, &runtime, args),
         Some(Command::Migrate(args)) => migrate::run(&data, args),
+        Some(Command::Site(args)) => site::run(&data, &runtime, args),
     }
 }

@@ -6,7 +6,7 @@ use secrecy::SecretString;
 
 use super::{CliError, Runtime, prompt};
 use crate::audit::Origin;
-use crate::service::{LoginRequest, SecondFactor, Service};
+use crate::service::{LoginRequest, SecondFactor};
 use crate::store::Store;
 
 #[derive(Debug, Args)]
@@ -40,7 +40,7 @@ pub fn run(data: &Path, runtime: &Runtime, args: PasswdArgs) -> Result<ExitCode,
         Some(location) => super::store_choice::open_postgres(location, data)?,
         None => Store::open(data)?,
     };
-    let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
+    let service = runtime.service(store)?;
     let session = service.login(LoginRequest {
         username: args.user,
         password: current.clone(),

@@ -33,7 +33,7 @@ fn tell(text: &str) {
 pub fn run(data: &Path, runtime: &Runtime, args: ReceiptArgs) -> Result<ExitCode, CliError> {
     let typed = args.login.ask()?;
     let store = tui::open_store_for_command(data)?;
-    let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
+    let service = runtime.service(store)?;
     let session = service.login(typed.request("receipt"))?;
     let result = show_and_print(&service, &session, args.number, args.print);
     service.logout(&session)?;

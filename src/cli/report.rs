@@ -11,7 +11,7 @@ use clap::Args;
 use super::staff_login::StaffLoginArgs;
 use super::{CliError, Runtime, tui};
 use crate::private_file::Existing;
-use crate::service::{Period, RangeReport, ReportName, Service, report_table};
+use crate::service::{Period, RangeReport, ReportName, report_table};
 use crate::ui::text::{pad, width};
 
 #[derive(Debug, Args)]
@@ -57,7 +57,7 @@ pub fn run(data: &Path, runtime: &Runtime, args: ReportArgs) -> Result<ExitCode,
         .map_err(|err| CliError::new(err.to_string()))?;
     let typed = args.login.ask()?;
     let store = tui::open_store_for_command(data)?;
-    let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
+    let service = runtime.service(store)?;
     let session = service.login(typed.request("report"))?;
     let result = (|| {
         let report = service.range_report(&session, period)?;

@@ -40,7 +40,7 @@ pub struct RetentionArgs {
 pub fn run(data: &Path, runtime: &Runtime, args: RetentionArgs) -> Result<ExitCode, CliError> {
     let typed = args.login.ask()?;
     let store = tui::open_store_for_command(data)?;
-    let service = Service::new(store, runtime.clock.clone(), runtime.entropy.clone());
+    let service = runtime.service(store)?;
     let session = service.login(typed.request("retention"))?;
     let result = retention(&service, &session, args.apply, args.yes);
     service.logout(&session)?;

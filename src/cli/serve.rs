@@ -13,7 +13,6 @@ use clap::Args;
 
 use super::{CliError, Runtime, tui};
 use crate::audit::Origin;
-use crate::service::Service;
 use crate::store::{Store, StoreError};
 use crate::transport::backup_timer::BackupTimer;
 use crate::transport::hub::Hub;
@@ -98,11 +97,7 @@ pub fn run(
         Err(StoreError::InUse(_)) => return Err(held_by_another_process(data)),
         Err(err) => return Err(err.into()),
     };
-    let service = Arc::new(Service::new(
-        store,
-        runtime.clock.clone(),
-        runtime.entropy.clone(),
-    ));
+    let service = Arc::new(runtime.service(store)?);
     let backup_timer = BackupTimer::start(
         service.clone(),
         Origin::Cli {

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use super::{CliError, Runtime};
 use crate::audit::Origin;
-use crate::service::Service;
 use crate::store::{ReadAccess, Store, StoreError};
 use crate::transport::backup_timer::BackupTimer;
 use crate::transport::server_marker::{CounterMarker, ServerMarker};
@@ -86,11 +85,7 @@ pub fn run(data: &Path, runtime: &Runtime, theme: Option<&str>) -> Result<ExitCo
     let hub = crate::transport::hub::Hub::new();
     let app = match open_shop(data)? {
         Some((store, marker)) => {
-            let service = Arc::new(Service::new(
-                store,
-                runtime.clock.clone(),
-                runtime.entropy.clone(),
-            ));
+            let service = Arc::new(runtime.service(store)?);
             {
                 let hub = hub.clone();
                 service.follow_other_processes(Arc::new(move || hub.store_changed_elsewhere()));

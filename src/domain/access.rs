@@ -134,6 +134,8 @@ pub enum Operation {
     ViewAlerts,
     /// Acknowledge an alert with a note.
     AcknowledgeAlert,
+    /// Add sites to the chain, list them, and limit staff accounts to some of them.
+    ManageSites,
 }
 
 impl Operation {
@@ -180,6 +182,7 @@ impl Operation {
             Operation::ExportPseudonymised => "export_pseudonymised",
             Operation::ViewAlerts => "view_alerts",
             Operation::AcknowledgeAlert => "acknowledge_alert",
+            Operation::ManageSites => "manage_sites",
         }
     }
 
@@ -198,7 +201,7 @@ impl Operation {
                 ViewStaff | ManageStaff | ChangeSettings | ViewAuditLog | OverridePrice | VoidVisit
                 | AdjustPoints | SuspendOrCancelPlan | RunMaintenance | MakeBackup | RefundVisit
                 | SaveDuplicateMember | PreviewMemberImport | PreviewMemberMerge | ExportReport
-                | ViewAlerts | AcknowledgeAlert,
+                | ViewAlerts | AcknowledgeAlert | ManageSites,
                 Role::Manager,
             ) => Rule::Allowed,
             (
@@ -237,7 +240,8 @@ impl Operation {
                 | PreviewMemberMerge
                 | ExportReport
                 | ViewAlerts
-                | AcknowledgeAlert,
+                | AcknowledgeAlert
+                | ManageSites,
                 Role::Cashier,
             ) => Rule::Denied,
         }

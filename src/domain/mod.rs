@@ -28,6 +28,7 @@ pub mod reports;
 pub mod retention;
 pub mod sanitize;
 pub mod schedule;
+pub mod site;
 pub mod tax;
 pub mod tender;
 pub mod vehicle;

@@ -179,6 +179,7 @@ impl Service {
                     &origin,
                     AuditAction::ApprovalRefused,
                     now,
+                    self.site,
                 )?;
                 writer.commit()?;
                 return Err(ServiceError::InvalidCredentials);
@@ -203,6 +204,7 @@ impl Service {
             objects: vec![current.id.to_string(), cashier.staff_id.to_string()],
             fields: Vec::new(),
             detail: None,
+            site: self.site,
         };
         draft.add_detail(format!(
             "operation: {}, at the screen of {}",

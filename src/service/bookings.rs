@@ -246,11 +246,13 @@ impl Service {
             .ok_or(ServiceError::NotFound("service"))?;
         Ok(BookingContext {
             tz: self.shop_zone()?,
-            schedule: reader
-                .meta_record(crate::store::schema::META_SCHEDULE)?
-                .unwrap_or_default(),
+            schedule: super::sites::site_setting(
+                &reader,
+                crate::store::schema::META_SCHEDULE,
+                self.site,
+            )?,
             service,
-            bays: reader.all(BAYS, "bay")?,
+            bays: self.site_bays(&reader)?,
         })
     }
 
@@ -810,7 +812,7 @@ impl Service {
         )?;
         let reader = self.store.read()?;
         let mut views = Vec::new();
-        for bay in reader.all::<Bay>(BAYS, "bay")? {
+        for bay in self.site_bays(&reader)? {
             for id in reader.bay_bookings_starting(bay.id, millis(from), millis(to))? {
                 if let Some(booking) = reader.get::<BookingRecord>(BOOKINGS, id, "booking")? {
                     views.push(self.booking_view(tz, &booking)?);
@@ -827,15 +829,14 @@ impl Service {
         let tz = self.shop_zone()?;
         let now = self.clock.now();
         let reader = self.store.read()?;
-        let schedule: ScheduleSettings = reader
-            .meta_record(crate::store::schema::META_SCHEDULE)?
-            .unwrap_or_default();
+        let schedule: ScheduleSettings =
+            super::sites::site_setting(&reader, crate::store::schema::META_SCHEDULE, self.site)?;
         let services: Vec<ServiceItem> = reader.all(SERVICES, "service")?;
         let buffer = schedule.rules.buffer_minutes;
         let (from, to) = crate::domain::schedule::local_day_span(tz, day)
             .ok_or_else(|| ServiceError::invalid("that day is out of range"))?;
         let mut days = Vec::new();
-        for bay in reader.all::<Bay>(BAYS, "bay")? {
+        for bay in self.site_bays(&reader)? {
             let look_back = Duration::minutes(LONGEST_SERVICE_MINUTES + i64::from(buffer));
             let mut held = Vec::new();
             let mut held_times = Vec::new();

@@ -50,11 +50,7 @@ impl Service {
     }
 
     pub fn schedule_settings(&self) -> Result<ScheduleSettings, ServiceError> {
-        Ok(self
-            .store
-            .read()?
-            .meta_record(META_SCHEDULE)?
-            .unwrap_or_default())
+        super::sites::site_setting(&self.store.read()?, META_SCHEDULE, self.site)
     }
 
     pub fn points_policy(&self) -> Result<PointsPolicy, ServiceError> {
@@ -82,7 +78,7 @@ impl Service {
             "booking_rules".into(),
         ];
         self.write_audited(
-            |writer, _| Ok(writer.put_meta_record(META_SCHEDULE, &schedule)?),
+            |writer, _| super::sites::put_site_setting(writer, META_SCHEDULE, self.site, &schedule),
             draft,
         )
     }
@@ -176,7 +172,7 @@ impl Service {
 
     pub fn list_bays(&self, session: &Session) -> Result<Vec<Bay>, ServiceError> {
         self.authorize(session, Operation::SearchMembers)?;
-        Ok(self.store.read()?.all(BAYS, "bay")?)
+        self.site_bays(&self.store.read()?)
     }
 
     pub fn save_service(
@@ -250,6 +246,11 @@ impl Service {
                 reader
                     .get::<Bay>(BAYS, id, "bay")?
                     .ok_or(ServiceError::NotFound("bay"))?;
+                if super::sites::bay_site(&reader, id)? != self.site {
+                    return Err(ServiceError::invalid(
+                        "That bay belongs to another site of the chain; change it at that site.",
+                    ));
+                }
                 id
             }
             None => RecordId::generate(self.clock.now(), self.entropy.as_ref())?,
@@ -265,7 +266,17 @@ impl Service {
         let mut draft = caller.draft(AuditAction::BayChanged);
         draft.objects = vec![id.to_string()];
         draft.fields = vec!["name".into(), "services".into(), "active".into()];
-        self.write_audited(|writer, _| Ok(writer.put(BAYS, id, &bay)?), draft)?;
+        let new = input.id.is_none();
+        self.write_audited(
+            |writer, _| {
+                writer.put(BAYS, id, &bay)?;
+                if new {
+                    super::sites::mark_bay_site(writer, self.site, id)?;
+                }
+                Ok(())
+            },
+            draft,
+        )?;
         Ok(bay)
     }
 }

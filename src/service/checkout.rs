@@ -329,8 +329,9 @@ impl Service {
                 if let Some(vehicle) = vehicle {
                     writer.link(VEHICLE_VISITS, vehicle, visit_id)?;
                 }
-                let receipt_number = writer.issue_receipt(&ReceiptFor::Visit(visit_id))?;
-                let shift = writer.open_shift_id(caller.staff_id)?;
+                let receipt_number =
+                    writer.issue_receipt_at(self.site, &ReceiptFor::Visit(visit_id))?;
+                let shift = self.site_shift(writer, caller.staff_id)?;
                 let visit = VisitRecord {
                     id: visit_id,
                     member,

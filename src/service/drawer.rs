@@ -262,6 +262,7 @@ impl Service {
                     )));
                 }
                 writer.put(SHIFTS, id, &shift)?;
+                super::sites::mark_shift_site(writer, self.site, id)?;
                 writer.set_open_shift(caller.staff_id, Some(id))?;
                 Ok(())
             },

@@ -71,6 +71,7 @@ impl Service {
             role: record.role,
             origin: record.origin,
             approved_by: None,
+            site: self.site,
         })
     }
 
@@ -223,6 +224,7 @@ impl Service {
                         &caller.origin,
                         AuditAction::EnrolmentFailed,
                         now,
+                        self.site,
                     )?;
                     writer.commit()?;
                     return Err(ServiceError::EnrolmentCodeMismatch);

@@ -52,6 +52,11 @@ pub enum ServiceError {
         "The disk is full: nothing of this change was saved; free space on the disk and try again."
     )]
     DiskFull,
+    /// The account is limited to other sites of the chain.
+    #[error(
+        "This account may not log in at {here}; it works at {allowed}. Log in there, or ask a manager to add this site to the account."
+    )]
+    WrongSite { here: String, allowed: String },
     #[error("{0}")]
     Store(StoreError),
     #[error("{0}")]

@@ -101,6 +101,8 @@ pub(super) enum FailureReason {
     SshKeyMissing,
     /// Over SSH, the account requires a key and the proven one is not among its keys.
     SshKeyNotListed,
+    /// The account is limited to other sites of the chain than this process's.
+    WrongSite,
 }
 
 impl FailureReason {
@@ -118,6 +120,7 @@ impl FailureReason {
             FailureReason::TemporaryPasswordUsed => "temporary password already used",
             FailureReason::SshKeyMissing => "SSH key required but none was proven",
             FailureReason::SshKeyNotListed => "SSH key required but the proven one is not listed",
+            FailureReason::WrongSite => "account limited to other sites",
         }
     }
 }
@@ -205,6 +208,7 @@ impl Service {
                     objects: staff.map(|s| vec![s.id.to_string()]).unwrap_or_default(),
                     fields: Vec::new(),
                     detail: None,
+                    site: self.site,
                 },
                 now,
             )?;
@@ -239,7 +243,15 @@ impl Service {
     ) -> ServiceError {
         let recorded = (|| -> Result<(), ServiceError> {
             let mut writer = self.store.write()?;
-            Self::append_login_failure(&mut writer, staff, reason, origin, action, self.now())?;
+            Self::append_login_failure(
+                &mut writer,
+                staff,
+                reason,
+                origin,
+                action,
+                self.now(),
+                self.site,
+            )?;
             writer.commit()?;
             Ok(())
         })();
@@ -256,6 +268,7 @@ impl Service {
         origin: &Origin,
         action: AuditAction,
         now: DateTime<Utc>,
+        site: u16,
     ) -> Result<(), ServiceError> {
         if matches!(
             reason,
@@ -274,6 +287,7 @@ impl Service {
                 objects: staff.map(|s| vec![s.id.to_string()]).unwrap_or_default(),
                 fields: Vec::new(),
                 detail: Some(reason.as_str().to_owned()),
+                site,
             },
             now,
         )?;
@@ -401,6 +415,20 @@ impl Service {
             SshKeyCheck::Passed { listed } => listed,
             SshKeyCheck::Refused(reason) => return Err(refuse(reason)),
         };
+        // Said plainly only to someone who proved the password and the code: the account
+        // exists, but it works at other sites of the chain.
+        let reader = self.store.read()?;
+        if let Some(allowed) = Self::staff_sites_in(&reader, staff.id)?
+            && !crate::domain::site::may_work_at(Some(&allowed), self.site)
+        {
+            let refusal = self.site_refusal(&reader, &allowed)?;
+            drop(reader);
+            return match refuse(FailureReason::WrongSite) {
+                ServiceError::InvalidCredentials => Err(refusal),
+                other => Err(other),
+            };
+        }
+        drop(reader);
         let mut writer = self.store.write()?;
         // The record as it is now, not as read before the argon2 work: a parallel login may
         // have used the code (or the temporary password) meanwhile, and only one may have it.
@@ -435,6 +463,7 @@ impl Service {
                     &origin,
                     AuditAction::LoginFailed,
                     now,
+                    self.site,
                 )?;
                 writer.commit()?;
                 return Err(ServiceError::InvalidCredentials);
@@ -459,6 +488,7 @@ impl Service {
                 objects: vec![staff.id.to_string()],
                 fields: Vec::new(),
                 detail: None,
+                site: self.site,
             };
             if action == AuditAction::LoginSucceeded {
                 let notes: Vec<String> = [
@@ -672,6 +702,7 @@ impl Service {
                 objects: Vec::new(),
                 fields: Vec::new(),
                 detail: Some(format!("member searches: {}", record.member_searches)),
+                site: self.site,
             })?;
         }
         Ok(())
@@ -695,6 +726,7 @@ impl Service {
             objects: Vec::new(),
             fields: Vec::new(),
             detail: None,
+            site: self.site,
         })
     }
 
@@ -728,6 +760,7 @@ impl Service {
             objects: Vec::new(),
             fields: Vec::new(),
             detail: None,
+            site: self.site,
         })
     }
 
@@ -773,6 +806,7 @@ impl Service {
                 &caller.origin,
                 AuditAction::StepUpFailed,
                 now,
+                self.site,
             )?;
             writer.commit()?;
             return Err(ServiceError::InvalidCredentials);

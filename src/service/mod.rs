@@ -38,6 +38,7 @@ mod restore;
 mod retention;
 mod session;
 mod setup;
+mod sites;
 mod ssh_keys;
 mod staff;
 mod till;
@@ -128,6 +129,7 @@ pub use session::{EnrolmentStep, Session, SessionInfo, SessionStatus};
 pub use setup::{
     InitialSetup, StaffCredentials, UnfinishedSetup, check_unfinished_setup_discardable,
 };
+pub use sites::SiteOf;
 pub use ssh_keys::{MAX_SSH_KEYS_PER_STAFF, SshKeyView, SshKeysView};
 pub use staff::{LANGUAGES, NewStaff, StaffSummary, TEMPORARY_PASSWORD_VALIDITY, TemporaryLogin};
 pub use tombstones::{GoneReason, MemberLookup, TombstoneView, gone_sentence};
@@ -148,6 +150,9 @@ pub struct Service {
     login_gate: LoginGate,
     approvals: approval::Approvals,
     backup_runs: backup_runs::BackupRunLock,
+    /// The site of the chain this process works at (set once at startup; see
+    /// [`Service::at_site`]).
+    site: crate::domain::site::SiteIndex,
 }
 
 impl std::fmt::Debug for Service {
@@ -169,6 +174,8 @@ struct Caller {
     origin: Origin,
     /// The manager who approved this one call at the caller's screen.
     approved_by: Option<Approver>,
+    /// The site the call is made at (the service's).
+    site: crate::domain::site::SiteIndex,
 }
 
 /// A manager who approved a cashier's action at the cashier's screen.
@@ -198,6 +205,7 @@ impl Caller {
                 .approved_by
                 .as_ref()
                 .map(|manager| format!("approved by manager {}", manager.username)),
+            site: self.site,
         }
     }
 
@@ -210,8 +218,12 @@ impl Caller {
 impl Service {
     /// Serves an existing store. Nothing personal can be read until a staff member logs in.
     pub fn new(store: Store, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>) -> Self {
+        Self::new_shared(Arc::new(store), clock, entropy)
+    }
+
+    fn new_shared(store: Arc<Store>, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>) -> Self {
         Self {
-            store: Arc::new(store),
+            store,
             clock,
             entropy,
             vault: RwLock::new(None),
@@ -220,6 +232,7 @@ impl Service {
             login_gate: LoginGate::default(),
             approvals: approval::Approvals::default(),
             backup_runs: backup_runs::BackupRunLock::default(),
+            site: crate::domain::site::FIRST_SITE,
         }
     }
 
@@ -311,6 +324,7 @@ impl Service {
             role: record.role,
             origin: record.origin.clone(),
             approved_by: None,
+            site: self.site,
         };
         let mut caller = caller;
         match operation.rule_for(record.role) {
@@ -345,7 +359,8 @@ impl Service {
     }
 
     /// Writes one audit entry in a transaction of its own (for events that change nothing else).
-    fn audit_alone(&self, draft: AuditDraft) -> Result<(), ServiceError> {
+    fn audit_alone(&self, mut draft: AuditDraft) -> Result<(), ServiceError> {
+        draft.site = self.site;
         let mut writer = self.store.write()?;
         writer.append_audit(draft, self.clock.now())?;
         writer.commit()?;
@@ -359,6 +374,7 @@ impl Service {
         change: impl FnOnce(&mut StoreWriter, &mut AuditDraft) -> Result<T, ServiceError>,
         mut draft: AuditDraft,
     ) -> Result<T, ServiceError> {
+        draft.site = self.site;
         let mut writer = self.store.write()?;
         let result = change(&mut writer, &mut draft)?;
         writer.append_audit(draft, self.clock.now())?;
@@ -451,5 +467,6 @@ fn system_draft(origin: Origin, action: AuditAction) -> AuditDraft {
         objects: Vec::new(),
         fields: Vec::new(),
         detail: None,
+        site: 0,
     }
 }

@@ -219,8 +219,8 @@ impl Service {
         };
         let settlement =
             settle(tax.amount_due, Money::ZERO, &requests, till.cash_unit).map_err(invalid)?;
-        let receipt_number = writer.issue_receipt(&ReceiptFor::Sale(sale_id))?;
-        let shift = writer.open_shift_id(caller.staff_id)?;
+        let receipt_number = writer.issue_receipt_at(self.site, &ReceiptFor::Sale(sale_id))?;
+        let shift = self.site_shift(writer, caller.staff_id)?;
         let payment = settlement
             .tenders
             .iter()

@@ -30,9 +30,7 @@ use crate::domain::schedule::format_local;
 use crate::ids::RecordId;
 use crate::private_file::{Existing, PrivateFile, PrivateFileError};
 use crate::store::records::{ReceiptFor, SaleKind, SaleRecord, ShopSettings, VisitRecord};
-use crate::store::schema::{
-    META, META_NEXT_RECEIPT_NUMBER, PACKAGES, PLANS, PRODUCTS, SALES, VISITS,
-};
+use crate::store::schema::{PACKAGES, PLANS, PRODUCTS, SALES, VISITS};
 use crate::store::{ReadAccess, decode_record};
 
 /// How long a print command may take before it is stopped and the print reported as failed.
@@ -383,23 +381,40 @@ impl Service {
         Ok(outcome)
     }
 
-    /// The receipt numbers of a visit: its own first, then its refunds' in order.
+    /// The receipt numbers of a visit issued at this site: its own first, then its refunds'
+    /// in order. (A refund given at another site of the chain has that site's number.)
     pub fn receipts_for_visit(
         &self,
         session: &Session,
         visit: RecordId,
     ) -> Result<Vec<u64>, ServiceError> {
         self.authorize(session, Operation::Checkout)?;
-        let record = self
-            .store
-            .read()?
+        let reader = self.store.read()?;
+        let record = reader
             .get::<VisitRecord>(VISITS, visit, "visit")?
             .ok_or(ServiceError::NotFound("visit"))?;
-        Ok(record
-            .receipt_number
-            .into_iter()
-            .chain(record.refunds.iter().map(|r| r.receipt_number))
-            .collect())
+        let mut numbers = Vec::new();
+        let ours = |number: u64, what: ReceiptFor| -> Result<bool, ServiceError> {
+            Ok(match reader.receipt_bytes_at(self.site, number)? {
+                Some(bytes) => decode_record::<ReceiptFor>("receipt", &bytes)? == what,
+                None => false,
+            })
+        };
+        if let Some(number) = record.receipt_number
+            && ours(number, ReceiptFor::Visit(record.id))?
+        {
+            numbers.push(number);
+        }
+        for refund in &record.refunds {
+            let what = ReceiptFor::Refund {
+                visit: record.id,
+                refund: refund.id,
+            };
+            if ours(refund.receipt_number, what)? {
+                numbers.push(refund.receipt_number);
+            }
+        }
+        Ok(numbers)
     }
 
     /// Where receipts are saved when the shop has no print command: in the data directory.
@@ -410,11 +425,8 @@ impl Service {
     /// Renders receipt `number` again from what was stored, marked as a reprint.
     fn render_receipt(&self, number: u64) -> Result<ReceiptView, ServiceError> {
         let reader = self.store.read()?;
-        let Some(bytes) = reader.receipt_bytes(number)? else {
-            let next = reader
-                .bytes_by_name(META, META_NEXT_RECEIPT_NUMBER)?
-                .and_then(|raw| <[u8; 8]>::try_from(raw.as_slice()).ok())
-                .map_or(1, u64::from_le_bytes);
+        let Some(bytes) = reader.receipt_bytes_at(self.site, number)? else {
+            let next = reader.next_receipt_number_at(self.site)?;
             return Err(ServiceError::invalid(if next <= 1 {
                 "no receipt has been issued yet".to_owned()
             } else {

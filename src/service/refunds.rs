@@ -356,11 +356,14 @@ impl Service {
                         writer.put(PACKAGES, package_id, &package)?;
                     }
                 }
-                let receipt_number = writer.issue_receipt(&ReceiptFor::Refund {
-                    visit: visit.id,
-                    refund: refund_id,
-                })?;
-                let shift = writer.open_shift_id(caller.staff_id)?;
+                let receipt_number = writer.issue_receipt_at(
+                    self.site,
+                    &ReceiptFor::Refund {
+                        visit: visit.id,
+                        refund: refund_id,
+                    },
+                )?;
+                let shift = self.site_shift(writer, caller.staff_id)?;
                 writer.note_for_alerts(crate::domain::alerts::AlertSignal::ShiftAdjustment {
                     amount_minor: given_back.amount.minor_units(),
                 });

@@ -322,6 +322,7 @@ fn reapply_erasures(
         objects,
         fields: Vec::new(),
         detail: None,
+        site: 0,
     };
     for entry in &ledger {
         // First, so the ledger keeps the erasure's own time, not the restore's.
@@ -497,6 +498,7 @@ fn restore_draft(
             backup.created_at.to_rfc3339(),
             backup.describe()
         )),
+        site: 0,
     })
 }
 

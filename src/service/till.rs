@@ -17,11 +17,7 @@ const PRINT_COMMAND_MAX: usize = 200;
 
 impl Service {
     pub fn till_settings(&self) -> Result<TillSettings, ServiceError> {
-        Ok(self
-            .store
-            .read()?
-            .meta_record(META_TILL)?
-            .unwrap_or_default())
+        super::sites::site_setting(&self.store.read()?, META_TILL, self.site)
     }
 
     /// Taxes, cash rounding, tips and receipts (manager). Visits and sales already made keep
@@ -68,7 +64,7 @@ impl Service {
             "print_command".into(),
         ];
         self.write_audited(
-            |writer, _| Ok(writer.put_meta_record(META_TILL, &settings)?),
+            |writer, _| super::sites::put_site_setting(writer, META_TILL, self.site, &settings),
             draft,
         )
     }

@@ -9,11 +9,12 @@ use crate::domain::catalog::PaymentMethod;
 use crate::domain::checkout::PricedCheckout;
 use crate::domain::drawer::{CashFlows, MovementKind, Shift, expected_cash};
 use crate::domain::money::{Money, MoneyError};
+use crate::domain::site::{FIRST_SITE, SiteIndex};
 use crate::domain::tax::InvoiceTax;
 use crate::domain::tender::{Settlement, Tender};
 use crate::ids::RecordId;
 use crate::store::records::{ReceiptFor, SaleRecord, VisitRecord};
-use crate::store::schema::{SALES, SHIFTS, VISITS};
+use crate::store::schema::{META_SITES, SALES, SHIFTS, VISITS};
 use crate::store::{ReadAccess, StoreError, StoreReader, decode_record};
 
 /// What the till checks covered, for the verify report.
@@ -24,6 +25,25 @@ pub struct TillCounts {
     pub refunds: u64,
     pub receipts: u64,
     pub closed_shifts: u64,
+}
+
+/// Receipt numbers claimed by visits, refunds and sales, by site: each site numbers its own.
+type Claims = HashMap<(SiteIndex, u64), ReceiptFor>;
+
+/// The site each receipt was issued at, by what it was issued for (only a chain's other
+/// sites are kept: anything else is the first site's).
+type RecordSites = HashMap<(u8, RecordId, Option<RecordId>), SiteIndex>;
+
+fn receipt_key(what: &ReceiptFor) -> (u8, RecordId, Option<RecordId>) {
+    match *what {
+        ReceiptFor::Visit(id) => (0, id, None),
+        ReceiptFor::Sale(id) => (1, id, None),
+        ReceiptFor::Refund { visit, refund } => (2, visit, Some(refund)),
+    }
+}
+
+fn site_in(sites: &RecordSites, what: &ReceiptFor) -> SiteIndex {
+    sites.get(&receipt_key(what)).copied().unwrap_or(FIRST_SITE)
 }
 
 /// Cash in and out of one drawer as the visits, sales and refunds recorded it.
@@ -53,7 +73,29 @@ impl DrawerCash {
 pub(super) fn check_till(reader: &StoreReader) -> Result<TillCounts, String> {
     let fail = |err: StoreError| err.to_string();
     let mut counts = TillCounts::default();
-    let mut claimed: HashMap<u64, ReceiptFor> = HashMap::new();
+    let mut claimed: Claims = HashMap::new();
+    let mut sites = RecordSites::new();
+    let chain = chain_sites(reader).map_err(fail)?;
+    for site in chain.iter().filter(|site| **site != FIRST_SITE) {
+        let mut failure = None;
+        reader
+            .scan_receipts_at(*site, &mut |_, bytes| match decode_record::<ReceiptFor>(
+                "receipt", bytes,
+            ) {
+                Ok(what) => {
+                    sites.insert(receipt_key(&what), *site);
+                    true
+                }
+                Err(err) => {
+                    failure = Some(err);
+                    false
+                }
+            })
+            .map_err(fail)?;
+        if let Some(err) = failure {
+            return Err(fail(err));
+        }
+    }
     let mut drawers: HashMap<RecordId, DrawerCash> = HashMap::new();
     let mut problem: Option<String> = None;
     reader
@@ -62,7 +104,7 @@ pub(super) fn check_till(reader: &StoreReader) -> Result<TillCounts, String> {
             counts.visits += 1;
             counts.refunds += visit.refunds.len() as u64;
             if problem.is_none() {
-                problem = check_visit(&visit, &mut claimed, &mut drawers)
+                problem = check_visit(&visit, &sites, &mut claimed, &mut drawers)
                     .err()
                     .map(|why| {
                         format!(
@@ -84,7 +126,7 @@ pub(super) fn check_till(reader: &StoreReader) -> Result<TillCounts, String> {
             let sale: SaleRecord = decode_record("sale", bytes)?;
             counts.sales += 1;
             if problem.is_none() {
-                problem = check_sale(&sale, &mut claimed, &mut drawers)
+                problem = check_sale(&sale, &sites, &mut claimed, &mut drawers)
                     .err()
                     .map(|why| {
                         format!(
@@ -100,7 +142,16 @@ pub(super) fn check_till(reader: &StoreReader) -> Result<TillCounts, String> {
     if let Some(problem) = problem {
         return Err(problem);
     }
-    counts.receipts = check_receipt_numbers(reader, &claimed)?;
+    counts.receipts = 0;
+    for site in &chain {
+        counts.receipts += check_receipt_numbers(reader, *site, &claimed)?;
+    }
+    if let Some((site, number)) = claimed.keys().find(|(site, _)| !chain.contains(site)) {
+        return Err(format!(
+            "receipt #{number}{} is on a record of a site the chain does not have",
+            of_site(*site)
+        ));
+    }
     counts.closed_shifts = check_drawers(reader, &drawers)?;
     Ok(counts)
 }
@@ -114,24 +165,27 @@ fn money(err: MoneyError) -> String {
 }
 
 fn claim(
-    claimed: &mut HashMap<u64, ReceiptFor>,
+    claimed: &mut Claims,
+    site: SiteIndex,
     number: Option<u64>,
     what: ReceiptFor,
 ) -> Result<(), String> {
     if let Some(number) = number
-        && claimed.insert(number, what).is_some()
+        && claimed.insert((site, number), what).is_some()
     {
-        return Err(format!("receipt #{number} is used twice"));
+        return Err(format!("receipt #{number}{} is used twice", of_site(site)));
     }
     Ok(())
 }
 
 fn check_visit(
     visit: &VisitRecord,
-    claimed: &mut HashMap<u64, ReceiptFor>,
+    sites: &RecordSites,
+    claimed: &mut Claims,
     drawers: &mut HashMap<RecordId, DrawerCash>,
 ) -> Result<(), String> {
-    claim(claimed, visit.receipt_number, ReceiptFor::Visit(visit.id))?;
+    let what = ReceiptFor::Visit(visit.id);
+    claim(claimed, site_in(sites, &what), visit.receipt_number, what)?;
     check_priced(&visit.priced)?;
     check_settlement(&visit.settlement, visit.priced.amount_due)?;
     if let Some(shift) = visit.shift {
@@ -144,13 +198,15 @@ fn check_visit(
     }
     let mut refunded = Money::ZERO;
     for refund in &visit.refunds {
+        let what = ReceiptFor::Refund {
+            visit: visit.id,
+            refund: refund.id,
+        };
         claim(
             claimed,
+            site_in(sites, &what),
             Some(refund.receipt_number),
-            ReceiptFor::Refund {
-                visit: visit.id,
-                refund: refund.id,
-            },
+            what,
         )?;
         let returned =
             Money::checked_sum(refund.tenders.iter().map(|t| t.amount)).map_err(money)?;
@@ -188,10 +244,12 @@ fn check_visit(
 
 fn check_sale(
     sale: &SaleRecord,
-    claimed: &mut HashMap<u64, ReceiptFor>,
+    sites: &RecordSites,
+    claimed: &mut Claims,
     drawers: &mut HashMap<RecordId, DrawerCash>,
 ) -> Result<(), String> {
-    claim(claimed, sale.receipt_number, ReceiptFor::Sale(sale.id))?;
+    let what = ReceiptFor::Sale(sale.id);
+    claim(claimed, site_in(sites, &what), sale.receipt_number, what)?;
     if sale.tax.reduced_total != sale.amount {
         return Err(format!(
             "its price is {} minor units but its tax was worked out on {}",
@@ -335,25 +393,27 @@ fn check_settlement(settlement: &Settlement, amount_due: Money) -> Result<(), St
 /// counter stands just past the last one.
 fn check_receipt_numbers(
     reader: &StoreReader,
-    claimed: &HashMap<u64, ReceiptFor>,
+    site: SiteIndex,
+    claimed: &Claims,
 ) -> Result<u64, String> {
     let mut expected = 1u64;
     let mut problem = None;
+    let at = of_site(site);
     reader
-        .scan_receipts(&mut |number, bytes| {
+        .scan_receipts_at(site, &mut |number, bytes| {
             if number != expected {
                 problem = Some(format!(
-                    "receipt numbers jump from {} to {number}; receipt #{} is missing",
+                    "receipt numbers{at} jump from {} to {number}; receipt #{} is missing",
                     expected.saturating_sub(1),
                     expected
                 ));
                 return false;
             }
             match decode_record::<ReceiptFor>("receipt", bytes) {
-                Ok(what) if claimed.get(&number) == Some(&what) => {}
+                Ok(what) if claimed.get(&(site, number)) == Some(&what) => {}
                 Ok(_) => {
                     problem = Some(format!(
-                        "receipt #{number} is issued for a record that does not carry that number"
+                        "receipt #{number}{at} is issued for a record that does not carry that number"
                     ));
                     return false;
                 }
@@ -370,20 +430,41 @@ fn check_receipt_numbers(
         return Err(problem);
     }
     let issued = expected - 1;
-    if let Some(stray) = claimed.keys().find(|number| **number > issued) {
+    if let Some((_, stray)) = claimed
+        .keys()
+        .find(|(of, number)| *of == site && *number > issued)
+    {
         return Err(format!(
-            "receipt #{stray} is on a record but was never issued"
+            "receipt #{stray}{at} is on a record but was never issued"
         ));
     }
     let next = reader
-        .next_receipt_number()
+        .next_receipt_number_at(site)
         .map_err(|err| err.to_string())?;
     if next != expected {
         return Err(format!(
-            "the next receipt number is {next}, but {issued} receipts were issued"
+            "the next receipt number{at} is {next}, but {issued} receipts were issued"
         ));
     }
     Ok(issued)
+}
+
+/// Names a site in a message, except the first (a single shop's messages stay as they were).
+fn of_site(site: SiteIndex) -> String {
+    if site == FIRST_SITE {
+        String::new()
+    } else {
+        format!(" of site {site}")
+    }
+}
+
+/// Every site index of the chain (the first alone for a single shop).
+fn chain_sites(reader: &StoreReader) -> Result<Vec<SiteIndex>, StoreError> {
+    let registry: Option<crate::domain::site::SiteRegistry> = reader.meta_record(META_SITES)?;
+    Ok(registry.map_or_else(
+        || vec![FIRST_SITE],
+        |registry| registry.sites.iter().map(|site| site.index).collect(),
+    ))
 }
 
 /// Every closed drawer's expected cash is its float, plus cash taken, less cash refunded,

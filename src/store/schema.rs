@@ -144,6 +144,17 @@ pub const META_ALERT_RULES: &str = "alert_rules";
 /// Open and raised alert counts ([`super::alerts::AlertCounts`]), polled by every manager's
 /// screen: one small read.
 pub const META_ALERT_COUNTS: &str = "alert_counts";
+/// The chain's sites ([`crate::domain::site::SiteRegistry`]); absent for a single shop.
+pub const META_SITES: &str = "sites";
+/// Staff id → the sites that account may log in at; an account not named works at every site.
+pub const META_STAFF_SITES: &str = "staff_sites";
+/// Bay id → its site, for bays of a site other than the first (a bay not named is the first
+/// site's). A booking is at its bay's site; a visit, sale or refund at the site whose receipt
+/// numbers it carries.
+pub const META_BAY_SITES: &str = "bay_sites";
+/// Prefix of `shift_site/<shift id>` → the site of a cash-drawer shift opened at a site other
+/// than the first (one small row per such shift; none for the first site's).
+pub const META_SHIFT_SITE_PREFIX: &str = "shift_site/";
 
 pub fn read_version(bytes: &[u8]) -> Result<u32, StoreError> {
     let raw: [u8; 4] = bytes

@@ -158,6 +158,11 @@ fn shop_context(service: &Service) -> ShopContext {
             shop_name: safe(&settings.shop_name).into_owned(),
             currency: settings.currency,
             demo: settings.demo,
+            site_name: service
+                .chain_site_name()
+                .ok()
+                .flatten()
+                .map(|name| safe(&name).into_owned()),
         },
         Err(_) => ShopContext::placeholder(),
     }
@@ -171,6 +176,7 @@ impl ShopContext {
             tz: chrono_tz::UTC,
             currency: crate::domain::currency::Currency::default(),
             demo: false,
+            site_name: None,
         }
     }
 }
@@ -1210,10 +1216,11 @@ impl App {
 
     fn render_header(&self, frame: &mut Frame, area: Rect, rx: &RenderCx) {
         frame.render_widget(Block::default().style(self.theme.status), area);
-        let mut left = vec![Span::styled(
-            format!(" {} ", self.shop.shop_name),
-            self.theme.title,
-        )];
+        let title = match &self.shop.site_name {
+            Some(site) => format!(" {} · {site} ", self.shop.shop_name),
+            None => format!(" {} ", self.shop.shop_name),
+        };
+        let mut left = vec![Span::styled(title, self.theme.title)];
         if self.shop.demo {
             // At the narrowest layout the short banner leaves room for the screen's title.
             let banner = if area.width < 100 {

@@ -138,6 +138,8 @@ pub struct ShopContext {
     pub tz: Tz,
     pub currency: Currency,
     pub demo: bool,
+    /// The name of the site this process works at, when the chain has more than one site.
+    pub site_name: Option<String>,
 }
 
 /// Everything a view's handlers may use. Commands are queued and applied by the app after the

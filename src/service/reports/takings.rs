@@ -12,14 +12,16 @@ use crate::domain::catalog::PaymentMethod;
 use crate::domain::currency::Currency;
 use crate::domain::money::Money;
 use crate::domain::schedule::local_day_span;
+use crate::domain::site::SiteIndex;
 use crate::domain::tax::TaxAmount;
 use crate::domain::tender::Settlement;
 use crate::ids::RecordId;
 use crate::service::drawer::{ShiftView, shifts_opened};
+use crate::service::sites::{receipt_site, shift_site};
 use crate::service::{Service, ServiceError, Session};
 use crate::store::records::{ReceiptFor, RefundRecord, SaleRecord, VisitRecord};
-use crate::store::schema::{META, META_NEXT_RECEIPT_NUMBER, SALES, VISITS};
-use crate::store::{ReadAccess, StoreError, decode_record};
+use crate::store::schema::{SALES, VISITS};
+use crate::store::{ReadAccess, decode_record};
 
 /// How far a record's time may stray from the order it was committed in (ids are made just
 /// before their transaction begins, and clocks step); searches by time look this much wider
@@ -369,26 +371,14 @@ fn id_millis(id: RecordId) -> i64 {
     i64::try_from(id.as_u128() >> 80).unwrap_or(i64::MAX)
 }
 
-/// The number the next receipt will get; receipts issued so far are `1..` it.
-fn next_receipt_number<R: ReadAccess + ?Sized>(reader: &R) -> Result<u64, ServiceError> {
-    match reader.bytes_by_name(META, META_NEXT_RECEIPT_NUMBER)? {
-        Some(bytes) => {
-            let raw: [u8; 8] = bytes.as_slice().try_into().map_err(|_| {
-                StoreError::Corrupt("the receipt number counter is unreadable".to_owned())
-            })?;
-            Ok(u64::from_le_bytes(raw))
-        }
-        None => Ok(1),
-    }
-}
-
 /// When receipt `number` was issued (as Unix milliseconds) and, for a refund's receipt, the
 /// refund itself.
 fn issued<R: ReadAccess + ?Sized>(
     reader: &R,
+    site: SiteIndex,
     number: u64,
 ) -> Result<Option<(i64, Option<RefundRecord>)>, ServiceError> {
-    let Some(bytes) = reader.receipt_bytes(number)? else {
+    let Some(bytes) = reader.receipt_bytes_at(site, number)? else {
         return Ok(None);
     };
     Ok(Some(
@@ -416,21 +406,35 @@ pub(in crate::service) fn refunds_between<R: ReadAccess + ?Sized>(
     from: DateTime<Utc>,
     to: Option<DateTime<Utc>>,
 ) -> Result<Vec<RefundRecord>, ServiceError> {
-    let next = next_receipt_number(reader)?;
+    let mut refunds = Vec::new();
+    for site in crate::service::sites::chain_site_indexes(reader)? {
+        refunds.extend(refunds_between_at(reader, site, from, to)?);
+    }
+    Ok(refunds)
+}
+
+/// [`refunds_between`] among the receipts of one site of the chain.
+fn refunds_between_at<R: ReadAccess + ?Sized>(
+    reader: &R,
+    site: SiteIndex,
+    from: DateTime<Utc>,
+    to: Option<DateTime<Utc>>,
+) -> Result<Vec<RefundRecord>, ServiceError> {
+    let next = reader.next_receipt_number_at(site)?;
     let early = (from - CLOCK_SLACK).timestamp_millis();
     let late = to.map_or(i64::MAX, |to| (to + CLOCK_SLACK).timestamp_millis());
     // The first receipt issued at or after `early`, give or take the slack.
     let (mut low, mut high) = (1u64, next);
     while low < high {
         let middle = low + (high - low) / 2;
-        match issued(reader, middle)? {
+        match issued(reader, site, middle)? {
             Some((at, _)) if at < early => low = middle + 1,
             _ => high = middle,
         }
     }
     let mut refunds = Vec::new();
     for number in low..next {
-        let Some((at, refund)) = issued(reader, number)? else {
+        let Some((at, refund)) = issued(reader, site, number)? else {
             continue;
         };
         if at >= late {
@@ -447,15 +451,39 @@ pub(in crate::service) fn refunds_between<R: ReadAccess + ?Sized>(
 }
 
 impl Service {
-    /// The takings of one shop-local day. A manager sees the whole shop with a line per member
-    /// of staff and every drawer; a cashier sees only what they took and gave back themselves,
-    /// and their own drawers (SPEC section 2).
+    /// The takings of one shop-local day at this site. A manager sees the whole site with a
+    /// line per member of staff and every drawer; a cashier sees only what they took and gave
+    /// back themselves, and their own drawers (SPEC section 2).
     pub fn takings(
         &self,
         session: &Session,
         day: NaiveDate,
     ) -> Result<TakingsReport, ServiceError> {
+        self.takings_in(session, day, false)
+    }
+
+    /// The takings of one shop-local day at every site of the chain (a manager's).
+    pub fn chain_takings(
+        &self,
+        session: &Session,
+        day: NaiveDate,
+    ) -> Result<TakingsReport, ServiceError> {
+        self.takings_in(session, day, true)
+    }
+
+    fn takings_in(
+        &self,
+        session: &Session,
+        day: NaiveDate,
+        all_sites: bool,
+    ) -> Result<TakingsReport, ServiceError> {
         let caller = self.authorize(session, Operation::ViewTakings)?;
+        if all_sites && caller.role != Role::Manager {
+            return Err(ServiceError::invalid(
+                "The takings of every site are for a manager; your own takings here are on the end-of-day screen.",
+            ));
+        }
+        let site = (!all_sites).then_some(self.site);
         let settings = self.settings()?;
         let tz = self.shop_zone()?;
         let (from, to) = local_day_span(tz, day)
@@ -473,33 +501,63 @@ impl Service {
         // are still checked, since a record's time and its id's could differ by a clock step.
         let (low, high) = (first_id_at(from), first_id_at(to));
         let mut failure = None;
+        // At one site, a visit or sale is counted where its receipt was issued.
+        let here = |number: Option<u64>, what: ReceiptFor| -> Result<bool, ServiceError> {
+            Ok(match site {
+                None => true,
+                Some(site) => receipt_site(&reader, number, &what)? == site,
+            })
+        };
         reader.scan_id_range(VISITS, low, high, &mut |_, bytes| {
             let visit: VisitRecord = decode_record("visit", bytes)?;
-            if ours(visit.staff, visit.at)
-                && let Err(err) = totals.add_visit(&visit)
-            {
-                failure.get_or_insert(err);
+            if ours(visit.staff, visit.at) {
+                let counted =
+                    here(visit.receipt_number, ReceiptFor::Visit(visit.id)).and_then(|here| {
+                        if here {
+                            totals.add_visit(&visit)
+                        } else {
+                            Ok(())
+                        }
+                    });
+                if let Err(err) = counted {
+                    failure.get_or_insert(err);
+                }
             }
             Ok(())
         })?;
         reader.scan_id_range(SALES, low, high, &mut |_, bytes| {
             let sale: SaleRecord = decode_record("sale", bytes)?;
-            if ours(sale.staff, sale.at)
-                && let Err(err) = totals.add_sale(&sale)
-            {
-                failure.get_or_insert(err);
+            if ours(sale.staff, sale.at) {
+                let counted = here(sale.receipt_number, ReceiptFor::Sale(sale.id))
+                    .and_then(|here| if here { totals.add_sale(&sale) } else { Ok(()) });
+                if let Err(err) = counted {
+                    failure.get_or_insert(err);
+                }
             }
             Ok(())
         })?;
         if let Some(err) = failure {
             return Err(err);
         }
-        for refund in refunds_between(&reader, from, Some(to))? {
+        let refunds = match site {
+            None => refunds_between(&reader, from, Some(to))?,
+            Some(site) => refunds_between_at(&reader, site, from, Some(to))?,
+        };
+        for refund in refunds {
             if ours(refund.by, refund.at) {
                 totals.add_refund(&refund)?;
             }
         }
-        let drawers = shifts_opened(&reader, from, to, only)?;
+        let mut drawers = shifts_opened(&reader, from, to, only)?;
+        if let Some(site) = site {
+            let mut kept = Vec::new();
+            for drawer in drawers {
+                if shift_site(&reader, drawer.id)? == site {
+                    kept.push(drawer);
+                }
+            }
+            drawers = kept;
+        }
         let mut by_staff = Vec::new();
         if only.is_none() {
             for (staff_id, tally) in &totals.staff {
