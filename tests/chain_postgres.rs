@@ -12,15 +12,13 @@ use chrono::NaiveDate;
 use common::pg::TestDatabase;
 use common::*;
 use frontdesk::domain::catalog::PaymentMethod;
-use frontdesk::domain::catalog::ServiceCategory;
-use frontdesk::domain::money::Money;
 use frontdesk::domain::vehicle::VehicleKind;
 use frontdesk::entropy::SeededEntropy;
 use frontdesk::ids::RecordId;
 use frontdesk::service::integrity::verify_store;
 use frontdesk::service::{
     BayInput, CheckoutInput, CheckoutLine, LoginRequest, MemberInput, SecondFactor, Service,
-    ServiceInput, Session, VehicleInput,
+    Session, VehicleInput,
 };
 use frontdesk::store::Store;
 use secrecy::SecretString;
@@ -68,35 +66,30 @@ fn another_process_at(
     (service, session)
 }
 
-fn wash_and_bay(service: &Service, manager: &Session) -> RecordId {
-    let wash = service
-        .save_service(
-            manager,
-            ServiceInput {
-                id: None,
-                name: "Exterior wash".to_owned(),
-                category: ServiceCategory::Exterior,
-                duration_minutes: 30,
-                price: Money::from_minor(2000),
-                earns_points: true,
-                active: true,
-                tax_class: Default::default(),
-            },
-        )
-        .expect("service")
-        .id;
-    service
-        .save_bay(
-            manager,
-            BayInput {
-                id: None,
-                name: "Bay 1".to_owned(),
-                services: vec![wash],
-                active: true,
-            },
-        )
-        .expect("bay");
-    wash
+/// A shop on a fresh database with its manager, a wash in one bay and a member with a car.
+struct Chain {
+    database: TestDatabase,
+    shop: Shop,
+    manager: Session,
+    wash: RecordId,
+    member: RecordId,
+    vehicle: RecordId,
+}
+
+fn chain(test: &str) -> Option<Chain> {
+    let database = TestDatabase::create(test)?;
+    let shop = shop_on(&database);
+    let manager = shop.manager();
+    let wash = shop.exterior_wash_in_one_bay(&manager);
+    let (member, vehicle) = member_with_car(&shop.service, &manager, "Ada Lovelace", "ADA 001");
+    Some(Chain {
+        database,
+        shop,
+        manager,
+        wash,
+        member,
+        vehicle,
+    })
 }
 
 fn card_sale(member: RecordId, vehicle: RecordId, wash: RecordId) -> CheckoutInput {
@@ -151,13 +144,17 @@ fn member_with_car(
 
 #[test]
 fn two_sites_checking_out_one_member_at_once_keep_balance_ledger_and_receipts_whole() {
-    let Some(database) = TestDatabase::create("two_sites_checkout") else {
+    let Some(Chain {
+        database,
+        shop,
+        manager,
+        wash,
+        member,
+        vehicle,
+    }) = chain("two_sites_checkout")
+    else {
         return;
     };
-    let shop = shop_on(&database);
-    let manager = shop.manager();
-    let wash = wash_and_bay(&shop.service, &manager);
-    let (member, vehicle) = member_with_car(&shop.service, &manager, "Ada Lovelace", "ADA 001");
     let (other, other_manager) = another_site(&shop, &database, 7);
     let rounds = 12;
     let sessions = [(&shop.service, &manager), (&other, &other_manager)];
@@ -313,7 +310,7 @@ fn migrate_copies_a_store_file_up_and_leaves_it_untouched() {
         return; // this test moves a store file; the run already puts shops on PostgreSQL
     }
     let manager = shop.manager();
-    let wash = wash_and_bay(&shop.service, &manager);
+    let wash = shop.exterior_wash_in_one_bay(&manager);
     let (member, vehicle) = member_with_car(&shop.service, &manager, "Ada Lovelace", "ADA 001");
     shop.service
         .checkout(&manager, card_sale(member, vehicle, wash))
@@ -387,13 +384,18 @@ fn a_migration_into_a_database_holding_other_tables_leaves_it_as_it_was() {
 
 #[test]
 fn a_backup_made_on_postgres_restores_into_a_store_file() {
-    let Some(database) = TestDatabase::create("backup") else {
+    // The database lives to the end of the test: dropping it drops the shop's tables.
+    let Some(Chain {
+        database: _database,
+        shop,
+        manager,
+        wash,
+        member,
+        vehicle,
+    }) = chain("backup")
+    else {
         return;
     };
-    let shop = shop_on(&database);
-    let manager = shop.manager();
-    let wash = wash_and_bay(&shop.service, &manager);
-    let (member, vehicle) = member_with_car(&shop.service, &manager, "Ada Lovelace", "ADA 001");
     shop.service
         .checkout(&manager, card_sale(member, vehicle, wash))
         .expect("checkout");
@@ -499,7 +501,7 @@ fn two_sites_booking_the_one_bay_for_the_same_slot_get_one_booking_between_them(
     };
     let shop = shop_on(&database);
     let manager = shop.manager();
-    let wash = wash_and_bay(&shop.service, &manager);
+    let wash = shop.exterior_wash_in_one_bay(&manager);
     let (other, other_manager) = another_site(&shop, &database, 13);
     let slot = frontdesk::service::LocalStart {
         local: chrono::NaiveDateTime::parse_from_str("2026-11-24 15:00", "%Y-%m-%d %H:%M")
@@ -539,13 +541,17 @@ fn two_sites_booking_the_one_bay_for_the_same_slot_get_one_booking_between_them(
 
 #[test]
 fn two_sites_in_two_processes_number_their_receipts_each_from_one_without_gaps() {
-    let Some(database) = TestDatabase::create("two_sites_receipts") else {
+    let Some(Chain {
+        database,
+        shop,
+        manager,
+        wash,
+        member,
+        vehicle,
+    }) = chain("two_sites_receipts")
+    else {
         return;
     };
-    let shop = shop_on(&database);
-    let manager = shop.manager();
-    let wash = wash_and_bay(&shop.service, &manager);
-    let (member, vehicle) = member_with_car(&shop.service, &manager, "Ada Lovelace", "ADA 001");
     shop.service
         .add_site(&manager, "North")
         .expect("a second site");
