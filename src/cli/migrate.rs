@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::store_choice::StoreAddress;
 use super::{CliError, tui};
 use crate::service::integrity::{verify_read_only, verify_store};
 use crate::store::{ReadOnlyStore, Store, copy_into_postgres, names_postgres};
@@ -18,11 +19,12 @@ pub struct MigrateArgs {
     /// ?sslmode=verify-full over a network), `postgres:` for the PG* variables, or
     /// `postgres:file=PATH` for a private file holding the address.
     #[arg(long, value_name = "ADDRESS")]
-    to: String,
+    to: StoreAddress,
 }
 
 pub fn run(data: &Path, args: MigrateArgs) -> Result<ExitCode, CliError> {
-    if !names_postgres(&args.to) {
+    let to = args.to.as_str();
+    if !names_postgres(to) {
         return Err(CliError::new(
             "--to takes a postgres://USER@HOST/DATABASE address (or `postgres:` / `postgres:file=PATH`)",
         ));
@@ -49,15 +51,15 @@ pub fn run(data: &Path, args: MigrateArgs) -> Result<ExitCode, CliError> {
             before.lines().join("\n")
         )));
     }
-    let copied = copy_into_postgres(&source.read()?, &args.to)?;
+    let copied = copy_into_postgres(&source.read()?, to)?;
     drop(source);
-    let mut target = Store::open_postgres(&args.to, data)?;
+    let mut target = Store::open_postgres(to, data)?;
     let after = verify_store(&mut target, None)?;
     drop(target);
     let same_chain = after.audit_head == before.audit_head;
     let same_counts = after.records.as_ref().ok() == before.records.as_ref().ok();
     if !after.is_ok() || !same_chain || !same_counts {
-        let removed = Store::remove_postgres_store(&args.to);
+        let removed = Store::remove_postgres_store(to);
         let mut message = format!(
             "the copy in PostgreSQL did not verify the same as the store file, so it was removed again (the file is untouched):\n{}",
             after.lines().join("\n")

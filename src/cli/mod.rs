@@ -57,7 +57,7 @@ pub struct Cli {
         env = "FRONTDESK_STORE",
         hide_env_values = true
     )]
-    store: Option<String>,
+    store: Option<store_choice::StoreAddress>,
 
     /// Colour theme for the screen: default, light, high-contrast, mono, or a file name in the
     /// config dir's themes/ (overrides each staff member's choice; NO_COLOR selects mono).

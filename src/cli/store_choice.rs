@@ -9,9 +9,33 @@ use crate::store::{Store, names_postgres};
 
 static POSTGRES: OnceLock<Option<String>> = OnceLock::new();
 
+/// A `--store`/`--to` value as typed. It may hold a password, so `Debug` never shows it.
+#[derive(Clone)]
+pub struct StoreAddress(String);
+
+impl std::fmt::Debug for StoreAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreAddress(..)")
+    }
+}
+
+impl std::str::FromStr for StoreAddress {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(StoreAddress(text.to_owned()))
+    }
+}
+
+impl StoreAddress {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Records `--store`; refuses a value that names neither engine.
-pub fn choose(store: Option<String>) -> Result<(), CliError> {
-    let postgres = match store {
+pub fn choose(store: Option<StoreAddress>) -> Result<(), CliError> {
+    let postgres = match store.map(|address| address.0) {
         None => None,
         Some(location) if location.is_empty() || location == "file" => None,
         Some(location) if names_postgres(&location) => Some(location),
@@ -35,4 +59,15 @@ pub fn postgres() -> Option<&'static str> {
 /// machine's directory for host keys, exports, receipts and backups.
 pub fn open_postgres(location: &str, data: &std::path::Path) -> Result<Store, CliError> {
     Ok(Store::open_postgres(location, data)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_address_never_shows_its_password_in_debug() {
+        let address: StoreAddress = "postgres://desk:hunter2@db/chain".parse().unwrap();
+        assert!(!format!("{address:?}").contains("hunter2"));
+    }
 }
