@@ -24,6 +24,13 @@
 //! FRONTDESK_BENCH_SQLITE_VISITS says otherwise. The benchmark store gains the checkouts it
 //! makes (a few hundred visits yesterday and the day before); the manager logs in at the real
 //! time, so the store's own logins keep working afterwards.
+//!
+//! With FRONTDESK_BENCH_POSTGRES set to a PostgreSQL admin address (`.ci/postgres-cluster
+//! start DIR` prints one), a fourth column times the same checkout by frontdesk on PostgreSQL:
+//! the bench's store is copied into a fresh database first (`copy_into_postgres`, what
+//! `frontdesk migrate --to` runs), and each round then also books a walk-in there and times its
+//! checkout, interleaved with the other three. The database is dropped afterwards. Without the
+//! variable the column is left out and the bench says so.
 
 use std::fs::File;
 use std::io::Write;
@@ -88,6 +95,7 @@ fn main() {
 
     let start = first_opening(&timezone);
     let mut last_step = None;
+    let postgres = PostgresTill::create(&data, &credentials, &mut last_step);
     for (day, (mode, shared)) in [("held alone", false), ("shared (counter, serve)", true)]
         .into_iter()
         .enumerate()
@@ -107,35 +115,138 @@ fn main() {
         let session = login(&service, &credentials, clock.now());
         clock.set(start - chrono::Duration::days(day as i64));
         let service_id = quickest_service(&service, &session);
+        if let Some(pg) = &postgres {
+            pg.clock.set(start - chrono::Duration::days(day as i64));
+        }
         let (mut ours, mut theirs, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+        let mut on_postgres = Vec::new();
         for round in 0..rounds {
             clock.advance(chrono::Duration::minutes(1));
             let member = members[round % members.len()];
+            if let Some(pg) = &postgres {
+                pg.clock.advance(chrono::Duration::minutes(1));
+                on_postgres.push(pg.checkout(member));
+            }
             let booking = walk_in(&service, &session, &clock, member, service_id);
             let started = Instant::now();
             service
-                .checkout(
-                    &session,
-                    CheckoutInput {
-                        booking: Some(booking.id),
-                        member: Some(member),
-                        vehicle: None,
-                        lines: Vec::new(),
-                        discount: None,
-                        adjustment_reason: None,
-                        points: None,
-                        payment: PaymentMethod::Card,
-                        tenders: Vec::new(),
-                        tip: Money::from_minor(0),
-                    },
-                )
+                .checkout(&session, card_checkout(booking.id, member))
                 .expect("checkout");
             ours.push(started.elapsed());
             theirs.push(sqlite.checkout(round as u64 % member_count.max(1)));
             floor.push(fsync.once());
         }
-        report(mode, &mut ours, &mut theirs, &mut floor);
+        report(mode, &mut ours, &mut theirs, &mut floor, &mut on_postgres);
         drop(service);
+    }
+}
+
+/// frontdesk on PostgreSQL: the bench's store copied into a fresh database, one manager
+/// session on it, walk-ins and checkouts as on the redb store.
+struct PostgresTill {
+    _local: tempfile::TempDir,
+    admin: String,
+    database: String,
+    service: Service,
+    session: Session,
+    clock: Arc<ManualClock>,
+    service_id: RecordId,
+}
+
+impl PostgresTill {
+    /// `None` (having said why) when FRONTDESK_BENCH_POSTGRES is not set.
+    fn create(
+        data: &Path,
+        credentials: &Credentials,
+        last_step: &mut Option<i64>,
+    ) -> Option<PostgresTill> {
+        let Ok(admin) = std::env::var("FRONTDESK_BENCH_POSTGRES") else {
+            eprintln!(
+                "checkout: no PostgreSQL column: set FRONTDESK_BENCH_POSTGRES to an admin address (`.ci/postgres-cluster start DIR` prints one) to add it"
+            );
+            return None;
+        };
+        let database = format!("fd_bench_checkout_{}", std::process::id());
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls)
+            .expect("FRONTDESK_BENCH_POSTGRES is set but the server refused");
+        client
+            .batch_execute(&format!("CREATE DATABASE {database}"))
+            .expect("create the bench database");
+        let base = admin
+            .rsplit_once('/')
+            .map(|(base, _)| base.to_owned())
+            .expect("the address ends with /DATABASE");
+        let address = format!("{base}/{database}");
+        let copying = Instant::now();
+        let copied = Store::open(data)
+            .expect("open the store")
+            .copy_into_postgres(&address)
+            .expect("copy the store into PostgreSQL");
+        let rows: u64 = copied.iter().map(|(_, rows)| rows).sum();
+        eprintln!(
+            "checkout: store copied into PostgreSQL database {database} ({rows} rows) in {:.1?}",
+            copying.elapsed()
+        );
+        let local = tempfile::tempdir().expect("local dir");
+        let clock = Arc::new(ManualClock::new(next_login_time(last_step)));
+        let service = Service::new(
+            Store::open_postgres(&address, local.path()).expect("open the PostgreSQL store"),
+            clock.clone(),
+            Arc::new(OsEntropy),
+        );
+        let session = login(&service, credentials, clock.now());
+        let service_id = quickest_service(&service, &session);
+        Some(PostgresTill {
+            _local: local,
+            admin,
+            database,
+            service,
+            session,
+            clock,
+            service_id,
+        })
+    }
+
+    fn checkout(&self, member: RecordId) -> Duration {
+        let booking = walk_in(
+            &self.service,
+            &self.session,
+            &self.clock,
+            member,
+            self.service_id,
+        );
+        let started = Instant::now();
+        self.service
+            .checkout(&self.session, card_checkout(booking.id, member))
+            .expect("checkout on PostgreSQL");
+        started.elapsed()
+    }
+}
+
+impl Drop for PostgresTill {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = client.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.database
+            ));
+        }
+    }
+}
+
+/// A walk-in's checkout, paid by card.
+fn card_checkout(booking: RecordId, member: RecordId) -> CheckoutInput {
+    CheckoutInput {
+        booking: Some(booking),
+        member: Some(member),
+        vehicle: None,
+        lines: Vec::new(),
+        discount: None,
+        adjustment_reason: None,
+        points: None,
+        payment: PaymentMethod::Card,
+        tenders: Vec::new(),
+        tip: Money::from_minor(0),
     }
 }
 
@@ -455,8 +566,14 @@ fn percentile(sorted: &[Duration], percent: usize) -> Duration {
     sorted[(sorted.len() - 1) * percent / 100]
 }
 
-fn report(mode: &str, ours: &mut [Duration], theirs: &mut [Duration], floor: &mut [Duration]) {
-    for times in [&mut *ours, &mut *theirs, &mut *floor] {
+fn report(
+    mode: &str,
+    ours: &mut [Duration],
+    theirs: &mut [Duration],
+    floor: &mut [Duration],
+    on_postgres: &mut [Duration],
+) {
+    for times in [&mut *ours, &mut *theirs, &mut *floor, &mut *on_postgres] {
         times.sort_unstable();
     }
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -473,6 +590,9 @@ fn report(mode: &str, ours: &mut [Duration], theirs: &mut [Duration], floor: &mu
     line("frontdesk checkout", ours);
     line("SQLite WAL+FULL, same rows", theirs);
     line("write 4 KiB + fdatasync", floor);
+    if !on_postgres.is_empty() {
+        line("frontdesk on PostgreSQL", on_postgres);
+    }
     let p50 = |times: &[Duration]| ms(percentile(times, 50));
     eprintln!(
         "checkout [{mode}] p50 ratios: frontdesk / SQLite {:.2}×, frontdesk / fdatasync {:.2}×, SQLite / fdatasync {:.2}×",
@@ -480,4 +600,12 @@ fn report(mode: &str, ours: &mut [Duration], theirs: &mut [Duration], floor: &mu
         p50(ours) / p50(floor),
         p50(theirs) / p50(floor)
     );
+    if !on_postgres.is_empty() {
+        eprintln!(
+            "checkout [{mode}] p50 ratios: PostgreSQL / frontdesk-on-redb {:.2}×, PostgreSQL / SQLite {:.2}×, PostgreSQL / fdatasync {:.2}×",
+            p50(on_postgres) / p50(ours),
+            p50(on_postgres) / p50(theirs),
+            p50(on_postgres) / p50(floor)
+        );
+    }
 }

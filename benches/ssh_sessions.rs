@@ -26,6 +26,8 @@
 //!
 //! Client and server share this machine, so the figures include the clients' own work.
 
+mod ssh_client;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,36 +37,15 @@ use chrono::{TimeZone, Utc};
 use frontdesk::audit::Origin;
 use frontdesk::auth::totp::{TotpSecret, code_at};
 use frontdesk::clock::{Clock, ManualClock};
-use frontdesk::domain::catalog::PaymentMethod;
-use frontdesk::domain::money::Money;
 use frontdesk::entropy::{OsEntropy, SeededEntropy};
 use frontdesk::ids::RecordId;
-use frontdesk::service::{
-    CheckoutInput, DemoLookup, DemoOptions, LoginRequest, SecondFactor, Service, integrity,
-};
+use frontdesk::service::{DemoLookup, DemoOptions, LoginRequest, SecondFactor, Service, integrity};
 use frontdesk::store::Store;
-use frontdesk::store::records::BookingState;
 use frontdesk::transport::hub::Hub;
 use frontdesk::transport::ssh::{HostKey, Limits, SshServer, SshServerConfig};
 use frontdesk::ui::keymap::Keymap;
-use russh::client::{self, KeyboardInteractiveAuthResponse};
-use russh::keys::PublicKeyOrCertificate;
-use russh::{ChannelMsg, client::Msg};
-use secrecy::{ExposeSecret, SecretString};
+use ssh_client::*;
 use tokio::sync::Barrier;
-use tokio::time::{Instant, timeout_at};
-
-const COLUMNS: u16 = 120;
-const ROWS: u16 = 40;
-/// Only reached when something is broken: a frame this late is an error, not a figure.
-const PATIENCE: Duration = Duration::from_secs(20);
-/// Sessions are settled when nothing has arrived for this long (logins move the manual clock,
-/// so screens that show the time redraw once more before typing starts).
-const SETTLE: Duration = Duration::from_millis(500);
-/// The erase key as terminals send it.
-const BACKSPACE: u8 = 0x7f;
-
-type BenchResult<T> = Result<T, String>;
 
 struct Settings {
     members: u64,
@@ -80,6 +61,14 @@ fn env_number(name: &str) -> Option<u64> {
 }
 
 impl Settings {
+    fn pace(&self) -> Pace {
+        Pace {
+            sessions: self.sessions,
+            keys_per_session: self.keys_per_session,
+            key_interval: self.key_interval,
+        }
+    }
+
     fn from_env() -> Self {
         let quick = std::env::args().any(|arg| arg == "--test")
             || std::env::var("FRONTDESK_BENCH_QUICK").is_ok_and(|v| v == "1");
@@ -100,13 +89,6 @@ impl Settings {
             desk_load: env_number("FRONTDESK_BENCH_DESK_LOAD").is_none_or(|on| on != 0),
         }
     }
-}
-
-/// A staff member the demo created, with what their phone would know.
-struct Staff {
-    username: String,
-    password: SecretString,
-    secret: TotpSecret,
 }
 
 struct Shop {
@@ -224,356 +206,6 @@ fn unix_now(clock: &ManualClock) -> u64 {
     clock.now().timestamp().unsigned_abs()
 }
 
-/// Loopback to our own server: any host key will do.
-struct TrustLoopback;
-
-impl client::Handler for TrustLoopback {
-    type Error = russh::Error;
-
-    async fn check_server_key(
-        &mut self,
-        _key: &PublicKeyOrCertificate,
-    ) -> Result<bool, Self::Error> {
-        Ok(true)
-    }
-}
-
-/// One logged-in staff terminal.
-struct Terminal {
-    index: usize,
-    // Dropping the handle ends the connection; it lives as long as the channel.
-    _handle: client::Handle<TrustLoopback>,
-    channel: russh::Channel<Msg>,
-    screen: vt100::Parser,
-}
-
-/// Whether `bytes` (everything received since a keystroke) ends with a whole frame. The
-/// server sends each frame as it is drawn and ends it with the cursor: hidden
-/// (`ESC[?25l`), or shown (`ESC[?25h`) and then placed (`ESC[row;colH`), which may come as a
-/// separate message.
-fn ends_a_frame(bytes: &[u8]) -> bool {
-    const HIDE: &[u8] = b"\x1b[?25l";
-    const SHOW: &[u8] = b"\x1b[?25h";
-    if bytes.ends_with(HIDE) {
-        return true;
-    }
-    let Some(show_at) = bytes.windows(SHOW.len()).rposition(|w| w == SHOW) else {
-        return false;
-    };
-    let Some(placement) = bytes[show_at + SHOW.len()..]
-        .strip_prefix(b"\x1b[")
-        .and_then(|rest| rest.strip_suffix(b"H"))
-    else {
-        return false;
-    };
-    let mut parts = placement.split(|&b| b == b';');
-    let is_number = |part: Option<&[u8]>| {
-        part.is_some_and(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit))
-    };
-    is_number(parts.next()) && is_number(parts.next()) && parts.next().is_none()
-}
-
-impl Terminal {
-    /// Connects, logs in with password and code on one keyboard-interactive form, and opens
-    /// a terminal; returns once the first whole frame has arrived.
-    async fn open(
-        addr: std::net::SocketAddr,
-        index: usize,
-        staff: &Staff,
-        code: &str,
-    ) -> BenchResult<Self> {
-        let config = Arc::new(client::Config {
-            // As OpenSSH does for interactive sessions: a keystroke must not wait for Nagle.
-            nodelay: true,
-            ..client::Config::default()
-        });
-        let mut handle = client::connect(config, addr, TrustLoopback)
-            .await
-            .map_err(|err| format!("session {index}: connecting failed: {err}"))?;
-        let form = handle
-            .authenticate_keyboard_interactive_start(staff.username.clone(), None)
-            .await
-            .map_err(|err| format!("session {index}: keyboard-interactive failed: {err}"))?;
-        if !matches!(form, KeyboardInteractiveAuthResponse::InfoRequest { .. }) {
-            return Err(format!("session {index}: no password and code form"));
-        }
-        let answer = handle
-            .authenticate_keyboard_interactive_respond(vec![
-                staff.password.expose_secret().to_owned(),
-                code.to_owned(),
-            ])
-            .await
-            .map_err(|err| format!("session {index}: answering the form failed: {err}"))?;
-        if !matches!(answer, KeyboardInteractiveAuthResponse::Success) {
-            return Err(format!("session {index}: the login was refused"));
-        }
-        let channel = handle
-            .channel_open_session()
-            .await
-            .map_err(|err| format!("session {index}: no session channel: {err}"))?;
-        channel
-            .request_pty(
-                false,
-                "xterm-256color",
-                u32::from(COLUMNS),
-                u32::from(ROWS),
-                0,
-                0,
-                &[],
-            )
-            .await
-            .map_err(|err| format!("session {index}: pty request failed: {err}"))?;
-        channel
-            .request_shell(false)
-            .await
-            .map_err(|err| format!("session {index}: shell request failed: {err}"))?;
-        let mut terminal = Terminal {
-            index,
-            _handle: handle,
-            channel,
-            screen: vt100::Parser::new(ROWS, COLUMNS, 0),
-        };
-        terminal.frame_showing("Today").await?;
-        Ok(terminal)
-    }
-
-    /// Reads until a whole frame has arrived; returns when its last byte did, and its size.
-    async fn next_frame(&mut self) -> BenchResult<(Instant, usize)> {
-        let deadline = Instant::now() + PATIENCE;
-        let mut received = Vec::new();
-        loop {
-            match timeout_at(deadline, self.channel.wait()).await {
-                Err(_) => {
-                    return Err(format!(
-                        "session {}: no frame within {PATIENCE:?}; the screen shows:\n{}",
-                        self.index,
-                        self.screen.screen().contents()
-                    ));
-                }
-                Ok(Some(ChannelMsg::Data { data })) => {
-                    received.extend_from_slice(&data);
-                    if ends_a_frame(&received) {
-                        // Timed before the client's own screen work.
-                        let arrived = Instant::now();
-                        self.screen.process(&received);
-                        return Ok((arrived, received.len()));
-                    }
-                }
-                Ok(Some(ChannelMsg::ExitStatus { .. } | ChannelMsg::Close | ChannelMsg::Eof))
-                | Ok(None) => {
-                    return Err(format!(
-                        "session {}: the server ended the session; the screen shows:\n{}",
-                        self.index,
-                        self.screen.screen().contents()
-                    ));
-                }
-                Ok(Some(_)) => {}
-            }
-        }
-    }
-
-    /// Reads frames until the screen shows `text`.
-    async fn frame_showing(&mut self, text: &str) -> BenchResult<()> {
-        while !self.screen.screen().contents().contains(text) {
-            self.next_frame().await?;
-        }
-        Ok(())
-    }
-
-    /// Takes whatever arrives until `until`; returns how many bytes that was.
-    async fn take_unasked(&mut self, until: Instant) -> BenchResult<usize> {
-        let mut taken = 0;
-        loop {
-            match timeout_at(until, self.channel.wait()).await {
-                Err(_) => return Ok(taken),
-                Ok(Some(ChannelMsg::Data { data })) => {
-                    taken += data.len();
-                    self.screen.process(&data);
-                }
-                Ok(Some(ChannelMsg::ExitStatus { .. } | ChannelMsg::Close | ChannelMsg::Eof))
-                | Ok(None) => {
-                    return Err(format!(
-                        "session {}: the server ended the session",
-                        self.index
-                    ));
-                }
-                Ok(Some(_)) => {}
-            }
-        }
-    }
-
-    /// Waits until nothing has arrived for [`SETTLE`].
-    async fn settle(&mut self) -> BenchResult<()> {
-        while self.take_unasked(Instant::now() + SETTLE).await? > 0 {}
-        Ok(())
-    }
-
-    async fn press(&self, bytes: &[u8]) -> BenchResult<()> {
-        self.channel
-            .data(bytes)
-            .await
-            .map_err(|err| format!("session {}: sending a key failed: {err}", self.index))
-    }
-}
-
-/// What one session measured.
-struct Typed {
-    /// What kind of lookup the session typed (phone, plate, …).
-    kind: &'static str,
-    latencies: Vec<Duration>,
-    frame_bytes: usize,
-    /// Bytes that arrived while the session was not waiting for a frame: a redraw nobody
-    /// asked for would otherwise be taken for the next keystroke's frame.
-    unasked_bytes: usize,
-}
-
-/// What a session types, one character a key, before erasing it again key by key.
-struct Lookup {
-    kind: &'static str,
-    characters: Vec<String>,
-}
-
-impl Lookup {
-    /// Sessions take the demo's sample lookups in turn (phone, last four digits, plate and
-    /// name, for a Chinese and an English-named member), the searches the counter runs: name
-    /// prefixes fill the results table, phone and plate prefixes find nothing until complete.
-    fn for_session(lookups: &[DemoLookup], index: usize) -> Self {
-        let lookup = &lookups[index % lookups.len()];
-        Self {
-            kind: lookup.kind.as_str(),
-            characters: lookup.query.chars().map(String::from).collect(),
-        }
-    }
-
-    fn keys_per_round(&self) -> usize {
-        2 * self.characters.len()
-    }
-
-    /// The `n`th key: the query's characters one by one, then Backspace as often.
-    fn key(&self, n: usize) -> &[u8] {
-        match self.characters.get(n % self.keys_per_round()) {
-            Some(character) => character.as_bytes(),
-            None => &[BACKSPACE],
-        }
-    }
-
-    /// What the search box holds after `keys` keys.
-    fn query_after(&self, keys: usize) -> String {
-        let in_round = keys % self.keys_per_round();
-        let typed = in_round.min(self.keys_per_round() - in_round);
-        self.characters[..typed].concat()
-    }
-}
-
-async fn type_concurrently(
-    mut terminal: Terminal,
-    settings: Arc<Settings>,
-    lookups: Arc<Vec<DemoLookup>>,
-    ready: Arc<Barrier>,
-) -> BenchResult<Typed> {
-    terminal.settle().await?;
-    terminal.press(b"/").await?;
-    terminal.frame_showing("Members").await?;
-    terminal.settle().await?;
-    ready.wait().await;
-
-    let lookup = Lookup::for_session(&lookups, terminal.index);
-    // Spread the sessions' keystrokes over the interval rather than all at the same instant.
-    let offset = settings
-        .key_interval
-        .mul_f64(terminal.index as f64 / settings.sessions as f64);
-    let mut next_key_at = Instant::now() + offset;
-    let mut latencies = Vec::with_capacity(settings.keys_per_session);
-    let mut frame_bytes = 0;
-    let mut unasked_bytes = 0;
-    for n in 0..settings.keys_per_session {
-        unasked_bytes += terminal.take_unasked(next_key_at).await?;
-        let sent = Instant::now();
-        terminal.press(lookup.key(n)).await?;
-        let (arrived, bytes) = terminal.next_frame().await?;
-        latencies.push(arrived - sent);
-        frame_bytes += bytes;
-        next_key_at = sent + settings.key_interval;
-    }
-
-    let screen = terminal.screen.screen().contents();
-    let query = lookup.query_after(settings.keys_per_session);
-    if !screen.contains("Members") || (!query.is_empty() && !screen.contains(&query)) {
-        return Err(format!(
-            "session {}: the screen does not show the member search as typed:\n{screen}",
-            terminal.index
-        ));
-    }
-    Ok(Typed {
-        kind: lookup.kind,
-        latencies,
-        frame_bytes,
-        unasked_bytes,
-    })
-}
-
-/// What one desk worker did while the sessions typed.
-#[derive(Default)]
-struct DeskTally {
-    checkouts: u64,
-    /// Walk-ins offered a later slot because every suitable bay was busy (given back).
-    waits: u64,
-    errors: Vec<String>,
-}
-
-/// The desk's own work beside a session: a walk-in for one of the shared members, checked out
-/// at once by card, about once per `pace`; when every bay is busy the offered later slot is
-/// given back. All workers use the same few members and bays, so they contend as two cashiers
-/// serving one family would.
-fn desk_worker(
-    service: &Service,
-    manager: &frontdesk::service::Session,
-    members: &[RecordId],
-    service_id: RecordId,
-    index: usize,
-    pace: Duration,
-    stop: &AtomicBool,
-) -> DeskTally {
-    let mut tally = DeskTally::default();
-    let mut turn = index;
-    while !stop.load(Ordering::Relaxed) {
-        let member = members[turn % members.len()];
-        turn += 1;
-        match service.walk_in(manager, Some(member), None, service_id) {
-            Ok(booking) if matches!(booking.state, BookingState::CheckedIn { .. }) => {
-                let paid = service.checkout(
-                    manager,
-                    CheckoutInput {
-                        booking: Some(booking.id),
-                        member: Some(member),
-                        vehicle: None,
-                        lines: Vec::new(),
-                        discount: None,
-                        adjustment_reason: None,
-                        points: None,
-                        payment: PaymentMethod::Card,
-                        tenders: Vec::new(),
-                        tip: Money::from_minor(0),
-                    },
-                );
-                match paid {
-                    Ok(_) => tally.checkouts += 1,
-                    Err(err) => tally.errors.push(format!("checkout: {err}")),
-                }
-            }
-            Ok(booking) => {
-                tally.waits += 1;
-                if let Err(err) = service.cancel_booking(manager, booking.id, "every bay busy") {
-                    tally.errors.push(format!("cancel: {err}"));
-                }
-            }
-            Err(err) => tally.errors.push(format!("walk-in: {err}")),
-        }
-        std::thread::sleep(pace);
-    }
-    tally
-}
-
 /// The members the demo's sample lookups find, and the quickest service that earns points.
 fn desk_fixture(shop: &Shop) -> BenchResult<(Vec<RecordId>, RecordId)> {
     let mut members = Vec::new();
@@ -624,16 +256,6 @@ fn verify_after(data: &std::path::Path) -> BenchResult<Vec<String>> {
         }
     }
     Err("the store was still held 10 s after the server stopped".to_owned())
-}
-
-/// The nearest-rank percentile of sorted figures.
-fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
-    let rank = (fraction * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn millis(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
 }
 
 async fn run(settings: Settings) -> BenchResult<()> {
@@ -711,7 +333,7 @@ async fn run(settings: Settings) -> BenchResult<()> {
         .map(|terminal| {
             tokio::spawn(type_concurrently(
                 terminal,
-                settings.clone(),
+                settings.pace(),
                 shop.lookups.clone(),
                 ready.clone(),
             ))
