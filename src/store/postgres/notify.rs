@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::connect::ConnectSettings;
 use super::transaction::CHANGES_CHANNEL;
@@ -13,8 +13,9 @@ use crate::ids::RecordId;
 /// A notice carries at most this many member ids; a larger change says "reload everything".
 const MAX_NAMED_MEMBERS: usize = 200;
 
-/// How long the listener waits for news before it looks whether it should stop.
-const POLL: Duration = Duration::from_millis(250);
+/// News arriving within this long of the first is handed on as one notice: a busy chain
+/// commits many writes a second, and each notice makes every session reload its screen.
+const GATHER: Duration = Duration::from_millis(100);
 
 /// How long the listener waits before reconnecting after losing the server.
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
@@ -103,8 +104,8 @@ fn subscribe(settings: &ConnectSettings) -> Option<postgres::Client> {
     Some(client)
 }
 
-/// Hands each notice to `handler` until told to stop (`true`) or the connection fails
-/// (`false`).
+/// Hands the news to `handler` until told to stop (`true`) or the connection fails
+/// (`false`), gathering what arrives within [`GATHER`] of the first into one notice.
 fn relay(
     client: &mut postgres::Client,
     origin: &str,
@@ -115,21 +116,60 @@ fn relay(
         if client.is_closed() {
             return false;
         }
+        let mut gathered: Option<ChangeNotice> = None;
+        let mut first_at: Option<Instant> = None;
         let mut notifications = client.notifications();
-        let mut news = notifications.timeout_iter(POLL);
+        // Ends after GATHER without news, so a lone notice waits at most that long.
+        let mut news = notifications.timeout_iter(GATHER);
         loop {
             match postgres::fallible_iterator::FallibleIterator::next(&mut news) {
                 Ok(Some(notification)) => {
                     if let Some(notice) = read_payload(origin, notification.payload()) {
-                        handler(notice);
+                        gathered = Some(match gathered.take() {
+                            Some(earlier) => earlier.merged(notice),
+                            None => notice,
+                        });
+                        first_at.get_or_insert_with(Instant::now);
+                    }
+                    if first_at.is_some_and(|at| at.elapsed() >= GATHER) {
+                        break;
                     }
                 }
                 Ok(None) => break,
-                Err(_) => return false,
+                Err(_) => {
+                    if let Some(notice) = gathered {
+                        handler(notice);
+                    }
+                    return false;
+                }
             }
+        }
+        if let Some(notice) = gathered {
+            handler(notice);
         }
     }
     true
+}
+
+impl ChangeNotice {
+    /// One notice standing for both.
+    fn merged(self, other: ChangeNotice) -> ChangeNotice {
+        match (self, other) {
+            (ChangeNotice::Members(mut first), ChangeNotice::Members(second)) => {
+                for member in second {
+                    if !first.contains(&member) {
+                        first.push(member);
+                    }
+                }
+                if first.len() > MAX_NAMED_MEMBERS {
+                    ChangeNotice::Everything
+                } else {
+                    ChangeNotice::Members(first)
+                }
+            }
+            _ => ChangeNotice::Everything,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -157,5 +197,23 @@ mod tests {
             Some(ChangeNotice::Members(Vec::new()))
         );
         assert_eq!(read_payload("b", "garbage"), None);
+    }
+
+    #[test]
+    fn notices_gathered_together_name_every_member_once() {
+        let one = ChangeNotice::Members(vec![RecordId::from_u128(1), RecordId::from_u128(2)]);
+        let two = ChangeNotice::Members(vec![RecordId::from_u128(2), RecordId::from_u128(3)]);
+        assert_eq!(
+            one.clone().merged(two),
+            ChangeNotice::Members(vec![
+                RecordId::from_u128(1),
+                RecordId::from_u128(2),
+                RecordId::from_u128(3)
+            ])
+        );
+        assert_eq!(
+            one.merged(ChangeNotice::Everything),
+            ChangeNotice::Everything
+        );
     }
 }
